@@ -1,0 +1,1 @@
+"""Verb groups of the ``twinloc`` command, one module each; each has ``register(subparsers)``."""

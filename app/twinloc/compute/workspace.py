@@ -1,0 +1,103 @@
+"""What the application works on: a project and its scene, opened from whatever the user named."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from twinloc.geometry.errors import SceneError
+from twinloc.geometry.loaders import SHIPPED_SCENES, load_scene
+from twinloc.geometry.scene import Scene
+from twinloc.model.project import Project, SceneRef
+from twinloc.model.project_file import PROJECT_SUFFIX, ProjectFileError, load_project
+
+
+@dataclass(frozen=True, eq=False)
+class Workspace:
+    """A project with the scenes it needs.
+
+    base_scene : the scene as loaded from its file.
+    scene : ``base_scene`` with the project's material overrides applied; what computations use.
+    project_path : the ``.twinloc`` file the project came from (None: not saved yet).
+    """
+
+    project: Project
+    scene: Scene
+    base_scene: Scene
+    project_path: Path | None = None
+
+    def with_project(self, project: Project) -> Workspace:
+        """The workspace after an edit of the project; the effective scene follows its material overrides."""
+        scene = self.scene
+        if project.material_overrides != self.project.material_overrides:
+            scene = effective_scene(self.base_scene, project)
+        return dataclasses.replace(self, project=project, scene=scene)
+
+
+def open_source(source: str) -> Workspace:
+    """Open a shipped scene's name, a scene file (descriptor, mesh, Mitsuba XML) or a ``.twinloc`` project.
+
+    A project's scene is loaded from its stored path (resolved against the project's
+    folder) or by its shipped name.
+
+    Raises
+    ------
+    ProjectFileError
+        For a broken project file, or material overrides that do not fit its scene.
+    SceneError
+        For a scene that cannot be loaded; a project's scene error names the project too.
+    """
+    path = Path(source)
+    if path.suffix.lower() != PROJECT_SUFFIX:
+        base_scene = load_scene(source)
+        if source in SHIPPED_SCENES:  # referenced by its id, which is what loads it again
+            scene_ref = SceneRef(name=source)
+        else:
+            scene_ref = SceneRef(name=base_scene.name, path=str(path.resolve()))
+        project = new_project_for_scene(base_scene, scene_ref)
+        return Workspace(project=project, scene=base_scene, base_scene=base_scene)
+    project = load_project(path)
+    try:
+        base_scene = load_scene(project.scene.path if project.scene.path is not None else project.scene.name)
+    except SceneError as error:
+        raise SceneError(f"{path}: cannot open the project's scene: {error}") from error
+    try:
+        scene = effective_scene(base_scene, project)
+    except ProjectFileError as error:
+        raise ProjectFileError(f"{path}: {error}") from None
+    return Workspace(project=project, scene=scene, base_scene=base_scene, project_path=path.resolve())
+
+
+def effective_scene(base_scene: Scene, project: Project) -> Scene:
+    """``base_scene`` with the project's material overrides applied (fields left None keep the scene's).
+
+    Raises
+    ------
+    ProjectFileError
+        When an override names a material the scene lacks, or gives it an invalid value.
+    """
+    if not project.material_overrides:
+        return base_scene
+    materials = {}
+    for name, override in project.material_overrides.items():
+        if name not in base_scene.materials:
+            known = ", ".join(sorted(base_scene.materials))
+            raise ProjectFileError(
+                f"material override {name!r}: scene {base_scene.name!r} has no such material (it has: {known})"
+            )
+        changes = {
+            field: value
+            for field, value in dataclasses.asdict(override).items()
+            if value is not None
+        }
+        try:
+            materials[name] = dataclasses.replace(base_scene.materials[name], **changes)
+        except ValueError as error:
+            raise ProjectFileError(f"material override {name!r}: {error}") from None
+    return base_scene.with_materials(materials)
+
+
+def new_project_for_scene(scene: Scene, scene_ref: SceneRef) -> Project:
+    """A fresh project on ``scene`` with the scene's default anchors and base stations."""
+    return Project(scene=scene_ref, anchors=tuple(scene.anchors), base_stations=tuple(scene.base_stations))

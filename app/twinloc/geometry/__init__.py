@@ -1,0 +1,1 @@
+"""Scenes, materials, loaders and the ray engine."""

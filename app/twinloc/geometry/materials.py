@@ -1,0 +1,68 @@
+"""Radio materials: relative permittivity, thickness of thin surfaces, display colour."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources as _resources
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Material:
+    """A radio material.
+
+    relative_permittivity : real part of the relative permittivity (ITU-R P.2040), >= 1.
+    thickness_m : metres; the thickness a thin surface of this material stands for.
+    color : "#rrggbb" display colour.
+    opaque : True for metal: a link through it carries no range.
+    """
+
+    name: str
+    relative_permittivity: float
+    thickness_m: float = 0.1
+    color: str = "#b0b0b0"
+    opaque: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("material name must not be empty")
+        if not (math.isfinite(self.relative_permittivity) and self.relative_permittivity >= 1.0):
+            raise ValueError(
+                f"material {self.name!r}: relative permittivity must be a finite number >= 1, "
+                f"got {self.relative_permittivity!r}"
+            )
+        if not (math.isfinite(self.thickness_m) and self.thickness_m >= 0.0):
+            raise ValueError(f"material {self.name!r}: thickness must be a finite number >= 0 m")
+        if not (isinstance(self.color, str) and len(self.color) == 7 and self.color.startswith("#")):
+            raise ValueError(f"material {self.name!r}: colour must be '#rrggbb', got {self.color!r}")
+
+    @property
+    def excess_path_factor(self) -> float:
+        """sqrt(eps_r) - 1: excess path per metre travelled through this material."""
+        return math.sqrt(self.relative_permittivity) - 1.0
+
+
+def presets_path() -> Path:
+    """Path of the shipped ITU-R P.2040 materials table."""
+    from twinloc._paths import resources_dir
+
+    return resources_dir() / "materials.json"
+
+
+@lru_cache(maxsize=1)
+def material_presets() -> dict[str, Material]:
+    """The ITU-R P.2040 presets shipped in resources/materials.json, by name."""
+    data = json.loads(presets_path().read_text(encoding="utf-8"))
+    return {
+        entry["name"]: Material(
+            name=entry["name"],
+            relative_permittivity=float(entry["relative_permittivity"]),
+            thickness_m=float(entry["thickness_m"]),
+            color=entry["color"],
+            opaque=bool(entry.get("opaque", False)),
+        )
+        for entry in data["materials"]
+    }

@@ -1,0 +1,1 @@
+"""Torch models and the trainer for positioning models trained on twin data."""

@@ -1,0 +1,101 @@
+"""The project document: which scene, which devices, which settings, which results."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from twinloc.model.devices import Anchor, BaseStation
+
+
+@dataclass(frozen=True)
+class SceneRef:
+    """Which scene a project uses: a shipped scene's name or a path to a scene file.
+
+    path : the scene file; None for a shipped scene referenced by ``name``. The project
+        file stores it relative to its own folder where possible; loading makes it
+        absolute again (see :mod:`twinloc.model.project_file`).
+    """
+
+    name: str
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Project-wide settings.
+
+    tag_height_m : height of the tag above the floor for floor maps, metres (None: the scene's).
+    grid_resolution_m : cell size of floor maps, metres.
+    mounting_height_m : height at which an anchor placed on the floor is mounted, metres.
+    """
+
+    tag_height_m: float | None = None
+    grid_resolution_m: float = 0.1
+    mounting_height_m: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.tag_height_m is not None and not (math.isfinite(self.tag_height_m) and self.tag_height_m >= 0):
+            raise ValueError(f"tag height must be a finite number >= 0 m, got {self.tag_height_m!r}")
+        if not (math.isfinite(self.grid_resolution_m) and 0.01 <= self.grid_resolution_m <= 5.0):
+            raise ValueError(f"grid resolution must be between 0.01 m and 5 m, got {self.grid_resolution_m!r}")
+        if not (math.isfinite(self.mounting_height_m) and self.mounting_height_m >= 0):
+            raise ValueError(f"mounting height must be a finite number >= 0 m, got {self.mounting_height_m!r}")
+
+
+@dataclass(frozen=True)
+class MaterialOverride:
+    """A project's change to one scene material; None keeps the scene's value."""
+
+    relative_permittivity: float | None = None
+    thickness_m: float | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """A summary of a computation kept with the project (e.g. an LOS map's statistics).
+
+    kind : what was computed ("los_map", ...). created : ISO 8601 UTC timestamp.
+    summary : JSON-serialisable numbers and strings.
+    """
+
+    kind: str
+    created: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Project:
+    """The whole document. Immutable: edits produce new projects (see ``replace``)."""
+
+    scene: SceneRef
+    anchors: tuple[Anchor, ...] = ()
+    base_stations: tuple[BaseStation, ...] = ()
+    settings: Settings = Settings()
+    material_overrides: dict[str, MaterialOverride] = field(default_factory=dict)
+    results: tuple[ResultRecord, ...] = ()
+
+    def with_anchors(self, anchors: tuple[Anchor, ...]) -> Project:
+        return replace(self, anchors=tuple(anchors))
+
+    def with_base_stations(self, base_stations: tuple[BaseStation, ...]) -> Project:
+        return replace(self, base_stations=tuple(base_stations))
+
+    def with_settings(self, settings: Settings) -> Project:
+        return replace(self, settings=settings)
+
+    def with_material_override(self, material: str, override: MaterialOverride) -> Project:
+        return replace(self, material_overrides={**self.material_overrides, material: override})
+
+    def with_result(self, record: ResultRecord) -> Project:
+        return replace(self, results=(*self.results, record))
+
+    def unique_anchor_name(self, stem: str = "A") -> str:
+        """The first of ``A1, A2, ...`` not used by an anchor of this project."""
+        taken = {anchor.name for anchor in self.anchors}
+        index = 1
+        while f"{stem}{index}" in taken:
+            index += 1
+        return f"{stem}{index}"

@@ -1,0 +1,283 @@
+"""The ``.twinloc`` project file: versioned JSON, validated on load, saved atomically.
+
+Layout (version 1)::
+
+    {"format": "twinloc-project", "version": 1,
+     "scene": {"name": "uwb_hall", "path": null},
+     "anchors": [{"name": "A1", "position": [x, y, z], "enabled": true}, ...],
+     "base_stations": [... same fields as anchors ...],
+     "settings": {"tag_height_m": null, "grid_resolution_m": 0.1, "mounting_height_m": 2.0},
+     "material_overrides": {"concrete": {"relative_permittivity": 6.0, "thickness_m": null, "color": null}},
+     "results": [{"kind": "los_map", "created": "2024-01-01T00:00:00+00:00", "summary": {...}}]}
+
+The scene path is written relative to the project file's folder where possible (so
+a project folder can be moved with its scene) and is absolute in memory after loading.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from twinloc.model.atomic import write_text_atomic
+from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.project import MaterialOverride, Project, ResultRecord, SceneRef, Settings
+
+FORMAT = "twinloc-project"
+FORMAT_VERSION = 1
+PROJECT_SUFFIX = ".twinloc"
+
+
+class ProjectFileError(ValueError):
+    """A project file that cannot be read or written; the message names the file and the problem."""
+
+
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write ``project`` to ``path`` atomically: a crash mid-save leaves the previous file intact.
+
+    Raises
+    ------
+    ProjectFileError
+        When the file cannot be written (folder missing or read-only, disk full, ...).
+    """
+    path = Path(path)
+    data = project_to_dict(project, base_dir=path.absolute().parent)
+    text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    try:
+        write_text_atomic(path, text)
+    except OSError as error:
+        raise ProjectFileError(f"{path}: cannot save the project: {error.strerror or error}") from error
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read and validate the project at ``path``; a relative scene path is resolved against its folder.
+
+    Raises
+    ------
+    ProjectFileError
+        Missing or unreadable file, malformed JSON (with line and column), not a TwinLoc
+        project, a newer format version, wrong types, NaN or out-of-range values.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectFileError(f"{path}: no such project file") from None
+    except UnicodeDecodeError as error:
+        raise ProjectFileError(f"{path}: not a TwinLoc project (not UTF-8 text: {error.reason})") from None
+    except OSError as error:
+        raise ProjectFileError(f"{path}: cannot read the project: {error.strerror or error}") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise ProjectFileError(
+            f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
+    except ValueError as error:
+        raise ProjectFileError(f"{path}: {error}") from None
+    return project_from_dict(data, base_dir=path.absolute().parent, source=str(path))
+
+
+def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str, Any]:
+    """The JSON form of ``project``; the scene path is made relative to ``base_dir`` where possible."""
+    settings = project.settings
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "scene": {"name": project.scene.name, "path": _relative_path(project.scene.path, base_dir)},
+        "anchors": [_device_to_dict(anchor) for anchor in project.anchors],
+        "base_stations": [_device_to_dict(station) for station in project.base_stations],
+        "settings": {
+            "tag_height_m": settings.tag_height_m,
+            "grid_resolution_m": settings.grid_resolution_m,
+            "mounting_height_m": settings.mounting_height_m,
+        },
+        "material_overrides": {
+            name: {
+                "relative_permittivity": override.relative_permittivity,
+                "thickness_m": override.thickness_m,
+                "color": override.color,
+            }
+            for name, override in project.material_overrides.items()
+        },
+        "results": [
+            {"kind": record.kind, "created": record.created, "summary": record.summary} for record in project.results
+        ],
+    }
+
+
+def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "project") -> Project:
+    """Validate the JSON form ``data`` and build the project.
+
+    base_dir : folder a relative scene path is resolved against (None: kept relative).
+    source : names the file in error messages.
+
+    Raises
+    ------
+    ProjectFileError
+        ``"{source}: {where}: {problem}"``.
+    """
+    reader = _Reader(source)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ProjectFileError(f"{source}: not a TwinLoc project (no \"format\": \"{FORMAT}\" entry)")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProjectFileError(f"{source}: version: expected a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ProjectFileError(
+            f"{source}: written by a newer TwinLoc (project format version {version}); "
+            f"this TwinLoc reads versions up to {FORMAT_VERSION}"
+        )
+    scene = reader.mapping(data, "scene", "scene")
+    scene_path = reader.optional_string(scene, "path", "scene.path")
+    if scene_path is not None and base_dir is not None and not Path(scene_path).is_absolute():
+        scene_path = str((base_dir / scene_path).resolve())
+    settings_data = reader.mapping(data, "settings", "settings", default={})
+    try:
+        settings = Settings(
+            tag_height_m=reader.optional_number(settings_data, "tag_height_m", "settings.tag_height_m"),
+            grid_resolution_m=reader.number(settings_data, "grid_resolution_m", "settings.grid_resolution_m", 0.1),
+            mounting_height_m=reader.number(settings_data, "mounting_height_m", "settings.mounting_height_m", 2.0),
+        )
+    except ValueError as error:
+        raise ProjectFileError(f"{source}: settings: {error}") from None
+    overrides = {
+        name: reader.material_override(entry, f"material_overrides[{name!r}]")
+        for name, entry in reader.mapping(data, "material_overrides", "material_overrides", default={}).items()
+    }
+    return Project(
+        scene=SceneRef(name=reader.string(scene, "name", "scene.name"), path=scene_path),
+        anchors=tuple(reader.device(Anchor, entry, f"anchors[{i}]") for i, entry in enumerate(reader.items(data, "anchors"))),
+        base_stations=tuple(
+            reader.device(BaseStation, entry, f"base_stations[{i}]")
+            for i, entry in enumerate(reader.items(data, "base_stations"))
+        ),
+        settings=settings,
+        material_overrides=overrides,
+        results=tuple(reader.result(entry, f"results[{i}]") for i, entry in enumerate(reader.items(data, "results"))),
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid number {name} (NaN and infinities are not allowed)")
+
+
+def _relative_path(path: str | None, base_dir: Path | None) -> str | None:
+    if path is None or base_dir is None:
+        return path
+    absolute = Path(path).absolute()
+    try:
+        return Path(os.path.relpath(absolute, base_dir)).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return str(absolute)
+
+
+def _device_to_dict(device: Anchor | BaseStation) -> dict[str, Any]:
+    return {"name": device.name, "position": list(device.position), "enabled": device.enabled}
+
+
+class _Reader:
+    """Typed access to parsed JSON with errors that say where in which file."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> ProjectFileError:
+        return ProjectFileError(f"{self.source}: {where}: {problem}")
+
+    def mapping(self, data: dict, key: str, where: str, default: dict | None = None) -> dict:
+        if key not in data and default is not None:
+            return default
+        value = data.get(key)
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {_describe(value)}")
+        return value
+
+    def items(self, data: dict, key: str) -> list:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, got {_describe(value)}")
+        return value
+
+    def string(self, data: dict, key: str, where: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected a non-empty string, got {_describe(value)}")
+        return value
+
+    def optional_string(self, data: dict, key: str, where: str) -> str | None:
+        return None if data.get(key) is None else self.string(data, key, where)
+
+    def number(self, data: dict, key: str, where: str, default: float | None = None) -> float:
+        if key not in data and default is not None:
+            return default
+        return self._finite(data.get(key), where)
+
+    def optional_number(self, data: dict, key: str, where: str) -> float | None:
+        return None if data.get(key) is None else self._finite(data[key], where)
+
+    def _finite(self, value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(where, f"expected a number, got {_describe(value)}")
+        if not math.isfinite(value):
+            raise self.fail(where, f"expected a finite number, got {value!r}")
+        return float(value)
+
+    def device(self, kind: type[Anchor] | type[BaseStation], entry: Any, where: str) -> Anchor | BaseStation:
+        if not isinstance(entry, dict):
+            raise self.fail(where, f"expected an object, got {_describe(entry)}")
+        position = entry.get("position")
+        if not isinstance(position, list) or len(position) != 3:
+            raise self.fail(f"{where}.position", f"expected [x, y, z], got {_describe(position)}")
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise self.fail(f"{where}.enabled", f"expected true or false, got {_describe(enabled)}")
+        return kind(
+            name=self.string(entry, "name", f"{where}.name"),
+            position=tuple(self._finite(c, f"{where}.position") for c in position),
+            enabled=enabled,
+        )
+
+    def material_override(self, entry: Any, where: str) -> MaterialOverride:
+        if not isinstance(entry, dict):
+            raise self.fail(where, f"expected an object, got {_describe(entry)}")
+        permittivity = self.optional_number(entry, "relative_permittivity", f"{where}.relative_permittivity")
+        if permittivity is not None and permittivity < 1.0:
+            raise self.fail(f"{where}.relative_permittivity", f"must be >= 1, got {permittivity}")
+        thickness = self.optional_number(entry, "thickness_m", f"{where}.thickness_m")
+        if thickness is not None and thickness < 0.0:
+            raise self.fail(f"{where}.thickness_m", f"must be >= 0 m, got {thickness}")
+        color = self.optional_string(entry, "color", f"{where}.color")
+        if color is not None and not _is_hex_color(color):
+            raise self.fail(f"{where}.color", f"expected '#rrggbb', got {color!r}")
+        return MaterialOverride(relative_permittivity=permittivity, thickness_m=thickness, color=color)
+
+    def result(self, entry: Any, where: str) -> ResultRecord:
+        if not isinstance(entry, dict):
+            raise self.fail(where, f"expected an object, got {_describe(entry)}")
+        summary = entry.get("summary", {})
+        if not isinstance(summary, dict):
+            raise self.fail(f"{where}.summary", f"expected an object, got {_describe(summary)}")
+        return ResultRecord(
+            kind=self.string(entry, "kind", f"{where}.kind"),
+            created=self.string(entry, "created", f"{where}.created"),
+            summary=summary,
+        )
+
+
+def _is_hex_color(text: str) -> bool:
+    return len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return f"{text[:40]}..." if len(text) > 40 else text

@@ -1,0 +1,1 @@
+"""Anchor layout optimisation."""

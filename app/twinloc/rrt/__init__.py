@@ -1,0 +1,1 @@
+"""Reverse ray tracing: forward paths, Monte Carlo launching, mixture fits, fusion."""

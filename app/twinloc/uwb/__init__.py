@@ -1,0 +1,1 @@
+"""UWB positioning: line-of-sight maps, ranging error model, multilateration, error maps."""

@@ -1,0 +1,103 @@
+"""Opening scenes and projects into a workspace; material overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trimesh
+
+from twinloc.compute.workspace import effective_scene, new_project_for_scene, open_source
+from twinloc.geometry.errors import SceneError
+from twinloc.model.devices import Anchor
+from twinloc.model.project import MaterialOverride, Project, SceneRef, Settings
+from twinloc.model.project_file import ProjectFileError, save_project
+
+
+def test_a_shipped_scene_opens_as_a_new_project() -> None:
+    workspace = open_source("uwb_hall")
+    assert workspace.project.scene == SceneRef("uwb_hall", None)
+    assert workspace.project.anchors == workspace.scene.anchors
+    assert workspace.project.base_stations == workspace.scene.base_stations
+    assert workspace.project_path is None and workspace.scene is workspace.base_scene
+
+
+def test_a_mesh_file_opens_with_its_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trimesh.creation.box(extents=(2.0, 3.0, 1.0)).export(tmp_path / "box.obj")
+    monkeypatch.chdir(tmp_path)
+    workspace = open_source("box.obj")
+    assert workspace.project.scene.path == str(tmp_path.resolve() / "box.obj")
+    assert len(workspace.scene.objects) >= 1
+
+
+def test_a_project_opens_with_its_overrides_applied(tmp_path: Path) -> None:
+    base = open_source("uwb_hall").base_scene
+    material = sorted(base.materials)[0]
+    project = Project(
+        scene=SceneRef("uwb_hall"),
+        anchors=(Anchor("X1", (1.0, 1.0, 2.0)),),
+        settings=Settings(grid_resolution_m=0.5),
+        material_overrides={material: MaterialOverride(relative_permittivity=7.5, thickness_m=0.3)},
+    )
+    save_project(project, tmp_path / "p.twinloc")
+    workspace = open_source(str(tmp_path / "p.twinloc"))
+    assert workspace.project == project
+    assert workspace.project_path == (tmp_path / "p.twinloc").resolve()
+    assert workspace.scene.materials[material].relative_permittivity == 7.5
+    assert workspace.scene.materials[material].thickness_m == 0.3
+    assert workspace.scene.materials[material].color == base.materials[material].color
+    assert workspace.base_scene.materials[material] == base.materials[material]
+    assert workspace.scene.content_hash() != workspace.base_scene.content_hash()
+
+
+def test_a_project_finds_its_scene_file_relative_to_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "site").mkdir()
+    trimesh.creation.box(extents=(2.0, 3.0, 1.0)).export(tmp_path / "site" / "box.obj")
+    save_project(Project(scene=SceneRef("box", str(tmp_path / "site" / "box.obj"))), tmp_path / "site" / "p.twinloc")
+    moved = tmp_path / "moved"
+    (tmp_path / "site").rename(moved)
+    monkeypatch.chdir(tmp_path)
+    workspace = open_source(str(moved / "p.twinloc"))
+    assert Path(workspace.project.scene.path) == (moved / "box.obj").resolve()
+
+
+def test_with_project_follows_material_overrides() -> None:
+    workspace = open_source("uwb_hall")
+    material = sorted(workspace.scene.materials)[0]
+    moved = workspace.with_project(workspace.project.with_anchors(()))
+    assert moved.scene is workspace.scene
+    changed = workspace.with_project(workspace.project.with_material_override(material, MaterialOverride(thickness_m=0.5)))
+    assert changed.scene.materials[material].thickness_m == 0.5
+
+
+def test_an_override_of_an_unknown_material_names_the_project(tmp_path: Path) -> None:
+    project = Project(scene=SceneRef("uwb_hall"), material_overrides={"unobtainium": MaterialOverride(thickness_m=1.0)})
+    save_project(project, tmp_path / "p.twinloc")
+    with pytest.raises(ProjectFileError, match=r"p\.twinloc: material override 'unobtainium'"):
+        open_source(str(tmp_path / "p.twinloc"))
+
+
+def test_effective_scene_without_overrides_is_the_scene_itself() -> None:
+    base = open_source("uwb_hall").base_scene
+    assert effective_scene(base, Project(scene=SceneRef("uwb_hall"))) is base
+
+
+def test_a_project_whose_scene_is_gone_names_both_files(tmp_path: Path) -> None:
+    save_project(Project(scene=SceneRef("gone", str(tmp_path / "gone.json"))), tmp_path / "p.twinloc")
+    with pytest.raises(SceneError) as caught:
+        open_source(str(tmp_path / "p.twinloc"))
+    assert "p.twinloc" in str(caught.value) and "gone.json" in str(caught.value)
+
+
+def test_unknown_sources_and_broken_projects_raise_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SceneError, match="no_such_scene"):
+        open_source("no_such_scene")
+    (tmp_path / "b.twinloc").write_text("{", encoding="utf-8")
+    with pytest.raises(ProjectFileError, match="b.twinloc: malformed JSON"):
+        open_source(str(tmp_path / "b.twinloc"))
+
+
+def test_new_project_takes_the_scene_defaults() -> None:
+    scene = open_source("uwb_hall").scene
+    project = new_project_for_scene(scene, SceneRef("uwb_hall"))
+    assert project.anchors == scene.anchors and project.settings == Settings()
