@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from twinloc.model.analysis import ErrorMapSettings
 from twinloc.model.devices import Anchor, BaseStation
 
 
@@ -74,6 +75,7 @@ class Project:
     anchors: tuple[Anchor, ...] = ()
     base_stations: tuple[BaseStation, ...] = ()
     settings: Settings = Settings()
+    error_map: ErrorMapSettings = ErrorMapSettings()
     material_overrides: dict[str, MaterialOverride] = field(default_factory=dict)
     results: tuple[ResultRecord, ...] = ()
 
@@ -85,6 +87,9 @@ class Project:
 
     def with_settings(self, settings: Settings) -> Project:
         return replace(self, settings=settings)
+
+    def with_error_map(self, error_map: ErrorMapSettings) -> Project:
+        return replace(self, error_map=error_map)
 
     def with_material_override(self, material: str, override: MaterialOverride) -> Project:
         return replace(self, material_overrides={**self.material_overrides, material: override})

@@ -7,6 +7,9 @@ Layout (version 1)::
      "anchors": [{"name": "A1", "position": [x, y, z], "enabled": true}, ...],
      "base_stations": [... same fields as anchors ...],
      "settings": {"tag_height_m": null, "grid_resolution_m": 0.1, "mounting_height_m": 2.0},
+     "error_map": {"dimensions": 2, "physics_only": false, "monte_carlo_draws": 0, "seed": 0,
+                   "refine_iterations": 0, "ranging": {"los_mean_m": 0.02, "los_std_m": 0.03,
+                   "nlos_mean_m": 0.1, "nlos_std_m": 0.15, "incidence_correction": false}},
      "material_overrides": {"concrete": {"relative_permittivity": 6.0, "thickness_m": null, "color": null}},
      "results": [{"kind": "los_map", "created": "2024-01-01T00:00:00+00:00", "summary": {...}}]}
 
@@ -16,6 +19,8 @@ a project folder can be moved with its scene) and is absolute in memory after lo
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import math
 import os
@@ -24,6 +29,7 @@ from typing import Any
 
 from twinloc.model.atomic import write_text_atomic
 from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.analysis import ErrorMapSettings, RangingModel
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, SceneRef, Settings
 
 FORMAT = "twinloc-project"
@@ -95,6 +101,7 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
             "grid_resolution_m": settings.grid_resolution_m,
             "mounting_height_m": settings.mounting_height_m,
         },
+        "error_map": dataclasses.asdict(project.error_map),
         "material_overrides": {
             name: {
                 "relative_permittivity": override.relative_permittivity,
@@ -144,6 +151,7 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
         )
     except ValueError as error:
         raise ProjectFileError(f"{source}: settings: {error}") from None
+    error_map = reader.error_map_settings(reader.mapping(data, "error_map", "error_map", default={}))
     overrides = {
         name: reader.material_override(entry, f"material_overrides[{name!r}]")
         for name, entry in reader.mapping(data, "material_overrides", "material_overrides", default={}).items()
@@ -156,6 +164,7 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
             for i, entry in enumerate(reader.items(data, "base_stations"))
         ),
         settings=settings,
+        error_map=error_map,
         material_overrides=overrides,
         results=tuple(reader.result(entry, f"results[{i}]") for i, entry in enumerate(reader.items(data, "results"))),
     )
@@ -240,6 +249,38 @@ class _Reader:
             position=tuple(self._finite(c, f"{where}.position") for c in position),
             enabled=enabled,
         )
+
+    def error_map_settings(self, data: dict) -> ErrorMapSettings:
+        ranging_data = self.mapping(data, "ranging", "error_map.ranging", default={})
+        try:
+            ranging = RangingModel(**self._fields(RangingModel, ranging_data, "error_map.ranging"))
+            fields = self._fields(ErrorMapSettings, {k: v for k, v in data.items() if k != "ranging"}, "error_map")
+            return ErrorMapSettings(**fields, ranging=ranging)
+        except ProjectFileError:
+            raise
+        except ValueError as error:
+            raise self.fail("error_map", str(error)) from None
+
+    def _fields(self, kind: type, data: dict, where: str) -> dict[str, Any]:
+        """Typed values of a flat settings dataclass's fields (bool, int or float); absent keys keep defaults."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(kind):
+            if field.name not in data or field.type not in ("bool", "int", "float"):
+                continue
+            value, at = data[field.name], f"{where}.{field.name}"
+            if field.type == "bool":
+                if not isinstance(value, bool):
+                    raise self.fail(at, f"expected true or false, got {_describe(value)}")
+            elif field.type == "int":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise self.fail(at, f"expected a whole number, got {_describe(value)}")
+            else:
+                value = self._finite(value, at)
+            values[field.name] = value
+        unknown = set(data) - {field.name for field in dataclasses.fields(kind)}
+        if unknown:
+            raise self.fail(where, f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return values
 
     def material_override(self, entry: Any, where: str) -> MaterialOverride:
         if not isinstance(entry, dict):

@@ -1,0 +1,143 @@
+"""The floor grid that maps are computed on: cell centres over the evaluation regions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from twinloc.geometry.scene import Scene
+
+MAX_CELLS = 20_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class FloorGrid:
+    """A regular grid of cells at one height, masked to the area of interest.
+
+    x_centers : (W,) float64, metres, increasing.
+    y_centers : (H,) float64, metres, increasing.
+    z_m : height of every cell centre, metres (the tag height).
+    mask : (H, W) bool, row = y index; True for the cells maps are computed on.
+    resolution_m : cell edge length, metres.
+    """
+
+    x_centers: np.ndarray
+    y_centers: np.ndarray
+    z_m: float
+    mask: np.ndarray
+    resolution_m: float
+
+    @property
+    def points(self) -> np.ndarray:
+        """(M, 3) float64, metres: centres of the masked cells, row-major (y, then x)."""
+        rows, cols = np.nonzero(self.mask)
+        return np.column_stack([self.x_centers[cols], self.y_centers[rows], np.full(rows.size, float(self.z_m))])
+
+    @property
+    def cell_count(self) -> int:
+        """M, the number of masked cells."""
+        return int(np.count_nonzero(self.mask))
+
+    def to_image(self, values) -> np.ndarray:
+        """Spread per-cell values back onto the grid.
+
+        Parameters
+        ----------
+        values : (M,) float, one per masked cell in ``points`` order
+
+        Returns
+        -------
+        (H, W) float64, NaN outside the mask
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (self.cell_count,):
+            raise ValueError(f"expected {self.cell_count} values (one per cell), got shape {values.shape}")
+        image = np.full(self.mask.shape, np.nan)
+        image[self.mask] = values
+        return image
+
+    @classmethod
+    def over_regions(cls, scene: Scene, resolution_m: float = 0.1, tag_height_m: float | None = None, engine=None) -> FloorGrid:
+        """The grid over a scene's evaluation regions.
+
+        Parameters
+        ----------
+        scene : Scene
+            Cells whose centres lie inside any evaluation polygon are kept; a scene with
+            none uses the floor rectangle of its bounding box.
+        resolution_m : float, default: 0.1
+            Cell edge length, metres, > 0.
+        tag_height_m : float, optional
+            Height of the cells; default: the scene's tag height.
+        engine : RayEngine, optional
+            When given, cells whose centre lies inside a SOLID object at that height are
+            dropped (a centre on a solid's face is kept).
+
+        Raises
+        ------
+        ValueError
+            The resolution is not a positive finite number or would make too many cells.
+        """
+        if not (isinstance(resolution_m, (int, float)) and math.isfinite(resolution_m) and resolution_m > 0.0):
+            raise ValueError(f"grid resolution must be a positive number of metres, got {resolution_m!r}")
+        z = float(scene.tag_height_m if tag_height_m is None else tag_height_m)
+        if not math.isfinite(z):
+            raise ValueError(f"tag height must be finite, got {tag_height_m!r}")
+        polygons = [region.polygon for region in scene.evaluation_regions() if not region.is_polyline]
+        if polygons:
+            stacked = np.vstack(polygons)
+            low, high = stacked.min(axis=0), stacked.max(axis=0)
+        else:
+            low, high = scene.bounds[0, :2], scene.bounds[1, :2]
+            polygons = [np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]], [low[0], high[1]]])]
+        # Round before ceil so 18.3 / 0.1 = 182.99999999999997 gives 183 cells.
+        counts = [max(1, math.ceil(round((high[i] - low[i]) / resolution_m, 9))) for i in range(2)]
+        if counts[0] * counts[1] > MAX_CELLS:
+            raise ValueError(
+                f"grid resolution {resolution_m} m is too fine for this scene: "
+                f"{counts[0]} x {counts[1]} cells (at most {MAX_CELLS})"
+            )
+        x_centers = low[0] + (np.arange(counts[0]) + 0.5) * resolution_m
+        y_centers = low[1] + (np.arange(counts[1]) + 0.5) * resolution_m
+        xx, yy = np.meshgrid(x_centers, y_centers)
+        flat = np.column_stack([xx.ravel(), yy.ravel()])
+        inside = np.zeros(len(flat), dtype=bool)
+        for polygon in polygons:
+            inside |= points_in_polygon(flat, polygon)
+        if engine is not None:
+            candidates = np.flatnonzero(inside)
+            points = np.column_stack([flat[candidates], np.full(candidates.size, z)])
+            inside[candidates[engine.points_inside_solids(points)]] = False
+        return cls(
+            x_centers=x_centers,
+            y_centers=y_centers,
+            z_m=z,
+            mask=inside.reshape(counts[1], counts[0]),
+            resolution_m=float(resolution_m),
+        )
+
+
+def points_in_polygon(points, polygon) -> np.ndarray:
+    """Even-odd test of points against a polygon.
+
+    Parameters
+    ----------
+    points : (N, 2) float, metres
+    polygon : (K, 2) float, metres, closed implicitly (last vertex joins the first)
+
+    Returns
+    -------
+    (N,) bool; points exactly on an edge may land on either side.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    polygon = np.asarray(polygon, dtype=np.float64)
+    x, y = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), dtype=bool)
+    for (x1, y1), (x2, y2) in zip(polygon, np.roll(polygon, -1, axis=0)):
+        straddles = (y1 > y) != (y2 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing_x = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= straddles & (x < crossing_x)
+    return inside

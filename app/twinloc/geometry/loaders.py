@@ -1,0 +1,94 @@
+"""Opening a scene from whatever the user has: a shipped name, a descriptor, a mesh, a Mitsuba file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twinloc.geometry.errors import SceneError
+from twinloc.geometry.materials import material_presets
+from twinloc.geometry.meshes import MESH_SUFFIXES, as_scene_object, mesh_parts
+from twinloc.geometry.mitsuba import load_mitsuba_scene
+from twinloc.geometry.scene import Scene, SceneObject
+from twinloc.geometry.scene_file import load_scene_file
+
+SHIPPED_SCENES: tuple[str, ...] = ("uwb_hall", "industrial_hall", "office_floor")
+
+
+def shipped_scene_path(name: str) -> Path:
+    """The descriptor file of a shipped scene."""
+    from twinloc._paths import scenes_dir
+
+    return scenes_dir() / f"{name}.json"
+
+
+def load_scene(source: str | Path) -> Scene:
+    """Open a scene.
+
+    Parameters
+    ----------
+    source : str or Path
+        A shipped scene name (one of ``SHIPPED_SCENES``), a JSON scene descriptor, a mesh
+        file (.obj .stl .ply .glb .gltf) or a Mitsuba .xml scene as Sionna RT writes it.
+
+    Returns
+    -------
+    Scene
+
+    Raises
+    ------
+    SceneError
+        The source cannot be opened; the message names the file and the problem.
+    """
+    if isinstance(source, str) and source in SHIPPED_SCENES:
+        return load_scene_file(shipped_scene_path(source))
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return load_scene_file(path)
+    if suffix == ".xml":
+        return load_mitsuba_scene(path)
+    if suffix in MESH_SUFFIXES:
+        objects = import_mesh_objects(path)
+        presets = material_presets()
+        return Scene(
+            name=path.stem,
+            objects=tuple(objects),
+            materials={"concrete": presets["concrete"]},
+            source_path=path,
+        )
+    if not path.exists():
+        raise SceneError(
+            f"{path}: no such file, and not a shipped scene ({', '.join(SHIPPED_SCENES)})"
+        )
+    raise SceneError(
+        f"{path}: unsupported scene file type {suffix!r} (use .json, .xml, {', '.join(MESH_SUFFIXES)})"
+    )
+
+
+def import_mesh_objects(path: str | Path, material: str = "concrete") -> list[SceneObject]:
+    """The objects of a mesh file, for a new scene or to add to an open one.
+
+    Each mesh in the file becomes one object named after its node: SOLID if it is closed
+    (wound outward here), SURFACE otherwise.
+
+    Parameters
+    ----------
+    path : str or Path
+        An .obj, .stl, .ply, .glb or .gltf file (glTF is converted from y-up to z-up).
+    material : str, default: "concrete"
+        Material name given to every object; the caller's scene must define it.
+
+    Returns
+    -------
+    list of SceneObject
+
+    Raises
+    ------
+    SceneError
+        The file is missing, unreadable, or holds only degenerate geometry.
+    """
+    path = Path(path)
+    return [
+        as_scene_object(name, material, vertices, faces, f"{path}: mesh {name!r}")
+        for name, vertices, faces in mesh_parts(path, str(path))
+    ]

@@ -1,0 +1,520 @@
+"""Ray queries against a scene: first hits, link crossings and point-in-solid tests.
+
+Embree (through embreex) finds candidate triangles in float32; every distance reported
+here is then recomputed in float64 against the hit triangle's plane, so results are exact
+to float64 rounding wherever the ray is not grazing. Without embreex the same queries run
+on trimesh's pure-numpy intersector, with a warning, and give the same answers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from twinloc.geometry.scene import ObjectKind, Scene
+
+END_TOLERANCE_M = 1e-4
+"""Hits this close to either end of a segment are ignored: a device mounted on a face
+does not cross that face."""
+
+MIN_STEP_M = 1e-5
+"""How far past a hit the next cast of a segment starts; faces closer together than this
+along a ray count as one crossing (two triangles sharing an edge are hit once)."""
+
+MIN_ABS_COS = 1e-3
+"""Incidence cosines are clipped here, so a grazing crossing adds at most 1000 secants."""
+
+_INSIDE_OFFSET_M = 1e-5
+# A direction no axis-aligned or diagonal edge lies along, for point-in-solid tests.
+_INSIDE_DIRECTION = np.array([0.5257311121, 0.6180339887, 0.5847102846])
+_INSIDE_DIRECTION = _INSIDE_DIRECTION / np.linalg.norm(_INSIDE_DIRECTION)
+_MAX_SEGMENT_CASTS = 100_000
+
+
+@dataclass(frozen=True)
+class FirstHits:
+    """The first surface each ray meets.
+
+    distance : (N,) float64, metres along the unit direction; inf on a miss.
+    triangle : (N,) int64, index into the engine's triangles; -1 on a miss.
+    object_index : (N,) int64, index into ``RayEngine.object_names``; -1 on a miss.
+    normal : (N, 3) float64, unit normal of the hit triangle as wound (outward for
+        solids); zeros on a miss.
+    """
+
+    distance: np.ndarray
+    triangle: np.ndarray
+    object_index: np.ndarray
+    normal: np.ndarray
+
+    @property
+    def hit(self) -> np.ndarray:
+        """(N,) bool: the ray met a surface within its range."""
+        return self.triangle >= 0
+
+
+@dataclass(frozen=True)
+class SegmentCrossings:
+    """What each straight link from a start to an end point passes through.
+
+    inside_length_m : (N, n_objects) float64, metres of the segment inside each SOLID
+        object (zero for surfaces).
+    surface_crossings : (N, n_objects) int32, times the segment crosses each SURFACE
+        object (zero for solids).
+    surface_secant_sum : (N, n_objects) float64, sum over those crossings of
+        1 / |cos(incidence angle)|; a surface of thickness d adds d times this to the path.
+    """
+
+    inside_length_m: np.ndarray
+    surface_crossings: np.ndarray
+    surface_secant_sum: np.ndarray
+
+    @property
+    def clear(self) -> np.ndarray:
+        """(N,) bool: the segment crosses nothing (line of sight)."""
+        return ~(np.any(self.inside_length_m > 0.0, axis=1) | np.any(self.surface_crossings > 0, axis=1))
+
+
+class RayEngine:
+    """Ray queries against all triangles of a scene.
+
+    Parameters
+    ----------
+    scene : Scene
+        The geometry is copied at construction; later scene edits need a new engine.
+    """
+
+    def __init__(self, scene: Scene) -> None:
+        self.object_names: tuple[str, ...] = tuple(obj.name for obj in scene.objects)
+        self.object_kinds: tuple[ObjectKind, ...] = tuple(obj.kind for obj in scene.objects)
+        vertex_blocks, face_blocks, owners = [], [], []
+        offset = 0
+        for index, obj in enumerate(scene.objects):
+            vertex_blocks.append(np.asarray(obj.vertices, dtype=np.float64))
+            face_blocks.append(np.asarray(obj.faces, dtype=np.int64) + offset)
+            owners.append(np.full(len(obj.faces), index, dtype=np.int64))
+            offset += len(obj.vertices)
+        vertices = np.vstack(vertex_blocks) if vertex_blocks else np.zeros((0, 3))
+        faces = np.vstack(face_blocks) if face_blocks else np.zeros((0, 3), dtype=np.int64)
+        self.triangle_object: np.ndarray = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+        """(F,) int64: the object each triangle belongs to."""
+
+        corners = vertices[faces]
+        cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        norms = np.linalg.norm(cross, axis=1)
+        usable = norms > 0.0
+        self.triangle_normals: np.ndarray = np.zeros_like(cross)
+        """(F, 3) float64: unit normals as wound; zero for degenerate triangles."""
+        self.triangle_normals[usable] = cross[usable] / norms[usable, None]
+        self._plane_offset = np.einsum("ij,ij->i", self.triangle_normals, corners[:, 0]) if len(faces) else np.zeros(0)
+        self._centroids = corners.mean(axis=1) if len(faces) else np.zeros((0, 3))
+        self._object_boxes = np.array([obj.bounds for obj in scene.objects]).reshape(-1, 2, 3)
+        """(O, 2, 3) float64: each object's [min, max] corner, metres."""
+        solid_objects = np.array([kind is ObjectKind.SOLID for kind in self.object_kinds], dtype=bool)
+        self._solid_triangle = solid_objects[self.triangle_object] if len(faces) else np.zeros(0, dtype=bool)
+        self._solid_object = np.flatnonzero(solid_objects)
+        self._solid_boxes = self._object_boxes[self._solid_object]
+        extent = float(np.abs(vertices).max()) if len(vertices) else 1.0
+        # Far from the origin float32 rounding grows; the step must stay well above it.
+        self._step_m = max(MIN_STEP_M, 4e-7 * extent)
+
+        # Solids and surfaces get their own acceleration structures as well as a joint one:
+        # a machine standing on the floor shares its bottom face's plane with the floor, and
+        # one structure would report either face there, hiding the solid's exit.
+        make_backend = _backend_factory()
+        self._everything = _TriangleSet(make_backend, vertices, faces, usable)
+        self._solids = _TriangleSet(make_backend, vertices, faces, usable & self._solid_triangle)
+        self._surfaces = _TriangleSet(make_backend, vertices, faces, usable & ~self._solid_triangle)
+        self._backend_name = make_backend.name
+
+    @property
+    def backend(self) -> str:
+        """"embree" or "trimesh"."""
+        return self._backend_name
+
+    # ------------------------------------------------------------------ public queries
+
+    def first_hit(self, origins, directions, max_distance=None) -> FirstHits:
+        """The first triangle each ray meets.
+
+        Parameters
+        ----------
+        origins : (N, 3) float, metres
+        directions : (N, 3) float; any non-zero length, normalised here.
+        max_distance : float or (N,) float, metres, optional
+            Hits farther than this are misses. Default: unlimited.
+
+        Returns
+        -------
+        FirstHits
+        """
+        origins = _points(origins, "origins")
+        unit = _unit_directions(directions, len(origins))
+        limit = np.full(len(origins), np.inf)
+        if max_distance is not None:
+            limit = np.broadcast_to(np.asarray(max_distance, dtype=np.float64), limit.shape).copy()
+            if np.any(np.isnan(limit)) or np.any(limit < 0.0):
+                raise ValueError("max_distance must be >= 0")
+        triangle, distance = self._cast(self._everything, origins, unit, limit)
+        distance = np.maximum(distance, 0.0)
+        hit = triangle >= 0
+        object_index = np.full(len(origins), -1, dtype=np.int64)
+        object_index[hit] = self.triangle_object[triangle[hit]]
+        normal = np.zeros((len(origins), 3))
+        normal[hit] = self.triangle_normals[triangle[hit]]
+        return FirstHits(distance=distance, triangle=triangle, object_index=object_index, normal=normal)
+
+    def segment_crossings(self, starts, ends) -> SegmentCrossings:
+        """What each segment from ``starts[i]`` to ``ends[i]`` passes through.
+
+        Hits within ``END_TOLERANCE_M`` of either end are ignored. A segment that starts or
+        ends inside a solid counts the part inside it.
+
+        Parameters
+        ----------
+        starts, ends : (N, 3) float, metres
+
+        Returns
+        -------
+        SegmentCrossings
+        """
+        starts = _points(starts, "starts")
+        ends = _points(ends, "ends")
+        if starts.shape != ends.shape:
+            raise ValueError(f"starts {starts.shape} and ends {ends.shape} must have the same shape")
+        count, n_objects = len(starts), len(self.object_names)
+        inside = np.zeros((count, n_objects))
+        crossings = np.zeros((count, n_objects), dtype=np.int32)
+        secants = np.zeros((count, n_objects))
+        vector = ends - starts
+        length = np.sqrt(np.einsum("ij,ij->i", vector, vector))
+        active = length > 2.0 * END_TOLERANCE_M
+        quiet_candidates = active.copy()
+        unit = np.zeros_like(vector)
+        unit[active] = vector[active] / length[active, None]
+        stop = length - END_TOLERANCE_M
+        # One cast against everything first: segments that meet nothing (most links in open
+        # space) need no walk through the solids and surfaces separately.
+        first, _ = self._cast(self._everything, starts + END_TOLERANCE_M * unit, unit, np.maximum(stop - END_TOLERANCE_M, 0.0))
+        active &= first >= 0
+
+        ray, t, triangle = self._walk_segments(self._surfaces, starts, unit, stop, active)
+        if ray.size:
+            cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]))
+            owner = self.triangle_object[triangle]
+            cell = ray * n_objects + owner
+            crossings.ravel()[:] += np.bincount(cell, minlength=crossings.size).astype(np.int32)
+            secants.ravel()[:] += np.bincount(cell, 1.0 / np.maximum(cosine, MIN_ABS_COS), minlength=secants.size)
+        ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, active)
+        if ray.size:
+            entering = np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]) < 0.0
+            self._add_chords(inside, starts, unit, length, stop, ray, self.triangle_object[triangle], t, entering)
+        self._add_segments_wholly_inside(inside, starts, unit, length, stop, quiet_candidates, ray)
+        return SegmentCrossings(inside_length_m=inside, surface_crossings=crossings, surface_secant_sum=secants)
+
+    def points_inside_solids(self, points) -> np.ndarray:
+        """Which points lie inside a SOLID object.
+
+        A point on a solid's face (within about 1e-5 m) counts as outside.
+
+        Parameters
+        ----------
+        points : (N, 3) float, metres
+
+        Returns
+        -------
+        (N,) bool
+        """
+        points = _points(points, "points")
+        if self._solids.empty or len(points) == 0:
+            return np.zeros(len(points), dtype=bool)
+        inside = np.ones(len(points), dtype=bool)
+        # Both rays must leave a solid: a point on a face sees open space along one of them.
+        for direction in (_INSIDE_DIRECTION, -_INSIDE_DIRECTION):
+            unit = np.broadcast_to(direction, points.shape)
+            triangle, _ = self._cast(
+                self._solids, points + _INSIDE_OFFSET_M * direction, unit, np.full(len(points), np.inf)
+            )
+            inside &= self._is_solid_exit(triangle, unit)
+        return inside
+
+    # ------------------------------------------------------------------ helpers
+
+    def _cast(self, triangles: _TriangleSet, origins, unit, limit) -> tuple[np.ndarray, np.ndarray]:
+        """Closest hits among ``triangles``.
+
+        Returns triangle (N,) int64 or -1, and the float64 signed distance along ``unit`` to
+        that triangle's plane (inf on a miss; slightly negative when float32 rounding let
+        the backend report the face just left).
+        """
+        triangle = np.full(len(origins), -1, dtype=np.int64)
+        distance = np.full(len(origins), np.inf)
+        if len(origins) == 0 or triangles.empty:
+            return triangle, distance
+        local = triangles.backend.closest(origins, unit, limit)
+        hit = local >= 0
+        triangle[hit] = triangles.index[local[hit]]
+        distance[hit] = self._plane_distance(triangle[hit], origins[hit], unit[hit])
+        return triangle, distance
+
+    def _plane_distance(self, triangle, origins, unit) -> np.ndarray:
+        """Signed float64 distance along ``unit`` to each hit triangle's plane.
+
+        A ray lying in the plane (grazing) has no plane distance; the distance to the
+        triangle's centroid along the ray stands in for it.
+        """
+        normal = self.triangle_normals[triangle]
+        along = np.einsum("ij,ij->i", normal, unit)
+        toward = self._plane_offset[triangle] - np.einsum("ij,ij->i", normal, origins)
+        steep = np.abs(along) > 1e-9
+        grazing = np.einsum("ij,ij->i", self._centroids[triangle] - origins, unit)
+        return np.where(steep, toward / np.where(steep, along, 1.0), grazing)
+
+    def _walk_segments(self, triangles: _TriangleSet, starts, unit, stop, active):
+        """Cast along every active segment from hit to hit among ``triangles`` up to ``stop``.
+
+        Returns the crossings as parallel arrays: ray (E,) int64, distance from the start
+        (E,) float64 metres, triangle (E,) int64.
+        """
+        rays = np.flatnonzero(active)
+        position = np.full(len(starts), END_TOLERANCE_M)
+        step = np.full(len(starts), self._step_m)
+        event_ray, event_t, event_triangle = [], [], []
+        if triangles.empty:
+            rays = rays[:0]
+        for _ in range(_MAX_SEGMENT_CASTS):
+            if rays.size == 0:
+                break
+            ray_unit = unit[rays]
+            origins = starts[rays] + position[rays, None] * ray_unit
+            triangle, distance = self._cast(triangles, origins, ray_unit, stop[rays] - position[rays])
+            hit = triangle >= 0
+            rays, triangle, distance = rays[hit], triangle[hit], distance[hit]
+            along = position[rays] + distance
+            # A face behind the cast origin is the one just left, reported again through
+            # float32 rounding: step further past it, farther each time.
+            fresh = (distance >= 0.0) & (along < stop[rays])
+            again = distance < 0.0
+            event_ray.append(rays[fresh])
+            event_t.append(along[fresh])
+            event_triangle.append(triangle[fresh])
+            moved = rays[fresh]
+            position[moved] = along[fresh] + self._step_m
+            step[moved] = self._step_m
+            repeat = rays[again]
+            position[repeat] += step[repeat]
+            step[repeat] *= 2.0
+            rays = rays[fresh | again]
+            rays = rays[position[rays] < stop[rays]]
+        if not event_ray:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.concatenate(event_ray), np.concatenate(event_t), np.concatenate(event_triangle)
+
+    def _add_chords(self, inside, starts, unit, length, stop, ray, owner, t, entering) -> None:
+        """Add chord lengths from each segment's enter/exit events per solid object.
+
+        A repeated enter keeps the last, a repeated exit the first (a tangent touch at an
+        edge can report one face of a pair). A leading exit means the segment starts
+        inside, a trailing enter that it ends inside; both are accepted only when the
+        end lies in the solid's bounding box and a ray from it confirms it, otherwise the
+        lone event is a tangent touch and is dropped.
+        """
+        n_objects = inside.shape[1]
+        key = ray * n_objects + owner
+        # The walk emits each ray's events in increasing distance, so a stable sort by
+        # (ray, object) keeps them in order along the ray.
+        order = np.argsort(key, kind="stable")
+        ray, owner, t, entering, key = ray[order], owner[order], t[order], entering[order], key[order]
+        same_as_next = key[1:] == key[:-1]
+        drop = np.zeros(ray.size, dtype=bool)
+        drop[:-1] |= same_as_next & entering[:-1] & entering[1:]
+        drop[1:] |= same_as_next & ~entering[1:] & ~entering[:-1]
+        ray, owner, t, entering, key = ray[~drop], owner[~drop], t[~drop], entering[~drop], key[~drop]
+
+        first = np.ones(ray.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        last = np.ones(ray.size, dtype=bool)
+        last[:-1] = key[:-1] != key[1:]
+        contribution = np.where(entering, -t, t)
+
+        trailing = np.flatnonzero(last & entering)
+        if trailing.size:
+            contribution[trailing] += length[ray[trailing]]
+            ends_inside = self._ends_inside(starts, unit, stop, ray[trailing], owner[trailing], forward=True)
+            contribution[trailing[~ends_inside]] = 0.0
+        leading = np.flatnonzero(first & ~entering)
+        if leading.size:
+            starts_inside = self._ends_inside(starts, unit, stop, ray[leading], owner[leading], forward=False)
+            contribution[leading[~starts_inside]] = 0.0
+        touched = key[np.flatnonzero(first)]  # keys are sorted: one per (ray, object)
+        chords = np.bincount(key, contribution, minlength=inside.size)[touched]
+        # Float rounding must not turn a tangent touch into a negative or over-long chord.
+        inside.ravel()[touched] = np.clip(chords, 0.0, length[touched // n_objects])
+
+    def _add_segments_wholly_inside(self, inside, starts, unit, length, stop, active, event_rays) -> None:
+        """A segment with no event of any solid lies wholly inside a solid when both its
+        ends lie in that solid's bounding box and the ray beyond its end leaves that solid."""
+        quiet = active.copy()
+        quiet[event_rays] = False
+        candidates = np.flatnonzero(quiet)
+        if candidates.size == 0 or self._solid_boxes.size == 0:
+            return
+        ends = starts[candidates] + length[candidates, None] * unit[candidates]
+        rays, owner = self._both_in_solid_box(starts[candidates], ends)
+        if rays.size == 0:
+            return
+        rays = candidates[rays]
+        confirmed = self._ends_inside(starts, unit, stop, rays, owner, forward=True)
+        inside[rays[confirmed], owner[confirmed]] = length[rays[confirmed]]
+
+    def _ends_inside(self, starts, unit, stop, rays, owner, forward: bool) -> np.ndarray:
+        """(K,) bool: the end (forward) or start of each segment lies inside solid ``owner``.
+
+        The point must lie in the solid's bounding box and the ray leaving it away from
+        the segment must meet that solid's face from inside first.
+        """
+        point = starts[rays] + (stop[rays, None] if forward else END_TOLERANCE_M) * unit[rays]
+        boxes = self._object_boxes[owner]
+        in_box = np.all((point >= boxes[:, 0] - self._step_m) & (point <= boxes[:, 1] + self._step_m), axis=1)
+        result = np.zeros(len(rays), dtype=bool)
+        if not in_box.any():
+            return result
+        direction = unit[rays[in_box]] if forward else -unit[rays[in_box]]
+        triangle, _ = self._cast(self._solids, point[in_box], direction, np.full(int(in_box.sum()), np.inf))
+        result[in_box] = self._is_solid_exit(triangle, direction, owner[in_box])
+        return result
+
+    def _both_in_solid_box(self, starts, ends) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (index into starts/ends, solid object) whose two points lie in that solid's
+        bounding box (with the step as margin). One solid at a time, narrowing axis by axis:
+        few points survive the first axis, so this stays cheap for many solids."""
+        found_points, found_solids = [], []
+        for solid, (low, high) in zip(self._solid_object, self._solid_boxes):
+            low, high = low - self._step_m, high + self._step_m
+            candidates = np.flatnonzero((ends[:, 0] >= low[0]) & (ends[:, 0] <= high[0]))
+            for points in (ends, starts):
+                for axis in range(3):
+                    values = points[candidates, axis]
+                    candidates = candidates[(values >= low[axis]) & (values <= high[axis])]
+            found_points.append(candidates)
+            found_solids.append(np.full(candidates.size, solid, dtype=np.int64))
+        if not found_points:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(found_points), np.concatenate(found_solids)
+
+    def _is_solid_exit(self, triangle, unit, owner=None) -> np.ndarray:
+        """(N,) bool: the ray with direction ``unit`` leaves a solid (of ``owner``) there."""
+        valid = triangle >= 0
+        result = np.zeros(len(triangle), dtype=bool)
+        tri = triangle[valid]
+        leaving = np.einsum("ij,ij->i", self.triangle_normals[tri], unit[valid]) > 0.0
+        ok = self._solid_triangle[tri] & leaving
+        if owner is not None:
+            ok &= self.triangle_object[tri] == np.asarray(owner)[valid]
+        result[valid] = ok
+        return result
+
+
+# ---------------------------------------------------------------------- backends
+
+
+class _TriangleSet:
+    """An acceleration structure over some of the engine's triangles.
+
+    index : (K,) int64, the engine's triangle index of each of the backend's triangles.
+    """
+
+    def __init__(self, make_backend, vertices: np.ndarray, faces: np.ndarray, selected: np.ndarray) -> None:
+        self.index = np.flatnonzero(selected)
+        self.empty = self.index.size == 0
+        self.backend = None if self.empty else make_backend(vertices, faces[self.index])
+
+
+class _EmbreeBackend:
+    name = "embree"
+
+    def __init__(self, rtcore_scene, triangle_mesh, vertices: np.ndarray, faces: np.ndarray) -> None:
+        self._scene = rtcore_scene.EmbreeScene()
+        self._vertices = np.ascontiguousarray(vertices, dtype=np.float32)
+        self._faces = np.ascontiguousarray(faces, dtype=np.int32)
+        self._mesh = triangle_mesh(self._scene, self._vertices, self._faces)
+
+    def closest(self, origins, unit, limit) -> np.ndarray:
+        """(N,) int64: closest triangle within ``limit`` (index into the backend's faces), -1 on a miss."""
+        # Asking Embree for the primitive only is the fastest query embreex offers;
+        # distances are recomputed in float64 by the engine anyway.
+        triangle = self._scene.run(
+            np.ascontiguousarray(origins, dtype=np.float32),
+            np.ascontiguousarray(unit, dtype=np.float32),
+            dists=np.ascontiguousarray(limit, dtype=np.float32),
+        )
+        return triangle.astype(np.int64)
+
+
+class _TrimeshBackend:
+    name = "trimesh"
+
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray) -> None:
+        import trimesh
+        from trimesh.ray.ray_triangle import RayMeshIntersector
+
+        self._intersector = RayMeshIntersector(trimesh.Trimesh(vertices, faces, process=False))
+
+    def closest(self, origins, unit, limit) -> np.ndarray:
+        """(N,) int64: closest triangle within ``limit``, -1 on a miss."""
+        triangle = np.full(len(origins), -1, dtype=np.int64)
+        index_tri, index_ray, locations = self._intersector.intersects_id(
+            origins, unit, multiple_hits=True, return_locations=True
+        )
+        if len(index_ray):
+            along = np.einsum("ij,ij->i", locations - origins[index_ray], unit[index_ray])
+            within = (along >= 0.0) & (along <= limit[index_ray])
+            index_tri, index_ray, along = index_tri[within], index_ray[within], along[within]
+            # Nearest hit per ray: sort by distance, keep each ray's first.
+            order = np.lexsort((along, index_ray))
+            index_ray, index_tri, along = index_ray[order], index_tri[order], along[order]
+            first = np.ones(len(index_ray), dtype=bool)
+            first[1:] = index_ray[1:] != index_ray[:-1]
+            triangle[index_ray[first]] = index_tri[first]
+        return triangle
+
+
+def _backend_factory():
+    """A callable (vertices, faces) -> backend, with its ``name``: Embree, else trimesh (warned)."""
+    try:
+        from embreex import rtcore_scene
+        from embreex.mesh_construction import TriangleMesh
+    except ImportError as error:
+        warnings.warn(
+            f"embreex is not available ({error}); ray queries use trimesh's much slower intersector",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _TrimeshBackend
+
+    def make_embree(vertices, faces):
+        return _EmbreeBackend(rtcore_scene, TriangleMesh, vertices, faces)
+
+    make_embree.name = "embree"
+    return make_embree
+
+
+def _points(values, what: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise ValueError(f"{what} must have shape (N, 3), got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite")
+    return array
+
+
+def _unit_directions(values, count: int) -> np.ndarray:
+    directions = _points(values, "directions")
+    if len(directions) != count:
+        raise ValueError(f"got {count} origins but {len(directions)} directions")
+    norms = np.linalg.norm(directions, axis=1)
+    if np.any(norms == 0.0):
+        raise ValueError("directions must be non-zero")
+    return directions / norms[:, None]
