@@ -191,3 +191,27 @@ def test_missing_and_binary_files_are_project_file_errors(tmp_path: Path) -> Non
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ProjectFileError, match="not UTF-8"):
         load_project(binary)
+
+
+def test_error_map_settings_round_trip_and_are_validated(tmp_path):
+    from twinloc.model.analysis import ErrorMapSettings, RangingModel
+    from twinloc.model.project import Project, SceneRef
+    from twinloc.model.project_file import ProjectFileError, load_project, project_to_dict, save_project
+
+    project = Project(SceneRef("uwb_hall")).with_error_map(
+        ErrorMapSettings(monte_carlo_draws=50, seed=3, ranging=RangingModel(nlos_std_m=0.3, incidence_correction=True))
+    )
+    path = tmp_path / "p.twinloc"
+    save_project(project, path)
+    assert load_project(path).error_map == project.error_map
+
+    data = project_to_dict(project)
+    data["error_map"]["ranging"]["los_std_m"] = -1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectFileError, match="standard deviations must be >= 0"):
+        load_project(path)
+    data["error_map"]["ranging"]["los_std_m"] = 0.03
+    data["error_map"]["seed"] = 1.5
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectFileError, match=r"error_map\.seed: expected a whole number"):
+        load_project(path)
