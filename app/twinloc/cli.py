@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from twinloc import __version__
-from twinloc.cli_verbs import gui, los, scene
+from twinloc.cli_verbs import errormap, gui, los, scene
 from twinloc.cli_verbs.common import CliError
 
-VERB_GROUPS = (gui, scene, los)
+VERB_GROUPS = (gui, scene, los, errormap)
 
 DEBUG_VARIABLE = "TWINLOC_DEBUG"
 

@@ -10,6 +10,8 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -74,3 +76,58 @@ def print_json(data: Any) -> None:
     """Machine-readable output on stdout; NaN never appears (it is not JSON)."""
     json.dump(data, sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENE, --anchors, --resolution and --tag-height: what every floor-map verb takes."""
+    parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene/mesh/XML file or a .twinloc project")
+    parser.add_argument(
+        "--anchors",
+        type=positions,
+        metavar="X,Y,Z;...",
+        help="anchor positions in metres (default: the project's enabled anchors, or the scene's)",
+    )
+    parser.add_argument(
+        "--resolution", type=number_in(0.01, 5.0), metavar="M", help="grid cell size in metres (default: the project's, 0.1)"
+    )
+    parser.add_argument(
+        "--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)"
+    )
+
+
+@dataclass(frozen=True)
+class FloorLayout:
+    """A workspace with the anchors, cell size and tag height a floor-map verb runs on.
+
+    anchors : (A, 3) float64, metres.
+    """
+
+    workspace: Workspace
+    anchors: Any
+    resolution_m: float
+    tag_height_m: float
+
+
+def resolve_layout(args: argparse.Namespace) -> FloorLayout:
+    """Open ``args.source`` and settle anchors, resolution and tag height (arguments over project)."""
+    import numpy as np
+
+    workspace = open_workspace(args.source)
+    project, scene = workspace.project, workspace.scene
+    if args.anchors is not None:
+        anchors = np.array(args.anchors, dtype=np.float64)
+    else:
+        anchors = np.array([a.position for a in project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
+    if len(anchors) == 0:
+        raise CliError(f"{args.source}: no enabled anchors; give some with --anchors \"x,y,z;x,y,z\"")
+    resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    tag_height = args.tag_height
+    if tag_height is None:
+        tag_height = project.settings.tag_height_m if project.settings.tag_height_m is not None else scene.tag_height_m
+    return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution, tag_height_m=tag_height)
+
+
+def check_writable(path: str | None) -> None:
+    """Fail before a long computation when ``path``'s folder does not exist."""
+    if path and not Path(path).absolute().parent.is_dir():
+        raise CliError(f"{path}: cannot write: no such folder")

@@ -4,54 +4,28 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from twinloc.cli_verbs.common import CliError, number_in, open_workspace, positions, print_json
+from twinloc.cli_verbs.common import CliError, add_layout_arguments, check_writable, print_json, resolve_layout
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser("los", help="line-of-sight map of anchors over the floor")
-    parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene/mesh/XML file or a .twinloc project")
-    parser.add_argument(
-        "--anchors",
-        type=positions,
-        metavar="X,Y,Z;...",
-        help="anchor positions in metres (default: the project's enabled anchors, or the scene's)",
-    )
-    parser.add_argument(
-        "--resolution", type=number_in(0.01, 5.0), metavar="M", help="grid cell size in metres (default: the project's, 0.1)"
-    )
-    parser.add_argument(
-        "--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)"
-    )
+    add_layout_arguments(parser)
     parser.add_argument("--out", metavar="FILE.csv", help="write x_m,y_m,los_count for every cell")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_los)
 
 
 def run_los(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.engines import ray_engine_for
     from twinloc.compute.los_job import los_map_job
     from twinloc.uwb.visibility import los_map_to_csv
 
-    if args.out and not Path(args.out).absolute().parent.is_dir():
-        # Checked before the computation, which may take a while.
-        raise CliError(f"{args.out}: cannot write: no such folder")
-    workspace = open_workspace(args.source)
-    project, scene = workspace.project, workspace.scene
-    if args.anchors is not None:
-        anchors = np.array(args.anchors, dtype=np.float64)
-    else:
-        anchors = np.array([a.position for a in project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
-    if len(anchors) == 0:
-        raise CliError(f"{args.source}: no enabled anchors; give some with --anchors \"x,y,z;x,y,z\"")
-    resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
-    tag_height = args.tag_height
-    if tag_height is None:
-        tag_height = project.settings.tag_height_m if project.settings.tag_height_m is not None else scene.tag_height_m
+    check_writable(args.out)
+    layout = resolve_layout(args)
+    scene, anchors = layout.workspace.scene, layout.anchors
+    resolution, tag_height = layout.resolution_m, layout.tag_height_m
 
     started = time.perf_counter()
     try:

@@ -83,12 +83,9 @@ def locate(
 
     position = np.zeros((count, dimensions))
     degenerate = np.ones(count, dtype=bool)
-    masks, group_of_tag = np.unique(usable, axis=0, return_inverse=True)
-    group_of_tag = group_of_tag.reshape(-1)
-    for group, mask in enumerate(masks):
+    for mask, tags in _group_by_mask(usable):
         if mask.sum() < minimum_anchors(dimensions):
             continue
-        tags = np.flatnonzero(group_of_tag == group)
         solution = _linearised(coordinates[mask], squared[np.ix_(tags, np.flatnonzero(mask))])
         if solution is None:
             continue
@@ -98,6 +95,24 @@ def locate(
     if refine_iterations:
         position = _gauss_newton(anchors, ranges, usable, position, degenerate, heights, dimensions, refine_iterations)
     return Fix(position=position, degenerate=degenerate)
+
+
+def _group_by_mask(usable: np.ndarray):
+    """Yield (mask (A,) bool, tags (K,) int64) for each distinct row of ``usable`` (M, A)."""
+    anchor_count = usable.shape[1]
+    if anchor_count <= 62:
+        # Rows as bit codes: sorting integers is far cheaper than np.unique(axis=0) on rows.
+        codes = usable.astype(np.int64) @ (np.int64(1) << np.arange(anchor_count, dtype=np.int64))
+        order = np.argsort(codes, kind="stable")
+        boundaries = np.flatnonzero(np.diff(codes[order])) + 1
+        for tags in np.split(order, boundaries):
+            if tags.size:
+                yield usable[tags[0]], tags
+        return
+    masks, group_of_tag = np.unique(usable, axis=0, return_inverse=True)
+    group_of_tag = group_of_tag.reshape(-1)
+    for group, mask in enumerate(masks):
+        yield mask, np.flatnonzero(group_of_tag == group)
 
 
 def _linearised(coordinates: np.ndarray, squared_ranges: np.ndarray) -> np.ndarray | None:
@@ -167,6 +182,17 @@ def gdop(anchors: np.ndarray, points: np.ndarray, usable: np.ndarray | None = No
         jacobian = jacobian * np.asarray(usable, dtype=bool)[:, :, None]
     normal = np.einsum("mad,mae->mde", jacobian, jacobian)
     result = np.full(len(points), np.inf)
-    invertible = np.linalg.cond(normal) * _MIN_RECIPROCAL_CONDITION < 1.0
-    result[invertible] = np.sqrt(np.trace(np.linalg.inv(normal[invertible]), axis1=1, axis2=2))
+    if dimensions == 2:
+        determinant = normal[:, 0, 0] * normal[:, 1, 1] - normal[:, 0, 1] * normal[:, 1, 0]
+    else:
+        determinant = np.linalg.det(normal)
+    scale = np.trace(normal, axis1=1, axis2=2) ** dimensions
+    # det / trace^D is scale free and vanishes for a singular (degenerate) geometry.
+    invertible = determinant > _MIN_RECIPROCAL_CONDITION * np.maximum(scale, 1e-300)
+    if dimensions == 2:
+        # trace of the inverse of [[a, b], [b, d]] is (a + d) / (ad - b^2).
+        trace_inverse = (normal[invertible, 0, 0] + normal[invertible, 1, 1]) / determinant[invertible]
+    else:
+        trace_inverse = np.trace(np.linalg.inv(normal[invertible]), axis1=1, axis2=2)
+    result[invertible] = np.sqrt(trace_inverse)
     return result

@@ -1,0 +1,63 @@
+"""Measured survey data: reading both CSV layouts and comparing with the predicted errors."""
+
+import numpy as np
+import pytest
+
+from twinloc.geometry.grid import FloorGrid
+from twinloc.uwb.measured import MeasuredDataError, MeasuredPoint, compare_with_prediction, load_measured_csv, nearest_cells
+
+
+def test_long_layout_groups_rows_by_true_point(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("true_x,true_y,measured_x,measured_y\n1,4.5,1.2,4.4\n1,4.5,1.4,4.6\n9,4.5,9,4.5\n")
+    points = load_measured_csv(path)
+    assert [tuple(p.true) for p in points] == [(1.0, 4.5), (9.0, 4.5)]
+    np.testing.assert_allclose(points[0].mean_error, [0.3, 0.0], atol=1e-12)
+
+
+def test_wide_layout_reads_many_samples_per_row(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("true_x,true_y,x1,y1,x2,y2\n1,1,1.1,1.0,1.3,1.2\n")
+    (point,) = load_measured_csv(path)
+    assert point.measured.shape == (2, 2)
+    np.testing.assert_allclose(point.mean_error, [0.2, 0.1], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no measured data"),
+        ("x,y,a,b\n1,2,3,4\n", "header must start with true_x,true_y"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,3\n", "line 2: 3 values"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,abc,4\n", "line 2: not a number"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,nan,4\n", "line 2: NaN"),
+    ],
+)
+def test_broken_files_name_the_file_and_the_problem(tmp_path, text, message):
+    path = tmp_path / "broken.csv"
+    path.write_text(text)
+    with pytest.raises(MeasuredDataError, match=message) as caught:
+        load_measured_csv(path)
+    assert str(path) in str(caught.value)
+
+
+class _Map:
+    """An error map with a 2 x 2 grid of 1 m cells and known error vectors."""
+
+    grid = FloorGrid(x_centers=np.array([0.5, 1.5]), y_centers=np.array([0.5, 1.5]), z_m=1.0,
+                     mask=np.ones((2, 2), dtype=bool), resolution_m=1.0)
+    error = np.array([[0.1, 0.0], [0.0, 0.2], [0.3, 0.3], [0.0, 0.0]])
+    degenerate = np.array([False, False, False, True])
+
+
+def test_nearest_cells_and_comparison():
+    assert nearest_cells(_Map.grid, np.array([[0.2, 0.9], [1.9, 0.1], [5.0, 5.0]])).tolist() == [0, 1, -1]
+    points = [
+        MeasuredPoint(true=np.array([0.5, 0.5]), measured=np.array([[0.6, 0.5], [0.6, 0.5]])),
+        MeasuredPoint(true=np.array([1.5, 1.5]), measured=np.array([[1.5, 1.5]])),
+    ]
+    comparison = compare_with_prediction(points, _Map)
+    np.testing.assert_allclose(comparison.predicted_error[0], [0.1, 0.0])
+    assert comparison.distance_to_true[0] == pytest.approx(0.1)
+    assert comparison.distance_to_predicted[0] == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(comparison.predicted_error[1]).all()  # a degenerate cell predicts nothing
