@@ -1,0 +1,70 @@
+"""Starting the desktop application."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+import twinloc
+from twinloc._paths import resources_dir
+from twinloc.compute.workspace import open_source
+from twinloc.gui.dialogs import show_error
+from twinloc.gui.main_window import MainWindow
+
+DEFAULT_SCENE = "uwb_hall"
+STYLESHEET = "twinloc.qss"
+
+
+def run_gui(source: str | None = None) -> int:
+    """Run TwinLoc's window on ``source`` (default: the shipped "uwb_hall" scene) until it closes.
+
+    Returns
+    -------
+    int
+        The exit status of the Qt event loop.
+    """
+    app = _application()
+    window = create_main_window(source)
+    window.show()
+    QTimer.singleShot(0, window.offer_recovery)
+    return app.exec()
+
+
+def create_main_window(source: str | None = None) -> MainWindow:
+    """A main window showing ``source``, a shipped scene's name or a file (not shown yet).
+
+    When ``source`` cannot be opened, an error dialog says why and the default scene opens.
+    Needs a QApplication (tests get one from pytest-qt).
+    """
+    _application()
+    try:
+        workspace = open_source(source or DEFAULT_SCENE)
+    except Exception as error:  # the default scene is shipped; anything else may be broken
+        if source is None or source == DEFAULT_SCENE:
+            raise
+        show_error(None, "Could not open", str(error))
+        workspace = open_source(DEFAULT_SCENE)
+    return MainWindow(workspace)
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setOrganizationName("TwinLoc")
+        QApplication.setApplicationName("TwinLoc")
+        QApplication.setApplicationVersion(twinloc.__version__)
+        app = QApplication(sys.argv[:1])
+        stylesheet = resources_dir() / STYLESHEET
+        if stylesheet.is_file():
+            app.setStyleSheet(stylesheet.read_text(encoding="utf-8"))
+        sys.excepthook = _report_unexpected
+    return app
+
+
+def _report_unexpected(kind, error, trace) -> None:
+    """Last resort for an exception that escaped a slot: say so instead of aborting silently."""
+    traceback.print_exception(kind, error, trace)
+    show_error(QApplication.activeWindow(), "Unexpected error", f"{kind.__name__}: {error}")

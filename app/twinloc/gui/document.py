@@ -1,0 +1,297 @@
+"""The Qt adaptor of the project document: owns the Project, applies edits as undo commands.
+
+Panels and the viewport never change the project themselves: they call the edit methods
+here, which push snapshot commands onto :attr:`ProjectDocument.undo_stack`, and they observe
+the change signals. A signal is emitted only for the parts of the project that changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from twinloc.compute.workspace import effective_scene
+from twinloc.geometry.materials import Material
+from twinloc.geometry.scene import Scene
+from twinloc.model.devices import Anchor
+from twinloc.model.project import MaterialOverride, Project, ResultRecord, Settings
+
+_MOVE_ANCHOR_ID = 1001
+_SET_SETTINGS_ID = 1002
+
+
+class ProjectDocument(QObject):
+    """The open project, its base scene and the effective scene (material overrides applied).
+
+    Signals
+    -------
+    sceneChanged()
+        A different base scene was loaded.
+    anchorsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
+        That part of the project changed (by an edit, an undo, a redo or a load).
+    selectionChanged(list)
+        The selected anchor names changed.
+    projectPathChanged(str)
+        The file the project is saved in changed ("" when it has none).
+    modifiedChanged(bool)
+        The project started or stopped differing from its saved state.
+    """
+
+    sceneChanged = Signal()
+    anchorsChanged = Signal()
+    baseStationsChanged = Signal()
+    materialsChanged = Signal()
+    settingsChanged = Signal()
+    resultsChanged = Signal()
+    selectionChanged = Signal(list)
+    projectPathChanged = Signal(str)
+    modifiedChanged = Signal(bool)
+
+    def __init__(self, project: Project, base_scene: Scene, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._project = project
+        self._base_scene = base_scene
+        self._scene = effective_scene(base_scene, project)
+        self._path: Path | None = None
+        self._selection: list[str] = []
+        self.undo_stack = QUndoStack(self)
+        # A method, not a lambda: Qt drops the connection before the stack dies with this object.
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def project(self) -> Project:
+        return self._project
+
+    @property
+    def scene(self) -> Scene:
+        """The scene with the project's material overrides applied."""
+        return self._scene
+
+    @property
+    def base_scene(self) -> Scene:
+        """The scene as loaded, without the project's material overrides."""
+        return self._base_scene
+
+    @property
+    def path(self) -> Path | None:
+        """The project file, or None for a project never saved."""
+        return self._path
+
+    @property
+    def selection(self) -> list[str]:
+        """Names of the selected anchors, in selection order."""
+        return list(self._selection)
+
+    @property
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def display_name(self) -> str:
+        """The project file's stem, or the scene's name for an unsaved project."""
+        return self._path.stem if self._path is not None else self._project.scene.name
+
+    def anchor(self, name: str) -> Anchor:
+        """The anchor called ``name``; KeyError when there is none."""
+        for anchor in self._project.anchors:
+            if anchor.name == name:
+                return anchor
+        raise KeyError(f"no anchor named {name!r}")
+
+    # ------------------------------------------------------------------ whole-document operations
+
+    def load(self, project: Project, base_scene: Scene, path: Path | None = None, modified: bool = False) -> None:
+        """Replace the document (New, Open, Recover); clears the undo history.
+
+        modified : bool, default: False
+            True for a project that differs from any saved file (a recovered autosave).
+        """
+        self._project = project
+        self._base_scene = base_scene
+        self._scene = effective_scene(base_scene, project)
+        self.undo_stack.clear()
+        if modified:
+            self.undo_stack.resetClean()
+        self.set_path(path)
+        self._selection = []
+        self.sceneChanged.emit()
+        self.anchorsChanged.emit()
+        self.baseStationsChanged.emit()
+        self.materialsChanged.emit()
+        self.settingsChanged.emit()
+        self.resultsChanged.emit()
+        self.selectionChanged.emit([])
+        self.modifiedChanged.emit(self.is_modified)
+
+    def set_path(self, path: Path | None) -> None:
+        if path != self._path:
+            self._path = path
+            self.projectPathChanged.emit(str(path) if path is not None else "")
+
+    def mark_saved(self, path: Path) -> None:
+        """Record that the project now matches the file at ``path``."""
+        self.set_path(path)
+        self.undo_stack.setClean()
+
+    def set_selection(self, names: list[str]) -> None:
+        """Select the named anchors (unknown names are ignored)."""
+        known = {anchor.name for anchor in self._project.anchors}
+        selection = list(dict.fromkeys(name for name in names if name in known))
+        if selection != self._selection:
+            self._selection = selection
+            self.selectionChanged.emit(list(selection))
+
+    # ------------------------------------------------------------------ undoable edits
+
+    def add_anchor(self, position: tuple[float, float, float], name: str | None = None) -> str:
+        """Add an anchor at ``position`` (metres) and select it; returns its name."""
+        name = name or self._project.unique_anchor_name()
+        if any(anchor.name == name for anchor in self._project.anchors):
+            raise ValueError(f"an anchor named {name!r} already exists")
+        anchor = Anchor(name, _as_position(position))
+        self._push(f"Add anchor {name}", self._project.with_anchors((*self._project.anchors, anchor)))
+        self.set_selection([name])
+        return name
+
+    def move_anchor(self, name: str, position: tuple[float, float, float]) -> None:
+        """Move anchor ``name`` to ``position`` (metres). Successive moves of one anchor merge."""
+        moved = self.anchor(name).moved_to(_as_position(position))
+        after = self._project.with_anchors(tuple(moved if a.name == name else a for a in self._project.anchors))
+        self._push(f"Move anchor {name}", after, merge_id=_MOVE_ANCHOR_ID, merge_key=name)
+
+    def remove_anchors(self, names: list[str]) -> None:
+        """Remove the named anchors in one undo step."""
+        doomed = set(names)
+        kept = tuple(a for a in self._project.anchors if a.name not in doomed)
+        if len(kept) == len(self._project.anchors):
+            return
+        removed = [a.name for a in self._project.anchors if a.name in doomed]
+        text = f"Remove anchor {removed[0]}" if len(removed) == 1 else f"Remove {len(removed)} anchors"
+        self._push(text, self._project.with_anchors(kept))
+
+    def rename_anchor(self, old: str, new: str) -> None:
+        """Rename an anchor; ValueError for an empty or taken name."""
+        new = new.strip()
+        if new == old:
+            return
+        if not new:
+            raise ValueError("An anchor name must not be empty.")
+        if any(a.name == new for a in self._project.anchors):
+            raise ValueError(f"An anchor named {new!r} already exists.")
+        renamed = replace(self.anchor(old), name=new)
+        after = self._project.with_anchors(tuple(renamed if a.name == old else a for a in self._project.anchors))
+        self._push(f"Rename anchor {old} to {new}", after)
+
+    def set_anchor_enabled(self, name: str, enabled: bool) -> None:
+        anchor = self.anchor(name)
+        if anchor.enabled == enabled:
+            return
+        changed = replace(anchor, enabled=bool(enabled))
+        after = self._project.with_anchors(tuple(changed if a.name == name else a for a in self._project.anchors))
+        self._push(f"{'Enable' if enabled else 'Disable'} anchor {name}", after)
+
+    def set_material(self, name: str, material: Material) -> None:
+        """Give scene material ``name`` new properties, stored as a project override."""
+        base = self._base_scene.materials.get(name)
+        if base is None:
+            raise KeyError(f"the scene has no material named {name!r}")
+        override = MaterialOverride(
+            relative_permittivity=_differing(material.relative_permittivity, base.relative_permittivity),
+            thickness_m=_differing(material.thickness_m, base.thickness_m),
+            color=_differing(material.color.lower(), base.color.lower()),
+        )
+        overrides = dict(self._project.material_overrides)
+        if override == MaterialOverride():
+            overrides.pop(name, None)
+        else:
+            overrides[name] = override
+        if overrides == self._project.material_overrides:
+            return
+        self._push(f"Edit material {name}", replace(self._project, material_overrides=overrides))
+
+    def set_settings(self, settings: Settings) -> None:
+        """Replace the project settings. Successive settings edits merge into one undo step."""
+        if settings != self._project.settings:
+            self._push("Change settings", self._project.with_settings(settings), merge_id=_SET_SETTINGS_ID)
+
+    def add_result(self, record: ResultRecord) -> None:
+        """Keep a result summary with the project (an explicit user action, hence undoable)."""
+        self._push(f"Record {record.kind.replace('_', ' ')}", self._project.with_result(record))
+
+    # ------------------------------------------------------------------ internals
+
+    @Slot(bool)
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modifiedChanged.emit(not clean)
+
+    def _push(self, text: str, after: Project, merge_id: int = -1, merge_key: object = None) -> None:
+        self.undo_stack.push(_ProjectEdit(self, text, self._project, after, merge_id, merge_key))
+
+    def _apply(self, project: Project) -> None:
+        """Make ``project`` current and announce what differs (called by undo commands)."""
+        before, self._project = self._project, project
+        if project.material_overrides != before.material_overrides:
+            self._scene = effective_scene(self._base_scene, project)
+            self.materialsChanged.emit()
+        if project.anchors != before.anchors:
+            self.anchorsChanged.emit()
+            self._prune_selection(before)
+        if project.base_stations != before.base_stations:
+            self.baseStationsChanged.emit()
+        if project.settings != before.settings:
+            self.settingsChanged.emit()
+        if project.results != before.results:
+            self.resultsChanged.emit()
+
+    def _prune_selection(self, before: Project) -> None:
+        """Keep the selection on anchors that still exist, following a rename."""
+        names_now = [a.name for a in self._project.anchors]
+        if len(before.anchors) == len(self._project.anchors):
+            renames = {old.name: new.name for old, new in zip(before.anchors, self._project.anchors, strict=True)}
+            self.set_selection([renames.get(name, name) for name in self._selection])
+        else:
+            self.set_selection([name for name in self._selection if name in names_now])
+
+
+class _ProjectEdit(QUndoCommand):
+    """A snapshot command: the whole (immutable) Project before and after one edit."""
+
+    def __init__(
+        self, document: ProjectDocument, text: str, before: Project, after: Project, merge_id: int, merge_key: object
+    ) -> None:
+        super().__init__(text)
+        self._document = document
+        self._before = before
+        self._after = after
+        self._merge_id = merge_id
+        self._merge_key = merge_key
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return self._merge_id
+
+    def redo(self) -> None:
+        self._document._apply(self._after)
+
+    def undo(self) -> None:
+        self._document._apply(self._before)
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if not isinstance(other, _ProjectEdit) or other._merge_key != self._merge_key:
+            return False
+        self._after = other._after
+        return True
+
+
+def _as_position(position: tuple[float, float, float]) -> tuple[float, float, float]:
+    x, y, z = (float(c) for c in position)
+    return (x, y, z)
+
+
+def _differing(value, base):
+    return None if value == base else value
+
