@@ -164,3 +164,20 @@ def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
     assert done.stderr.startswith("twinloc: error: ") and done.stderr.count("\n") == 1
     done = _twinloc("scene", "info", _broken_project(tmp_path), "--json")
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_without_a_display_the_gui_reruns_itself_on_xvfb(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twinloc.cli_verbs import gui as gui_verb
+
+    for variable in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(gui_verb.sys, "platform", "linux")
+    monkeypatch.setattr(gui_verb.sys, "argv", ["twinloc", "open", "uwb_hall"])
+    monkeypatch.setattr(gui_verb.shutil, "which", lambda name: "/usr/bin/xvfb-run")
+    calls = []
+    monkeypatch.setattr(gui_verb.subprocess, "call", lambda command: calls.append(command) or 0)
+    assert main(["open", "uwb_hall"]) == 0
+    assert calls[0][:2] == ["/usr/bin/xvfb-run", "-a"] and calls[0][-3:] == ["twinloc", "open", "uwb_hall"]
+
+    monkeypatch.setattr(gui_verb.shutil, "which", lambda name: None)
+    assert main(["open", "uwb_hall"]) == 1

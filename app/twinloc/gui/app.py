@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -16,6 +17,8 @@ from twinloc.gui.main_window import MainWindow
 
 DEFAULT_SCENE = "uwb_hall"
 STYLESHEET = "twinloc.qss"
+QUIT_WHEN_SHOWN = "TWINLOC_QUIT_WHEN_SHOWN"
+"""Environment variable: quit as soon as the window has been shown and rendered (start-up benchmark)."""
 
 
 def run_gui(source: str | None = None) -> int:
@@ -29,8 +32,18 @@ def run_gui(source: str | None = None) -> int:
     app = _application()
     window = create_main_window(source)
     window.show()
-    QTimer.singleShot(0, window.offer_recovery)
+    if os.environ.get(QUIT_WHEN_SHOWN):
+        QTimer.singleShot(0, lambda: _render_and_quit(window))
+    else:
+        QTimer.singleShot(0, window.offer_recovery)
     return app.exec()
+
+
+def _render_and_quit(window: MainWindow) -> None:
+    window.viewport.plotter.render()
+    QApplication.processEvents()
+    window.close()
+    QApplication.quit()
 
 
 def create_main_window(source: str | None = None) -> MainWindow:
