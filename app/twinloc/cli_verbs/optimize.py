@@ -1,0 +1,199 @@
+"""``twinloc optimize SCENE`` and ``twinloc as-built SCENE``: propose anchor layouts, check the installation."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from twinloc.cli_verbs.common import CliError, check_writable, number_in, open_workspace, positions, print_json
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser("optimize", help="propose anchor positions on the mounting regions (slime mould algorithm)")
+    parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
+    parser.add_argument("--anchors", type=int, required=True, metavar="N", help="anchors to place")
+    parser.add_argument("--population", type=int, default=50, metavar="P", help="slime mould agents (default 50)")
+    parser.add_argument("--iterations", type=int, default=80, metavar="T", help="iterations (default 80)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed; the same seed gives the same result")
+    parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
+    parser.add_argument("--main-threshold", type=number_in(0.0, 1000.0), metavar="M", help="error allowed in main-area cells (default: no constraint)")
+    parser.add_argument("--regions", metavar="NAME,...", help="mounting regions to use (default: all of the scene's)")
+    parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...", help="installed anchors kept where they are (metres)")
+    parser.add_argument("--top", type=int, default=5, metavar="K", help="distinct layouts to report (default 5)")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, 0.1)")
+    parser.add_argument("--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)")
+    parser.add_argument("--sheet-csv", metavar="FILE.csv", help="write the best layout's installation sheet (name,x_m,y_m,z_m,surface)")
+    parser.add_argument("--sheet-html", metavar="FILE.html", help="write a printable installation sheet with a top view")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run_optimize)
+
+    parser = verbs.add_parser("as-built", help="compare installed anchor positions with the plan and recompute the map")
+    parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
+    parser.add_argument("--plan", required=True, metavar="FILE.csv", help="installation sheet (name,x_m,y_m,z_m[,surface])")
+    parser.add_argument("--as-built", dest="as_built", required=True, metavar="FILE.csv", help="measured positions (name,x_m,y_m,z_m)")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), default=0.1, metavar="M", help="cell size of the maps (default 0.1)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run_as_built)
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+
+    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
+    from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, random_search
+    from twinloc.optim.installation import planned_anchors, write_sheet_csv, write_sheet_html
+
+    if args.anchors < 1:
+        raise CliError(f"--anchors must be at least 1, got {args.anchors}")
+    if args.population < 4:
+        raise CliError(f"--population must be at least 4, got {args.population}")
+    if args.iterations < 1:
+        raise CliError(f"--iterations must be at least 1, got {args.iterations}")
+    if args.top < 1:
+        raise CliError(f"--top must be at least 1, got {args.top}")
+    check_writable(args.sheet_csv)
+    check_writable(args.sheet_html)
+    workspace = open_workspace(args.source)
+    project, scene = workspace.project, workspace.scene
+    tag_height = args.tag_height
+    if tag_height is None:
+        tag_height = project.settings.tag_height_m if project.settings.tag_height_m is not None else scene.tag_height_m
+    request = LayoutRequest(
+        anchor_count=args.anchors,
+        min_distance_m=args.min_distance,
+        fixed_anchors=tuple(tuple(p) for p in (args.fixed or ())),
+        region_names=tuple(n.strip() for n in args.regions.split(",") if n.strip()) if args.regions else None,
+        main_threshold_m=args.main_threshold,
+        resolution_m=args.resolution if args.resolution is not None else project.settings.grid_resolution_m,
+        tag_height_m=tag_height,
+        population=args.population,
+        iterations=args.iterations,
+        seed=args.seed,
+        top_k=args.top,
+        settings=project.error_map,
+    )
+    started = time.perf_counter()
+    try:
+        problem = prepare_problem(scene, request)
+    except ValueError as error:
+        raise CliError(f"{args.source}: {error}") from None
+    result = optimize_layout(problem, report_nothing, CancelToken())
+    seconds = time.perf_counter() - started
+    best = result.best
+    space = problem.space
+
+    budget = result.evaluations
+    baselines: dict[str, float] = {}
+    current = np.array([a.position for a in project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
+    if len(current) >= (3 if problem.settings.dimensions == 2 else 4):
+        baselines["current_layout"] = problem.stats(current)[0]["sum_error_m"]
+    searches = {
+        "random_search": random_search(problem.fitness, space, budget, seed=args.seed),
+        "differential_evolution": differential_evolution_search(problem.fitness, space, budget, seed=args.seed, population=args.population),
+    }
+    floor = _floor_polygon(problem)
+    empirical = {f"empirical_{name}": x for name, x in empirical_layouts(space, floor).items()}
+    for name, x in {**{k: v.best_x for k, v in searches.items()}, **empirical}.items():
+        baselines[name] = problem.stats(space.positions(x[None])[0])[0]["sum_error_m"]
+    best_sum = best.stats["sum_error_m"]
+    best_empirical = min(baselines[name] for name in empirical)
+    positions_best = np.vstack([space.fixed_anchors, best.positions])
+    pair = np.linalg.norm(positions_best[:, None] - positions_best[None], axis=2)[np.triu_indices(len(positions_best), 1)]
+    report = {
+        "scene": scene.name,
+        "best_layout": best.positions.tolist(),
+        "best_surfaces": list(best.surfaces),
+        "best_sum_error_m": best_sum,
+        "best_stats": best.stats,
+        "evaluations": result.evaluations,
+        "seconds": round(seconds, 3),
+        "baselines": baselines,
+        "improvement_vs_paper_layout": _improvement(baselines.get("current_layout"), best_sum),
+        "improvement_vs_best_empirical": _improvement(best_empirical, best_sum),
+        "constraint_violations": {
+            "min_distance_pairs": int((pair < args.min_distance - 1e-9).sum()),
+            "main_area_cells": best.stats["main_area_violations"],
+        },
+        "top_layouts": [
+            {"layout": layout.positions.tolist(), "surfaces": list(layout.surfaces), **layout.stats} for layout in result.layouts
+        ],
+        "convergence": result.convergence.tolist(),
+        "fixed_anchors": space.fixed_anchors.tolist(),
+    }
+    sheet = planned_anchors(best.positions, best.surfaces)
+    try:
+        if args.sheet_csv:
+            write_sheet_csv(sheet, args.sheet_csv)
+        if args.sheet_html:
+            write_sheet_html(sheet, scene, args.sheet_html)
+    except OSError as error:
+        raise CliError(f"cannot write the installation sheet: {error.strerror or error}") from None
+    if args.json:
+        print_json(report)
+        return 0
+    lines = [f"{scene.name}: {args.anchors} anchors, {result.evaluations} evaluations in {seconds:.1f} s"]
+    for anchor in sheet:
+        x, y, z = anchor.position
+        lines.append(f"  {anchor.name}  ({x:.2f}, {y:.2f}, {z:.2f}) m  on {anchor.surface}")
+    lines.append(f"  summed error {best_sum:.1f} m, mean {100 * best.stats['mean_error_m']:.1f} cm, p90 {100 * best.stats['p90_error_m']:.1f} cm")
+    for name, value in baselines.items():
+        lines.append(f"  {name:<28} {value:.1f} m")
+    print("\n".join(lines))
+    return 0
+
+
+def run_as_built(args: argparse.Namespace) -> int:
+    from twinloc.compute.error_map_job import error_map_job
+    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv
+    from twinloc.uwb.layout_objective import weighted_sum_error
+
+    workspace = open_workspace(args.source)
+    scene = workspace.scene
+    try:
+        plan_rows = read_as_built_csv(args.plan)
+        built = read_as_built_csv(args.as_built)
+    except OSError as error:
+        raise CliError(f"cannot read: {error.filename}: {error.strerror}") from None
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    unknown = sorted(set(built) - set(plan_rows))
+    if unknown:
+        raise CliError(f"{args.as_built}: anchor(s) not in the plan: {', '.join(unknown)}")
+    planned = [PlannedAnchor(name, position) for name, position in plan_rows.items()]
+    installed = [built.get(a.name, a.position) for a in planned]
+    tag_height = workspace.project.settings.tag_height_m or scene.tag_height_m
+    maps = {}
+    for label, anchors in (("plan", [a.position for a in planned]), ("as_built", installed)):
+        job = error_map_job(scene, anchors, args.resolution, tag_height, workspace.project.error_map)
+        error_map = job.function(report_nothing, CancelToken())
+        maps[label] = {**error_map.summary(), "weighted_sum_error_m": weighted_sum_error(error_map, scene)}
+    report = {"scene": scene.name, "anchors": deviations(planned, built), "plan": maps["plan"], "as_built": maps["as_built"]}
+    if args.json:
+        print_json(report)
+        return 0
+    for row in report["anchors"]:
+        text = "not reported" if row["distance_m"] is None else f"{100 * row['distance_m']:.1f} cm off plan"
+        print(f"  {row['name']}: {text}")
+    print(f"  summed error: plan {maps['plan']['weighted_sum_error_m']:.1f} m, as built {maps['as_built']['weighted_sum_error_m']:.1f} m")
+    return 0
+
+
+def _floor_polygon(problem):
+    """(K, 2) metres: the outline of the objective cells (their bounding box)."""
+    import numpy as np
+
+    points = problem.report_grid.points[:, :2]
+    half = 0.5 * problem.report_grid.resolution_m
+    low, high = points.min(axis=0) - half, points.max(axis=0) + half
+    return np.array([low, (high[0], low[1]), high, (low[0], high[1])])
+
+
+def _improvement(reference: float | None, value: float) -> float | None:
+    """Fraction by which ``value`` is below ``reference`` (None without a reference)."""
+    if reference is None or not math.isfinite(reference) or reference <= 0:
+        return None
+    return (reference - value) / reference

@@ -1,0 +1,87 @@
+"""twinloc optimize and twinloc as-built: JSON keys, files written, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from twinloc.cli import main
+
+WALLS = "south wall band,east wall band,north wall band,west wall band"
+KEYS = {"best_layout", "best_sum_error_m", "evaluations", "seconds", "baselines", "improvement_vs_paper_layout",
+        "improvement_vs_best_empirical", "constraint_violations", "top_layouts"}
+
+
+def _run(argv, capsys):
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_optimize_json_on_the_uwb_hall(capsys, tmp_path):
+    sheet, page = tmp_path / "sheet.csv", tmp_path / "sheet.html"
+    argv = ["optimize", "uwb_hall", "--anchors", "3", "--population", "8", "--iterations", "3", "--seed", "2",
+            "--regions", WALLS, "--min-distance", "2", "--sheet-csv", str(sheet), "--sheet-html", str(page), "--json"]
+    status, out, err = _run(argv, capsys)
+    assert status == 0, err
+    report = json.loads(out)
+    assert KEYS <= set(report)
+    assert report["evaluations"] == 24
+    assert len(report["best_layout"]) == 3 and all(len(p) == 3 and p[2] == 2.0 for p in report["best_layout"])
+    assert set(report["baselines"]) == {"current_layout", "random_search", "differential_evolution", "empirical_corners",
+                                        "empirical_long_wall_zigzag", "empirical_centred_triangle", "empirical_perimeter_spread"}
+    paper = report["baselines"]["current_layout"]
+    assert report["improvement_vs_paper_layout"] == pytest.approx((paper - report["best_sum_error_m"]) / paper)
+    assert report["constraint_violations"]["min_distance_pairs"] == 0
+    assert report["top_layouts"][0]["layout"] == report["best_layout"]
+    assert [row["name"] for row in csv.DictReader(sheet.open())] == ["A1", "A2", "A3"]
+    assert "<table>" in page.read_text()
+    status, again, _ = _run(argv, capsys)
+    assert json.loads(again)["best_layout"] == report["best_layout"]  # same seed, same layout
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--anchors", "2"], "at least 3 anchors"),
+        (["--anchors", "3", "--population", "3"], "--population must be at least 4"),
+        (["--anchors", "3", "--min-distance", "40"], "cannot be placed at least 40 m apart"),
+        (["--anchors", "3", "--regions", "roof"], "unknown mounting region"),
+    ],
+)
+def test_bad_requests_exit_2_with_one_line(capsys, extra, message):
+    status, out, err = _run(["optimize", "uwb_hall", *extra, "--json"], capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+
+
+def test_scene_without_mounting_regions(capsys, tmp_path):
+    descriptor = {
+        "format": "twinloc-scene", "version": 1, "name": "bare room", "units": "m",
+        "materials": {"brick": {"preset": "brick"}},
+        "objects": [{"name": "wall", "kind": "surface", "material": "brick",
+                     "primitive": {"type": "wall", "start": [2.0, 0.0], "end": [2.0, 1.0], "height": 3.0}}],
+        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [4, 0], [4, 2], [0, 2]]}],
+        "tag_height_m": 1.0,
+    }
+    path = tmp_path / "room.json"
+    path.write_text(json.dumps(descriptor))
+    status, _, err = _run(["optimize", str(path), "--anchors", "3"], capsys)
+    assert status == 2 and "no mounting regions" in err
+
+
+def test_as_built_reports_deviation_and_both_maps(capsys, tmp_path):
+    plan, built = tmp_path / "plan.csv", tmp_path / "built.csv"
+    plan.write_text("name,x_m,y_m,z_m,surface\nA1,3.8,0,2,south\nA2,9.4,8.4,2,north\nA3,14.4,0,2,south\n")
+    built.write_text("name,x_m,y_m,z_m\nA1,3.9,0,2\nA3,14.4,0,1.8\n")
+    status, out, err = _run(["as-built", "uwb_hall", "--plan", str(plan), "--as-built", str(built), "--resolution", "0.5", "--json"], capsys)
+    assert status == 0, err
+    report = json.loads(out)
+    rows = {row["name"]: row for row in report["anchors"]}
+    assert rows["A1"]["distance_m"] == pytest.approx(0.1)
+    assert rows["A2"]["distance_m"] is None
+    assert rows["A3"]["dz_m"] == pytest.approx(-0.2)
+    assert report["plan"]["weighted_sum_error_m"] != report["as_built"]["weighted_sum_error_m"]
