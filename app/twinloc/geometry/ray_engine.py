@@ -269,8 +269,12 @@ class RayEngine:
         along = np.einsum("ij,ij->i", normal, unit)
         toward = self._plane_offset[triangle] - np.einsum("ij,ij->i", normal, origins)
         steep = np.abs(along) > 1e-9
-        grazing = np.einsum("ij,ij->i", self._centroids[triangle] - origins, unit)
-        return np.where(steep, toward / np.where(steep, along, 1.0), grazing)
+        if steep.all():
+            return toward / along
+        distance = toward / np.where(steep, along, 1.0)
+        flat = ~steep
+        distance[flat] = np.einsum("ij,ij->i", self._centroids[triangle[flat]] - origins[flat], unit[flat])
+        return distance
 
     def _walk_segments(self, triangles: _TriangleSet, starts, unit, stop, active):
         """Cast along every active segment from hit to hit among ``triangles`` up to ``stop``.
