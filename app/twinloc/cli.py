@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from twinloc import __version__
-from twinloc.cli_verbs import errormap, gui, los, optimize, scene
+from twinloc.cli_verbs import errormap, gui, los, optimize, rrt, scene
 from twinloc.cli_verbs.common import CliError
 
-VERB_GROUPS = (gui, scene, los, errormap, optimize)
+VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt)
 
 DEBUG_VARIABLE = "TWINLOC_DEBUG"
 
