@@ -231,3 +231,26 @@ def test_solid_box_material_object_indices(column_scene):
     crossings = engine.segment_crossings([[-1.0, 0.0, 0.5]], [[5.0, 0.0, 0.5]])
     np.testing.assert_allclose(crossings.inside_length_m[0], [1.0, 1.0], atol=1e-12)
     assert engine.object_names == ("a", "b")
+
+
+def test_weighted_crossings_sum_chords_and_oblique_surface_crossings():
+    # A 1 m cube centred at (2, 0, 1) and a wall in the plane x = 4. The segment along +x from
+    # (0, 0, 1) to (6, 0, 1) has a 1 m chord in the cube and crosses the wall at normal
+    # incidence; the segment from (3, -1, 1) to (5, 1, 1) crosses the wall at 45 degrees.
+    from twinloc.geometry.materials import Material
+    from twinloc.geometry.primitives import box_mesh, wall_mesh
+    from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
+
+    cube = SceneObject("cube", ObjectKind.SOLID, "m", *box_mesh((1.0, 1.0, 1.0), (2.0, 0.0, 1.0)))
+    wall = SceneObject("wall", ObjectKind.SURFACE, "m", *wall_mesh((4.0, -5.0), (4.0, 5.0), 0.0, 3.0))
+    engine = RayEngine(Scene("t", (cube, wall), {"m": Material("m", 4.0)}))
+    starts = np.array([[0.0, 0.0, 1.0], [3.0, -1.0, 1.0], [0.0, 3.0, 1.0]])
+    ends = np.array([[6.0, 0.0, 1.0], [5.0, 1.0, 1.0], [3.0, 3.0, 1.0]])
+    solid_weight, surface_weight = np.array([2.0, 0.0]), np.array([0.0, 0.5])
+    plain = engine.weighted_crossings(starts, ends, solid_weight, surface_weight, np.array([False, True]))
+    np.testing.assert_allclose(plain.weighted, [2.0 * 1.0 + 0.5, 0.5, 0.0], atol=1e-9)
+    assert plain.clear.tolist() == [False, False, True]
+    assert plain.blocked.tolist() == [True, True, False]
+    oblique = engine.weighted_crossings(starts, ends, solid_weight, surface_weight, np.zeros(2, bool), use_secant=True)
+    np.testing.assert_allclose(oblique.weighted, [2.5, 0.5 * np.sqrt(2.0), 0.0], atol=1e-9)
+    assert not oblique.blocked.any()

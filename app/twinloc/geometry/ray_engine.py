@@ -77,6 +77,33 @@ class SegmentCrossings:
         return ~(np.any(self.inside_length_m > 0.0, axis=1) | np.any(self.surface_crossings > 0, axis=1))
 
 
+@dataclass(frozen=True)
+class WeightedCrossings:
+    """Per-segment sums of crossings weighted per object (see :meth:`RayEngine.weighted_crossings`).
+
+    weighted : (N,) float64; clear : (N,) bool, the segment crosses nothing;
+    blocked : (N,) bool, the segment crosses an opaque object.
+    """
+
+    weighted: np.ndarray
+    clear: np.ndarray
+    blocked: np.ndarray
+
+
+@dataclass(frozen=True)
+class _CrossingEvents:
+    """Sparse crossings of ``count`` segments: surface crossings (ray, object, 1/|cos|) and
+    solid chords (ray, object, metres), at most one chord per (segment, solid)."""
+
+    count: int
+    surface_ray: np.ndarray
+    surface_owner: np.ndarray
+    secant: np.ndarray
+    solid_ray: np.ndarray
+    solid_owner: np.ndarray
+    chord: np.ndarray
+
+
 class RayEngine:
     """Ray queries against all triangles of a scene.
 
@@ -167,7 +194,7 @@ class RayEngine:
         return FirstHits(distance=distance, triangle=triangle, object_index=object_index, normal=normal)
 
     def segment_crossings(self, starts, ends) -> SegmentCrossings:
-        """What each segment from ``starts[i]`` to ``ends[i]`` passes through.
+        """What each segment from ``starts[i]`` to ``ends[i]`` passes through, per object.
 
         Hits within ``END_TOLERANCE_M`` of either end are ignored. A segment that starts or
         ends inside a solid counts the part inside it.
@@ -180,39 +207,84 @@ class RayEngine:
         -------
         SegmentCrossings
         """
+        events = self._crossing_events(starts, ends)
+        count, n_objects = events.count, len(self.object_names)
+        size = count * n_objects
+        solid_cell = events.solid_ray * n_objects + events.solid_owner
+        surface_cell = events.surface_ray * n_objects + events.surface_owner
+        # bincount of an empty list is integer whatever its weights: cast the sums.
+        return SegmentCrossings(
+            inside_length_m=np.bincount(solid_cell, events.chord, minlength=size).astype(np.float64).reshape(count, n_objects),
+            surface_crossings=np.bincount(surface_cell, minlength=size).astype(np.int32).reshape(count, n_objects),
+            surface_secant_sum=np.bincount(surface_cell, events.secant, minlength=size).astype(np.float64).reshape(count, n_objects),
+        )
+
+    def weighted_crossings(self, starts, ends, solid_weight, surface_weight, opaque, *, use_secant=False) -> WeightedCrossings:
+        """Crossings of each segment summed with per-object weights, without per-object tables.
+
+        The sum over solids of chord × ``solid_weight`` plus over surface crossings of
+        ``surface_weight`` (× 1/|cos incidence| with ``use_secant``): for UWB ranging, the
+        excess path. Cheaper than :meth:`segment_crossings` when only the sum is needed.
+
+        Parameters
+        ----------
+        starts, ends : (N, 3) float, metres
+        solid_weight : (O,) float; weight per metre inside each object (used for solids).
+        surface_weight : (O,) float; weight per crossing of each object (used for surfaces).
+        opaque : (O,) bool; crossing such an object marks the segment ``blocked``.
+        use_secant : bool, default: False
+
+        Returns
+        -------
+        WeightedCrossings
+        """
+        events = self._crossing_events(starts, ends)
+        solid_weight, surface_weight = np.asarray(solid_weight, float), np.asarray(surface_weight, float)
+        opaque = np.asarray(opaque, dtype=bool)
+        count = events.count
+        per_crossing = events.secant if use_secant else 1.0
+        weighted = np.zeros(count)  # bincount of an empty list is integer: sum into floats
+        weighted += np.bincount(events.solid_ray, events.chord * solid_weight[events.solid_owner], minlength=count)
+        weighted += np.bincount(events.surface_ray, per_crossing * surface_weight[events.surface_owner], minlength=count)
+        crossed = np.zeros(count, dtype=bool)
+        crossed[events.surface_ray] = True
+        crossed[events.solid_ray[events.chord > 0.0]] = True
+        blocked = np.zeros(count, dtype=bool)
+        blocked[events.surface_ray[opaque[events.surface_owner]]] = True
+        blocked[events.solid_ray[(events.chord > 0.0) & opaque[events.solid_owner]]] = True
+        return WeightedCrossings(weighted=weighted, clear=~crossed, blocked=blocked)
+
+    def _crossing_events(self, starts, ends) -> _CrossingEvents:
+        """Every surface crossing and every solid chord of the segments, as sparse lists."""
         starts = _points(starts, "starts")
         ends = _points(ends, "ends")
         if starts.shape != ends.shape:
             raise ValueError(f"starts {starts.shape} and ends {ends.shape} must have the same shape")
-        count, n_objects = len(starts), len(self.object_names)
-        inside = np.zeros((count, n_objects))
-        crossings = np.zeros((count, n_objects), dtype=np.int32)
-        secants = np.zeros((count, n_objects))
         vector = ends - starts
         length = np.sqrt(np.einsum("ij,ij->i", vector, vector))
         active = length > 2.0 * END_TOLERANCE_M
-        quiet_candidates = active.copy()
         unit = np.zeros_like(vector)
         unit[active] = vector[active] / length[active, None]
         stop = length - END_TOLERANCE_M
         # One cast against everything first: segments that meet nothing (most links in open
         # space) need no walk through the solids and surfaces separately.
         first, _ = self._cast(self._everything, starts + END_TOLERANCE_M * unit, unit, np.maximum(stop - END_TOLERANCE_M, 0.0))
-        active &= first >= 0
+        walked = active & (first >= 0)
 
-        ray, t, triangle = self._walk_segments(self._surfaces, starts, unit, stop, active)
-        if ray.size:
-            cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]))
-            owner = self.triangle_object[triangle]
-            cell = ray * n_objects + owner
-            crossings.ravel()[:] += np.bincount(cell, minlength=crossings.size).astype(np.int32)
-            secants.ravel()[:] += np.bincount(cell, 1.0 / np.maximum(cosine, MIN_ABS_COS), minlength=secants.size)
-        ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, active)
-        if ray.size:
-            entering = np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]) < 0.0
-            self._add_chords(inside, starts, unit, length, stop, ray, self.triangle_object[triangle], t, entering)
-        self._add_segments_wholly_inside(inside, starts, unit, length, stop, quiet_candidates, ray)
-        return SegmentCrossings(inside_length_m=inside, surface_crossings=crossings, surface_secant_sum=secants)
+        surface_ray, _, triangle = self._walk_segments(self._surfaces, starts, unit, stop, walked)
+        cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[surface_ray]))
+        surface_owner = self.triangle_object[triangle]
+        secant = 1.0 / np.maximum(cosine, MIN_ABS_COS)
+
+        ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, walked)
+        entering = np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]) < 0.0
+        chords = self._chords(starts, unit, length, stop, ray, self.triangle_object[triangle], t, entering)
+        inside = self._segments_wholly_inside(starts, ends, unit, length, stop, active, ray)
+        solid_ray, solid_owner, chord = (np.concatenate(parts) for parts in zip(chords, inside))
+        return _CrossingEvents(
+            count=len(starts), surface_ray=surface_ray, surface_owner=surface_owner, secant=secant,
+            solid_ray=solid_ray, solid_owner=solid_owner, chord=chord,
+        )
 
     def points_inside_solids(self, points) -> np.ndarray:
         """Which points lie inside a SOLID object.
@@ -316,16 +388,19 @@ class RayEngine:
             return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
         return np.concatenate(event_ray), np.concatenate(event_t), np.concatenate(event_triangle)
 
-    def _add_chords(self, inside, starts, unit, length, stop, ray, owner, t, entering) -> None:
-        """Add chord lengths from each segment's enter/exit events per solid object.
+    def _chords(self, starts, unit, length, stop, ray, owner, t, entering):
+        """Chord lengths from each segment's enter/exit events per solid object.
 
         A repeated enter keeps the last, a repeated exit the first (a tangent touch at an
         edge can report one face of a pair). A leading exit means the segment starts
         inside, a trailing enter that it ends inside; both are accepted only when the
         end lies in the solid's bounding box and a ray from it confirms it, otherwise the
         lone event is a tangent touch and is dropped.
+
+        Returns (ray (K,) int64, object (K,) int64, chord (K,) float64 metres), one per
+        (segment, solid) pair met.
         """
-        n_objects = inside.shape[1]
+        n_objects = len(self.object_names)
         key = ray * n_objects + owner
         # The walk emits each ray's events in increasing distance, so a stable sort by
         # (ray, object) keeps them in order along the ray.
@@ -352,26 +427,30 @@ class RayEngine:
         if leading.size:
             starts_inside = self._ends_inside(starts, unit, stop, ray[leading], owner[leading], forward=False)
             contribution[leading[~starts_inside]] = 0.0
-        touched = key[np.flatnonzero(first)]  # keys are sorted: one per (ray, object)
-        chords = np.bincount(key, contribution, minlength=inside.size)[touched]
+        group_start = np.flatnonzero(first)
+        chords = np.add.reduceat(contribution, group_start) if group_start.size else np.zeros(0)
+        rays = ray[group_start]
         # Float rounding must not turn a tangent touch into a negative or over-long chord.
-        inside.ravel()[touched] = np.clip(chords, 0.0, length[touched // n_objects])
+        return rays, owner[group_start], np.clip(chords, 0.0, length[rays])
 
-    def _add_segments_wholly_inside(self, inside, starts, unit, length, stop, active, event_rays) -> None:
-        """A segment with no event of any solid lies wholly inside a solid when both its
-        ends lie in that solid's bounding box and the ray beyond its end leaves that solid."""
+    def _segments_wholly_inside(self, starts, ends, unit, length, stop, active, event_rays):
+        """Segments with no event of any solid that lie wholly inside one: both ends in the
+        solid's bounding box and the ray beyond the end leaves that solid.
+
+        Returns (ray (K,) int64, object (K,) int64, length (K,) float64 metres).
+        """
         quiet = active.copy()
         quiet[event_rays] = False
         candidates = np.flatnonzero(quiet)
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
         if candidates.size == 0 or self._solid_boxes.size == 0:
-            return
-        ends = starts[candidates] + length[candidates, None] * unit[candidates]
-        rays, owner = self._both_in_solid_box(starts[candidates], ends)
+            return empty
+        rays, owner = self._both_in_solid_box(starts[candidates], ends[candidates])
         if rays.size == 0:
-            return
+            return empty
         rays = candidates[rays]
         confirmed = self._ends_inside(starts, unit, stop, rays, owner, forward=True)
-        inside[rays[confirmed], owner[confirmed]] = length[rays[confirmed]]
+        return rays[confirmed], owner[confirmed], length[rays[confirmed]]
 
     def _ends_inside(self, starts, unit, stop, rays, owner, forward: bool) -> np.ndarray:
         """(K,) bool: the end (forward) or start of each segment lies inside solid ``owner``.

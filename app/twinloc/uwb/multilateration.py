@@ -174,24 +174,28 @@ def gdop(anchors: np.ndarray, points: np.ndarray, usable: np.ndarray | None = No
     """
     anchors = np.asarray(anchors, dtype=np.float64)
     points = np.asarray(points, dtype=np.float64)
-    delta = points[:, None, :] - anchors[None, :, :]
-    distance = np.linalg.norm(delta, axis=2)
-    unit = delta / np.where(distance > 1e-9, distance, 1e-9)[:, :, None]
-    jacobian = unit[:, :, :dimensions]
+    delta = points[:, None, :] - anchors[None, :, :]  # (M, A, 3)
+    distance = np.sqrt(np.einsum("mak,mak->ma", delta, delta))
+    scale = 1.0 / np.where(distance > 1e-9, distance, 1e-9)
     if usable is not None:
-        jacobian = jacobian * np.asarray(usable, dtype=bool)[:, :, None]
-    normal = np.einsum("mad,mae->mde", jacobian, jacobian)
-    result = np.full(len(points), np.inf)
+        scale = scale * np.asarray(usable, dtype=bool)
+    unit = [delta[:, :, axis] * scale for axis in range(dimensions)]  # D arrays (M, A)
+    # The normal matrix J^T J, entry by entry: cheaper than batched matrix products here.
+    normal = np.empty((len(points), dimensions, dimensions))
+    for row in range(dimensions):
+        for column in range(row, dimensions):
+            normal[:, row, column] = normal[:, column, row] = np.einsum("ma,ma->m", unit[row], unit[column])
     if dimensions == 2:
-        determinant = normal[:, 0, 0] * normal[:, 1, 1] - normal[:, 0, 1] * normal[:, 1, 0]
+        determinant = normal[:, 0, 0] * normal[:, 1, 1] - normal[:, 0, 1] ** 2
     else:
         determinant = np.linalg.det(normal)
-    scale = np.trace(normal, axis1=1, axis2=2) ** dimensions
+    trace = np.trace(normal, axis1=1, axis2=2)
     # det / trace^D is scale free and vanishes for a singular (degenerate) geometry.
-    invertible = determinant > _MIN_RECIPROCAL_CONDITION * np.maximum(scale, 1e-300)
+    invertible = determinant > _MIN_RECIPROCAL_CONDITION * np.maximum(trace**dimensions, 1e-300)
+    result = np.full(len(points), np.inf)
     if dimensions == 2:
-        # trace of the inverse of [[a, b], [b, d]] is (a + d) / (ad - b^2).
-        trace_inverse = (normal[invertible, 0, 0] + normal[invertible, 1, 1]) / determinant[invertible]
+        # The trace of the inverse of [[a, b], [b, d]] is (a + d) / (ad - b^2).
+        trace_inverse = trace[invertible] / determinant[invertible]
     else:
         trace_inverse = np.trace(np.linalg.inv(normal[invertible]), axis1=1, axis2=2)
     result[invertible] = np.sqrt(trace_inverse)

@@ -63,11 +63,12 @@ def trace_links(engine, scene: Scene, anchors: np.ndarray, points: np.ndarray, *
     count, anchor_count = len(points), len(anchors)
     starts = np.repeat(anchors, count, axis=0)  # anchor-major: (A*M, 3)
     ends = np.tile(points, (anchor_count, 1))
-    crossings = engine.segment_crossings(starts, ends)
     solid_factor, surface_factor, opaque = material_factors(scene)
-    surface_path = crossings.surface_secant_sum if incidence_correction else crossings.surface_crossings
-    excess = crossings.inside_length_m @ solid_factor + surface_path @ surface_factor
-    blocked = (crossings.inside_length_m[:, opaque] > 0).any(axis=1) | (crossings.surface_crossings[:, opaque] > 0).any(axis=1)
+    crossings = engine.weighted_crossings(
+        starts, ends, solid_factor, surface_factor, opaque, use_secant=incidence_correction
+    )
+    blocked = crossings.blocked
+    excess = crossings.weighted
     true_range = np.linalg.norm(ends - starts, axis=1)
 
     def per_tag(values: np.ndarray) -> np.ndarray:
