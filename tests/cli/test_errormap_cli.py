@@ -5,40 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import math
-from pathlib import Path
 
 import pytest
 
-from twinloc.cli import main
 
 
-def _run(argv, capsys):
-    status = main(argv)
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def _empty_room(tmp_path: Path) -> str:
-    """A 4 m x 2 m room with one wall across x = 2 from y = 0 to 1 (brick, 0.12 m)."""
-    descriptor = {
-        "format": "twinloc-scene", "version": 1, "name": "test room", "units": "m",
-        "materials": {"brick": {"preset": "brick"}},
-        "objects": [{"name": "wall", "kind": "surface", "material": "brick",
-                     "primitive": {"type": "wall", "start": [2.0, 0.0], "end": [2.0, 1.0], "height": 3.0}}],
-        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [4, 0], [4, 2], [0, 2]]}],
-        "tag_height_m": 1.0,
-    }
-    path = tmp_path / "room.json"
-    path.write_text(json.dumps(descriptor))
-    return str(path)
 
 
 SUMMARY_KEYS = {"cells", "mean_error_m", "p50_error_m", "p90_error_m", "max_error_m", "sum_error_m",
                 "nlos_fraction", "degenerate_cells", "seconds"}
 
 
-def test_errormap_json_summary_of_the_uwb_hall(capsys):
-    status, out, err = _run(["errormap", "uwb_hall", "--json"], capsys)
+def test_errormap_json_summary_of_the_uwb_hall(cli):
+    status, out, err = cli(["errormap", "uwb_hall", "--json"])
     assert status == 0, err
     summary = json.loads(out)
     assert SUMMARY_KEYS <= set(summary)
@@ -47,13 +26,13 @@ def test_errormap_json_summary_of_the_uwb_hall(capsys):
     assert 0 < summary["p50_error_m"] <= summary["p90_error_m"] <= summary["max_error_m"]
 
 
-def test_errormap_physics_only_is_zero_where_no_wall_is_crossed_and_csv_rows_match(tmp_path, capsys):
-    room = _empty_room(tmp_path)
+def test_errormap_physics_only_is_zero_where_no_wall_is_crossed_and_csv_rows_match(tmp_path, cli, room_scene):
+    room = room_scene  # the brick wall across x = 2 from y = 0 to 1
     out_csv = tmp_path / "map.csv"
     # Anchors at the room's corners; only links crossing x = 2 below y = 1 meet the wall.
     anchors = "0,0,1;0,2,1;4,2,1;4,0,1"
-    status, out, err = _run(["errormap", room, "--anchors", anchors, "--resolution", "0.5", "--physics-only",
-                             "--out", str(out_csv), "--json"], capsys)
+    status, out, err = cli(["errormap", room, "--anchors", anchors, "--resolution", "0.5", "--physics-only",
+                             "--out", str(out_csv), "--json"])
     assert status == 0, err
     summary = json.loads(out)
     rows = list(csv.DictReader(out_csv.open()))
@@ -69,24 +48,24 @@ def test_errormap_physics_only_is_zero_where_no_wall_is_crossed_and_csv_rows_mat
         assert float(row["err_m"]) == pytest.approx(math.hypot(float(row["err_x_m"]), float(row["err_y_m"])), abs=1e-5)
 
 
-def test_errormap_monte_carlo_is_seeded(capsys):
+def test_errormap_monte_carlo_is_seeded(cli):
     argv = ["errormap", "uwb_hall", "--resolution", "0.5", "--mc", "5", "--seed", "2", "--json"]
-    first = json.loads(_run(argv, capsys)[1])
-    second = json.loads(_run(argv, capsys)[1])
+    first = json.loads(cli(argv)[1])
+    second = json.loads(cli(argv)[1])
     assert first["mean_error_m"] == second["mean_error_m"] and first["monte_carlo_draws"] == 5
 
 
-def test_collinear_anchors_are_reported_as_degenerate(capsys):
-    status, out, _ = _run(["errormap", "uwb_hall", "--anchors", "1,0,2;5,0,2;9,0,2", "--json"], capsys)
+def test_collinear_anchors_are_reported_as_degenerate(cli):
+    status, out, _ = cli(["errormap", "uwb_hall", "--anchors", "1,0,2;5,0,2;9,0,2", "--json"])
     summary = json.loads(out)
     assert status == 0 and summary["degenerate_cells"] == summary["cells"] and summary["mean_error_m"] is None
 
 
-def test_survey_plan_counts_and_csv(tmp_path, capsys):
-    room = _empty_room(tmp_path)
+def test_survey_plan_counts_and_csv(tmp_path, cli, room_scene):
+    room = room_scene
     out_csv = tmp_path / "points.csv"
-    status, out, err = _run(["survey-plan", room, "--anchors", "0,0,1;0,2,1;4,2,1;4,0,1", "--physics-only",
-                             "--out", str(out_csv), "--json"], capsys)
+    status, out, err = cli(["survey-plan", room, "--anchors", "0,0,1;0,2,1;4,2,1;4,0,1", "--physics-only",
+                             "--out", str(out_csv), "--json"])
     assert status == 0, err
     plan = json.loads(out)
     assert set(plan) >= {"points", "uniform_points", "saving_fraction"}
@@ -107,7 +86,7 @@ def test_survey_plan_counts_and_csv(tmp_path, capsys):
         ["survey-plan", "uwb_hall", "--fine", "0.03"],
     ],
 )
-def test_bad_input_is_one_line_and_status_2(argv, capsys):
-    status, out, err = _run(argv, capsys)
+def test_bad_input_is_one_line_and_status_2(argv, cli):
+    status, out, err = cli(argv)
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("twinloc: error:")

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 
-from twinloc.cli import main
 
 WALLS = "south wall band,east wall band,north wall band,west wall band"
 KEYS = {"best_layout", "best_sum_error_m", "evaluations", "seconds", "baselines", "improvement_vs_paper_layout",
         "improvement_vs_best_empirical", "constraint_violations", "top_layouts"}
 
 
-def _run(argv, capsys):
-    status = main(argv)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
-def test_optimize_json_on_the_uwb_hall(capsys, tmp_path):
+def test_optimize_json_on_the_uwb_hall(cli, tmp_path):
     sheet, page = tmp_path / "sheet.csv", tmp_path / "sheet.html"
     argv = ["optimize", "uwb_hall", "--anchors", "3", "--population", "8", "--iterations", "3", "--seed", "2",
             "--regions", WALLS, "--min-distance", "2", "--sheet-csv", str(sheet), "--sheet-html", str(page), "--json"]
-    status, out, err = _run(argv, capsys)
+    status, out, err = cli(argv)
     assert status == 0, err
     report = json.loads(out)
     assert KEYS <= set(report)
@@ -39,7 +33,7 @@ def test_optimize_json_on_the_uwb_hall(capsys, tmp_path):
     assert report["top_layouts"][0]["layout"] == report["best_layout"]
     assert [row["name"] for row in csv.DictReader(sheet.open())] == ["A1", "A2", "A3"]
     assert "<table>" in page.read_text()
-    status, again, _ = _run(argv, capsys)
+    status, again, _ = cli(argv)
     assert json.loads(again)["best_layout"] == report["best_layout"]  # same seed, same layout
 
 
@@ -52,32 +46,22 @@ def test_optimize_json_on_the_uwb_hall(capsys, tmp_path):
         (["--anchors", "3", "--regions", "roof"], "unknown mounting region"),
     ],
 )
-def test_bad_requests_exit_2_with_one_line(capsys, extra, message):
-    status, out, err = _run(["optimize", "uwb_hall", *extra, "--json"], capsys)
+def test_bad_requests_exit_2_with_one_line(cli, extra, message):
+    status, out, err = cli(["optimize", "uwb_hall", *extra, "--json"])
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and message in err
 
 
-def test_scene_without_mounting_regions(capsys, tmp_path):
-    descriptor = {
-        "format": "twinloc-scene", "version": 1, "name": "bare room", "units": "m",
-        "materials": {"brick": {"preset": "brick"}},
-        "objects": [{"name": "wall", "kind": "surface", "material": "brick",
-                     "primitive": {"type": "wall", "start": [2.0, 0.0], "end": [2.0, 1.0], "height": 3.0}}],
-        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [4, 0], [4, 2], [0, 2]]}],
-        "tag_height_m": 1.0,
-    }
-    path = tmp_path / "room.json"
-    path.write_text(json.dumps(descriptor))
-    status, _, err = _run(["optimize", str(path), "--anchors", "3"], capsys)
+def test_scene_without_mounting_regions(cli, room_scene):
+    status, _, err = cli(["optimize", room_scene, "--anchors", "3"])
     assert status == 2 and "no mounting regions" in err
 
 
-def test_as_built_reports_deviation_and_both_maps(capsys, tmp_path):
+def test_as_built_reports_deviation_and_both_maps(cli, tmp_path):
     plan, built = tmp_path / "plan.csv", tmp_path / "built.csv"
     plan.write_text("name,x_m,y_m,z_m,surface\nA1,3.8,0,2,south\nA2,9.4,8.4,2,north\nA3,14.4,0,2,south\n")
     built.write_text("name,x_m,y_m,z_m\nA1,3.9,0,2\nA3,14.4,0,1.8\n")
-    status, out, err = _run(["as-built", "uwb_hall", "--plan", str(plan), "--as-built", str(built), "--resolution", "0.5", "--json"], capsys)
+    status, out, err = cli(["as-built", "uwb_hall", "--plan", str(plan), "--as-built", str(built), "--resolution", "0.5", "--json"])
     assert status == 0, err
     report = json.loads(out)
     rows = {row["name"]: row for row in report["anchors"]}

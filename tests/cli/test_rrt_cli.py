@@ -9,13 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twinloc.cli import main
 
 
-def _run(argv, capsys):
-    status = main(argv)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _box_room(tmp_path: Path) -> str:
@@ -36,8 +31,8 @@ def _box_room(tmp_path: Path) -> str:
 PATH_KEYS = {"length_m", "delay_s", "aoa_az_deg", "aoa_el_deg", "aod_az_deg", "aod_el_deg", "interactions"}
 
 
-def test_paths_json_matches_the_image_method_in_a_box(tmp_path, capsys):
-    status, out, err = _run(["paths", _box_room(tmp_path), "--tx", "1,1,1", "--rx", "4,3,2", "--max-depth", "1", "--json"], capsys)
+def test_paths_json_matches_the_image_method_in_a_box(tmp_path, cli):
+    status, out, err = cli(["paths", _box_room(tmp_path), "--tx", "1,1,1", "--rx", "4,3,2", "--max-depth", "1", "--json"])
     assert status == 0, err
     paths = json.loads(out)["paths"]
     assert len(paths) == 7 and all(PATH_KEYS <= set(p) for p in paths)
@@ -53,9 +48,9 @@ def test_paths_json_matches_the_image_method_in_a_box(tmp_path, capsys):
     np.testing.assert_allclose(floor["interactions"][0]["point"], [1 + 3 / 3, 1 + 2 / 3, 0.0], atol=1e-9)
 
 
-def test_locate_json_reports_estimate_truth_error_and_time(capsys):
-    status, out, err = _run(["locate", "industrial_hall", "--ue", "5,12,1.2", "--aoa-sigma", "0.25",
-                             "--pt-sigma", "0.5", "--rays", "1000", "--seed", "1", "--json"], capsys)
+def test_locate_json_reports_estimate_truth_error_and_time(cli):
+    status, out, err = cli(["locate", "industrial_hall", "--ue", "5,12,1.2", "--aoa-sigma", "0.25",
+                             "--pt-sigma", "0.5", "--rays", "1000", "--seed", "1", "--json"])
     assert status == 0, err
     report = json.loads(out)
     assert {"estimate", "truth", "error_m", "seconds"} <= set(report)
@@ -64,9 +59,9 @@ def test_locate_json_reports_estimate_truth_error_and_time(capsys):
     assert report["error_m"] < 0.2
 
 
-def test_evaluate_rrt_json_has_one_row_per_setting(capsys):
-    status, out, err = _run(["evaluate-rrt", "industrial_hall", "--drops", "3", "--aoa-sigma", "0.5,1",
-                             "--pt-sigma", "none,0.5", "--rays", "500", "--mode", "2d", "--json"], capsys)
+def test_evaluate_rrt_json_has_one_row_per_setting(cli):
+    status, out, err = cli(["evaluate-rrt", "industrial_hall", "--drops", "3", "--aoa-sigma", "0.5,1",
+                             "--pt-sigma", "none,0.5", "--rays", "500", "--mode", "2d", "--json"])
     assert status == 0, err
     report = json.loads(out)
     rows = report["settings"]
@@ -83,7 +78,7 @@ def test_evaluate_rrt_json_has_one_row_per_setting(capsys):
     ["evaluate-rrt", "industrial_hall", "--aoa-sigma", "abc"],
     ["locate", "no_such_scene", "--ue", "1,1,1"],
 ])
-def test_bad_arguments_are_one_line_errors(argv, capsys):
-    status, out, err = _run(argv, capsys)
+def test_bad_arguments_are_one_line_errors(argv, cli):
+    status, out, err = cli(argv)
     assert status == 2 and out == ""
     assert err.startswith("twinloc: error: ") and err.count("\n") == 1

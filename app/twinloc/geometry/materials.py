@@ -6,7 +6,6 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources as _resources
 from pathlib import Path
 
 
