@@ -14,7 +14,7 @@ from twinloc.compute.jobs import Job, input_key
 from twinloc.geometry.scene import Scene
 from twinloc.rrt.evaluation import Evaluation, EvaluationSetting, drop_ues, evaluate
 from twinloc.rrt.faces import planar_faces
-from twinloc.rrt.locate import LocateSettings, PositionEstimate, locate
+from twinloc.rrt.locate import LocateSettings, LocateTrace, PositionEstimate, trace_locate
 from twinloc.rrt.measurement import Measurements, NoiseModel, measure
 from twinloc.rrt.paths import Path, PathFinder
 
@@ -26,6 +26,7 @@ class LocateResult:
     truth : (3,) float64, metres.
     paths : each station's strongest path (None: it heard nothing).
     seconds : time of the estimate alone (launching, fits, density search).
+    trace : the launched rays, fitted points and mixtures, when the job was asked to keep them.
     """
 
     truth: np.ndarray
@@ -33,6 +34,7 @@ class LocateResult:
     measurements: Measurements
     estimate: PositionEstimate
     seconds: float
+    trace: LocateTrace | None = None
 
     @property
     def error_m(self) -> float:
@@ -45,7 +47,13 @@ def path_finder_for(scene: Scene) -> PathFinder:
 
 
 def locate_job(
-    scene: Scene, ue, stations, noise: NoiseModel, settings: LocateSettings = LocateSettings(), seed: int = 0
+    scene: Scene,
+    ue,
+    stations,
+    noise: NoiseModel,
+    settings: LocateSettings = LocateSettings(),
+    seed: int = 0,
+    keep_trace: bool = False,
 ) -> Job:
     """A job simulating the measurements of a UE at ``ue`` and locating it.
 
@@ -58,6 +66,8 @@ def locate_job(
     settings : LocateSettings
     seed : int
         Seeds the measurement noise and the launching.
+    keep_trace : bool, default: False
+        Keep the launched rays, fitted points and mixtures in the result (for drawing them).
 
     Returns
     -------
@@ -76,12 +86,15 @@ def locate_job(
         measurements = measure(paths, noise, rng)
         progress(0.3, "Launching rays and fitting mixtures")
         started = time.perf_counter()
-        estimate = locate(finder.engine, stations, measurements, settings, rng, height_m=ue[2])
+        trace = trace_locate(finder.engine, stations, measurements, settings, rng, height_m=ue[2])
         seconds = time.perf_counter() - started
         progress(1.0, "Located")
-        return LocateResult(truth=ue, paths=paths, measurements=measurements, estimate=estimate, seconds=seconds)
+        return LocateResult(
+            truth=ue, paths=paths, measurements=measurements, estimate=trace.estimate, seconds=seconds,
+            trace=trace if keep_trace else None,
+        )
 
-    key = input_key("rrt_locate", scene.content_hash(), ue, stations, noise, settings, seed)
+    key = input_key("rrt_locate", scene.content_hash(), ue, stations, noise, settings, seed, keep_trace)
     return Job(name="Locate UE", function=run, key=key)
 
 

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QPushButton,
+    QScrollArea,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -172,6 +174,22 @@ class AnchorsDock(QDockWidget):
         document.settingsChanged.connect(self._show_settings)
         self._show_settings()
         self._on_anchors_changed()
+
+    def add_section(self, title: str, widget: QWidget) -> None:
+        """Show ``widget`` (e.g. the Optimise section) on a tab of its own beside the anchors table."""
+        tabs = self.widget()
+        if not isinstance(tabs, QTabWidget):
+            body = tabs
+            tabs = QTabWidget()
+            tabs.setObjectName("AnchorsDockTabs")
+            tabs.setDocumentMode(True)
+            tabs.addTab(body, "Anchors")
+            self.setWidget(tabs)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(widget)
+        tabs.addTab(scroll, title)
 
     def _add_anchor(self) -> None:
         bounds = self._document.scene.bounds

@@ -16,11 +16,14 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from twinloc.compute.workspace import effective_scene
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
-from twinloc.model.devices import Anchor
+from twinloc.model.analysis import ErrorMapSettings
+from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, Settings
 
 _MOVE_ANCHOR_ID = 1001
 _SET_SETTINGS_ID = 1002
+_SET_ERROR_MAP_ID = 1003
 
 
 class ProjectDocument(QObject):
@@ -32,6 +35,10 @@ class ProjectDocument(QObject):
         A different base scene was loaded.
     anchorsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
         That part of the project changed (by an edit, an undo, a redo or a load).
+    mountingRegionsChanged()
+        The user-drawn mounting regions (:class:`~twinloc.model.mounting.MountingRegion`) changed.
+    errorMapSettingsChanged()
+        The error map settings (:class:`~twinloc.model.analysis.ErrorMapSettings`) changed.
     selectionChanged(list)
         The selected anchor names changed.
     projectPathChanged(str)
@@ -45,6 +52,8 @@ class ProjectDocument(QObject):
     baseStationsChanged = Signal()
     materialsChanged = Signal()
     settingsChanged = Signal()
+    errorMapSettingsChanged = Signal()
+    mountingRegionsChanged = Signal()
     resultsChanged = Signal()
     selectionChanged = Signal(list)
     projectPathChanged = Signal(str)
@@ -124,6 +133,8 @@ class ProjectDocument(QObject):
         self.baseStationsChanged.emit()
         self.materialsChanged.emit()
         self.settingsChanged.emit()
+        self.errorMapSettingsChanged.emit()
+        self.mountingRegionsChanged.emit()
         self.resultsChanged.emit()
         self.selectionChanged.emit([])
         self.modifiedChanged.emit(self.is_modified)
@@ -219,6 +230,42 @@ class ProjectDocument(QObject):
         if settings != self._project.settings:
             self._push("Change settings", self._project.with_settings(settings), merge_id=_SET_SETTINGS_ID)
 
+    def set_error_map(self, settings: ErrorMapSettings) -> None:
+        """Replace how error maps are computed. Successive edits merge into one undo step."""
+        if settings != self._project.error_map:
+            self._push("Change error map settings", self._project.with_error_map(settings), merge_id=_SET_ERROR_MAP_ID)
+
+    def replace_anchors(self, anchors: tuple[Anchor, ...], text: str = "Replace anchors") -> None:
+        """Make ``anchors`` the project's anchors in one undo step named ``text``; ValueError for repeated names."""
+        anchors = tuple(anchors)
+        names = [anchor.name for anchor in anchors]
+        if len(set(names)) != len(names):
+            raise ValueError("anchor names must be unique")
+        if anchors != self._project.anchors:
+            self._push(text, self._project.with_anchors(anchors))
+
+    def set_mounting_regions(self, regions: tuple[MountingRegion, ...], text: str = "Edit mounting regions") -> None:
+        """Replace the user-drawn mounting regions (one undo step); ValueError for a name used twice
+        or already used by a region of the scene."""
+        regions = tuple(regions)
+        names = [region.name for region in regions]
+        if len(set(names)) != len(names):
+            raise ValueError("mounting region names must be unique")
+        clashes = sorted(set(names) & {region.name for region in self._scene.regions})
+        if clashes:
+            raise ValueError(f"the scene already has region(s) named {', '.join(map(repr, clashes))}")
+        if regions != self._project.mounting_regions:
+            self._push(text, self._project.with_mounting_regions(regions))
+
+    def replace_base_stations(self, stations: tuple[BaseStation, ...], text: str = "Edit base stations") -> None:
+        """Make ``stations`` the project's base stations in one undo step named ``text``; ValueError for repeated names."""
+        stations = tuple(stations)
+        names = [station.name for station in stations]
+        if len(set(names)) != len(names):
+            raise ValueError("base station names must be unique")
+        if stations != self._project.base_stations:
+            self._push(text, self._project.with_base_stations(stations))
+
     def add_result(self, record: ResultRecord) -> None:
         """Keep a result summary with the project (an explicit user action, hence undoable)."""
         self._push(f"Record {record.kind.replace('_', ' ')}", self._project.with_result(record))
@@ -245,6 +292,10 @@ class ProjectDocument(QObject):
             self.baseStationsChanged.emit()
         if project.settings != before.settings:
             self.settingsChanged.emit()
+        if project.error_map != before.error_map:
+            self.errorMapSettingsChanged.emit()
+        if project.mounting_regions != before.mounting_regions:
+            self.mountingRegionsChanged.emit()
         if project.results != before.results:
             self.resultsChanged.emit()
 

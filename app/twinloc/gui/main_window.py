@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -30,8 +30,14 @@ from twinloc.gui.anchors_dock import AnchorsDock
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.error_map_dock import ErrorMapDock
+from twinloc.gui.error_map_overlay import ErrorMapOverlay
 from twinloc.gui.job_progress import JobProgressArea
 from twinloc.gui.los_overlay import LosOverlay
+from twinloc.gui.optimise_controller import LayoutOptimiser
+from twinloc.gui.optimise_panel import OptimisePanel
+from twinloc.gui.ray_launch_dock import RayLaunchDock
+from twinloc.gui.ray_launch_overlay import RayLaunchOverlay
 from twinloc.gui.scene_dock import SceneDock
 from twinloc.gui.viewport import SceneViewport
 from twinloc.model.autosave import AutosaveStore, RecoveryCandidate
@@ -47,6 +53,14 @@ _SETTINGS_GEOMETRY = "window/geometry"
 _SETTINGS_STATE = "window/state"
 _SETTINGS_RECENT = "recent/files"
 _STATE_VERSION = 1
+#: How the compute groups are named in messages.
+_GROUP_NAMES = {
+    "los": "LOS",
+    "error_map": "error map",
+    "optimise": "layout optimisation",
+    "rrt": "reverse ray tracing",
+    "rrt_evaluation": "reverse-ray-tracing evaluation",
+}
 
 
 class MainWindow(QMainWindow):
@@ -89,8 +103,26 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.scene_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.anchors_dock)
         self.los_overlay = LosOverlay(self.document, self.runner, self.viewport, self)
+        self.error_map_overlay = ErrorMapOverlay(self.document, self.runner, self.viewport, self)
 
         self._build_actions()
+        self.error_map_dock = ErrorMapDock(self.document, self.error_map_overlay, self.action_error_map, self)
+        self.splitDockWidget(self.anchors_dock, self.error_map_dock, Qt.Orientation.Vertical)
+        self.error_map_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.layout_optimiser = LayoutOptimiser(self.document, self.runner, self.viewport, self)
+        self.optimise_panel = OptimisePanel(self.document, self.layout_optimiser, self)
+        self.anchors_dock.add_section("Optimise", self.optimise_panel)
+        self.optimise_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.ray_launch_overlay = RayLaunchOverlay(self.document, self.runner, self.viewport, self)
+        self.action_ray_launch = QAction("&Ray Launch Overlay", self)
+        self.action_ray_launch.setShortcut(QKeySequence("R"))
+        self.action_ray_launch.setStatusTip("Show the base stations, the draggable UE and the reverse ray tracing result")
+        self.action_ray_launch.setCheckable(True)
+        self.ray_launch_dock = RayLaunchDock(self.document, self.ray_launch_overlay, self.action_ray_launch, self)
+        self.tabifyDockWidget(self.error_map_dock, self.ray_launch_dock)
+        self.error_map_dock.raise_()
+        self.ray_launch_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.layout_optimiser.previewEnded.connect(self._restore_floor_map)
         self._build_menus()
         self._build_tool_bar()
         self._build_status_bar()
@@ -98,7 +130,7 @@ class MainWindow(QMainWindow):
         self._connect_viewport()
         self.runner.failed.connect(self._on_job_failed)
         self.runner.cancelled.connect(
-            lambda group: self.statusBar().showMessage(f"{group.upper()} computation cancelled", 4000)
+            lambda group: self.statusBar().showMessage(f"{_GROUP_NAMES.get(group, group)} computation cancelled", 4000)
         )
 
         self.autosave_timer = QTimer(self)
@@ -107,7 +139,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer.start()
 
         self.resize(1440, 880)
-        self.resizeDocks([self.scene_dock, self.anchors_dock], [330, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.scene_dock, self.anchors_dock], [300, 390], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.anchors_dock, self.error_map_dock], [285, 595], Qt.Orientation.Vertical)
         self._restore_layout()
         self._show_document()
 
@@ -151,9 +184,22 @@ class MainWindow(QMainWindow):
         self.action_view_top = action("&Top View", self.viewport.view_top, "Ctrl+1")
         self.action_view_iso = action("&Isometric View", self.viewport.view_iso, "Ctrl+2")
         self.action_view_fit = action("&Fit Scene", self.viewport.view_fit, "Ctrl+0")
-        self.action_los = action("&LOS Overlay", self.los_overlay.set_enabled, "L", "Colour the floor by anchors in line of sight")
+        # One floor map at a time: the LOS map or the error map (or neither).
+        self.action_los = QAction("&LOS Overlay", self)
+        self.action_los.setShortcut(QKeySequence("L"))
+        self.action_los.setStatusTip("Colour the floor by anchors in line of sight")
         self.action_los.setCheckable(True)
         self.action_los.setChecked(True)
+        self.action_los.toggled.connect(self.los_overlay.set_enabled)
+        self.action_error_map = QAction("&Error Map Overlay", self)
+        self.action_error_map.setShortcut(QKeySequence("E"))
+        self.action_error_map.setStatusTip("Show the positioning error map on the floor (settings in the Error Map dock)")
+        self.action_error_map.setCheckable(True)
+        self.action_error_map.toggled.connect(self.error_map_overlay.set_enabled)
+        self.floor_map_group = QActionGroup(self)
+        self.floor_map_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.floor_map_group.addAction(self.action_los)
+        self.floor_map_group.addAction(self.action_error_map)
         self.action_record_los = action(
             "&Record LOS Summary in Project", self.record_los_summary, None, "Keep the current LOS statistics with the project"
         )
@@ -181,9 +227,16 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.action_view_top, self.action_view_iso, self.action_view_fit])
         view_menu.addSeparator()
-        view_menu.addActions([self.scene_dock.toggleViewAction(), self.anchors_dock.toggleViewAction()])
+        view_menu.addActions(
+            [
+                self.scene_dock.toggleViewAction(),
+                self.anchors_dock.toggleViewAction(),
+                self.error_map_dock.toggleViewAction(),
+                self.ray_launch_dock.toggleViewAction(),
+            ]
+        )
         view_menu.addSeparator()
-        view_menu.addActions([self.action_los, self.action_record_los])
+        view_menu.addActions([self.action_los, self.action_error_map, self.action_ray_launch, self.action_record_los])
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.action_about)
@@ -211,11 +264,12 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions([self.action_view_top, self.action_view_iso, self.action_view_fit])
         bar.addSeparator()
-        bar.addAction(self.action_los)
+        bar.addActions([self.action_los, self.action_error_map])
         # Short labels on the bar; the menus keep the full ones.
         for action, label in (
             (self.action_new, "New"), (self.action_open, "Open"), (self.action_view_top, "Top"),
             (self.action_view_iso, "Iso"), (self.action_view_fit, "Fit"), (self.action_los, "LOS"),
+            (self.action_error_map, "Error Map"),
             (self.action_place, "Place Anchors"),
         ):
             action.setIconText(label)
@@ -225,6 +279,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.summary_label)
         self.los_overlay.updated.connect(lambda _map: self._update_summary())
         self.action_los.toggled.connect(lambda _on: self._update_summary())
+        self.error_map_overlay.updated.connect(lambda _map: self._update_summary())
         self.cursor_label = QLabel()
         self.cursor_label.setMinimumWidth(260)
         self.progress_area = JobProgressArea(self.runner, self)
@@ -247,6 +302,7 @@ class MainWindow(QMainWindow):
     def _connect_viewport(self) -> None:
         self.viewport.placeRequested.connect(self._on_place_requested)
         self.viewport.anchorDragPreview.connect(self.los_overlay.preview_anchor)
+        self.viewport.anchorDragPreview.connect(self.error_map_overlay.preview_anchor)
         self.viewport.anchorDragFinished.connect(self._on_drag_finished)
         self.viewport.anchorClicked.connect(self._on_anchor_clicked)
         self.viewport.cursorMoved.connect(self._show_cursor)
@@ -410,6 +466,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.autosave_timer.stop()
         self.los_overlay.stop()
+        self.error_map_overlay.stop()
+        self.layout_optimiser.stop()
+        self.ray_launch_overlay.stop()
         self.runner.shutdown()
         self.autosave_store.end_session()
         self.viewport.close()
@@ -439,6 +498,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified)
         self._update_title()
         self.los_overlay.refresh()
+        self.error_map_overlay.refresh()
 
     def _show_scene(self) -> None:
         self.viewport.set_scene(self.document.scene)
@@ -458,6 +518,10 @@ class MainWindow(QMainWindow):
         if los_map is not None and los_map.los_count.size:
             coverage = float((los_map.los_count >= 3).mean())
             parts.append(f"{coverage:.0%} of the floor sees ≥ 3 anchors")
+        error_map = self.error_map_overlay.error_map
+        if error_map is not None and error_map.magnitude.size and not error_map.degenerate.all():
+            mean = float(error_map.cell_error[~error_map.degenerate].mean())
+            parts.append(f"mean positioning error {mean:.2f} m")
         self.summary_label.setText("   ·   ".join(parts))
 
     def _update_title(self) -> None:
@@ -466,9 +530,12 @@ class MainWindow(QMainWindow):
     def _show_cursor(self, point) -> None:
         if point is None:
             self.cursor_label.setText("")
+            self.error_map_dock.show_readout("")
             return
         x, y, z = point
-        self.cursor_label.setText(f"x {x:.2f} m  y {y:.2f} m  z {z:.2f} m")
+        readout = self.error_map_overlay.readout(x, y)
+        self.cursor_label.setText(readout if readout is not None else f"x {x:.2f} m  y {y:.2f} m  z {z:.2f} m")
+        self.error_map_dock.show_readout(readout or "")
 
     # ------------------------------------------------------------------ viewport → document
 
@@ -500,8 +567,13 @@ class MainWindow(QMainWindow):
         else:
             self.document.set_selection([*selection, name])
 
+    def _restore_floor_map(self) -> None:
+        """A previewed layout's map left the floor: show the enabled map of the anchors again."""
+        self.los_overlay.refresh()
+        self.error_map_overlay.refresh()
+
     def _on_job_failed(self, group: str, message: str) -> None:
-        show_error(self, f"The {group.upper()} computation failed", message)
+        show_error(self, f"The {_GROUP_NAMES.get(group, group)} computation failed", message)
 
     # ------------------------------------------------------------------ persistence helpers
 

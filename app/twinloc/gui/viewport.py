@@ -29,6 +29,7 @@ from twinloc.gui.viewport_mouse import ViewportMouse
 from twinloc.gui.viewport_overlay import FloorOverlay, OverlayStyle
 from twinloc.gui.viewport_projection import display_to_widget, world_to_display
 from twinloc.gui.viewport_scene import SceneActors
+from twinloc.gui.viewport_vectors import ArrowSet, FloorMarkers, PointSet
 from twinloc.model.devices import Anchor
 
 BACKGROUND_BOTTOM = "#f7f8fa"
@@ -87,6 +88,7 @@ class SceneViewport(QWidget):
         self._scene_actors = SceneActors(self.plotter)
         self._anchor_actors = AnchorActors(self.plotter)
         self._overlay = FloorOverlay(self.plotter)
+        self._markers = FloorMarkers(self.plotter)
         self._mouse = ViewportMouse(
             self.plotter, self.plotter.renderer, self._scene_actors, self._anchor_actors, self.plotter.render
         )
@@ -179,6 +181,32 @@ class SceneViewport(QWidget):
         """(H, W) float64 copy of the floor map shown (NaN where no cell is drawn), or None."""
         return self._overlay.image
 
+    def set_floor_markers(self, items: list[ArrowSet | PointSet], caption: str = "") -> None:
+        """Draw arrows and points just above the floor, replacing the previous ones.
+
+        Parameters
+        ----------
+        items : list of ArrowSet or PointSet
+            One-colour sets with a label get a legend entry; arrows coloured by length get a
+            colour bar (so do not combine them with a floor map, whose legend stands there too).
+        caption : str, default: ""
+            A note in the top-left corner (e.g. the arrows' scale).
+        """
+        self._markers.show(list(items), caption)
+        self.plotter.render()
+
+    def clear_floor_markers(self) -> None:
+        """Remove the arrows, points, caption and legend."""
+        self._markers.clear()
+        self.plotter.render()
+
+    def floor_markers(self) -> tuple[ArrowSet | PointSet, ...]:
+        """The arrow and point sets drawn now."""
+        return self._markers.items
+
+    def floor_markers_caption(self) -> str:
+        return self._markers.caption
+
     # ---- interaction -------------------------------------------------------------------
 
     @property
@@ -239,6 +267,7 @@ class SceneViewport(QWidget):
             self.plotter.renderer.RemoveObserver(self._cutaway_observer)
             self._mouse.detach()
             self._overlay.clear()
+            self._markers.clear()
             self._anchor_actors.clear()
             self._scene_actors.clear()
             self.plotter.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.mounting import MountingRegion
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Project:
     error_map: ErrorMapSettings = ErrorMapSettings()
     material_overrides: dict[str, MaterialOverride] = field(default_factory=dict)
     results: tuple[ResultRecord, ...] = ()
+    mounting_regions: tuple[MountingRegion, ...] = ()
+    """Mounting regions the user drew, added to the scene's for the layout optimiser."""
 
     def with_anchors(self, anchors: tuple[Anchor, ...]) -> Project:
         return replace(self, anchors=tuple(anchors))
@@ -93,6 +96,9 @@ class Project:
 
     def with_material_override(self, material: str, override: MaterialOverride) -> Project:
         return replace(self, material_overrides={**self.material_overrides, material: override})
+
+    def with_mounting_regions(self, regions: tuple[MountingRegion, ...]) -> Project:
+        return replace(self, mounting_regions=tuple(regions))
 
     def with_result(self, record: ResultRecord) -> Project:
         return replace(self, results=(*self.results, record))

@@ -11,7 +11,11 @@ Layout (version 1)::
                    "refine_iterations": 0, "ranging": {"los_mean_m": 0.02, "los_std_m": 0.03,
                    "nlos_mean_m": 0.1, "nlos_std_m": 0.15, "incidence_correction": false}},
      "material_overrides": {"concrete": {"relative_permittivity": 6.0, "thickness_m": null, "color": null}},
-     "results": [{"kind": "los_map", "created": "2024-01-01T00:00:00+00:00", "summary": {...}}]}
+     "results": [{"kind": "los_map", "created": "2024-01-01T00:00:00+00:00", "summary": {...}}],
+     "mounting_regions": [{"name": "ceiling east", "polygon": [[x, y], ...], "z_range_m": [zmin, zmax],
+                           "is_polyline": false}]}
+
+``mounting_regions`` (user-drawn, optional) was added within version 1: older files lack it.
 
 The scene path is written relative to the project file's folder where possible (so
 a project folder can be moved with its scene) and is absolute in memory after loading.
@@ -30,6 +34,7 @@ from typing import Any
 from twinloc.model.atomic import write_text_atomic
 from twinloc.model.devices import Anchor, BaseStation
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
+from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, SceneRef, Settings
 
 FORMAT = "twinloc-project"
@@ -113,6 +118,15 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         "results": [
             {"kind": record.kind, "created": record.created, "summary": record.summary} for record in project.results
         ],
+        "mounting_regions": [
+            {
+                "name": region.name,
+                "polygon": [list(point) for point in region.polygon],
+                "z_range_m": list(region.z_range_m),
+                "is_polyline": region.is_polyline,
+            }
+            for region in project.mounting_regions
+        ],
     }
 
 
@@ -167,6 +181,7 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
         error_map=error_map,
         material_overrides=overrides,
         results=tuple(reader.result(entry, f"results[{i}]") for i, entry in enumerate(reader.items(data, "results"))),
+        mounting_regions=reader.mounting_regions(reader.items(data, "mounting_regions")),
     )
 
 
@@ -295,6 +310,32 @@ class _Reader:
         if color is not None and not _is_hex_color(color):
             raise self.fail(f"{where}.color", f"expected '#rrggbb', got {color!r}")
         return MaterialOverride(relative_permittivity=permittivity, thickness_m=thickness, color=color)
+
+    def mounting_regions(self, entries: list) -> tuple[MountingRegion, ...]:
+        regions: list[MountingRegion] = []
+        for index, entry in enumerate(entries):
+            where = f"mounting_regions[{index}]"
+            if not isinstance(entry, dict):
+                raise self.fail(where, f"expected an object, got {_describe(entry)}")
+            name = self.string(entry, "name", f"{where}.name")
+            if any(region.name == name for region in regions):
+                raise self.fail(f"{where}.name", f"the name {name!r} is used twice")
+            polygon = entry.get("polygon")
+            if not isinstance(polygon, list) or not all(isinstance(p, list) and len(p) == 2 for p in polygon):
+                raise self.fail(f"{where}.polygon", f"expected [[x, y], ...], got {_describe(polygon)}")
+            points = tuple((self._finite(p[0], f"{where}.polygon"), self._finite(p[1], f"{where}.polygon")) for p in polygon)
+            z_range = entry.get("z_range_m")
+            if not isinstance(z_range, list) or len(z_range) != 2:
+                raise self.fail(f"{where}.z_range_m", f"expected [zmin, zmax], got {_describe(z_range)}")
+            low, high = (self._finite(z, f"{where}.z_range_m") for z in z_range)
+            is_polyline = entry.get("is_polyline", False)
+            if not isinstance(is_polyline, bool):
+                raise self.fail(f"{where}.is_polyline", f"expected true or false, got {_describe(is_polyline)}")
+            try:
+                regions.append(MountingRegion(name, points, (low, high), is_polyline))
+            except ValueError as error:
+                raise self.fail(where, str(error)) from None
+        return tuple(regions)
 
     def result(self, entry: Any, where: str) -> ResultRecord:
         if not isinstance(entry, dict):

@@ -16,9 +16,9 @@ import numpy as np
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.rrt.density import product_mode
 from twinloc.rrt.fusion import select_by_propagation_time, select_by_relative_propagation_time
-from twinloc.rrt.launching import launch_rays, sample_directions
+from twinloc.rrt.launching import RayBundle, launch_rays, sample_directions
 from twinloc.rrt.measurement import Measurements
-from twinloc.rrt.mixture import DEFAULT_MAX_COMPONENTS, fit_mixture
+from twinloc.rrt.mixture import DEFAULT_MAX_COMPONENTS, Mixture, fit_mixture
 from twinloc.rrt.point_sets import DEFAULT_SPACING_M, PlaneCrossings, RayPoints
 
 MODES = ("2d", "3d")
@@ -75,6 +75,23 @@ class PositionEstimate:
         return float(np.sqrt(np.trace(self.covariance)))
 
 
+@dataclass(frozen=True)
+class LocateTrace:
+    """What the reverse ray tracing went through on its way to an estimate (for display).
+
+    estimate : PositionEstimate
+    rays : RayBundle, every launched ray; ``rays.source`` is the station index.
+    points : station index -> (M, D) float64 metres, the points its mixture was fitted to
+        (D = 2 in 2D: x, y at the UE's height; 3 in 3D).
+    mixtures : station index -> Mixture, for the stations in ``estimate.stations_used``.
+    """
+
+    estimate: PositionEstimate
+    rays: RayBundle
+    points: dict
+    mixtures: dict
+
+
 def locate(
     engine: RayEngine,
     stations,
@@ -83,7 +100,19 @@ def locate(
     rng: np.random.Generator,
     height_m: float | None = None,
 ) -> PositionEstimate:
-    """Estimate the UE's position from ``measurements``.
+    """Estimate the UE's position from ``measurements``; see :func:`trace_locate` for the parameters."""
+    return trace_locate(engine, stations, measurements, settings, rng, height_m).estimate
+
+
+def trace_locate(
+    engine: RayEngine,
+    stations,
+    measurements: Measurements,
+    settings: LocateSettings,
+    rng: np.random.Generator,
+    height_m: float | None = None,
+) -> LocateTrace:
+    """Estimate the UE's position from ``measurements``, keeping the rays, points and mixtures.
 
     Parameters
     ----------
@@ -95,6 +124,10 @@ def locate(
         Drives launching and point selection; the mixture fits are seeded from it too.
     height_m : float, optional
         The UE's known height, metres; required in 2D.
+
+    Returns
+    -------
+    LocateTrace
 
     Raises
     ------
@@ -152,7 +185,13 @@ def locate(
         candidates = candidates[rng.choice(len(candidates), _MAX_CANDIDATES, replace=False)]
     mode = product_mode(mixtures, candidates)
     position = mode.position if settings.mode == "3d" else np.array([*mode.position, height_m])
-    return PositionEstimate(position=position, covariance=mode.covariance, stations_used=tuple(used))
+    estimate = PositionEstimate(position=position, covariance=mode.covariance, stations_used=tuple(used))
+    return LocateTrace(
+        estimate=estimate,
+        rays=bundle,
+        points={b: selected[b] for b in used},
+        mixtures=dict(zip(used, mixtures)),
+    )
 
 
 def _select_points(point_sets: dict, measurements: Measurements, settings: LocateSettings, rng) -> dict[int, np.ndarray]:

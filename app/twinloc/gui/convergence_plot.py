@@ -1,0 +1,70 @@
+"""The live convergence curve of a layout optimisation: best fitness per iteration."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+LINE_COLOR = "#1f5fbf"
+
+
+class ConvergencePlot(FigureCanvasQTAgg):
+    """A small matplotlib canvas showing the best fitness (summed error, m) after each iteration.
+
+    Call :meth:`show_curve` from the GUI thread (the optimiser's listener posts the curve
+    through a queued signal); redrawing is deferred with ``draw_idle`` so a burst of
+    iterations costs one repaint.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.figure = Figure(figsize=(3.2, 1.8), dpi=100, layout="constrained")
+        super().__init__(self.figure)
+        self.setParent(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(170)
+        self.axes = self.figure.add_subplot()
+        (self._line,) = self.axes.plot([], [], color=LINE_COLOR, linewidth=1.8, marker="o", markersize=2.5)
+        self._total = 1
+        self._style_axes()
+        self.clear_curve()
+
+    @property
+    def values(self) -> np.ndarray:
+        """(T,) float64: the best fitness shown, one per iteration so far."""
+        return np.asarray(self._line.get_ydata(), dtype=np.float64)
+
+    def start(self, iterations: int) -> None:
+        """Begin a new run of ``iterations`` iterations (the x axis spans them)."""
+        self._total = max(int(iterations), 1)
+        self.clear_curve()
+
+    def clear_curve(self) -> None:
+        self._line.set_data([], [])
+        self.axes.set_xlim(0.5, self._total + 0.5)
+        self.axes.set_ylim(0.0, 1.0)
+        self.draw_idle()
+
+    def show_curve(self, convergence) -> None:
+        """Show ``convergence`` (T,) float, metres: the best fitness after iterations 1..T."""
+        values = np.asarray(convergence, dtype=np.float64).ravel()
+        iterations = np.arange(1, values.size + 1)
+        self._line.set_data(iterations, values)
+        self.axes.set_xlim(0.5, max(self._total, values.size) + 0.5)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            low, high = float(finite.min()), float(finite.max())
+            pad = 0.08 * (high - low) if high > low else max(abs(high) * 0.05, 1.0)
+            self.axes.set_ylim(low - pad, high + pad)
+        self.draw_idle()
+
+    def _style_axes(self) -> None:
+        axes = self.axes
+        axes.set_xlabel("iteration", fontsize=8)
+        axes.set_ylabel("best summed error (m)", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.grid(True, color="#dde2e8", linewidth=0.6)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        axes.xaxis.get_major_locator().set_params(integer=True)

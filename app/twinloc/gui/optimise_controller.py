@@ -1,0 +1,369 @@
+"""The Optimise section's commands: run the layout optimisation, preview, accept, export, import.
+
+:class:`LayoutOptimiser` is the Qt side of :mod:`twinloc.compute.layout_study`: it captures the
+document into a :class:`~twinloc.compute.layout_optimization.LayoutRequest`, runs the job on
+the application's :class:`JobRunner` (its own group, so the live maps keep theirs), posts the
+best-so-far layout from the worker thread to the GUI thread through a queued signal, draws it
+as ghost spheres, and turns the user's decisions into document edits (one undo step each).
+The panel (:mod:`twinloc.gui.optimise_panel`) is a view of this object.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from twinloc.compute.layout_optimization import LayoutRequest, RankedLayout
+from twinloc.compute.layout_study import LayoutStudy, layout_study_job, names_for_layout, scene_with_mounting_regions
+from twinloc.gui.compute_bridge import JobRunner
+from twinloc.gui.document import ProjectDocument
+from twinloc.gui.viewport_ghosts import GhostLayout
+from twinloc.gui.viewport_regions import RegionDrawer, RegionPatches
+from twinloc.model.devices import Anchor
+from twinloc.model.mounting import MountingRegion
+from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv, write_sheet_csv, write_sheet_html
+
+GROUP = "optimise"
+FIXED_SURFACE = "installed (kept fixed)"
+
+
+class LayoutOptimiser(QObject):
+    """Runs layout optimisations for a document and shows their results in a viewport.
+
+    Parameters
+    ----------
+    document : ProjectDocument
+    runner : JobRunner
+    viewport : SceneViewport
+        Its ``plotter`` receives the ghost spheres, region patches and the drawing sketch;
+        ``set_floor_overlay``/``clear_floor_overlay`` show a previewed layout's map.
+
+    Signals
+    -------
+    runStarted(int)
+        A run of that many iterations was submitted.
+    iterationDone(int, object)
+        Iteration t finished; the convergence so far, (t,) metres.
+    studyChanged()
+        :attr:`study` changed (a run finished, was cancelled with its best so far, or the
+        results were cleared).
+    runEnded(str)
+        The run is over: "finished", "cancelled" or "failed".
+    previewEnded()
+        A previewed result's map left the floor: whoever owns the floor map redraws it.
+    regionDrawn(object, bool)
+        The drawer closed a shape: (K, 2) metres and whether it is a wall band.
+    drawingEnded()
+    """
+
+    runStarted = Signal(int)
+    iterationDone = Signal(int, object)
+    studyChanged = Signal()
+    runEnded = Signal(str)
+    previewEnded = Signal()
+    regionDrawn = Signal(object, bool)
+    drawingEnded = Signal()
+
+    # Posted from the worker thread when a new best-so-far waits in ``_latest``. Iterations can
+    # come faster than the GUI renders; only the newest is kept, so the event queue never floods
+    # and a Cancel click is handled at once.
+    _iteration = Signal()
+
+    def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._runner = runner
+        self._viewport = viewport
+        plotter = viewport.plotter
+        self._ghosts = GhostLayout(plotter)
+        self._patches = RegionPatches(plotter)
+        self.drawer = RegionDrawer(plotter, plotter.renderer, plotter, plotter.render)
+        self.drawer.regionDrawn.connect(self.regionDrawn)
+        self.drawer.drawingEnded.connect(self.drawingEnded)
+        self._tickets = itertools.count(1)
+        self._ticket = 0
+        self._running = False
+        self._previewing = False
+        self.study: LayoutStudy | None = None
+        """The last run's results (None before the first or after the document changed scene)."""
+        self.layout_names: tuple[str, ...] = ()
+        """Names the placed anchors of every layout of :attr:`study` get when accepted or exported."""
+        self._fixed: tuple[Anchor, ...] = ()
+        self.convergence = np.zeros(0)
+        self._latest: tuple | None = None
+        self._latest_lock = threading.Lock()
+        self._iteration.connect(self._on_iteration, Qt.ConnectionType.QueuedConnection)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(self._on_cancelled)
+        document.sceneChanged.connect(self._forget_study)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def ghost_positions(self) -> np.ndarray:
+        """(N, 3) float64: the ghost anchors drawn now, metres."""
+        return self._ghosts.positions
+
+    @property
+    def fixed_anchors(self) -> tuple[Anchor, ...]:
+        """The anchors the last run kept fixed (accepting keeps them)."""
+        return self._fixed
+
+    def region_names(self) -> list[str]:
+        """Names of every mounting region the optimiser can use: the scene's, then the drawn ones."""
+        scene_names = [region.name for region in self._document.scene.mounting_regions()]
+        return scene_names + [region.name for region in self._document.project.mounting_regions]
+
+    def layout_anchors(self, index: int) -> tuple[Anchor, ...]:
+        """The anchors a result stands for: the fixed ones, then the placed ones named :attr:`layout_names`."""
+        layout = self._layout(index)
+        placed = tuple(Anchor(name, tuple(float(c) for c in p)) for name, p in zip(self.layout_names, layout.positions, strict=True))
+        return (*self._fixed, *placed)
+
+    # ------------------------------------------------------------------ running
+
+    def run(
+        self,
+        anchor_count: int,
+        fixed_names: list[str],
+        region_names: list[str],
+        min_distance_m: float,
+        main_threshold_m: float | None,
+        population: int,
+        iterations: int,
+        seed: int,
+        top_k: int = 5,
+    ) -> None:
+        """Start an optimisation of the document's scene with its drawn regions.
+
+        Raises
+        ------
+        ValueError
+            No region chosen or a drawn region clashing with the scene's names; problems
+            found while preparing (too few anchors, a minimum distance that cannot be kept)
+            arrive later through the runner's ``failed`` signal.
+        """
+        if not region_names:
+            raise ValueError("Choose at least one mounting region.")
+        project = self._document.project
+        scene = scene_with_mounting_regions(self._document.scene, project.mounting_regions)
+        wanted = set(fixed_names)
+        self._fixed = tuple(a for a in project.anchors if a.enabled and a.name in wanted)
+        others = [a.position for a in project.anchors if a.enabled and a.name not in wanted]
+        settings = project.settings
+        request = LayoutRequest(
+            anchor_count=int(anchor_count),
+            min_distance_m=float(min_distance_m),
+            fixed_anchors=tuple(a.position for a in self._fixed),
+            region_names=tuple(region_names),
+            main_threshold_m=main_threshold_m,
+            resolution_m=settings.grid_resolution_m,
+            tag_height_m=settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m,
+            population=int(population),
+            iterations=int(iterations),
+            seed=int(seed),
+            top_k=int(top_k),
+            settings=project.error_map,
+        )
+        self.layout_names = names_for_layout(request.anchor_count, {a.name for a in self._fixed})
+        self.end_preview()
+        self._ticket = ticket = next(self._tickets)
+        self._running = True
+        self.convergence = np.zeros(0)
+
+        def listener(t: int, best: np.ndarray, _fitness: float, convergence: np.ndarray) -> None:
+            with self._latest_lock:
+                posted = self._latest is not None
+                self._latest = (ticket, int(t), np.array(best), np.array(convergence))
+            if not posted:
+                self._iteration.emit()
+
+        self._runner.submit(layout_study_job(scene, request, others, listener), GROUP)
+        self.runStarted.emit(request.iterations)
+
+    def cancel(self) -> None:
+        """Stop the run; it finishes with the best layouts found so far."""
+        self._runner.cancel(GROUP)
+
+    # ------------------------------------------------------------------ results
+
+    def preview(self, index: int | None) -> None:
+        """Show result ``index`` as ghosts with its error map on the floor (None: stop previewing)."""
+        if index is None or self.study is None:
+            self.end_preview()
+            return
+        layout = self._layout(index)
+        self._ghosts.show(layout.positions, _ghost_labels(self.layout_names))
+        error_map = layout.error_map
+        values = np.where(error_map.degenerate, np.nan, error_map.cell_error)
+        self._viewport.set_floor_overlay(error_map.grid, values, "Error (m)", clim=self.shared_clim())
+        self._previewing = True
+        self._viewport.plotter.render()
+
+    def end_preview(self) -> None:
+        """Remove the ghosts and, if a result's map is on the floor, hand the floor back."""
+        self._ghosts.clear()
+        self._viewport.plotter.render()
+        if self._previewing:
+            self._previewing = False
+            self._viewport.clear_floor_overlay()
+            self.previewEnded.emit()
+
+    def shared_clim(self) -> tuple[float, float]:
+        """One colour range for the current layout's map and every result's (0 to the largest p99)."""
+        maps = [layout.error_map for layout in self.study.optimization.layouts] if self.study is not None else []
+        if self.study is not None and self.study.current_map is not None:
+            maps.append(self.study.current_map)
+        highs = [float(np.percentile(m.cell_error[~m.degenerate], 99)) for m in maps if (~m.degenerate).any()]
+        return (0.0, max(highs) if highs else 1.0)
+
+    def accept(self, index: int) -> None:
+        """Replace the document's anchors with result ``index`` (one undo step)."""
+        self.end_preview()
+        self._document.replace_anchors(self.layout_anchors(index), "Accept optimised layout")
+
+    def export_sheet(self, index: int | None, csv_path: str | Path) -> tuple[Path, Path]:
+        """Write the installation sheet of result ``index`` (None: the document's anchors) as
+        CSV at ``csv_path`` and as a printable HTML page beside it; returns both paths."""
+        csv_path = Path(csv_path)
+        html_path = csv_path.with_suffix(".html")
+        if index is None:
+            sheet = [PlannedAnchor(a.name, a.position, "") for a in self._document.project.anchors if a.enabled]
+        else:
+            layout = self._layout(index)
+            sheet = [PlannedAnchor(a.name, a.position, FIXED_SURFACE) for a in self._fixed]
+            sheet += [
+                PlannedAnchor(name, tuple(float(c) for c in p), surface)
+                for name, p, surface in zip(self.layout_names, layout.positions, layout.surfaces, strict=True)
+            ]
+        write_sheet_csv(sheet, csv_path)
+        write_sheet_html(sheet, self._document.scene, html_path)
+        return csv_path, html_path
+
+    def import_as_built(self, path: str | Path) -> list[dict]:
+        """Move the document's anchors to the positions measured on site (one undo step).
+
+        Returns the deviation of each anchor from its planned (previous) position, as
+        :func:`~twinloc.optim.installation.deviations` gives it.
+
+        Raises
+        ------
+        ValueError
+            A malformed file or names that are not anchors of the project (nothing is changed).
+        OSError
+            The file cannot be read.
+        """
+        built = read_as_built_csv(path)
+        anchors = self._document.project.anchors
+        known = {a.name for a in anchors}
+        unknown = sorted(set(built) - known)
+        if unknown:
+            raise ValueError(f"{Path(path).name}: not anchors of this project: {', '.join(unknown)}")
+        plan = [PlannedAnchor(a.name, a.position) for a in anchors]
+        rows = deviations(plan, built)
+        moved = tuple(a.moved_to(built[a.name]) if a.name in built else a for a in anchors)
+        if moved != anchors:
+            self._document.replace_anchors(moved, "Import as-built positions")
+        return rows
+
+    # ------------------------------------------------------------------ regions
+
+    def show_regions(self, names: list[str] | None) -> None:
+        """Draw the named mounting regions as patches (None or empty: none)."""
+        wanted = set(names or ())
+        regions = [r for r in self._document.scene.mounting_regions() if r.name in wanted]
+        regions += [r for r in self._document.project.mounting_regions if r.name in wanted]
+        self._patches.show(regions)
+        self._viewport.plotter.render()
+
+    def new_region_name(self, polyline: bool) -> str:
+        stem = "Drawn band" if polyline else "Drawn area"
+        taken = set(self.region_names())
+        return next(f"{stem} {i}" for i in itertools.count(1) if f"{stem} {i}" not in taken)
+
+    def add_region(self, polygon, polyline: bool, height_m: float) -> str:
+        """Add a drawn region to the document (undoable); returns its name."""
+        name = self.new_region_name(polyline)
+        region = MountingRegion(name, tuple(map(tuple, np.asarray(polygon, dtype=float))), (height_m, height_m), polyline)
+        self._document.set_mounting_regions((*self._document.project.mounting_regions, region), f"Draw mounting region {name}")
+        return name
+
+    def delete_regions(self, names: list[str]) -> None:
+        doomed = set(names)
+        kept = tuple(r for r in self._document.project.mounting_regions if r.name not in doomed)
+        if len(kept) != len(self._document.project.mounting_regions):
+            self._document.set_mounting_regions(kept, "Delete mounting region" + ("s" if len(names) > 1 else ""))
+
+    def stop(self) -> None:
+        """Release the viewport objects (the window is closing)."""
+        if self._running:
+            self._runner.cancel(GROUP)
+        self.drawer.detach()
+        self._ghosts.clear()
+        self._patches.clear()
+
+    # ------------------------------------------------------------------ internals
+
+    def _layout(self, index: int) -> RankedLayout:
+        if self.study is None:
+            raise IndexError("no optimisation results")
+        return self.study.optimization.layouts[index]
+
+    @Slot()
+    def _on_iteration(self) -> None:
+        with self._latest_lock:
+            latest, self._latest = self._latest, None
+        if latest is None:
+            return
+        ticket, t, best, convergence = latest
+        if ticket != self._ticket or not self._running:
+            return
+        self.convergence = np.asarray(convergence)
+        self._ghosts.show(best, _ghost_labels(self.layout_names))
+        self._viewport.plotter.render()
+        self.iterationDone.emit(t, self.convergence)
+
+    def _on_finished(self, group: str, result: object) -> None:
+        if group != GROUP or not isinstance(result, LayoutStudy):
+            return
+        self._running = False
+        self.study = result
+        self.convergence = np.asarray(result.optimization.convergence)
+        self.studyChanged.emit()
+        self.runEnded.emit("cancelled" if result.optimization.cancelled else "finished")
+
+    def _on_failed(self, group: str, _message: str) -> None:
+        if group == GROUP:
+            self._running = False
+            self._ghosts.clear()
+            self._viewport.plotter.render()
+            self.runEnded.emit("failed")
+
+    def _on_cancelled(self, group: str) -> None:
+        # Cancelled before the search began (while the link tables were prepared): nothing to keep.
+        if group == GROUP:
+            self._running = False
+            self._ghosts.clear()
+            self._viewport.plotter.render()
+            self.runEnded.emit("cancelled")
+
+    def _forget_study(self) -> None:
+        if self._running:
+            self._runner.cancel(GROUP)
+        self.end_preview()
+        self.study = None
+        self.studyChanged.emit()
+
+
+def _ghost_labels(names) -> list[str]:
+    """Ghost labels are primed ("A1'") so they are not mistaken for the document's anchors."""
+    return [f"{name}'" for name in names]

@@ -1,0 +1,48 @@
+"""The GUI's optimisation job without a window: drawn regions, the current layout's map, names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twinloc.cancellation import CancelToken, report_nothing
+from twinloc.compute.layout_optimization import LayoutRequest
+from twinloc.compute.layout_study import layout_study_job, names_for_layout, scene_with_mounting_regions
+from twinloc.compute.workspace import open_source
+from twinloc.model.mounting import MountingRegion
+
+
+def test_names_skip_the_fixed_anchors():
+    assert names_for_layout(3) == ("A1", "A2", "A3")
+    assert names_for_layout(2, {"A1", "A3"}) == ("A2", "A4")
+
+
+def test_drawn_regions_join_the_scene_and_clash_is_refused():
+    scene = open_source("uwb_hall").scene
+    drawn = MountingRegion("ceiling strip", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0), (2.0, 5.0)), (3.9, 3.9))
+    merged = scene_with_mounting_regions(scene, (drawn,))
+    assert [r.name for r in merged.mounting_regions()][-1] == "ceiling strip"
+    assert merged.content_hash() != scene.content_hash()
+    assert scene_with_mounting_regions(scene, ()) is scene
+    with pytest.raises(ValueError, match="already used"):
+        scene_with_mounting_regions(scene, (MountingRegion("ceiling", drawn.polygon, drawn.z_range_m),))
+
+
+def test_study_places_anchors_on_a_drawn_region_and_maps_the_current_layout():
+    workspace = open_source("uwb_hall")
+    drawn = MountingRegion("ceiling strip", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0), (2.0, 5.0)), (3.9, 3.9))
+    scene = scene_with_mounting_regions(workspace.scene, (drawn,))
+    current = [a.position for a in workspace.project.anchors]
+    request = LayoutRequest(anchor_count=3, region_names=("ceiling strip",), population=6, iterations=2, top_k=2, min_distance_m=1.0)
+    seen = []
+    job = layout_study_job(scene, request, current, listener=lambda t, best, fitness, conv: seen.append((t, best.shape)))
+    assert job.key is None  # a cancelled run must never be cached as the answer
+    study = job.function(report_nothing, CancelToken())
+    assert seen == [(1, (3, 3)), (2, (3, 3))]
+    best = study.optimization.best.positions
+    assert np.all((best[:, 0] >= 2.0 - 1e-9) & (best[:, 0] <= 16.0 + 1e-9) & (best[:, 1] >= 3.0 - 1e-9) & (best[:, 1] <= 5.0 + 1e-9))
+    assert np.allclose(best[:, 2], 3.9)
+    assert study.current_map is not None
+    np.testing.assert_allclose(study.current_map.anchor_positions, current)
+    assert study.current_map.grid.cell_count == study.optimization.best.error_map.grid.cell_count
+    assert study.current_stats["mean_error_m"] > 0
