@@ -1,6 +1,5 @@
 """The optimisation job: progress every iteration, live best layouts, cancel keeps the best."""
 
-import numpy as np
 
 from optim_scenes import room
 from twinloc.compute.jobs import ComputePool

@@ -18,7 +18,7 @@ from twinloc.rrt.density import product_mode
 from twinloc.rrt.fusion import select_by_propagation_time, select_by_relative_propagation_time
 from twinloc.rrt.launching import RayBundle, launch_rays, sample_directions
 from twinloc.rrt.measurement import Measurements
-from twinloc.rrt.mixture import DEFAULT_MAX_COMPONENTS, Mixture, fit_mixture
+from twinloc.rrt.mixture import DEFAULT_MAX_COMPONENTS, fit_mixture
 from twinloc.rrt.point_sets import DEFAULT_SPACING_M, PlaneCrossings, RayPoints
 
 MODES = ("2d", "3d")
