@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.error_map_overlay import COLORMAPS, MODES, ErrorMapOverlay
+from twinloc.gui.scroll_column import scroll_column
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.uwb.error_map import write_error_map_csv, write_error_map_npz
 from twinloc.uwb.measured import MeasuredDataError
@@ -85,26 +85,17 @@ class ErrorMapDock(QDockWidget):
         self.show_on_floor.toggled.connect(show_action.setChecked)
         show_action.toggled.connect(self._on_action_toggled)
 
-        layout = QVBoxLayout()
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.show_on_floor)
-        layout.addWidget(self._build_display_group())
-        layout.addWidget(self._build_model_group())
-        layout.addWidget(self._build_ranging_group())
-        layout.addWidget(self._build_survey_group())
-        layout.addWidget(self._build_summary_group())
-        layout.addLayout(self._build_buttons())
-        layout.addStretch(1)
-        body = QWidget()
-        body.setLayout(layout)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        # Never clip the controls sideways: the dock is at least as wide as they need.
-        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        self.setWidget(scroll)
+        self.setWidget(
+            scroll_column(
+                self.show_on_floor,
+                self._build_display_group(),
+                self._build_model_group(),
+                self._build_ranging_group(),
+                self._build_survey_group(),
+                self._build_summary_group(),
+                self._build_buttons(),
+            )
+        )
 
         document.settingsChanged.connect(self._show_settings)
         document.sceneChanged.connect(self._show_settings)

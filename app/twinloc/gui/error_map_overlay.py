@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.error_map_job import error_map_job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.live_floor_map import LiveFloorMap
 from twinloc.gui.viewport_vectors import ArrowSet, PointSet, nice_scale
 from twinloc.uwb.error_map import ErrorMap
 from twinloc.uwb.measured import MeasuredPoint, PredictionComparison, compare_with_prediction, load_measured_csv, nearest_cells
@@ -76,7 +77,7 @@ class ErrorMapDisplay:
         SurveyPlanSettings(error_threshold_m=self.survey_error_threshold_m, change_threshold=self.survey_change_threshold)
 
 
-class ErrorMapOverlay(QObject):
+class ErrorMapOverlay(LiveFloorMap):
     """Keeps the viewport showing the error map of the document's enabled anchors.
 
     Parameters
@@ -99,12 +100,9 @@ class ErrorMapOverlay(QObject):
     displayChanged = Signal()
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
+        super().__init__(document, PREVIEW_THROTTLE_MS, enabled=False, parent=parent)
         self._runner = runner
         self.viewport = viewport
-        self._enabled = False
-        self._preview: tuple[str, tuple[float, float, float]] | None = None
         self._display = ErrorMapDisplay()
         self._submitted_at = 0.0
         self._pending_names: tuple[str, ...] = ()
@@ -121,9 +119,6 @@ class ErrorMapOverlay(QObject):
         self.note = ""
         """What the current view leaves out or needs, in the user's words ("" when nothing)."""
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._submit)
         for signal in (
             document.sceneChanged,
             document.anchorsChanged,
@@ -138,20 +133,10 @@ class ErrorMapOverlay(QObject):
     # ------------------------------------------------------------------ state
 
     @property
-    def enabled(self) -> bool:
-        return self._enabled
-
-    @property
     def display(self) -> ErrorMapDisplay:
         return self._display
 
-    def set_enabled(self, enabled: bool) -> None:
-        """Show (and compute) or hide (and stop computing) the error map."""
-        self._enabled = bool(enabled)
-        if self._enabled:
-            self.refresh()
-            return
-        self._timer.stop()
+    def _on_disabled(self) -> None:
         self._runner.cancel(GROUP)
         had_map = self.error_map is not None
         self.error_map = None
@@ -187,23 +172,6 @@ class ErrorMapOverlay(QObject):
         if self.measured:
             self.measured, self.measured_source, self.comparison = [], "", None
             self.displayChanged.emit()
-
-    def stop(self) -> None:
-        """Stop recomputing for good (the window is closing; the pool is shut down next)."""
-        self._enabled = False
-        self._timer.stop()
-
-    def refresh(self) -> None:
-        """Recompute from the document (soon, once the current batch of signals is over)."""
-        self._preview = None
-        if self._enabled:
-            self._timer.start(0)
-
-    def preview_anchor(self, name: str, position: tuple[float, float, float]) -> None:
-        """Recompute as if anchor ``name`` stood at ``position`` (the document is not changed)."""
-        self._preview = (name, tuple(float(c) for c in position))
-        if self._enabled and not self._timer.isActive():
-            self._timer.start(PREVIEW_THROTTLE_MS)
 
     # ------------------------------------------------------------------ readouts
 
@@ -241,12 +209,9 @@ class ErrorMapOverlay(QObject):
     def _submit(self) -> None:
         project = self._document.project
         scene = self._document.scene
-        moved = dict([self._preview]) if self._preview is not None else {}
-        enabled = [a for a in project.anchors if a.enabled]
-        positions = np.array([moved.get(a.name, a.position) for a in enabled], dtype=np.float64).reshape(-1, 3)
+        self._pending_names, positions = self._enabled_anchors()
         settings = project.settings
-        tag_height = settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m
-        self._pending_names = tuple(a.name for a in enabled)
+        tag_height = self._tag_height()
         self._submitted_at = time.perf_counter()
         job = error_map_job(scene, positions, settings.grid_resolution_m, tag_height, project.error_map)
         self._runner.submit(job, GROUP)

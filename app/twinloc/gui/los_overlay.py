@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.los_job import los_map_job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.live_floor_map import LiveFloorMap
 from twinloc.model.project import ResultRecord
 from twinloc.uwb.visibility import LosMap
 
@@ -25,7 +25,7 @@ PREVIEW_THROTTLE_MS = 40
 """At most one recomputation per this interval while an anchor is dragged."""
 
 
-class LosOverlay(QObject):
+class LosOverlay(LiveFloorMap):
     """Keeps the viewport's floor overlay showing the LOS anchor count of each floor cell.
 
     Parameters
@@ -44,55 +44,20 @@ class LosOverlay(QObject):
     updated = Signal(object)
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._document = document
+        super().__init__(document, PREVIEW_THROTTLE_MS, enabled=True, parent=parent)
         self._runner = runner
         self._viewport = viewport
-        self._enabled = True
-        self._preview: tuple[str, tuple[float, float, float]] | None = None
         self.los_map: LosMap | None = None
         """The map on display (None before the first result or while hidden)."""
-
-        # A zero-interval single shot coalesces the several signals one edit may emit.
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._submit)
 
         for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.settingsChanged):
             signal.connect(self.refresh)
         runner.finished.connect(self._on_finished)
 
-    @property
-    def enabled(self) -> bool:
-        return self._enabled
-
-    def set_enabled(self, enabled: bool) -> None:
-        """Show (and compute) or hide (and stop computing) the overlay."""
-        self._enabled = bool(enabled)
-        if self._enabled:
-            self.refresh()
-        else:
-            self._timer.stop()
-            self._runner.cancel(GROUP)
-            self.los_map = None
-            self._viewport.clear_floor_overlay()
-
-    def stop(self) -> None:
-        """Stop recomputing for good (the window is closing; the pool is shut down next)."""
-        self._enabled = False
-        self._timer.stop()
-
-    def refresh(self) -> None:
-        """Recompute from the document (soon, once the current batch of signals is over)."""
-        self._preview = None
-        if self._enabled:
-            self._timer.start(0)
-
-    def preview_anchor(self, name: str, position: tuple[float, float, float]) -> None:
-        """Recompute as if anchor ``name`` stood at ``position`` (the document is not changed)."""
-        self._preview = (name, tuple(float(c) for c in position))
-        if self._enabled and not self._timer.isActive():
-            self._timer.start(PREVIEW_THROTTLE_MS)
+    def _on_disabled(self) -> None:
+        self._runner.cancel(GROUP)
+        self.los_map = None
+        self._viewport.clear_floor_overlay()
 
     def record_summary(self) -> bool:
         """Keep the shown map's summary in the project as a ``los_map`` result; False when none is shown."""
@@ -103,15 +68,9 @@ class LosOverlay(QObject):
         return True
 
     def _submit(self) -> None:
-        project = self._document.project
-        scene = self._document.scene
-        moved = dict([self._preview]) if self._preview is not None else {}
-        positions = np.array(
-            [moved.get(a.name, a.position) for a in project.anchors if a.enabled], dtype=np.float64
-        ).reshape(-1, 3)
-        settings = project.settings
-        tag_height = settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m
-        self._runner.submit(los_map_job(scene, positions, settings.grid_resolution_m, tag_height), GROUP)
+        _names, positions = self._enabled_anchors()
+        resolution = self._document.project.settings.grid_resolution_m
+        self._runner.submit(los_map_job(self._document.scene, positions, resolution, self._tag_height()), GROUP)
 
     def _on_finished(self, group: str, result: object) -> None:
         if group != GROUP or not self._enabled or not isinstance(result, LosMap):

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -40,6 +39,7 @@ from twinloc.gui.cdf_plot import CdfPlot
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.ray_launch_overlay import FUSIONS, LocateFailure, RayLaunchOverlay, RayLaunchSettings
+from twinloc.gui.scroll_column import scroll_column
 from twinloc.gui.viewport_rays import station_color
 from twinloc.model.devices import BaseStation
 
@@ -77,23 +77,15 @@ class RayLaunchDock(QDockWidget):
         self.show_in_view.toggled.connect(show_action.setChecked)
         show_action.toggled.connect(self._on_action_toggled)
 
-        layout = QVBoxLayout()
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.show_in_view)
-        layout.addWidget(self._build_stations_group())
-        layout.addWidget(self._build_ue_group())
-        layout.addWidget(self._build_settings_group())
-        layout.addWidget(self._build_evaluation_group())
-        layout.addStretch(1)
-        body = QWidget()
-        body.setLayout(layout)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        self.setWidget(scroll)
+        self.setWidget(
+            scroll_column(
+                self.show_in_view,
+                self._build_stations_group(),
+                self._build_ue_group(),
+                self._build_settings_group(),
+                self._build_evaluation_group(),
+            )
+        )
 
         document.baseStationsChanged.connect(self._show_stations)
         document.sceneChanged.connect(self._show_stations)

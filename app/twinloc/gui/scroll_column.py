@@ -1,0 +1,31 @@
+"""A dock body: sections stacked vertically in a scroll area that never clips them sideways."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLayout, QScrollArea, QVBoxLayout, QWidget
+
+
+def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
+    """``sections`` top to bottom, with stretch below, in a vertically scrolling area.
+
+    The area is at least as wide as the sections need, so a narrow dock scrolls instead of
+    squeezing its controls.
+    """
+    layout = QVBoxLayout()
+    layout.setContentsMargins(6, 6, 6, 6)
+    for section in sections:
+        if isinstance(section, QLayout):
+            layout.addLayout(section)
+        else:
+            layout.addWidget(section)
+    layout.addStretch(1)
+    body = QWidget()
+    body.setLayout(layout)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(body)
+    scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+    return scroll
