@@ -77,8 +77,8 @@ def layout_study_job(scene: Scene, request: LayoutRequest, current_anchors, list
         The enabled anchors in place now other than the request's fixed ones (copied): the
         current layout is these plus ``request.fixed_anchors``.
     listener : callable or None
-        As for :func:`~twinloc.compute.optimize_job.optimize_job`: called on the worker
-        thread after every iteration with the best layout so far.
+        ``listener(t, best_layout (N, 3) metres, best_fitness, convergence (t,))``, called on
+        the worker thread after every iteration (the GUI bridges it to a queued signal).
 
     The job has no cache key: a cancelled run returns normally with its best layouts so far,
     which must not be remembered as the answer to the request.
