@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from twinloc import __version__
-from twinloc.cli_verbs import errormap, gui, los, optimize, rrt, scene
+from twinloc.cli_verbs import errormap, gui, learn, los, optimize, rrt, scene
 from twinloc.cli_verbs.common import CliError
 
-VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt)
+VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt, learn)
 
 DEBUG_VARIABLE = "TWINLOC_DEBUG"
 

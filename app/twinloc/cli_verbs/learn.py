@@ -1,0 +1,96 @@
+"""``twinloc train-mitigation SCENE``: the error mitigation network trained on twin data."""
+
+from __future__ import annotations
+
+import argparse
+
+from twinloc.cli_verbs.common import CliError, add_layout_arguments, check_writable, print_json
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "train-mitigation", help="pre-train the error mitigation network on twin data, fine-tune on measured data"
+    )
+    add_layout_arguments(parser)
+    parser.add_argument("--epochs", type=_at_least(1), default=30, metavar="E", help="most epochs of each training stage (default 30)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the data, the weights and the split")
+    parser.add_argument("--groups", type=_at_least(1), default=20, metavar="G", help="virtual samples per grid cell (default 20)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--measured", metavar="FILE.csv", help="measured data (true_x,true_y,measured_x,measured_y or wide)")
+    source.add_argument(
+        "--simulate-site", action="store_true",
+        help="measure a simulated physical site (a deliberately different twin); the default without --measured",
+    )
+    parser.add_argument("--save", metavar="MODEL.pt", help="write the fine-tuned model")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run_train_mitigation)
+
+
+def run_train_mitigation(args: argparse.Namespace) -> int:
+    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.cli_verbs.common import resolve_layout
+    from twinloc.compute.mitigation import (
+        measured_dataset, mitigation_job, nlos_points, simulate_site, virtual_dataset_job,
+    )
+    from twinloc.learn.trainer import TrainingSettings
+    from twinloc.uwb.measured import MeasuredDataError, load_measured_csv
+
+    check_writable(args.save)
+    layout = resolve_layout(args)
+    scene = layout.workspace.scene
+    ranging = layout.workspace.project.error_map.ranging
+    try:
+        if args.measured:
+            points = load_measured_csv(args.measured)
+            nlos = nlos_points(scene, layout.anchors, [p.true for p in points], layout.tag_height_m)
+            measured = measured_dataset(points, nlos, {"kind": "measured", "file": args.measured})
+        else:
+            points, nlos = simulate_site(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging)
+            measured = measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash()})
+        virtual = virtual_dataset_job(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, args.groups,
+                                      ranging, args.seed)
+        pretrain = TrainingSettings(epochs=args.epochs, seed=args.seed)
+        fine_tune = TrainingSettings(epochs=args.epochs, learning_rate=3e-4, batch_size=64, seed=args.seed)
+        job = mitigation_job(virtual, measured, pretrain, fine_tune, seed=args.seed, save_path=args.save)
+        result = job.function(report_nothing, CancelToken())
+    except (MeasuredDataError, ValueError) as error:
+        raise CliError(f"{args.source}: {error}") from None
+    except OSError as error:
+        raise CliError(f"{args.save}: cannot write: {error.strerror or error}") from None
+    report = {
+        "los_mean_error_m": result.errors["los"],
+        "nlos_mean_error_m": result.errors["nlos"],
+        "train_seconds": round(result.train_seconds, 3),
+        "samples": result.samples,
+        "measured_source": measured.provenance["kind"],
+        "scene": scene.name,
+        "saved": args.save,
+    }
+    if args.json:
+        print_json(report)
+        return 0
+    label = " (SIMULATED site)" if measured.provenance["kind"] == "simulated site" else ""
+    print(f"{scene.name}: mitigation trained on {result.samples['virtual']} virtual and "
+          f"{result.samples['measured_train']} measured samples{label} in {result.train_seconds:.1f} s")
+    for area in ("los", "nlos"):
+        values = "  ".join(f"{name} {_cm(value)}" for name, value in result.errors[area].items())
+        print(f"  {area.upper():4s} mean error  {values}")
+    return 0
+
+
+def _at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _cm(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} cm"

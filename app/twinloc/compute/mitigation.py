@@ -1,0 +1,414 @@
+"""Positioning error mitigation trained on twin data (seed 004, §3.4 and §4.3).
+
+The twin generates virtual data (every cell of a floor grid, many groups of eight noisy fixes);
+a network pre-trained on it is fine-tuned on measured data and compared, in line-of-sight and
+non-line-of-sight areas, with the raw fixes and with the cubic polynomial surface fit.
+
+Without a site, :func:`simulate_site` measures a deliberately different twin (permittivities
+scaled, an obstacle the twin lacks, other noise); its data are labelled as simulated.
+This module joins :mod:`twinloc.uwb` (ranging) and :mod:`twinloc.learn` (models), which the
+layer rules keep apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
+from twinloc.compute.engines import ray_engine_for
+from twinloc.compute.grids import floor_grid_for
+from twinloc.compute.jobs import Job, input_key
+from twinloc.geometry.materials import Material
+from twinloc.geometry.primitives import box_mesh
+from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
+from twinloc.learn.models import create_model
+from twinloc.learn.polynomial import CubicSurfaceFit
+from twinloc.learn.trainer import TrainingSettings, predict, save_checkpoint, settings_dict, train
+from twinloc.model.analysis import RangingModel
+from twinloc.uwb.measured import MeasuredPoint
+from twinloc.uwb.multilateration import locate
+from twinloc.uwb.ranging import Links, noisy_ranges, trace_links
+
+__all__ = [
+    "FIXES_PER_SAMPLE",
+    "MitigationDataset",
+    "MitigationResult",
+    "SiteSimulation",
+    "load_dataset",
+    "measured_dataset",
+    "mitigation_job",
+    "nlos_points",
+    "save_dataset",
+    "simulate_site",
+    "train_mitigation",
+    "virtual_dataset",
+    "virtual_dataset_job",
+]
+
+#: Fixes of one measuring point that form one network input (seed 004: 8, i.e. 16 numbers).
+FIXES_PER_SAMPLE = 8
+
+_POINTS_PER_CHUNK = 400
+
+
+@dataclass(frozen=True, eq=False)
+class MitigationDataset:
+    """Samples for the mitigation network.
+
+    inputs : (N, 16) float64, metres; eight measured (x, y) fixes of one point, flattened.
+    true : (N, 2) float64, metres; the point's true position.
+    nlos : (N,) bool; the point sees at least one anchor through an obstacle (in the twin).
+    point : (N,) int64; index of the measuring point or grid cell a sample comes from.
+    provenance : where the data come from (kind, scene hash, anchors, ranging model, seed, ...).
+    """
+
+    inputs: np.ndarray
+    true: np.ndarray
+    nlos: np.ndarray
+    point: np.ndarray
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(len(self.true))
+
+    def subset(self, index: np.ndarray) -> MitigationDataset:
+        """The samples at ``index`` (an int array or a boolean mask), same provenance."""
+        return MitigationDataset(self.inputs[index], self.true[index], self.nlos[index], self.point[index], self.provenance)
+
+    @property
+    def raw(self) -> np.ndarray:
+        """(N, 2) float64, metres: the mean of each sample's fixes, the uncorrected position."""
+        return self.inputs.reshape(len(self.inputs), -1, 2).mean(axis=1)
+
+
+def virtual_dataset(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    resolution_m: float,
+    groups: int,
+    ranging: RangingModel = RangingModel(),
+    seed: int = 0,
+    *,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
+) -> MitigationDataset:
+    """Virtual data of the twin: ``groups`` samples per floor cell.
+
+    Each sample is eight least-squares fixes from noisy ranges (the NLOS model of
+    :mod:`twinloc.uwb.ranging`) at one cell centre; cells with a degenerate fix are dropped.
+
+    Parameters
+    ----------
+    scene : Scene, the effective twin.
+    anchors : (A, 3) float, metres.
+    tag_height_m, resolution_m : float, metres.
+    groups : int >= 1, samples per cell (seed 004: 20).
+    ranging : RangingModel
+    seed : int, seed of the noise.
+    """
+    if groups < 1:
+        raise ValueError(f"groups must be >= 1, got {groups}")
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
+    progress(0.0, "Tracing links")
+    grid = floor_grid_for(scene, resolution_m, tag_height_m)
+    points = grid.points
+    links = trace_links(ray_engine_for(scene), scene, anchors, points, incidence_correction=ranging.incidence_correction)
+    dataset = _sample_points(links, anchors, points, groups, ranging, np.random.default_rng(seed),
+                             scaled_progress(progress, 0.1, 1.0), cancel)
+    provenance = {
+        "kind": "virtual", "scene": scene.name, "scene_hash": scene.content_hash(), "anchors": anchors.tolist(),
+        "tag_height_m": float(tag_height_m), "resolution_m": float(resolution_m), "groups": int(groups),
+        "ranging": dataclasses.asdict(ranging), "seed": int(seed),
+    }
+    return dataclasses.replace(dataset, provenance=provenance)
+
+
+def virtual_dataset_job(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    resolution_m: float,
+    groups: int,
+    ranging: RangingModel = RangingModel(),
+    seed: int = 0,
+) -> Job:
+    """A cached job running :func:`virtual_dataset` (same parameters)."""
+    anchors = np.array(anchors, dtype=np.float64).reshape(-1, 3)
+    anchors.flags.writeable = False
+    tag_height_m, resolution_m, groups, seed = float(tag_height_m), float(resolution_m), int(groups), int(seed)
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> MitigationDataset:
+        return virtual_dataset(scene, anchors, tag_height_m, resolution_m, groups, ranging, seed,
+                               progress=progress, cancel=cancel)
+
+    key = input_key("mitigation_virtual", scene.content_hash(), anchors, tag_height_m, resolution_m, groups, ranging, seed)
+    return Job(name="Virtual training data", function=run, key=key)
+
+
+def measured_dataset(
+    points: list[MeasuredPoint],
+    nlos: np.ndarray,
+    provenance: dict[str, Any] | None = None,
+) -> MitigationDataset:
+    """Group each measuring point's fixes into samples of eight (a remainder is left out).
+
+    Parameters
+    ----------
+    points : measuring points; each with at least eight fixes contributes samples.
+    nlos : (P,) bool, one per point; see :func:`nlos_points`.
+    provenance : recorded with the data (e.g. the file, or the site simulation).
+    """
+    inputs, true, flags, index = [], [], [], []
+    for number, (point, flag) in enumerate(zip(points, np.asarray(nlos, dtype=bool))):
+        count = len(point.measured) // FIXES_PER_SAMPLE
+        if count == 0:
+            continue
+        inputs.append(point.measured[: count * FIXES_PER_SAMPLE].reshape(count, 2 * FIXES_PER_SAMPLE))
+        true.append(np.repeat(point.true[None], count, axis=0))
+        flags.append(np.full(count, flag))
+        index.append(np.full(count, number))
+    if not inputs:
+        raise ValueError(f"no measuring point has {FIXES_PER_SAMPLE} fixes or more")
+    return MitigationDataset(np.concatenate(inputs), np.concatenate(true), np.concatenate(flags),
+                             np.concatenate(index).astype(np.int64), provenance or {"kind": "measured"})
+
+
+def nlos_points(scene: Scene, anchors: np.ndarray, xy: np.ndarray, tag_height_m: float) -> np.ndarray:
+    """(P,) bool: whether each (P, 2) floor point (metres) has a non-line-of-sight link in the twin."""
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    points = np.column_stack([xy, np.full(len(xy), float(tag_height_m))])
+    links = trace_links(ray_engine_for(scene), scene, np.asarray(anchors, dtype=np.float64).reshape(-1, 3), points)
+    return ~links.los.all(axis=1)
+
+
+@dataclass(frozen=True)
+class SiteSimulation:
+    """A stand-in for a physical site: the twin changed in ways the twin does not know.
+
+    permittivity_scale : every material's relative permittivity is multiplied by this.
+    obstacle_size_m : (x, y, z) of a concrete box the twin lacks, at the evaluation area's centre.
+    obstacle_permittivity : its relative permittivity.
+    noise_scale : the ranging model's standard deviations and NLOS bias are multiplied by this.
+    points : measuring points, half in cells the twin calls NLOS (as far as there are some).
+    fixes : fixes per measuring point (seed 004: 496 of its 500 were used).
+    seed : seed of the point choice and of the noise.
+    """
+
+    permittivity_scale: float = 1.3
+    obstacle_size_m: tuple[float, float, float] = (0.7, 0.7, 3.0)
+    obstacle_permittivity: float = 6.0
+    noise_scale: float = 1.3
+    points: int = 50
+    fixes: int = 496
+    seed: int = 1
+
+
+def simulate_site(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    resolution_m: float,
+    ranging: RangingModel = RangingModel(),
+    simulation: SiteSimulation = SiteSimulation(),
+) -> tuple[list[MeasuredPoint], np.ndarray]:
+    """Simulated measured data of a "physical site" that differs from the twin.
+
+    Returns
+    -------
+    points : the measuring points, each with ``simulation.fixes`` fixes (metres).
+    nlos : (P,) bool; the twin's (not the site's) NLOS classification of each point.
+    """
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
+    site = _site_scene(scene, simulation)
+    site_ranging = dataclasses.replace(
+        ranging,
+        los_std_m=ranging.los_std_m * simulation.noise_scale,
+        nlos_mean_m=ranging.nlos_mean_m * simulation.noise_scale,
+        nlos_std_m=ranging.nlos_std_m * simulation.noise_scale,
+    )
+    rng = np.random.default_rng(simulation.seed)
+    candidates = floor_grid_for(site, resolution_m, tag_height_m).points
+    twin_nlos = nlos_points(scene, anchors, candidates[:, :2], tag_height_m)
+    chosen = _balanced_choice(twin_nlos, simulation.points, rng)
+    links = trace_links(ray_engine_for(site), site, anchors, candidates[chosen],
+                        incidence_correction=ranging.incidence_correction)
+    ranges = noisy_ranges(links, site_ranging, simulation.fixes, rng)
+    fixes = _fixes(anchors, ranges, links, candidates[chosen, 2])
+    points = [MeasuredPoint(true=candidates[index, :2].copy(), measured=fixes[:, number][~np.isnan(fixes[:, number, 0])])
+              for number, index in enumerate(chosen)]
+    return points, twin_nlos[chosen]
+
+
+@dataclass(frozen=True)
+class MitigationResult:
+    """Mean positioning errors (metres) before and after correction, per area.
+
+    errors : {"los" | "nlos": {"raw" | "nn_pretrained" | "nn" | "poly": float or None}};
+        None where the test set has no sample in that area.
+    samples : {"virtual", "measured_train", "measured_test"}: sample counts.
+    train_seconds : pre-training plus fine-tuning wall-clock time.
+    """
+
+    errors: dict[str, dict[str, float | None]]
+    samples: dict[str, int]
+    train_seconds: float
+    model: Any
+    polynomial: CubicSurfaceFit
+    provenance: dict[str, Any]
+
+
+def train_mitigation(
+    virtual: MitigationDataset,
+    measured: MitigationDataset,
+    pretrain: TrainingSettings,
+    fine_tune: TrainingSettings,
+    *,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
+) -> MitigationResult:
+    """Pre-train on virtual data, fine-tune on measured data, compare on held-out measured data.
+
+    The measured samples are split at random, ``test_fraction`` held out for the comparison
+    (seed 004: 80/20). The polynomial baseline is fitted on the same training samples, from
+    the mean of each sample's fixes to the true position.
+    """
+    model = create_model("mitigation_net", seed=seed)
+    model.normalisation.fit(*_tensors(virtual))
+    started = time.perf_counter()
+    train(model, virtual.inputs, virtual.true, pretrain, progress=scaled_progress(progress, 0.0, 0.8), cancel=cancel)
+    order = np.random.default_rng(seed).permutation(len(measured))
+    held_out = max(1, int(round(len(measured) * test_fraction)))
+    test, training = measured.subset(order[:held_out]), measured.subset(order[held_out:])
+    pretrained = predict(model, test.inputs)
+    train(model, training.inputs, training.true, fine_tune, progress=scaled_progress(progress, 0.8, 1.0), cancel=cancel)
+    seconds = time.perf_counter() - started
+    polynomial = CubicSurfaceFit.fit(training.raw, training.true)
+    corrected = {"raw": test.raw, "nn_pretrained": pretrained, "nn": predict(model, test.inputs),
+                 "poly": polynomial.predict(test.raw)}
+    errors = {
+        area: {name: _mean_or_none(np.linalg.norm(xy - test.true, axis=1)[mask]) for name, xy in corrected.items()}
+        for area, mask in (("los", ~test.nlos), ("nlos", test.nlos))
+    }
+    provenance = {"virtual": virtual.provenance, "measured": measured.provenance, "seed": int(seed),
+                  "pretrain": settings_dict(pretrain), "fine_tune": settings_dict(fine_tune)}
+    samples = {"virtual": len(virtual), "measured_train": len(training), "measured_test": len(test)}
+    return MitigationResult(errors, samples, seconds, model, polynomial, provenance)
+
+
+def mitigation_job(
+    virtual_job: Job,
+    measured: MitigationDataset,
+    pretrain: TrainingSettings,
+    fine_tune: TrainingSettings,
+    seed: int = 0,
+    save_path: str | Path | None = None,
+) -> Job:
+    """A job generating the virtual data (via ``virtual_job``), training, and optionally saving.
+
+    Not cached: a trained model is worth keeping only when saved.
+    """
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> MitigationResult:
+        virtual = virtual_job.function(scaled_progress(progress, 0.0, 0.2), cancel)
+        result = train_mitigation(virtual, measured, pretrain, fine_tune, seed=seed,
+                                  progress=scaled_progress(progress, 0.2, 1.0), cancel=cancel)
+        if save_path is not None:
+            save_checkpoint(save_path, result.model, provenance=result.provenance,
+                            extra={"errors": result.errors, "samples": result.samples})
+        return result
+
+    return Job(name="Error mitigation training", function=run)
+
+
+def save_dataset(dataset: MitigationDataset, path: str | Path) -> None:
+    """Write ``dataset`` as a compressed ``.npz``; the provenance is stored as JSON text."""
+    np.savez_compressed(Path(path), inputs=dataset.inputs, true=dataset.true, nlos=dataset.nlos,
+                        point=dataset.point, provenance=np.array(json.dumps(dataset.provenance)))
+
+
+def load_dataset(path: str | Path) -> MitigationDataset:
+    """Read a dataset written by :func:`save_dataset`."""
+    with np.load(Path(path), allow_pickle=False) as data:
+        return MitigationDataset(data["inputs"], data["true"], data["nlos"], data["point"],
+                                 json.loads(str(data["provenance"])))
+
+
+def _sample_points(links: Links, anchors, points, groups, ranging, rng, progress, cancel) -> MitigationDataset:
+    draws = groups * FIXES_PER_SAMPLE
+    nlos_cell = ~links.los.all(axis=1)
+    inputs, true, nlos, index = [], [], [], []
+    for start in range(0, len(points), _POINTS_PER_CHUNK):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = slice(start, start + _POINTS_PER_CHUNK)
+        part = Links(links.true_range_m[chunk], links.excess_m[chunk], links.los[chunk], links.blocked[chunk])
+        fixes = _fixes(anchors, noisy_ranges(part, ranging, draws, rng), part, points[chunk, 2])  # (D, m, 2)
+        count = fixes.shape[1]
+        # (groups, 8, m, 2) -> (m, groups, 16): one sample per group of eight draws of a cell.
+        samples = fixes.reshape(groups, FIXES_PER_SAMPLE, count, 2).transpose(2, 0, 1, 3).reshape(count, groups, -1)
+        keep = ~np.isnan(samples).any(axis=(1, 2))
+        cells = np.arange(start, start + count)[keep]
+        inputs.append(samples[keep].reshape(-1, 2 * FIXES_PER_SAMPLE))
+        true.append(np.repeat(points[cells, :2], groups, axis=0))
+        nlos.append(np.repeat(nlos_cell[cells], groups))
+        index.append(np.repeat(cells, groups))
+        progress(min(1.0, (start + count) / len(points)), "Simulating fixes")
+    if not inputs or sum(len(part) for part in inputs) == 0:
+        raise ValueError("no cell of the floor grid has a usable fix from these anchors")
+    return MitigationDataset(np.concatenate(inputs), np.concatenate(true), np.concatenate(nlos),
+                             np.concatenate(index).astype(np.int64))
+
+
+def _fixes(anchors: np.ndarray, ranges: np.ndarray, links: Links, heights: np.ndarray) -> np.ndarray:
+    """(D, m, 2) metres: least-squares fixes of (D, m, A) ranges; NaN where degenerate."""
+    draws, count, anchor_count = ranges.shape
+    fix = locate(anchors, ranges.reshape(-1, anchor_count), np.tile(links.usable, (draws, 1)),
+                 tag_height_m=np.tile(heights, draws))
+    position = np.where(fix.degenerate[:, None], np.nan, fix.position)
+    return position.reshape(draws, count, 2)
+
+
+def _site_scene(scene: Scene, simulation: SiteSimulation) -> Scene:
+    materials = {
+        name: dataclasses.replace(material, relative_permittivity=material.relative_permittivity * simulation.permittivity_scale)
+        for name, material in scene.materials.items()
+        if not material.opaque
+    }
+    obstacle_material = "unmodelled obstacle"
+    materials[obstacle_material] = Material(obstacle_material, simulation.obstacle_permittivity)
+    region_points = np.concatenate([region.polygon for region in scene.evaluation_regions()] or [np.zeros((1, 2))])
+    center_xy = (region_points.min(axis=0) + region_points.max(axis=0)) / 2
+    size = np.asarray(simulation.obstacle_size_m, dtype=np.float64)
+    vertices, faces = box_mesh(size, (center_xy[0], center_xy[1], size[2] / 2))
+    obstacle = SceneObject("unmodelled obstacle", ObjectKind.SOLID, obstacle_material, vertices, faces)
+    # _hash is reset because the copy's content differs from the scene it was made from.
+    return dataclasses.replace(scene, objects=(*scene.objects, obstacle), materials={**scene.materials, **materials},
+                               _hash=[])
+
+
+def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``count`` cells, half NLOS and half LOS as far as each kind suffices."""
+    nlos_cells, los_cells = np.flatnonzero(nlos), np.flatnonzero(~nlos)
+    from_nlos = min(len(nlos_cells), max(count // 2, count - len(los_cells)))
+    from_los = min(len(los_cells), count - from_nlos)
+    chosen = np.concatenate([rng.choice(nlos_cells, from_nlos, replace=False), rng.choice(los_cells, from_los, replace=False)])
+    return np.sort(chosen)
+
+
+def _tensors(dataset: MitigationDataset) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.as_tensor(dataset.inputs, dtype=torch.float32), torch.as_tensor(dataset.true, dtype=torch.float32)
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    return float(values.mean()) if values.size else None

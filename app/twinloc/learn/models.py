@@ -1,0 +1,156 @@
+"""Torch regression models, each carrying the normalisation of its inputs and targets.
+
+Every model here takes raw inputs and returns raw targets (metres for positions): the
+normalisation statistics are buffers of the model, so they travel with its state dict and a
+saved model needs nothing else to be applied. Models are built by registry name, which is what
+a checkpoint records (see :mod:`twinloc.learn.trainer`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["LinearModel", "MitigationNet", "Normalisation", "create_model", "model_names"]
+
+
+class Normalisation(nn.Module):
+    """Per-feature mean and standard deviation of the inputs and the targets.
+
+    Parameters
+    ----------
+    inputs : int, number of input features.
+    outputs : int, number of target features.
+    """
+
+    def __init__(self, inputs: int, outputs: int) -> None:
+        super().__init__()
+        self.register_buffer("input_mean", torch.zeros(inputs))
+        self.register_buffer("input_std", torch.ones(inputs))
+        self.register_buffer("target_mean", torch.zeros(outputs))
+        self.register_buffer("target_std", torch.ones(outputs))
+
+    def fit(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        """Set the statistics from training data: inputs (N, I), targets (N, O).
+
+        Features that do not vary get a unit std, so that they pass through unscaled instead of
+        dividing by zero.
+        """
+        with torch.no_grad():
+            for prefix, values in (("input", inputs), ("target", targets)):
+                values = values.to(torch.float32)
+                std = values.std(dim=0, unbiased=False)
+                getattr(self, f"{prefix}_mean").copy_(values.mean(dim=0))
+                getattr(self, f"{prefix}_std").copy_(torch.where(std > 1e-12, std, torch.ones_like(std)))
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The four statistics as plain lists, for checkpoint metadata people can read."""
+        return {name: buffer.tolist() for name, buffer in self.named_buffers()}
+
+
+class MitigationNet(nn.Module):
+    """The lightweight positioning-error mitigation network of seed 004 (§3.4, Fig. 2).
+
+    A fully connected layer expands the inputs to side × side values, reshaped to a
+    one-channel image; three convolutions and one max pooling extract features; four fully
+    connected layers regress the output.
+
+    Parameters
+    ----------
+    inputs : int, default: 16. Eight measured (x, y) fixes of one point, metres.
+    outputs : int, default: 2. The true (x, y), metres.
+    side : int, default: 8. Edge of the image the inputs are expanded to (even).
+    channels : tuple of 3 int, default: (8, 16, 16). Channels of the three convolutions.
+    hidden : tuple of 3 int, default: (64, 32, 16). Widths of the first three fully connected layers.
+    """
+
+    architecture = "mitigation_net"
+
+    def __init__(
+        self,
+        inputs: int = 16,
+        outputs: int = 2,
+        side: int = 8,
+        channels: tuple[int, int, int] = (8, 16, 16),
+        hidden: tuple[int, int, int] = (64, 32, 16),
+    ) -> None:
+        super().__init__()
+        if side < 2 or side % 2:
+            raise ValueError(f"side must be an even number >= 2, got {side}")
+        self.kwargs = {"inputs": inputs, "outputs": outputs, "side": side, "channels": list(channels), "hidden": list(hidden)}
+        self.side = side
+        self.normalisation = Normalisation(inputs, outputs)
+        self.expand = nn.Sequential(nn.Linear(inputs, side * side), nn.ReLU())
+        first, second, third = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, first, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(first, second, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(second, third, 3, padding=1), nn.ReLU(),
+        )
+        widths = [third * (side // 2) ** 2, *hidden]
+        layers: list[nn.Module] = []
+        for width_in, width_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+        layers.append(nn.Linear(widths[-1], outputs))
+        self.regress = nn.Sequential(*layers)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, inputs) raw → (N, outputs) raw."""
+        norm = self.normalisation
+        scaled = (inputs - norm.input_mean) / norm.input_std
+        image = self.expand(scaled).reshape(-1, 1, self.side, self.side)
+        output = self.regress(self.features(image).flatten(1))
+        return output * norm.target_std + norm.target_mean
+
+
+class LinearModel(nn.Module):
+    """An affine map of the normalised inputs: the simplest baseline, and a trainer check.
+
+    Parameters
+    ----------
+    inputs : int, number of input features.
+    outputs : int, number of target features.
+    """
+
+    architecture = "linear"
+
+    def __init__(self, inputs: int, outputs: int) -> None:
+        super().__init__()
+        self.kwargs = {"inputs": inputs, "outputs": outputs}
+        self.normalisation = Normalisation(inputs, outputs)
+        self.linear = nn.Linear(inputs, outputs)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, inputs) raw → (N, outputs) raw."""
+        norm = self.normalisation
+        output = self.linear((inputs - norm.input_mean) / norm.input_std)
+        return output * norm.target_std + norm.target_mean
+
+
+_REGISTRY: dict[str, type[nn.Module]] = {model.architecture: model for model in (MitigationNet, LinearModel)}
+
+
+def model_names() -> tuple[str, ...]:
+    """Names :func:`create_model` accepts."""
+    return tuple(_REGISTRY)
+
+
+def create_model(name: str, *, seed: int = 0, **kwargs: Any) -> nn.Module:
+    """A freshly initialised model of a registered architecture.
+
+    The initial weights depend only on ``seed`` and the kwargs: the global torch generator is
+    forked, so building a model neither depends on nor disturbs other random draws.
+
+    Raises
+    ------
+    KeyError
+        For an unknown name.
+    """
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(_REGISTRY)}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _REGISTRY[name](**kwargs)

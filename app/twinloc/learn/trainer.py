@@ -1,0 +1,333 @@
+"""Training any regression model of :mod:`twinloc.learn.models`, and its checkpoints.
+
+Adam on shuffled mini-batches, a held-out validation split, a learning rate halved when the
+validation loss stops improving (ReduceLROnPlateau), early stopping, and the weights of the
+best validation epoch restored at the end. The loss is the mean squared error in normalised
+target units, so targets of any scale train alike.
+
+Reproducibility: the validation split and the batch order come from a generator seeded with
+``settings.seed``; deterministic algorithms are enforced while training; and the number of
+intra-op threads is fixed by ``settings.threads`` for the duration, because a different thread
+count splits the GEMM reductions differently and changes the last bits of the result. The
+default is 1 thread: the models here are small, so a second thread gains little while the
+GUI's own compute pool shares the same cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
+from twinloc.learn.models import create_model
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "Checkpoint",
+    "TrainingHistory",
+    "TrainingResult",
+    "TrainingSettings",
+    "load_checkpoint",
+    "predict",
+    "save_checkpoint",
+    "settings_dict",
+    "train",
+]
+
+CHECKPOINT_FORMAT = "twinloc-model"
+_CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How a model is trained.
+
+    epochs : most passes over the training data.
+    batch_size : samples per Adam step.
+    learning_rate : initial Adam step size.
+    weight_decay : L2 penalty of Adam.
+    validation_fraction : share of the samples held out for validation, in [0, 0.9]; with none
+        held out, early stopping and the schedule watch the training loss.
+    patience : epochs without validation improvement before training stops.
+    lr_patience, lr_factor : epochs without improvement before the learning rate is multiplied
+        by lr_factor.
+    seed : seed of the split and of the batch order.
+    progress_every : report progress every this many batches.
+    threads : torch intra-op threads while training (see the module docstring).
+    """
+
+    epochs: int = 50
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    validation_fraction: float = 0.2
+    patience: int = 8
+    lr_patience: int = 3
+    lr_factor: float = 0.5
+    seed: int = 0
+    progress_every: int = 20
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.progress_every < 1 or self.threads < 1:
+            raise ValueError("epochs, batch size, progress interval and threads must be >= 1")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning rate must be > 0, got {self.learning_rate!r}")
+        if not (0.0 <= self.validation_fraction <= 0.9):
+            raise ValueError(f"validation fraction must be in [0, 0.9], got {self.validation_fraction!r}")
+        if self.patience < 1 or self.lr_patience < 0 or not (0.0 < self.lr_factor < 1.0):
+            raise ValueError("patience must be >= 1, lr patience >= 0 and lr factor in (0, 1)")
+
+
+@dataclass
+class TrainingHistory:
+    """Per completed epoch: mean training loss, validation loss, learning rate (normalised MSE)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What :func:`train` did.
+
+    best_epoch : 0-based epoch whose weights the model holds now (-1: cancelled in the first
+        epoch; the model holds the better of its initial and partly trained weights).
+    stopped : "completed", "early stopping" or "cancelled".
+    seconds : wall-clock training time.
+    """
+
+    history: TrainingHistory
+    best_epoch: int
+    best_loss: float
+    stopped: str
+    seconds: float
+
+
+def train(
+    model: nn.Module,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    settings: TrainingSettings = TrainingSettings(),
+    *,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
+) -> TrainingResult:
+    """Train ``model`` in place and leave it holding its best weights.
+
+    Parameters
+    ----------
+    model : a model with a ``normalisation`` (see :mod:`twinloc.learn.models`); fit its
+        normalisation first (pre-training), or keep it (fine-tuning).
+    inputs : (N, I) float, the model's raw input units.
+    targets : (N, O) float, the model's raw output units (metres for positions).
+    settings : TrainingSettings
+    progress : called every ``settings.progress_every`` batches and at each epoch's end.
+    cancel : checked between batches; a cancelled run stops at once and keeps the best weights
+        seen (it does not raise).
+
+    Returns
+    -------
+    TrainingResult
+    """
+    x = torch.as_tensor(np.asarray(inputs), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(targets), dtype=torch.float32)
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"inputs (N, I) and targets (N, O) with N >= 1 expected, got {tuple(x.shape)} and {tuple(y.shape)}")
+    generator = torch.Generator().manual_seed(settings.seed)
+    order = torch.randperm(len(x), generator=generator)
+    held_out = int(len(x) * settings.validation_fraction)
+    train_index, validation_index = order[held_out:], order[:held_out]
+    if held_out == 0:
+        validation_index = train_index
+    scale = model.normalisation.target_std
+
+    def loss_of(batch_x: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
+        return (((model(batch_x) - batch_y) / scale) ** 2).mean()
+
+    def validation_loss() -> float:
+        model.eval()
+        with torch.no_grad():
+            total = sum(
+                loss_of(x[chunk], y[chunk]).item() * len(chunk) for chunk in validation_index.split(4096)
+            )
+        model.train()
+        return total / len(validation_index)
+
+    optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimiser, factor=settings.lr_factor, patience=settings.lr_patience
+    )
+    history = TrainingHistory()
+    batches_per_epoch = math.ceil(len(train_index) / settings.batch_size)
+    total_batches = batches_per_epoch * settings.epochs
+    best_state, best_loss, best_epoch, stale = _state_copy(model), math.inf, -1, 0
+    stopped = "completed"
+    started = time.perf_counter()
+    with _training_mode(model, settings.threads):
+        for epoch in range(settings.epochs):
+            permutation = train_index[torch.randperm(len(train_index), generator=generator)]
+            summed, seen = 0.0, 0
+            for batch_number, batch in enumerate(permutation.split(settings.batch_size)):
+                if cancel is not None and cancel.cancelled:
+                    stopped = "cancelled"
+                    break
+                optimiser.zero_grad(set_to_none=True)
+                loss = loss_of(x[batch], y[batch])
+                loss.backward()
+                optimiser.step()
+                summed += loss.item() * len(batch)
+                seen += len(batch)
+                if (batch_number + 1) % settings.progress_every == 0:
+                    done = epoch * batches_per_epoch + batch_number + 1
+                    progress(done / total_batches, f"Epoch {epoch + 1}/{settings.epochs}, loss {summed / seen:.4g}")
+            if stopped == "cancelled":
+                if best_epoch < 0 and validation_loss() < _loss_of_state(model, best_state, validation_loss):
+                    best_state = _state_copy(model)
+                break
+            current = validation_loss()
+            history.train_loss.append(summed / seen)
+            history.validation_loss.append(current)
+            history.learning_rate.append(optimiser.param_groups[0]["lr"])
+            schedule.step(current)
+            if current < best_loss:
+                best_state, best_loss, best_epoch, stale = _state_copy(model), current, epoch, 0
+            else:
+                stale += 1
+            progress((epoch + 1) / settings.epochs, f"Epoch {epoch + 1}/{settings.epochs}: validation loss {current:.4g}")
+            if stale >= settings.patience:
+                stopped = "early stopping"
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    if best_epoch < 0:
+        best_loss = validation_loss()
+        model.eval()
+    return TrainingResult(history, best_epoch, best_loss, stopped, time.perf_counter() - started)
+
+
+def predict(model: nn.Module, inputs: np.ndarray, *, batch_size: int = 8192) -> np.ndarray:
+    """(N, O) float64: the model's outputs for (N, I) raw inputs, computed in float32 batches."""
+    x = torch.as_tensor(np.asarray(inputs), dtype=torch.float32)
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(chunk) for chunk in x.split(batch_size)] if len(x) else [torch.zeros((0, 0))]
+    return torch.cat(outputs).numpy().astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A model loaded from disk with what was saved beside it.
+
+    provenance : where the training data came from (scene hash, anchors, seeds, ...).
+    extra : anything else the saver recorded (history, settings).
+    """
+
+    model: nn.Module
+    architecture: str
+    kwargs: dict[str, Any]
+    normalisation: dict[str, list[float]]
+    provenance: dict[str, Any]
+    extra: dict[str, Any]
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    *,
+    provenance: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write ``model`` as a ``.pt`` file that :func:`load_checkpoint` rebuilds exactly.
+
+    The metadata holds only plain values (str, numbers, lists, dicts, None), so the file loads
+    with ``torch.load(weights_only=True)``, which runs no pickled code.
+    """
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": _CHECKPOINT_VERSION,
+        "architecture": model.architecture,
+        "kwargs": model.kwargs,
+        "normalisation": model.normalisation.as_dict(),
+        "provenance": provenance or {},
+        "extra": extra or {},
+        "state_dict": model.state_dict(),
+    }
+    torch.save(payload, Path(path))
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a readable TwinLoc model checkpoint.
+    """
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise ValueError(f"{path}: cannot read a model checkpoint: {error}") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: not a TwinLoc model checkpoint")
+    if payload.get("version") != _CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: checkpoint version {payload.get('version')!r} is not supported")
+    try:
+        model = create_model(payload["architecture"], **payload["kwargs"])
+    except KeyError as error:
+        raise ValueError(f"{path}: {error.args[0]}") from None
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return Checkpoint(
+        model=model,
+        architecture=payload["architecture"],
+        kwargs=payload["kwargs"],
+        normalisation=payload["normalisation"],
+        provenance=payload["provenance"],
+        extra=payload["extra"],
+    )
+
+
+def settings_dict(settings: TrainingSettings) -> dict[str, Any]:
+    """``settings`` as a plain dict, for checkpoint metadata."""
+    return asdict(settings)
+
+
+def _state_copy(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+
+def _loss_of_state(model: nn.Module, state: dict[str, torch.Tensor], measure) -> float:
+    """The validation loss of ``state``, leaving ``model`` holding its current weights."""
+    current = _state_copy(model)
+    model.load_state_dict(state)
+    loss = measure()
+    model.load_state_dict(current)
+    return loss
+
+
+@contextlib.contextmanager
+def _training_mode(model: nn.Module, threads: int) -> Iterator[None]:
+    # Both settings are process-wide; restore them so that training does not change how the
+    # rest of the application computes.
+    previous_threads = torch.get_num_threads()
+    previous_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    model.train()
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous_deterministic)
+        torch.set_num_threads(previous_threads)

@@ -1,0 +1,48 @@
+"""``twinloc train-mitigation``."""
+
+from __future__ import annotations
+
+import json
+
+from twinloc.learn.trainer import load_checkpoint
+
+ANCHORS = "0,0,2;4,0,2;2,2,2"
+
+
+def test_train_mitigation_reports_errors_per_area_as_json(cli, room_scene, tmp_path):
+    model = tmp_path / "model.pt"
+    status, out, err = cli(["train-mitigation", room_scene, "--anchors", ANCHORS, "--resolution", "0.5",
+                            "--groups", "2", "--epochs", "2", "--simulate-site", "--save", str(model), "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    for key in ("los_mean_error_m", "nlos_mean_error_m"):
+        assert {"raw", "nn", "poly"} <= set(report[key])
+    assert report["train_seconds"] > 0
+    assert report["samples"]["virtual"] > 0 and report["samples"]["measured_test"] > 0
+    assert report["measured_source"] == "simulated site"
+    assert load_checkpoint(model).provenance["measured"]["kind"] == "simulated site"
+
+
+def test_measured_csv_is_used_when_given(cli, room_scene, tmp_path):
+    rows = ["true_x,true_y,measured_x,measured_y"]
+    for x in (0.5, 1.5, 2.5, 3.5):
+        for y in (0.5, 1.5):
+            rows += [f"{x},{y},{x + 0.01 * k},{y - 0.01 * k}" for k in range(16)]
+    path = tmp_path / "measured.csv"
+    path.write_text("\n".join(rows))
+    status, out, err = cli(["train-mitigation", room_scene, "--anchors", ANCHORS, "--resolution", "1.0",
+                            "--groups", "2", "--epochs", "1", "--measured", str(path), "--json"])
+    assert status == 0, err
+    assert json.loads(out)["measured_source"] == "measured"
+
+
+def test_a_missing_measured_file_is_one_line_and_exit_2(cli, room_scene, tmp_path):
+    status, out, err = cli(["train-mitigation", room_scene, "--anchors", ANCHORS,
+                            "--measured", str(tmp_path / "none.csv"), "--json"])
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and "none.csv" in err
+
+
+def test_zero_epochs_is_a_usage_error(cli, room_scene):
+    status, out, err = cli(["train-mitigation", room_scene, "--epochs", "0"])
+    assert status == 2

@@ -1,0 +1,90 @@
+"""Mitigation data from the twin, the simulated site, and the pre-train/fine-tune comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twinloc.cancellation import CancelToken, JobCancelled
+from twinloc.compute.mitigation import (
+    SiteSimulation,
+    load_dataset,
+    measured_dataset,
+    save_dataset,
+    simulate_site,
+    train_mitigation,
+    virtual_dataset,
+    virtual_dataset_job,
+)
+from twinloc.geometry.loaders import load_scene
+from twinloc.learn.trainer import TrainingSettings
+from twinloc.uwb.measured import MeasuredPoint
+
+ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])
+
+
+@pytest.fixture(scope="module")
+def hall():
+    return load_scene("uwb_hall")
+
+
+def test_virtual_data_has_groups_of_eight_fixes_per_cell_and_its_provenance(hall):
+    data = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 1.0, groups=3, seed=4)
+    assert data.inputs.shape == (len(data), 16) and data.true.shape == (len(data), 2)
+    assert len(data) == 3 * len(np.unique(data.point))
+    assert data.nlos.any() and not data.nlos.all()
+    # Fixes scatter around the true point: the mean error is small in LOS cells.
+    assert np.median(np.linalg.norm(data.raw - data.true, axis=1)[~data.nlos]) < 0.2
+    assert data.provenance["scene_hash"] == hall.content_hash()
+    assert data.provenance["seed"] == 4 and data.provenance["anchors"] == ANCHORS.tolist()
+    again = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 1.0, groups=3, seed=4)
+    assert np.array_equal(again.inputs, data.inputs)
+
+
+def test_virtual_data_job_is_keyed_by_its_inputs_and_cancellable(hall):
+    job = virtual_dataset_job(hall, ANCHORS, hall.tag_height_m, 1.0, 3, seed=4)
+    assert job.key == virtual_dataset_job(hall, ANCHORS, hall.tag_height_m, 1.0, 3, seed=4).key
+    assert job.key != virtual_dataset_job(hall, ANCHORS, hall.tag_height_m, 1.0, 3, seed=5).key
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(JobCancelled):
+        job.function(lambda fraction, text: None, token)
+
+
+def test_datasets_round_trip_through_compressed_npz(hall, tmp_path):
+    data = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 1.5, groups=2)
+    save_dataset(data, tmp_path / "virtual.npz")
+    loaded = load_dataset(tmp_path / "virtual.npz")
+    assert np.array_equal(loaded.inputs, data.inputs) and np.array_equal(loaded.nlos, data.nlos)
+    assert loaded.provenance == data.provenance
+
+
+def test_measured_points_are_grouped_into_samples_of_eight():
+    points = [MeasuredPoint(np.array([1.0, 2.0]), np.arange(40.0).reshape(20, 2)),
+              MeasuredPoint(np.array([3.0, 4.0]), np.ones((7, 2)))]
+    data = measured_dataset(points, np.array([True, False]))
+    assert data.inputs.shape == (2, 16)
+    assert np.array_equal(data.inputs[1], np.arange(16.0, 32.0))
+    assert data.nlos.all() and data.provenance == {"kind": "measured"}
+
+
+def test_simulated_site_differs_from_the_twin(hall):
+    simulation = SiteSimulation(points=10, fixes=40)
+    points, nlos = simulate_site(hall, ANCHORS, hall.tag_height_m, 0.5, simulation=simulation)
+    assert len(points) == 10 and nlos.sum() == 5
+    assert all(p.measured.shape == (40, 2) for p in points)
+    twin = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 0.5, groups=5)
+    site_error = np.mean([np.linalg.norm(p.mean_error) for p, flag in zip(points, nlos) if flag])
+    twin_error = np.linalg.norm(twin.raw - twin.true, axis=1)[twin.nlos].mean()
+    assert site_error != pytest.approx(twin_error, rel=0.05)
+
+
+def test_pretrain_then_fine_tune_reports_los_and_nlos_errors(hall):
+    virtual = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 1.0, groups=4)
+    points, nlos = simulate_site(hall, ANCHORS, hall.tag_height_m, 0.5, simulation=SiteSimulation(points=12, fixes=80))
+    measured = measured_dataset(points, nlos, {"kind": "simulated site"})
+    result = train_mitigation(virtual, measured, TrainingSettings(epochs=2), TrainingSettings(epochs=2), seed=0)
+    assert set(result.errors) == {"los", "nlos"}
+    assert set(result.errors["nlos"]) == {"raw", "nn_pretrained", "nn", "poly"}
+    assert result.samples["measured_test"] == round(len(measured) * 0.2)
+    assert result.provenance["measured"] == {"kind": "simulated site"}
