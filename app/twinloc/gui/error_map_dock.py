@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -39,7 +38,7 @@ from PySide6.QtWidgets import (
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.error_map_overlay import COLORMAPS, MODES, ErrorMapOverlay
-from twinloc.gui.scroll_column import scroll_column
+from twinloc.gui.panel_widgets import quantity_spin, scroll_column
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.uwb.error_map import write_error_map_csv, write_error_map_npz
 from twinloc.uwb.measured import MeasuredDataError
@@ -119,8 +118,8 @@ class ErrorMapDock(QDockWidget):
         self.auto_range = QCheckBox("Auto")
         self.auto_range.setToolTip("Colour range from the data (0 to the largest error; GDOP up to its 99th percentile)")
         self.auto_range.toggled.connect(self._on_range)
-        self.range_low = _spin(0.0, 1000.0, 0.05, 2)
-        self.range_high = _spin(0.0, 1000.0, 0.05, 2)
+        self.range_low = quantity_spin(0.0, 1000.0, 0.05, 2)
+        self.range_high = quantity_spin(0.0, 1000.0, 0.05, 2)
         for spin in (self.range_low, self.range_high):
             spin.valueChanged.connect(self._on_range)
         self.range_row = QWidget()
@@ -131,10 +130,10 @@ class ErrorMapDock(QDockWidget):
         range_row.addWidget(QLabel("to"))
         range_row.addWidget(self.range_high, 1)
 
-        self.tag_height = _spin(0.0, 10.0, 0.1, 2, " m")
+        self.tag_height = quantity_spin(0.0, 10.0, 0.1, 2, " m")
         self.tag_height.setToolTip("Height of the tag above the floor (the cells' height)")
         self.tag_height.valueChanged.connect(self._on_tag_height)
-        self.resolution = _spin(0.02, 2.0, 0.05, 2, " m")
+        self.resolution = quantity_spin(0.02, 2.0, 0.05, 2, " m")
         self.resolution.setToolTip("Cell size of the floor maps (also the coarse spacing of the survey plan)")
         self.resolution.valueChanged.connect(self._on_resolution)
 
@@ -233,9 +232,9 @@ class ErrorMapDock(QDockWidget):
         return box
 
     def _build_survey_group(self) -> QGroupBox:
-        self.survey_error = _spin(0.0, 100.0, 0.05, 2, " m")
+        self.survey_error = quantity_spin(0.0, 100.0, 0.05, 2, " m")
         self.survey_error.setToolTip("Cells whose predicted error reaches this are surveyed finely")
-        self.survey_change = _spin(0.0, 1000.0, 0.1, 2, " m/m")
+        self.survey_change = quantity_spin(0.0, 1000.0, 0.1, 2, " m/m")
         self.survey_change.setToolTip("Cells whose error vector changes faster than this (per metre of floor) are surveyed finely")
         for spin in (self.survey_error, self.survey_change):
             spin.valueChanged.connect(self._on_survey_thresholds)
@@ -550,16 +549,6 @@ def _blocked(*widgets: QWidget) -> Iterator[None]:
     finally:
         for widget, was in zip(widgets, previous):
             widget.blockSignals(was)
-
-
-def _spin(low: float, high: float, step: float, decimals: int, suffix: str = "") -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setDecimals(decimals)
-    spin.setSuffix(suffix)
-    spin.setKeyboardTracking(False)
-    return spin
 
 
 def _parse_metres(text: str, label: str) -> float:

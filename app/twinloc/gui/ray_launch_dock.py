@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -38,8 +37,8 @@ from PySide6.QtWidgets import (
 from twinloc.gui.cdf_plot import CdfPlot
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.panel_widgets import quantity_spin, scroll_column
 from twinloc.gui.ray_launch_overlay import FUSIONS, LocateFailure, RayLaunchOverlay, RayLaunchSettings
-from twinloc.gui.scroll_column import scroll_column
 from twinloc.gui.viewport_rays import station_color
 from twinloc.model.devices import BaseStation
 
@@ -129,7 +128,7 @@ class RayLaunchDock(QDockWidget):
         self.ue_spins = []
         row = QHBoxLayout()
         for axis in _AXES:
-            spin = _spin(-1000.0, 1000.0, 0.1, 2, " m")
+            spin = quantity_spin(-1000.0, 1000.0, 0.1, 2, " m")
             spin.setToolTip(f"True UE {axis}, metres (or drag the green marker in the viewport)")
             spin.editingFinished.connect(self._on_ue_edited)
             row.addWidget(QLabel(axis))
@@ -140,13 +139,13 @@ class RayLaunchDock(QDockWidget):
         return group
 
     def _build_settings_group(self) -> QGroupBox:
-        self.aoa_sigma = _spin(0.0, 90.0, 0.05, 2, "°")
+        self.aoa_sigma = quantity_spin(0.0, 90.0, 0.05, 2, "°")
         self.aoa_sigma.setToolTip("AoA noise sigma_eta on azimuth and elevation, degrees")
         self.fusion_combo = QComboBox()
         for key, label in FUSIONS.items():
             self.fusion_combo.addItem(label, key)
         self.fusion_combo.setToolTip("Down-select the points by propagation time (PT) or relative propagation time (RPT)")
-        self.time_sigma = _spin(0.0, 100.0, 0.05, 2, " m")
+        self.time_sigma = quantity_spin(0.0, 100.0, 0.05, 2, " m")
         self.time_sigma.setToolTip("Noise of the (relative) propagation time, metres")
         self.rays = QSpinBox()
         self.rays.setRange(10, 1_000_000)
@@ -418,16 +417,6 @@ class RayLaunchDock(QDockWidget):
             show_error(self, "Export failed", f"{path}: {error}")
             return
         self.message.emit(f"Exported to {path}")
-
-
-def _spin(low: float, high: float, step: float, decimals: int, suffix: str = "") -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setDecimals(decimals)
-    spin.setSuffix(suffix)
-    spin.setKeyboardTracking(False)
-    return spin
 
 
 def _light(color: str) -> QColor:

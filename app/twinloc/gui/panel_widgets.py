@@ -1,9 +1,9 @@
-"""A dock body: sections stacked vertically in a scroll area that never clips them sideways."""
+"""Widgets the docks share: a scrolling column of sections, spin boxes for quantities."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 
 def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
@@ -29,3 +29,15 @@ def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
     scroll.setWidget(body)
     scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     return scroll
+
+
+def quantity_spin(low: float, high: float, step: float, decimals: int, suffix: str = "") -> QDoubleSpinBox:
+    """A spin box for a quantity in [low, high]; it reports a value only when editing ends,
+    so typing "1.25" does not recompute for 1, 1.2 and 1.25."""
+    spin = QDoubleSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    spin.setSuffix(suffix)
+    spin.setKeyboardTracking(False)
+    return spin
