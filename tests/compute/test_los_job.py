@@ -66,3 +66,21 @@ def test_a_cancelled_job_raises_job_cancelled(hall, anchors) -> None:
 
 def test_engines_are_shared_per_scene(hall) -> None:
     assert ray_engine_for(hall) is ray_engine_for(open_source("uwb_hall").scene)
+
+
+def test_a_material_edit_keeps_the_ray_engine_and_floor_grid_but_not_results():
+    import dataclasses
+
+    from twinloc.compute.engines import ray_engine_for
+    from twinloc.compute.grids import floor_grid_for
+    from twinloc.geometry.loaders import load_scene
+
+    hall = load_scene("uwb_hall")
+    concrete = hall.materials["concrete"]
+    edited = hall.with_materials({"concrete": dataclasses.replace(concrete, relative_permittivity=6.0)})
+    assert edited.content_hash() != hall.content_hash()  # results that use permittivity are recomputed
+    assert ray_engine_for(edited) is ray_engine_for(hall)
+    assert floor_grid_for(edited, 0.5, 1.0) is floor_grid_for(hall, 0.5, 1.0)
+    moved = dataclasses.replace(hall, objects=hall.objects[:-1])  # one column fewer: new geometry
+    assert moved.geometry_hash() != hall.geometry_hash()
+    assert ray_engine_for(moved) is not ray_engine_for(hall)

@@ -99,7 +99,7 @@ def test_cell_weights_take_the_largest_region_weight():
 
     scene = room()
     heavy = Region("corner", RegionType.EVALUATION, np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float), weight=3.0)
-    scene = dataclasses.replace(scene, regions=scene.regions + (heavy,), _hash=[])
+    scene = dataclasses.replace(scene, regions=scene.regions + (heavy,))
     weights, main = cell_weights(scene, np.array([[0.5, 0.5, 1.0], [3.0, 3.0, 1.0], [9.0, 9.0, 1.0]]))
     assert weights.tolist() == [3.0, 1.0, 1.0]
     assert main.tolist() == [True, True, False]

@@ -17,11 +17,11 @@ _lock = threading.Lock()
 def ray_engine_for(scene: Scene) -> RayEngine:
     """The ray engine of ``scene``, built on first use and kept for the few scenes used last.
 
-    Keyed by ``scene.content_hash()``. Two threads asking for a new scene at once may
+    Keyed by ``scene.geometry_hash()``: a material edit keeps the engine. Two threads asking for a new scene at once may
     both build it; the engine kept is the same either way, and building outside the
     lock keeps other scenes' jobs from waiting.
     """
-    key = scene.content_hash()
+    key = scene.geometry_hash()
     with _lock:
         engine = _engines.get(key)
         if engine is not None:

@@ -21,7 +21,7 @@ _lock = threading.Lock()
 
 def floor_grid_for(scene: Scene, resolution_m: float, tag_height_m: float) -> FloorGrid:
     """The floor grid of ``scene``'s evaluation regions, cells inside solids excluded (cached)."""
-    key = (scene.content_hash(), float(resolution_m), float(tag_height_m))
+    key = (scene.floor_hash(), float(resolution_m), float(tag_height_m))  # materials do not move cells
     with _lock:
         grid = _grids.get(key)
         if grid is not None:

@@ -61,7 +61,7 @@ def scene_with_mounting_regions(scene: Scene, regions: tuple[MountingRegion, ...
         )
         for region in regions
     )
-    return replace(scene, regions=(*scene.regions, *added), _hash=[])
+    return replace(scene, regions=(*scene.regions, *added))
 
 
 def layout_study_job(scene: Scene, request: LayoutRequest, current_anchors, listener: IterationListener | None = None) -> Job:

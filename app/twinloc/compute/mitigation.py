@@ -392,9 +392,7 @@ def _site_scene(scene: Scene, simulation: SiteSimulation) -> Scene:
     size = np.asarray(simulation.obstacle_size_m, dtype=np.float64)
     vertices, faces = box_mesh(size, (center_xy[0], center_xy[1], size[2] / 2))
     obstacle = SceneObject("unmodelled obstacle", ObjectKind.SOLID, obstacle_material, vertices, faces)
-    # _hash is reset because the copy's content differs from the scene it was made from.
-    return dataclasses.replace(scene, objects=(*scene.objects, obstacle), materials={**scene.materials, **materials},
-                               _hash=[])
+    return dataclasses.replace(scene, objects=(*scene.objects, obstacle), materials={**scene.materials, **materials})
 
 
 def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:

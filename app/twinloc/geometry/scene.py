@@ -89,7 +89,8 @@ class Scene:
     anchors: tuple[Anchor, ...] = ()
     base_stations: tuple[BaseStation, ...] = ()
     source_path: Path | None = None
-    _hash: list = field(default_factory=list, repr=False, compare=False)
+    # Digests by kind; init=False, so dataclasses.replace() starts a copy with an empty cache.
+    _hashes: dict = field(init=False, default_factory=dict, repr=False, compare=False)
 
     @property
     def bounds(self) -> np.ndarray:
@@ -113,23 +114,45 @@ class Scene:
         unknown = set(overrides) - set(self.materials)
         if unknown:
             raise KeyError(f"unknown material(s): {', '.join(sorted(unknown))}")
-        return replace(self, materials={**self.materials, **overrides}, _hash=[])
+        return replace(self, materials={**self.materials, **overrides})
+
+    def geometry_hash(self) -> str:
+        """A hex digest of the objects' names, kinds and triangles: what a ray engine depends on."""
+        return self._cached_digest("geometry", self._update_geometry)
+
+    def floor_hash(self) -> str:
+        """A hex digest of geometry and regions: what a floor grid depends on."""
+        return self._cached_digest("floor", lambda digest: (self._update_geometry(digest), self._update_regions(digest)))
 
     def content_hash(self) -> str:
-        """A hex digest of geometry, object kinds and materials; keys result caches."""
-        if not self._hash:
-            digest = hashlib.sha256()
+        """A hex digest of geometry, object materials, the materials table and regions; keys result caches."""
+
+        def update(digest) -> None:
+            self._update_geometry(digest)
             for obj in self.objects:
-                digest.update(obj.name.encode())
-                digest.update(obj.kind.value.encode())
                 digest.update(obj.material.encode())
-                digest.update(np.ascontiguousarray(obj.vertices, dtype=np.float64).tobytes())
-                digest.update(np.ascontiguousarray(obj.faces, dtype=np.int64).tobytes())
             for name in sorted(self.materials):
                 digest.update(repr(self.materials[name]).encode())
-            for region in self.regions:
-                digest.update(region.name.encode())
-                digest.update(np.ascontiguousarray(region.polygon, dtype=np.float64).tobytes())
-                digest.update(repr((region.type.value, region.weight, region.main_area, region.z_range_m)).encode())
-            self._hash.append(digest.hexdigest())
-        return self._hash[0]
+            self._update_regions(digest)
+
+        return self._cached_digest("content", update)
+
+    def _cached_digest(self, kind: str, update) -> str:
+        if kind not in self._hashes:
+            digest = hashlib.sha256(kind.encode())
+            update(digest)
+            self._hashes[kind] = digest.hexdigest()
+        return self._hashes[kind]
+
+    def _update_geometry(self, digest) -> None:
+        for obj in self.objects:
+            digest.update(obj.name.encode())
+            digest.update(obj.kind.value.encode())
+            digest.update(np.ascontiguousarray(obj.vertices, dtype=np.float64).tobytes())
+            digest.update(np.ascontiguousarray(obj.faces, dtype=np.int64).tobytes())
+
+    def _update_regions(self, digest) -> None:
+        for region in self.regions:
+            digest.update(region.name.encode())
+            digest.update(np.ascontiguousarray(region.polygon, dtype=np.float64).tobytes())
+            digest.update(repr((region.type.value, region.weight, region.main_area, region.z_range_m, region.is_polyline)).encode())
