@@ -96,3 +96,38 @@ def test_early_stopping_ends_a_run_that_stopped_improving():
     result = train(model, inputs, targets, TrainingSettings(epochs=200, patience=3, learning_rate=0.05))
     assert result.stopped == "early stopping"
     assert len(result.history.validation_loss) < 200
+
+
+def test_a_time_limit_stops_training_and_keeps_the_best_weights(monkeypatch):
+    inputs, targets = _linear_data()
+    model = create_model("linear", inputs=4, outputs=2)
+    model.normalisation.fit(torch.as_tensor(inputs), torch.as_tensor(targets))
+    # A clock that advances 1 s per reading: the 40 s budget runs out after a known number of reads.
+    ticks = iter(range(10_000))
+    monkeypatch.setattr("twinloc.learn.trainer.time.perf_counter", lambda: float(next(ticks)))
+    settings = TrainingSettings(epochs=500, batch_size=64, learning_rate=0.02, patience=500, time_limit_s=40.0)
+    result = train(model, inputs, targets, settings)
+    assert result.stopped == "time limit"
+    # The clock reads 0 at the start and k at the k-th batch; 410 training samples make 7
+    # batches of 64 per epoch, so batch 41 (past 40 s) falls in epoch 6 and 5 epochs complete.
+    assert len(result.history.validation_loss) == 5
+    assert result.best_loss == min(result.history.validation_loss)
+
+
+def test_the_epoch_listener_sees_the_history_grow_one_epoch_at_a_time():
+    inputs, targets = _linear_data(128)
+    model = create_model("linear", inputs=4, outputs=2)
+    seen = []
+    train(model, inputs, targets, TrainingSettings(epochs=4, patience=10),
+          epoch_listener=lambda epoch, history: seen.append((epoch, len(history.train_loss), len(history.validation_loss))))
+    assert seen == [(0, 1, 1), (1, 2, 2), (2, 3, 3), (3, 4, 4)]
+
+
+def test_predicting_no_samples_gives_an_empty_array_of_the_output_width():
+    model = create_model("linear", inputs=4, outputs=3)
+    assert predict(model, np.zeros((0, 4))).shape == (0, 3)
+
+
+def test_an_impossible_time_limit_is_refused():
+    with pytest.raises(ValueError, match="time limit"):
+        TrainingSettings(time_limit_s=0.0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "TrainingHistory",
     "TrainingResult",
     "TrainingSettings",
+    "EpochListener",
     "load_checkpoint",
     "predict",
     "save_checkpoint",
@@ -63,6 +64,8 @@ class TrainingSettings:
     seed : seed of the split and of the batch order.
     progress_every : report progress every this many batches.
     threads : torch intra-op threads while training (see the module docstring).
+    time_limit_s : wall-clock budget in seconds, or None; training stops at the first batch
+        boundary past it ("time limit") and keeps the best weights seen, like a cancellation.
     """
 
     epochs: int = 50
@@ -76,6 +79,7 @@ class TrainingSettings:
     seed: int = 0
     progress_every: int = 20
     threads: int = 1
+    time_limit_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.progress_every < 1 or self.threads < 1:
@@ -86,6 +90,8 @@ class TrainingSettings:
             raise ValueError(f"validation fraction must be in [0, 0.9], got {self.validation_fraction!r}")
         if self.patience < 1 or self.lr_patience < 0 or not (0.0 < self.lr_factor < 1.0):
             raise ValueError("patience must be >= 1, lr patience >= 0 and lr factor in (0, 1)")
+        if self.time_limit_s is not None and not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
+            raise ValueError(f"time limit must be > 0 seconds or None, got {self.time_limit_s!r}")
 
 
 @dataclass
@@ -101,9 +107,9 @@ class TrainingHistory:
 class TrainingResult:
     """What :func:`train` did.
 
-    best_epoch : 0-based epoch whose weights the model holds now (-1: cancelled in the first
+    best_epoch : 0-based epoch whose weights the model holds now (-1: stopped in the first
         epoch; the model holds the better of its initial and partly trained weights).
-    stopped : "completed", "early stopping" or "cancelled".
+    stopped : "completed", "early stopping", "time limit" or "cancelled".
     seconds : wall-clock training time.
     """
 
@@ -114,6 +120,11 @@ class TrainingResult:
     seconds: float
 
 
+EpochListener = Callable[[int, TrainingHistory], None]
+"""``listener(epoch, history)`` after each completed epoch (0-based), on the training thread;
+``history`` grows in place, so copy what must outlive the call."""
+
+
 def train(
     model: nn.Module,
     inputs: np.ndarray,
@@ -122,6 +133,7 @@ def train(
     *,
     progress: ProgressFn = report_nothing,
     cancel: CancelToken | None = None,
+    epoch_listener: EpochListener | None = None,
 ) -> TrainingResult:
     """Train ``model`` in place and leave it holding its best weights.
 
@@ -135,6 +147,7 @@ def train(
     progress : called every ``settings.progress_every`` batches and at each epoch's end.
     cancel : checked between batches; a cancelled run stops at once and keeps the best weights
         seen (it does not raise).
+    epoch_listener : called after each completed epoch (live loss curves).
 
     Returns
     -------
@@ -174,6 +187,7 @@ def train(
     best_state, best_loss, best_epoch, stale = _state_copy(model), math.inf, -1, 0
     stopped = "completed"
     started = time.perf_counter()
+    deadline = math.inf if settings.time_limit_s is None else started + settings.time_limit_s
     with _training_mode(model, settings.threads):
         for epoch in range(settings.epochs):
             permutation = train_index[torch.randperm(len(train_index), generator=generator)]
@@ -181,6 +195,9 @@ def train(
             for batch_number, batch in enumerate(permutation.split(settings.batch_size)):
                 if cancel is not None and cancel.cancelled:
                     stopped = "cancelled"
+                    break
+                if time.perf_counter() > deadline:
+                    stopped = "time limit"
                     break
                 optimiser.zero_grad(set_to_none=True)
                 loss = loss_of(x[batch], y[batch])
@@ -191,7 +208,7 @@ def train(
                 if (batch_number + 1) % settings.progress_every == 0:
                     done = epoch * batches_per_epoch + batch_number + 1
                     progress(done / total_batches, f"Epoch {epoch + 1}/{settings.epochs}, loss {summed / seen:.4g}")
-            if stopped == "cancelled":
+            if stopped in ("cancelled", "time limit"):
                 if best_epoch < 0 and validation_loss() < _loss_of_state(model, best_state, validation_loss):
                     best_state = _state_copy(model)
                 break
@@ -205,6 +222,8 @@ def train(
             else:
                 stale += 1
             progress((epoch + 1) / settings.epochs, f"Epoch {epoch + 1}/{settings.epochs}: validation loss {current:.4g}")
+            if epoch_listener is not None:
+                epoch_listener(epoch, history)
             if stale >= settings.patience:
                 stopped = "early stopping"
                 break
@@ -221,7 +240,9 @@ def predict(model: nn.Module, inputs: np.ndarray, *, batch_size: int = 8192) -> 
     x = torch.as_tensor(np.asarray(inputs), dtype=torch.float32)
     model.eval()
     with torch.no_grad():
-        outputs = [model(chunk) for chunk in x.split(batch_size)] if len(x) else [torch.zeros((0, 0))]
+        if len(x) == 0:
+            return np.zeros((0, len(model.normalisation.target_mean)))
+        outputs = [model(chunk) for chunk in x.split(batch_size)]
     return torch.cat(outputs).numpy().astype(np.float64)
 
 
