@@ -20,18 +20,17 @@ with ``TWINLOC_BENCH_PRETRAIN_S`` and ``TWINLOC_BENCH_FINE_TUNE_S``.
 from __future__ import annotations
 
 import os
-import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from twinloc.cancellation import CancelToken
-from twinloc.compute.mitigation import SiteSimulation, measured_dataset, simulate_site, virtual_dataset
+from twinloc.compute.mitigation import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, SiteSimulation, measured_dataset, simulate_site, virtual_dataset
 from twinloc.geometry.loaders import load_scene
 from twinloc.learn.models import create_model
 from twinloc.learn.polynomial import CubicSurfaceFit
-from twinloc.learn.trainer import TrainingSettings, predict, train
+from twinloc.learn.trainer import predict, train
 from twinloc.model.analysis import RangingModel
 
 PAPER_ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])
@@ -39,20 +38,9 @@ RESOLUTION_M = 0.1
 GROUPS = 20
 PRETRAIN_BUDGET_S = float(os.environ.get("TWINLOC_BENCH_PRETRAIN_S", 150.0))
 FINE_TUNE_BUDGET_S = float(os.environ.get("TWINLOC_BENCH_FINE_TUNE_S", 30.0))
-PRETRAIN = TrainingSettings(epochs=200, batch_size=512, learning_rate=1e-3, patience=8)
-FINE_TUNE = TrainingSettings(epochs=200, batch_size=64, learning_rate=3e-4, patience=10)
+PRETRAIN = replace(DEFAULT_PRETRAIN, epochs=200, time_limit_s=PRETRAIN_BUDGET_S)
+FINE_TUNE = replace(DEFAULT_FINE_TUNE, time_limit_s=FINE_TUNE_BUDGET_S)
 SEED = 0
-
-
-def _time_boxed_train(model, inputs, targets, settings, budget_s):
-    token = CancelToken()
-    timer = threading.Timer(budget_s, token.cancel)
-    timer.start()
-    try:
-        result = train(model, inputs, targets, settings, cancel=token)
-    finally:
-        timer.cancel()
-    return result
 
 
 def _errors(corrected: dict, true: np.ndarray, nlos: np.ndarray) -> dict:
@@ -73,13 +61,13 @@ def run() -> dict:
     model = create_model("mitigation_net", seed=SEED)
     model.normalisation.fit(torch.as_tensor(virtual.inputs, dtype=torch.float32),
                             torch.as_tensor(virtual.true, dtype=torch.float32))
-    pretrain = _time_boxed_train(model, virtual.inputs, virtual.true, PRETRAIN, PRETRAIN_BUDGET_S)
+    pretrain = train(model, virtual.inputs, virtual.true, PRETRAIN)
 
     order = np.random.default_rng(SEED).permutation(len(measured))
     held_out = int(round(len(measured) * 0.2))
     test, training = measured.subset(order[:held_out]), measured.subset(order[held_out:])
     pretrained = predict(model, test.inputs)
-    fine = _time_boxed_train(model, training.inputs, training.true, FINE_TUNE, FINE_TUNE_BUDGET_S)
+    fine = train(model, training.inputs, training.true, FINE_TUNE)
     polynomial = CubicSurfaceFit.fit(training.raw, training.true)
     errors = _errors({"raw": test.raw, "nn_pretrained": pretrained, "nn": predict(model, test.inputs),
                       "poly": polynomial.predict(test.raw)}, test.true, test.nlos)

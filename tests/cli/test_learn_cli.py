@@ -12,7 +12,8 @@ ANCHORS = "0,0,2;4,0,2;2,2,2"
 def test_train_mitigation_reports_errors_per_area_as_json(cli, room_scene, tmp_path):
     model = tmp_path / "model.pt"
     status, out, err = cli(["train-mitigation", room_scene, "--anchors", ANCHORS, "--resolution", "0.5",
-                            "--groups", "2", "--epochs", "2", "--simulate-site", "--save", str(model), "--json"])
+                            "--groups", "2", "--epochs", "2", "--fine-tune-epochs", "3", "--simulate-site",
+                            "--save", str(model), "--json"])
     assert status == 0, err
     report = json.loads(out)
     for key in ("los_mean_error_m", "nlos_mean_error_m"):
@@ -20,6 +21,8 @@ def test_train_mitigation_reports_errors_per_area_as_json(cli, room_scene, tmp_p
     assert report["train_seconds"] > 0
     assert report["samples"]["virtual"] > 0 and report["samples"]["measured_test"] > 0
     assert report["measured_source"] == "simulated site"
+    assert report["epochs"]["pretrain"] == 2 and 1 <= report["epochs"]["fine_tune"] <= 3
+    assert report["stopped"]["pretrain"] == "completed"
     assert load_checkpoint(model).provenance["measured"]["kind"] == "simulated site"
 
 
@@ -46,3 +49,8 @@ def test_a_missing_measured_file_is_one_line_and_exit_2(cli, room_scene, tmp_pat
 def test_zero_epochs_is_a_usage_error(cli, room_scene):
     status, out, err = cli(["train-mitigation", room_scene, "--epochs", "0"])
     assert status == 2
+
+
+def test_a_time_limit_that_is_not_positive_is_a_usage_error(cli, room_scene):
+    status, out, err = cli(["train-mitigation", room_scene, "--time-limit", "-3"])
+    assert status == 2 and "positive" in err

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+import torch
 
 from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.compute.mitigation import (
     SiteSimulation,
     load_dataset,
     measured_dataset,
+    mitigated_map,
+    save_mitigation_model,
     save_dataset,
     simulate_site,
     train_mitigation,
@@ -17,7 +22,8 @@ from twinloc.compute.mitigation import (
     virtual_dataset_job,
 )
 from twinloc.geometry.loaders import load_scene
-from twinloc.learn.trainer import TrainingSettings
+from twinloc.learn.models import create_model
+from twinloc.learn.trainer import TrainingSettings, load_checkpoint, predict
 from twinloc.uwb.measured import MeasuredPoint
 
 ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])
@@ -88,3 +94,72 @@ def test_pretrain_then_fine_tune_reports_los_and_nlos_errors(hall):
     assert set(result.errors["nlos"]) == {"raw", "nn_pretrained", "nn", "poly"}
     assert result.samples["measured_test"] == round(len(measured) * 0.2)
     assert result.provenance["measured"] == {"kind": "simulated site"}
+
+
+@pytest.fixture(scope="module")
+def small_data(hall):
+    virtual = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 1.0, groups=4)
+    points, nlos = simulate_site(hall, ANCHORS, hall.tag_height_m, 0.5, simulation=SiteSimulation(points=12, fixes=80))
+    return virtual, measured_dataset(points, nlos, {"kind": "simulated site"})
+
+
+def test_the_stages_report_each_epoch_in_order_and_their_histories_are_kept(small_data, tmp_path):
+    virtual, measured = small_data
+    seen = []
+    result = train_mitigation(virtual, measured, TrainingSettings(epochs=2, patience=5), TrainingSettings(epochs=3, patience=5),
+                              epoch_listener=lambda stage, epoch, history: seen.append((stage, epoch)))
+    assert seen == [("pretrain", 0), ("pretrain", 1), ("fine_tune", 0), ("fine_tune", 1), ("fine_tune", 2)]
+    assert len(result.training["fine_tune"].history.validation_loss) == 3
+    assert result.stopped == "completed"
+    # The held-out positions are the ones the errors were computed from.
+    distance = np.linalg.norm(result.corrected["nn"] - result.test.true, axis=1)
+    assert result.errors["nlos"]["nn"] == pytest.approx(distance[result.test.nlos].mean())
+    save_mitigation_model(tmp_path / "model.pt", result)
+    loaded = load_checkpoint(tmp_path / "model.pt")
+    assert loaded.extra["history"]["pretrain"]["train_loss"] == result.training["pretrain"].history.train_loss
+    assert loaded.extra["errors"] == result.errors
+    assert np.array_equal(predict(loaded.model, result.test.inputs), result.corrected["nn"])
+
+
+def test_a_cancelled_run_still_gives_a_usable_model_and_its_comparison(small_data):
+    virtual, measured = small_data
+    token = CancelToken()
+    result = train_mitigation(virtual, measured, TrainingSettings(epochs=50), TrainingSettings(epochs=50), cancel=token,
+                              epoch_listener=lambda stage, epoch, history: token.cancel())
+    assert result.stopped == "cancelled"
+    assert len(result.training["pretrain"].history.train_loss) == 1
+    assert result.training["fine_tune"].history.train_loss == []
+    assert np.isfinite(result.corrected["nn"]).all()
+    assert result.errors["los"]["nn"] is not None
+
+
+def test_the_mitigated_map_averages_each_cells_errors(hall, small_data):
+    virtual, _ = small_data
+    # A linear model that returns the mean of the eight fixes: the "corrected" map is the raw map.
+    averaging = create_model("linear", inputs=16, outputs=2)
+    with torch.no_grad():
+        averaging.linear.weight.copy_(torch.as_tensor(np.tile(np.eye(2), 8) / 8))
+        averaging.linear.bias.zero_()
+    result = mitigated_map(hall, averaging, virtual)
+    assert result.raw.shape == (len(result.grid.points),)
+    assert np.allclose(result.nn, result.raw, atol=1e-5, equal_nan=True)
+    cell = int(virtual.point[virtual.nlos][0])
+    mine = virtual.point == cell
+    by_hand = np.mean([np.linalg.norm(row.reshape(8, 2).mean(axis=0) - true) for row, true in zip(virtual.inputs[mine], virtual.true[mine])])
+    assert result.raw[cell] == pytest.approx(by_hand)
+    assert result.nlos[cell]
+    means = result.area_means()
+    assert means["nlos"]["raw"] > means["los"]["raw"]
+
+
+def test_the_mitigated_map_refuses_data_of_another_scene(hall, small_data):
+    virtual, _ = small_data
+    other = dataclasses.replace(virtual, provenance={**virtual.provenance, "scene_hash": "other"})
+    with pytest.raises(ValueError, match="another scene"):
+        mitigated_map(hall, create_model("linear", inputs=16, outputs=2), other)
+
+
+def test_too_few_measured_samples_are_refused(small_data):
+    virtual, measured = small_data
+    with pytest.raises(ValueError, match="at least 2 measured samples"):
+        train_mitigation(virtual, measured.subset(np.array([0])), TrainingSettings(epochs=1), TrainingSettings(epochs=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from twinloc.cli_verbs.common import CliError, add_layout_arguments, check_writable, print_json
 
@@ -12,7 +13,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "train-mitigation", help="pre-train the error mitigation network on twin data, fine-tune on measured data"
     )
     add_layout_arguments(parser)
-    parser.add_argument("--epochs", type=_at_least(1), default=30, metavar="E", help="most epochs of each training stage (default 30)")
+    parser.add_argument("--epochs", type=_at_least(1), default=30, metavar="E",  # DEFAULT_PRETRAIN.epochs
+                        help="most epochs of pre-training on the virtual data (default 30)")
+    parser.add_argument("--fine-tune-epochs", type=_at_least(1), default=200, metavar="E",
+                        help="most epochs of fine-tuning on the measured data; early stopping usually ends it sooner (default 200)")
+    parser.add_argument("--time-limit", type=_positive_seconds, metavar="SECONDS",
+                        help="wall-clock budget of each stage; the best weights so far are kept when it runs out")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the data, the weights and the split")
     parser.add_argument("--groups", type=_at_least(1), default=20, metavar="G", help="virtual samples per grid cell (default 20)")
     source = parser.add_mutually_exclusive_group()
@@ -29,10 +35,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_train_mitigation(args: argparse.Namespace) -> int:
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.cli_verbs.common import resolve_layout
+    from dataclasses import replace
+
     from twinloc.compute.mitigation import (
-        measured_dataset, mitigation_job, nlos_points, simulate_site, virtual_dataset_job,
+        DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, measured_dataset, mitigation_job, nlos_points, simulate_site,
+        virtual_dataset_job,
     )
-    from twinloc.learn.trainer import TrainingSettings
     from twinloc.uwb.measured import MeasuredDataError, load_measured_csv
 
     check_writable(args.save)
@@ -49,8 +57,8 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
             measured = measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash()})
         virtual = virtual_dataset_job(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, args.groups,
                                       ranging, args.seed)
-        pretrain = TrainingSettings(epochs=args.epochs, seed=args.seed)
-        fine_tune = TrainingSettings(epochs=args.epochs, learning_rate=3e-4, batch_size=64, seed=args.seed)
+        pretrain = replace(DEFAULT_PRETRAIN, epochs=args.epochs, seed=args.seed, time_limit_s=args.time_limit)
+        fine_tune = replace(DEFAULT_FINE_TUNE, epochs=args.fine_tune_epochs, seed=args.seed, time_limit_s=args.time_limit)
         job = mitigation_job(virtual, measured, pretrain, fine_tune, seed=args.seed, save_path=args.save)
         result = job.function(report_nothing, CancelToken())
     except (MeasuredDataError, ValueError) as error:
@@ -62,6 +70,8 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
         "nlos_mean_error_m": result.errors["nlos"],
         "train_seconds": round(result.train_seconds, 3),
         "samples": result.samples,
+        "epochs": {stage: len(training.history.train_loss) for stage, training in result.training.items()},
+        "stopped": {stage: training.stopped for stage, training in result.training.items()},
         "measured_source": measured.provenance["kind"],
         "scene": scene.name,
         "saved": args.save,
@@ -90,6 +100,16 @@ def _at_least(low: int):
 
     parse.__name__ = "integer"
     return parse
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
 
 
 def _cm(value: float | None) -> str:

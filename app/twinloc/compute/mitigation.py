@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,27 +27,43 @@ from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled
 from twinloc.compute.engines import ray_engine_for
 from twinloc.compute.grids import floor_grid_for
 from twinloc.compute.jobs import Job, input_key
+from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.materials import Material
 from twinloc.geometry.primitives import box_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.learn.models import create_model
 from twinloc.learn.polynomial import CubicSurfaceFit
-from twinloc.learn.trainer import TrainingSettings, predict, save_checkpoint, settings_dict, train
+from twinloc.learn.trainer import (
+    TrainingHistory,
+    TrainingResult,
+    TrainingSettings,
+    predict,
+    save_checkpoint,
+    settings_dict,
+    train,
+)
 from twinloc.model.analysis import RangingModel
 from twinloc.uwb.measured import MeasuredPoint
 from twinloc.uwb.multilateration import locate
 from twinloc.uwb.ranging import Links, noisy_ranges, trace_links
 
 __all__ = [
+    "DEFAULT_FINE_TUNE",
+    "DEFAULT_PRETRAIN",
     "FIXES_PER_SAMPLE",
     "MitigationDataset",
+    "MitigatedMap",
     "MitigationResult",
     "SiteSimulation",
+    "StageListener",
     "load_dataset",
     "measured_dataset",
+    "mitigated_map",
+    "mitigated_map_job",
     "mitigation_job",
     "nlos_points",
     "save_dataset",
+    "save_mitigation_model",
     "simulate_site",
     "train_mitigation",
     "virtual_dataset",
@@ -55,6 +72,12 @@ __all__ = [
 
 #: Fixes of one measuring point that form one network input (seed 004: 8, i.e. 16 numbers).
 FIXES_PER_SAMPLE = 8
+
+#: Pre-training on the virtual data: large batches over some 300,000 samples (the hall at 10 cm).
+DEFAULT_PRETRAIN = TrainingSettings(epochs=30, batch_size=512, learning_rate=1e-3, patience=8)
+#: Fine-tuning on a few thousand measured samples: small batches and steps; early stopping ends
+#: it (the hall's simulated site stops after about 170 epochs, 20 s).
+DEFAULT_FINE_TUNE = TrainingSettings(epochs=200, batch_size=64, learning_rate=3e-4, patience=10)
 
 _POINTS_PER_CHUNK = 400
 
@@ -248,7 +271,14 @@ def simulate_site(
     return points, twin_nlos[chosen]
 
 
-@dataclass(frozen=True)
+#: The two training stages, in order, as :data:`StageListener` names them.
+STAGES = ("pretrain", "fine_tune")
+
+StageListener = Callable[[str, int, TrainingHistory], None]
+"""``listener(stage, epoch, history)`` after each epoch of a stage (see :data:`STAGES`)."""
+
+
+@dataclass(frozen=True, eq=False)
 class MitigationResult:
     """Mean positioning errors (metres) before and after correction, per area.
 
@@ -256,6 +286,11 @@ class MitigationResult:
         None where the test set has no sample in that area.
     samples : {"virtual", "measured_train", "measured_test"}: sample counts.
     train_seconds : pre-training plus fine-tuning wall-clock time.
+    model : the fine-tuned network; polynomial : the baseline fitted on the measured training samples.
+    training : {"pretrain" | "fine_tune": TrainingResult}, loss histories and why each stopped.
+    test : the held-out measured samples.
+    corrected : {"raw" | "nn_pretrained" | "nn" | "poly": (T, 2) metres}, the test positions.
+    provenance : the data's and the settings' (saved with the model).
     """
 
     errors: dict[str, dict[str, float | None]]
@@ -263,7 +298,16 @@ class MitigationResult:
     train_seconds: float
     model: Any
     polynomial: CubicSurfaceFit
+    training: dict[str, TrainingResult]
+    test: MitigationDataset
+    corrected: dict[str, np.ndarray]
     provenance: dict[str, Any]
+
+    @property
+    def stopped(self) -> str:
+        """Why the run ended: the fine-tuning stage's reason, or "cancelled" if either stage was."""
+        reasons = [result.stopped for result in self.training.values()]
+        return "cancelled" if "cancelled" in reasons else reasons[-1]
 
 
 def train_mitigation(
@@ -272,26 +316,39 @@ def train_mitigation(
     pretrain: TrainingSettings,
     fine_tune: TrainingSettings,
     *,
+    architecture: str = "mitigation_net",
+    model_kwargs: dict[str, Any] | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
     progress: ProgressFn = report_nothing,
     cancel: CancelToken | None = None,
+    epoch_listener: StageListener | None = None,
 ) -> MitigationResult:
     """Pre-train on virtual data, fine-tune on measured data, compare on held-out measured data.
 
     The measured samples are split at random, ``test_fraction`` held out for the comparison
     (seed 004: 80/20). The polynomial baseline is fitted on the same training samples, from
-    the mean of each sample's fixes to the true position.
+    the mean of each sample's fixes to the true position. A cancelled stage keeps its best
+    weights and the run goes on to the comparison, so a cancelled run still gives a usable model.
+
+    Raises
+    ------
+    ValueError
+        Too few measured samples to hold some out and train on the rest.
     """
-    model = create_model("mitigation_net", seed=seed)
+    if len(measured) < 2:
+        raise ValueError(f"at least 2 measured samples are needed (one to test, one to train), got {len(measured)}")
+    model = create_model(architecture, seed=seed, **(model_kwargs or {}))
     model.normalisation.fit(*_tensors(virtual))
-    started = time.perf_counter()
-    train(model, virtual.inputs, virtual.true, pretrain, progress=scaled_progress(progress, 0.0, 0.8), cancel=cancel)
     order = np.random.default_rng(seed).permutation(len(measured))
-    held_out = max(1, int(round(len(measured) * test_fraction)))
+    held_out = min(len(measured) - 1, max(1, int(round(len(measured) * test_fraction))))
     test, training = measured.subset(order[:held_out]), measured.subset(order[held_out:])
+    started = time.perf_counter()
+    stages = {"pretrain": train(model, virtual.inputs, virtual.true, pretrain, progress=scaled_progress(progress, 0.0, 0.8),
+                                cancel=cancel, epoch_listener=_for_stage(epoch_listener, "pretrain"))}
     pretrained = predict(model, test.inputs)
-    train(model, training.inputs, training.true, fine_tune, progress=scaled_progress(progress, 0.8, 1.0), cancel=cancel)
+    stages["fine_tune"] = train(model, training.inputs, training.true, fine_tune, progress=scaled_progress(progress, 0.8, 1.0),
+                                cancel=cancel, epoch_listener=_for_stage(epoch_listener, "fine_tune"))
     seconds = time.perf_counter() - started
     polynomial = CubicSurfaceFit.fit(training.raw, training.true)
     corrected = {"raw": test.raw, "nn_pretrained": pretrained, "nn": predict(model, test.inputs),
@@ -303,32 +360,116 @@ def train_mitigation(
     provenance = {"virtual": virtual.provenance, "measured": measured.provenance, "seed": int(seed),
                   "pretrain": settings_dict(pretrain), "fine_tune": settings_dict(fine_tune)}
     samples = {"virtual": len(virtual), "measured_train": len(training), "measured_test": len(test)}
-    return MitigationResult(errors, samples, seconds, model, polynomial, provenance)
+    return MitigationResult(errors, samples, seconds, model, polynomial, stages, test, corrected, provenance)
 
 
 def mitigation_job(
-    virtual_job: Job,
+    virtual: Job | MitigationDataset,
     measured: MitigationDataset,
     pretrain: TrainingSettings,
     fine_tune: TrainingSettings,
+    *,
+    architecture: str = "mitigation_net",
+    model_kwargs: dict[str, Any] | None = None,
     seed: int = 0,
     save_path: str | Path | None = None,
+    epoch_listener: StageListener | None = None,
 ) -> Job:
-    """A job generating the virtual data (via ``virtual_job``), training, and optionally saving.
+    """A job running :func:`train_mitigation` and optionally saving the model.
 
+    ``virtual`` is the data, or a job generating it first (its progress is the first fifth).
     Not cached: a trained model is worth keeping only when saved.
     """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> MitigationResult:
-        virtual = virtual_job.function(scaled_progress(progress, 0.0, 0.2), cancel)
-        result = train_mitigation(virtual, measured, pretrain, fine_tune, seed=seed,
-                                  progress=scaled_progress(progress, 0.2, 1.0), cancel=cancel)
+        data = virtual
+        if isinstance(virtual, Job):
+            data = virtual.function(scaled_progress(progress, 0.0, 0.2), cancel)
+            progress = scaled_progress(progress, 0.2, 1.0)
+        result = train_mitigation(data, measured, pretrain, fine_tune, architecture=architecture,
+                                  model_kwargs=model_kwargs, seed=seed, progress=progress, cancel=cancel,
+                                  epoch_listener=epoch_listener)
         if save_path is not None:
-            save_checkpoint(save_path, result.model, provenance=result.provenance,
-                            extra={"errors": result.errors, "samples": result.samples})
+            save_mitigation_model(save_path, result)
         return result
 
     return Job(name="Error mitigation training", function=run)
+
+
+def save_mitigation_model(path: str | Path, result: MitigationResult) -> None:
+    """Write ``result``'s model as a checkpoint, with its errors, sample counts and loss curves."""
+    history = {stage: dataclasses.asdict(training.history) | {"stopped": training.stopped}
+               for stage, training in result.training.items()}
+    save_checkpoint(path, result.model, provenance=result.provenance,
+                    extra={"errors": result.errors, "samples": result.samples, "history": history,
+                           "train_seconds": result.train_seconds})
+
+
+@dataclass(frozen=True, eq=False)
+class MitigatedMap:
+    """Mean positioning error per floor cell of the virtual data, before and after the network.
+
+    grid : the cells of the virtual data.
+    raw, nn : (M,) float64, metres, one per masked cell of ``grid``; NaN for cells without samples.
+    nlos : (M,) bool, the cell sees an anchor through an obstacle.
+    """
+
+    grid: FloorGrid
+    raw: np.ndarray
+    nn: np.ndarray
+    nlos: np.ndarray
+
+    def area_means(self) -> dict[str, dict[str, float | None]]:
+        """{"los" | "nlos": {"raw" | "nn": mean over the cells with samples, metres, or None}}."""
+        known = np.isfinite(self.raw)
+        return {area: {name: _mean_or_none(values[known & mask]) for name, values in (("raw", self.raw), ("nn", self.nn))}
+                for area, mask in (("los", ~self.nlos), ("nlos", self.nlos))}
+
+
+def mitigated_map(
+    scene: Scene,
+    model,
+    virtual: MitigationDataset,
+    *,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
+) -> MitigatedMap:
+    """The network applied to every sample of ``virtual``, averaged per cell of its floor grid.
+
+    Raises
+    ------
+    ValueError
+        ``virtual`` is not virtual data of ``scene`` (no grid in its provenance, or other cells).
+    """
+    provenance = virtual.provenance
+    if provenance.get("kind") != "virtual" or provenance.get("scene_hash") != scene.content_hash():
+        raise ValueError("the virtual data were generated for another scene or its materials; generate them again")
+    grid = floor_grid_for(scene, provenance["resolution_m"], provenance["tag_height_m"])
+    cells = len(grid.points)
+    corrected = np.empty_like(virtual.true)
+    step = 65_536
+    for start in range(0, len(virtual), step):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = slice(start, start + step)
+        corrected[chunk] = predict(model, virtual.inputs[chunk])
+        progress(min(1.0, (start + step) / len(virtual)), "Applying the model")
+    counts = np.bincount(virtual.point, minlength=cells).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        raw = np.bincount(virtual.point, np.linalg.norm(virtual.raw - virtual.true, axis=1), cells) / counts
+        nn = np.bincount(virtual.point, np.linalg.norm(corrected - virtual.true, axis=1), cells) / counts
+    nlos = np.zeros(cells, dtype=bool)
+    nlos[virtual.point] = virtual.nlos
+    return MitigatedMap(grid, raw, nn, nlos)
+
+
+def mitigated_map_job(scene: Scene, model, virtual: MitigationDataset) -> Job:
+    """A job running :func:`mitigated_map` (not cached: models are not hashable inputs)."""
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> MitigatedMap:
+        return mitigated_map(scene, model, virtual, progress=progress, cancel=cancel)
+
+    return Job(name="Mitigated error map", function=run)
 
 
 def save_dataset(dataset: MitigationDataset, path: str | Path) -> None:
@@ -402,6 +543,10 @@ def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> 
     from_los = min(len(los_cells), count - from_nlos)
     chosen = np.concatenate([rng.choice(nlos_cells, from_nlos, replace=False), rng.choice(los_cells, from_los, replace=False)])
     return np.sort(chosen)
+
+
+def _for_stage(listener: StageListener | None, stage: str):
+    return None if listener is None else (lambda epoch, history: listener(stage, epoch, history))
 
 
 def _tensors(dataset: MitigationDataset) -> tuple[torch.Tensor, torch.Tensor]:
