@@ -65,6 +65,17 @@ def test_datasets_round_trip_through_compressed_npz(hall, tmp_path):
     assert loaded.provenance == data.provenance
 
 
+def test_a_broken_data_file_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="broken.npz"):
+        load_dataset(path)
+    np.savez(path, inputs=np.zeros((3, 16)), true=np.zeros((2, 2)), nlos=np.zeros(3, bool), point=np.zeros(3),
+             provenance=np.array("{}"))
+    with pytest.raises(ValueError, match="do not match"):
+        load_dataset(path)
+
+
 def test_measured_points_are_grouped_into_samples_of_eight():
     points = [MeasuredPoint(np.array([1.0, 2.0]), np.arange(40.0).reshape(20, 2)),
               MeasuredPoint(np.array([3.0, 4.0]), np.ones((7, 2)))]

@@ -43,6 +43,7 @@ from twinloc.learn.trainer import (
     train,
 )
 from twinloc.model.analysis import RangingModel
+from twinloc.model.atomic import write_atomic
 from twinloc.uwb.measured import MeasuredPoint
 from twinloc.uwb.multilateration import locate
 from twinloc.uwb.ranging import Links, noisy_ranges, trace_links
@@ -473,16 +474,34 @@ def mitigated_map_job(scene: Scene, model, virtual: MitigationDataset) -> Job:
 
 
 def save_dataset(dataset: MitigationDataset, path: str | Path) -> None:
-    """Write ``dataset`` as a compressed ``.npz``; the provenance is stored as JSON text."""
-    np.savez_compressed(Path(path), inputs=dataset.inputs, true=dataset.true, nlos=dataset.nlos,
-                        point=dataset.point, provenance=np.array(json.dumps(dataset.provenance)))
+    """Write ``dataset`` as a compressed ``.npz`` (atomically); the provenance is stored as JSON text."""
+    write_atomic(path, lambda stream: np.savez_compressed(
+        stream, inputs=dataset.inputs, true=dataset.true, nlos=dataset.nlos, point=dataset.point,
+        provenance=np.array(json.dumps(dataset.provenance))))
 
 
 def load_dataset(path: str | Path) -> MitigationDataset:
-    """Read a dataset written by :func:`save_dataset`."""
-    with np.load(Path(path), allow_pickle=False) as data:
-        return MitigationDataset(data["inputs"], data["true"], data["nlos"], data["point"],
-                                 json.loads(str(data["provenance"])))
+    """Read a dataset written by :func:`save_dataset`.
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read or is not a training data file; the message names the file.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            dataset = MitigationDataset(data["inputs"], data["true"], data["nlos"].astype(bool),
+                                        data["point"].astype(np.int64), json.loads(str(data["provenance"])))
+    except (OSError, ValueError, KeyError, EOFError) as error:
+        raise ValueError(f"{path}: not a TwinLoc training data file ({error})") from None
+    count = len(dataset.true)
+    if (dataset.inputs.shape != (count, 2 * FIXES_PER_SAMPLE) or dataset.true.shape != (count, 2)
+            or dataset.nlos.shape != (count,) or dataset.point.shape != (count,)):
+        raise ValueError(f"{path}: the arrays of the training data do not match in shape")
+    if not (np.isfinite(dataset.inputs).all() and np.isfinite(dataset.true).all()):
+        raise ValueError(f"{path}: the training data hold NaN or infinite values")
+    return dataset
 
 
 def _sample_points(links: Links, anchors, points, groups, ranging, rng, progress, cancel) -> MitigationDataset:

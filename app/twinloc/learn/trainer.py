@@ -29,6 +29,7 @@ from torch import nn
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
 from twinloc.learn.models import create_model
+from twinloc.model.atomic import write_atomic
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -272,7 +273,8 @@ def save_checkpoint(
     """Write ``model`` as a ``.pt`` file that :func:`load_checkpoint` rebuilds exactly.
 
     The metadata holds only plain values (str, numbers, lists, dicts, None), so the file loads
-    with ``torch.load(weights_only=True)``, which runs no pickled code.
+    with ``torch.load(weights_only=True)``, which runs no pickled code. The file is replaced
+    atomically: a failed save leaves an existing file as it was.
     """
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -284,7 +286,7 @@ def save_checkpoint(
         "extra": extra or {},
         "state_dict": model.state_dict(),
     }
-    torch.save(payload, Path(path))
+    write_atomic(path, lambda stream: torch.save(payload, stream))
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

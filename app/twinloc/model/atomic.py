@@ -5,15 +5,22 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 _NEW_FILE_MODE = 0o644
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically and durably.
+    """Replace ``path`` with ``text`` (UTF-8) atomically and durably (see :func:`write_atomic`)."""
+    write_atomic(path, lambda stream: stream.write(text.encode("utf-8")))
 
-    The text goes to a temporary file in the same folder (so that the rename stays on
+
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Replace ``path`` with what ``write(stream)`` writes to a binary stream, atomically and durably.
+
+    The content goes to a temporary file in the same folder (so that the rename stays on
     one file system), is flushed and fsynced, renamed over ``path`` with ``os.replace``,
     and the folder is fsynced so that the rename itself survives a power cut. If
     anything fails, the temporary file is removed and ``path`` is untouched.
@@ -27,8 +34,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     descriptor, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(descriptor, "wb") as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         # mkstemp makes the file private (0600); keep the mode the file had, or a normal one.
