@@ -64,6 +64,9 @@ def test_a_file_that_is_no_checkpoint_is_refused(tmp_path):
     torch.save({"weights": torch.zeros(2)}, path)
     with pytest.raises(ValueError, match="not a TwinLoc model checkpoint"):
         load_checkpoint(path)
+    path.write_bytes(b"garbage, not even a zip file")
+    with pytest.raises(ValueError, match="other.pt: cannot read a model checkpoint"):
+        load_checkpoint(path)
 
 
 def test_cancellation_stops_between_batches_and_keeps_the_best_weights():

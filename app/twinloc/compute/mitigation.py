@@ -61,6 +61,7 @@ __all__ = [
     "measured_dataset",
     "mitigated_map",
     "mitigated_map_job",
+    "mitigation_checkpoint",
     "mitigation_job",
     "nlos_points",
     "save_dataset",
@@ -397,13 +398,19 @@ def mitigation_job(
     return Job(name="Error mitigation training", function=run)
 
 
-def save_mitigation_model(path: str | Path, result: MitigationResult) -> None:
-    """Write ``result``'s model as a checkpoint, with its errors, sample counts and loss curves."""
+def mitigation_checkpoint(result: MitigationResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The provenance and extra metadata a checkpoint of ``result``'s model records:
+    the data and settings; the errors, sample counts, loss curves and training time."""
     history = {stage: dataclasses.asdict(training.history) | {"stopped": training.stopped}
                for stage, training in result.training.items()}
-    save_checkpoint(path, result.model, provenance=result.provenance,
-                    extra={"errors": result.errors, "samples": result.samples, "history": history,
-                           "train_seconds": result.train_seconds})
+    return result.provenance, {"errors": result.errors, "samples": result.samples, "history": history,
+                               "train_seconds": result.train_seconds}
+
+
+def save_mitigation_model(path: str | Path, result: MitigationResult) -> None:
+    """Write ``result``'s model as a checkpoint with :func:`mitigation_checkpoint`'s metadata."""
+    provenance, extra = mitigation_checkpoint(result)
+    save_checkpoint(path, result.model, provenance=provenance, extra=extra)
 
 
 @dataclass(frozen=True, eq=False)

@@ -39,6 +39,8 @@ from twinloc.gui.optimise_panel import OptimisePanel
 from twinloc.gui.ray_launch_dock import RayLaunchDock
 from twinloc.gui.ray_launch_overlay import RayLaunchOverlay
 from twinloc.gui.scene_dock import SceneDock
+from twinloc.gui.training_controller import MitigationTrainer
+from twinloc.gui.training_dock import TrainingDock
 from twinloc.gui.viewport import SceneViewport
 from twinloc.model.autosave import AutosaveStore, RecoveryCandidate
 from twinloc.model.project_file import PROJECT_SUFFIX, save_project
@@ -60,6 +62,10 @@ _GROUP_NAMES = {
     "optimise": "layout optimisation",
     "rrt": "reverse ray tracing",
     "rrt_evaluation": "reverse-ray-tracing evaluation",
+    "training_virtual": "virtual training data",
+    "training_measured": "simulated site",
+    "training": "model training",
+    "training_map": "mitigated error map",
 }
 
 
@@ -120,9 +126,14 @@ class MainWindow(QMainWindow):
         self.action_ray_launch.setCheckable(True)
         self.ray_launch_dock = RayLaunchDock(self.document, self.ray_launch_overlay, self.action_ray_launch, self)
         self.tabifyDockWidget(self.error_map_dock, self.ray_launch_dock)
-        self.error_map_dock.raise_()
         self.ray_launch_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.layout_optimiser.previewEnded.connect(self._restore_floor_map)
+        self.mitigation_trainer = MitigationTrainer(self.document, self.runner, self.viewport, self)
+        self.training_dock = TrainingDock(self.mitigation_trainer, self.runner, self)
+        self.tabifyDockWidget(self.ray_launch_dock, self.training_dock)
+        self.error_map_dock.raise_()
+        self.training_dock.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.mitigation_trainer.mapEnded.connect(self._restore_floor_map)
         self._build_menus()
         self._build_tool_bar()
         self._build_status_bar()
@@ -233,6 +244,7 @@ class MainWindow(QMainWindow):
                 self.anchors_dock.toggleViewAction(),
                 self.error_map_dock.toggleViewAction(),
                 self.ray_launch_dock.toggleViewAction(),
+                self.training_dock.toggleViewAction(),
             ]
         )
         view_menu.addSeparator()
@@ -469,6 +481,7 @@ class MainWindow(QMainWindow):
         self.error_map_overlay.stop()
         self.layout_optimiser.stop()
         self.ray_launch_overlay.stop()
+        self.mitigation_trainer.stop()
         self.runner.shutdown()
         self.autosave_store.end_session()
         self.viewport.close()

@@ -1,0 +1,77 @@
+"""The live loss curves of a training run: training and validation loss per epoch, both stages."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+TRAIN_COLOR = "#1f5fbf"
+VALIDATION_COLOR = "#d62728"
+STAGE_LABELS = {"pretrain": "pre-training (virtual)", "fine_tune": "fine-tuning (measured)"}
+
+
+class LossPlot(FigureCanvasQTAgg):
+    """Training (solid) and validation (dashed) loss, normalised MSE on a log axis.
+
+    The stages follow each other on one epoch axis; a dotted line marks where fine-tuning
+    begins. Call :meth:`show_losses` from the GUI thread; redrawing is deferred with
+    ``draw_idle`` so a burst of epochs costs one repaint.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.figure = Figure(figsize=(3.6, 2.2), dpi=100, layout="constrained")
+        super().__init__(self.figure)
+        self.setParent(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(210)
+        self.axes = self.figure.add_subplot()
+        self._losses: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.clear()
+
+    @property
+    def losses(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{stage: (training loss (E,), validation loss (E,))} as drawn."""
+        return dict(self._losses)
+
+    def clear(self) -> None:
+        self._losses = {}
+        self.axes.clear()
+        self._style_axes()
+        self.draw_idle()
+
+    def show_losses(self, losses: dict[str, tuple[list[float], list[float]]]) -> None:
+        """Draw ``losses``: {"pretrain" | "fine_tune": (training losses, validation losses)},
+        one value per completed epoch, in stage order."""
+        self._losses = {stage: (np.asarray(train, float), np.asarray(validation, float))
+                        for stage, (train, validation) in losses.items()}
+        self.axes.clear()
+        self._style_axes()
+        offset = 0
+        for stage, (train, validation) in self._losses.items():
+            epochs = np.arange(offset + 1, offset + len(train) + 1)
+            if offset:
+                self.axes.axvline(offset + 0.5, color="#7a8391", linestyle=":", linewidth=1.0)
+            first = offset == 0
+            self.axes.plot(epochs, train, color=TRAIN_COLOR, linewidth=1.6, label="training" if first else None)
+            self.axes.plot(epochs, validation, color=VALIDATION_COLOR, linewidth=1.4, linestyle="--",
+                           label="validation" if first else None)
+            if len(train):
+                self.axes.annotate(STAGE_LABELS.get(stage, stage), (offset + 1, 1.0), xycoords=("data", "axes fraction"),
+                                   fontsize=6.5, color="#4a5260", va="top")
+            offset += len(train)
+        if offset:
+            self.axes.set_xlim(0.5, offset + 0.5)
+            self.axes.legend(fontsize=6.5, loc="upper right", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
+        self.draw_idle()
+
+    def _style_axes(self) -> None:
+        axes = self.axes
+        axes.set_yscale("log")
+        axes.set_xlabel("epoch", fontsize=8)
+        axes.set_ylabel("loss (normalised MSE)", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.grid(True, which="both", color="#dde2e8", linewidth=0.6)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)

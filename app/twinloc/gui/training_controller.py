@@ -1,0 +1,433 @@
+"""The Training section's commands: data, training runs, model files and the mitigated map.
+
+:class:`MitigationTrainer` is the Qt side of :mod:`twinloc.compute.mitigation`. It keeps the
+virtual data (generated from the document's twin), the measured data (a CSV file or the
+SIMULATED site), the last trained or loaded model, and runs every long step on the
+application's :class:`JobRunner` in groups of its own, so the live maps keep theirs. The
+trainer's per-epoch losses are posted from the worker thread through a queued signal, the
+newest only, so a fast run never floods the event queue. The data belong to the anchors and
+the scene they were made for: an edit of either forgets them (the model is kept).
+The dock (:mod:`twinloc.gui.training_dock`) is a view of this object.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from twinloc.compute.mitigation import (
+    FIXES_PER_SAMPLE,
+    MitigatedMap,
+    MitigationDataset,
+    MitigationResult,
+    SiteSimulation,
+    load_dataset,
+    measured_dataset,
+    mitigated_map_job,
+    mitigation_checkpoint,
+    mitigation_job,
+    nlos_points,
+    save_dataset,
+    simulate_site,
+    virtual_dataset_job,
+)
+from twinloc.compute.jobs import Job
+from twinloc.gui.compute_bridge import JobRunner
+from twinloc.gui.document import ProjectDocument
+from twinloc.learn.models import create_model
+from twinloc.learn.trainer import TrainingSettings, load_checkpoint, save_checkpoint
+from twinloc.uwb.measured import load_measured_csv
+
+VIRTUAL_GROUP = "training_virtual"
+MEASURED_GROUP = "training_measured"
+TRAIN_GROUP = "training"
+MAP_GROUP = "training_map"
+#: What the mitigated map shows: per-cell mean error after the network, before it, or the gain.
+MAP_VIEWS = {"nn": "Mitigated error (m)", "raw": "Uncorrected error (m)", "gain": "Error reduction (m)"}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """The model the section holds, with what its checkpoint records.
+
+    model : the torch module; provenance and extra : the checkpoint's metadata (see
+    :func:`twinloc.compute.mitigation.mitigation_checkpoint`); source : the file it came from,
+    or "" when trained in this session and not saved yet.
+    """
+
+    model: Any
+    provenance: dict
+    extra: dict
+    source: str = ""
+
+
+class MitigationTrainer(QObject):
+    """Trains error mitigation models for a document and shows their mitigated map.
+
+    Parameters
+    ----------
+    document : ProjectDocument
+    runner : JobRunner
+    viewport : SceneViewport
+        ``set_floor_overlay``/``clear_floor_overlay`` show the mitigated map.
+
+    Signals
+    -------
+    dataChanged()
+        :attr:`virtual` or :attr:`measured` changed (generated, imported, loaded or forgotten).
+    dataForgotten(str)
+        The document changed under the data; the text says why.
+    lossesChanged()
+        :attr:`losses` grew by an epoch (or was reset for a new run or a loaded model).
+    trainingEnded(str)
+        A run ended: its reason ("completed", "early stopping", "time limit", "cancelled")
+        or "failed".
+    modelChanged()
+        :attr:`current` or :attr:`result` changed (trained, loaded, saved).
+    mapChanged()
+        The mitigated map was shown, redrawn or hidden.
+    mapEnded()
+        The mitigated map left the floor: whoever owns the floor map redraws it.
+    """
+
+    dataChanged = Signal()
+    dataForgotten = Signal(str)
+    lossesChanged = Signal()
+    trainingEnded = Signal(str)
+    modelChanged = Signal()
+    mapChanged = Signal()
+    mapEnded = Signal()
+
+    _epoch = Signal()
+
+    def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._runner = runner
+        self._viewport = viewport
+        self.virtual: MitigationDataset | None = None
+        self.measured: MitigationDataset | None = None
+        self.result: MitigationResult | None = None
+        """The last run of this session (None after a model was loaded)."""
+        self.current: LoadedModel | None = None
+        self.map: MitigatedMap | None = None
+        self.map_view = "nn"
+        self.losses: dict[str, tuple[list[float], list[float]]] = {}
+        self._training = False
+        self._map_shown = False
+        self._latest: tuple[str, list[float], list[float]] | None = None
+        self._latest_lock = threading.Lock()
+        self._epoch.connect(self._on_epoch, Qt.ConnectionType.QueuedConnection)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(self._on_cancelled)
+        self._data_inputs = self._inputs()
+        for signal, what in ((document.sceneChanged, "The scene"), (document.materialsChanged, "The scene's materials"),
+                             (document.anchorsChanged, "The anchor layout"), (document.settingsChanged, "The tag height"),
+                             (document.errorMapSettingsChanged, "The ranging model")):
+            signal.connect(lambda what=what: self._forget_data_if_stale(what))
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def training(self) -> bool:
+        return self._training
+
+    @property
+    def map_shown(self) -> bool:
+        return self._map_shown
+
+    def anchors(self) -> np.ndarray:
+        """(A, 3) float64, metres: the document's enabled anchors."""
+        return np.array([a.position for a in self._document.project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
+
+    def tag_height(self) -> float:
+        settings, scene = self._document.project.settings, self._document.scene
+        return settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m
+
+    # ------------------------------------------------------------------ data
+
+    def generate_virtual(self, resolution_m: float, groups: int, seed: int) -> None:
+        """Start generating the twin's virtual data for the enabled anchors.
+
+        Raises
+        ------
+        ValueError
+            Fewer than three enabled anchors (no fix in 2D).
+        """
+        anchors = self._checked_anchors()
+        project = self._document.project
+        job = virtual_dataset_job(self._document.scene, anchors, self.tag_height(), resolution_m, groups,
+                                  project.error_map.ranging, seed)
+        self._runner.submit(job, VIRTUAL_GROUP)
+
+    def simulate_site(self, points: int, fixes: int, seed: int) -> None:
+        """Start measuring the SIMULATED physical site (see :class:`SiteSimulation`)."""
+        anchors = self._checked_anchors()
+        if fixes < FIXES_PER_SAMPLE:
+            raise ValueError(f"Take at least {FIXES_PER_SAMPLE} fixes per point: one sample is {FIXES_PER_SAMPLE} fixes.")
+        scene, tag_height = self._document.scene, self.tag_height()
+        resolution = self._document.project.settings.grid_resolution_m
+        ranging = self._document.project.error_map.ranging
+        simulation = SiteSimulation(points=int(points), fixes=int(fixes), seed=int(seed))
+
+        def run(progress, cancel) -> MitigationDataset:
+            progress(0.0, "Measuring the simulated site")
+            measured_points, nlos = simulate_site(scene, anchors, tag_height, resolution, ranging, simulation)
+            cancel.raise_if_cancelled()
+            return measured_dataset(measured_points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
+                                                            "points": len(measured_points), "seed": int(seed)})
+
+        self._runner.submit(Job("Simulated site", run), MEASURED_GROUP)
+
+    def import_measured(self, path: str | Path) -> None:
+        """Read measuring points from a CSV file (see :mod:`twinloc.uwb.measured`).
+
+        Raises
+        ------
+        ValueError
+            A malformed file, or no point with eight fixes; the data held before are kept.
+        """
+        anchors = self._checked_anchors()
+        points = load_measured_csv(path)
+        nlos = nlos_points(self._document.scene, anchors, [p.true for p in points], self.tag_height())
+        self.measured = measured_dataset(points, nlos, {"kind": "measured", "file": str(path), "points": len(points)})
+        self.dataChanged.emit()
+
+    def save_virtual(self, path: str | Path) -> None:
+        """Write the virtual data as a compressed ``.npz`` with its provenance."""
+        if self.virtual is None:
+            raise ValueError("There are no virtual data to save: generate them first.")
+        save_dataset(self.virtual, path)
+
+    def load_virtual(self, path: str | Path) -> None:
+        """Read virtual data saved before; they must belong to the open scene and anchors.
+
+        Raises
+        ------
+        ValueError
+            A broken file, or data of another scene or anchor layout (the data held are kept).
+        """
+        data = load_dataset(path)
+        provenance = data.provenance
+        if provenance.get("kind") != "virtual":
+            raise ValueError(f"{Path(path).name} holds {provenance.get('kind', 'unknown')} data, not virtual data of the twin.")
+        if provenance.get("scene_hash") != self._document.scene.content_hash():
+            raise ValueError(f"{Path(path).name} was generated for another scene or other materials.")
+        if not np.allclose(np.asarray(provenance.get("anchors", []), dtype=float).reshape(-1, 3), self.anchors()):
+            raise ValueError(f"{Path(path).name} was generated for another anchor layout.")
+        self.virtual = data
+        self.dataChanged.emit()
+
+    # ------------------------------------------------------------------ training
+
+    def train(self, architecture: str, model_kwargs: dict, seed: int,
+              pretrain: TrainingSettings, fine_tune: TrainingSettings) -> None:
+        """Pre-train on the virtual data and fine-tune on the measured data, on a worker thread.
+
+        Raises
+        ------
+        ValueError
+            Data missing, or model settings the architecture refuses.
+        """
+        try:
+            create_model(architecture, **model_kwargs)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"Invalid model settings: {error}") from None
+        if self.virtual is None:
+            raise ValueError("Generate (or load) the virtual data of the twin first.")
+        if self.measured is None:
+            raise ValueError("Import measured data or simulate a site first: the model is fine-tuned and tested on them.")
+        self.losses = {}
+        self.lossesChanged.emit()
+
+        def listener(stage: str, _epoch: int, history) -> None:
+            with self._latest_lock:
+                posted = self._latest is not None
+                self._latest = (stage, list(history.train_loss), list(history.validation_loss))
+            if not posted:
+                self._epoch.emit()
+
+        job = mitigation_job(self.virtual, self.measured, pretrain, fine_tune, architecture=architecture,
+                             model_kwargs=model_kwargs, seed=seed, epoch_listener=listener)
+        self._training = True
+        self._runner.submit(job, TRAIN_GROUP)
+
+    def cancel(self) -> None:
+        """Stop training; the run ends with the best weights so far and their comparison."""
+        self._runner.cancel(TRAIN_GROUP)
+
+    # ------------------------------------------------------------------ model files
+
+    def save_model(self, path: str | Path) -> None:
+        """Write the current model as a ``.pt`` checkpoint (atomically)."""
+        if self.current is None:
+            raise ValueError("There is no model to save: train or load one first.")
+        save_checkpoint(path, self.current.model, provenance=self.current.provenance, extra=self.current.extra)
+        self.current = LoadedModel(self.current.model, self.current.provenance, self.current.extra, str(path))
+        self.modelChanged.emit()
+
+    def load_model(self, path: str | Path) -> None:
+        """Read a model saved before; its recorded losses and errors are shown again.
+
+        Raises
+        ------
+        ValueError
+            Not a checkpoint, or not an error mitigation model (16 inputs, 2 outputs).
+        """
+        checkpoint = load_checkpoint(path)
+        kwargs = checkpoint.kwargs
+        if kwargs.get("inputs") != 2 * FIXES_PER_SAMPLE or kwargs.get("outputs") != 2:
+            raise ValueError(f"{Path(path).name} is a {checkpoint.architecture} model for other data "
+                             f"(error mitigation needs {2 * FIXES_PER_SAMPLE} inputs and 2 outputs).")
+        self.current = LoadedModel(checkpoint.model, checkpoint.provenance, checkpoint.extra, str(path))
+        self.result = None
+        history = checkpoint.extra.get("history", {})
+        self.losses = {stage: (list(h.get("train_loss", [])), list(h.get("validation_loss", []))) for stage, h in history.items()}
+        self.lossesChanged.emit()
+        self.modelChanged.emit()
+        if self._map_shown:
+            self._submit_map()
+
+    # ------------------------------------------------------------------ the mitigated map
+
+    def show_map(self, shown: bool) -> None:
+        """Apply the model to the virtual data and show the per-cell error on the floor (or stop).
+
+        Raises
+        ------
+        ValueError
+            No model or no virtual data.
+        """
+        if not shown:
+            self._runner.cancel(MAP_GROUP)
+            self._hide_map()
+            return
+        if self.current is None:
+            raise ValueError("Train or load a model first.")
+        if self.virtual is None:
+            raise ValueError("Generate (or load) the virtual data first: the map applies the model to them.")
+        self._map_shown = True
+        self._submit_map()
+
+    def set_map_view(self, view: str) -> None:
+        """Show the map as one of :data:`MAP_VIEWS`."""
+        if view not in MAP_VIEWS:
+            raise ValueError(f"unknown map view {view!r}")
+        self.map_view = view
+        self._draw_map()
+
+    def map_values(self) -> np.ndarray | None:
+        """(M,) float64, metres, the values :attr:`map_view` draws per cell, or None."""
+        if self.map is None:
+            return None
+        return {"nn": self.map.nn, "raw": self.map.raw, "gain": self.map.raw - self.map.nn}[self.map_view]
+
+    def stop(self) -> None:
+        """The window is closing: stop the jobs and let go of the floor."""
+        for group in (VIRTUAL_GROUP, MEASURED_GROUP, TRAIN_GROUP, MAP_GROUP):
+            self._runner.cancel(group)
+        self._map_shown = False
+
+    # ------------------------------------------------------------------ internals
+
+    def _checked_anchors(self) -> np.ndarray:
+        anchors = self.anchors()
+        if len(anchors) < 3:
+            raise ValueError(f"Place at least three enabled anchors: a fix needs three ranges ({len(anchors)} enabled).")
+        return anchors
+
+    def _submit_map(self) -> None:
+        self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual), MAP_GROUP)
+
+    def _draw_map(self) -> None:
+        values = self.map_values()
+        if not self._map_shown or values is None:
+            return
+        if self.map_view == "gain":
+            limit = float(np.nanpercentile(np.abs(values), 99)) if np.isfinite(values).any() else 1.0
+            clim, cmap = (-limit, limit), "RdBu"
+        else:
+            both = np.concatenate([self.map.raw, self.map.nn])
+            clim, cmap = (0.0, float(np.nanpercentile(both, 99)) if np.isfinite(both).any() else 1.0), "viridis"
+        self._viewport.set_floor_overlay(self.map.grid, values, MAP_VIEWS[self.map_view], cmap=cmap, clim=clim)
+        self.mapChanged.emit()
+
+    def _hide_map(self) -> None:
+        was_shown, self._map_shown, self.map = self._map_shown, False, None
+        if was_shown:
+            self._viewport.clear_floor_overlay()
+            self.mapChanged.emit()
+            self.mapEnded.emit()
+
+    def _inputs(self) -> tuple:
+        """What the data depend on: the effective scene, the enabled anchors, the tag height, the ranging model."""
+        return (self._document.scene.content_hash(), self.anchors().tobytes(), self.tag_height(),
+                self._document.project.error_map.ranging)
+
+    def _forget_data_if_stale(self, what: str) -> None:
+        inputs = self._inputs()
+        if inputs == self._data_inputs:
+            return  # e.g. an anchor renamed, or another setting changed
+        self._data_inputs = inputs
+        for group in (VIRTUAL_GROUP, MEASURED_GROUP, MAP_GROUP):
+            self._runner.cancel(group)
+        if self.virtual is None and self.measured is None:
+            return
+        self.virtual = self.measured = None
+        self._hide_map()
+        self.dataChanged.emit()
+        self.dataForgotten.emit(f"{what} changed: the training data were made for the old one; generate them again.")
+
+    @Slot()
+    def _on_epoch(self) -> None:
+        with self._latest_lock:
+            latest, self._latest = self._latest, None
+        if latest is None or not self._training:
+            return
+        stage, train_loss, validation_loss = latest
+        self.losses[stage] = (train_loss, validation_loss)
+        self.lossesChanged.emit()
+
+    def _on_finished(self, group: str, result: object) -> None:
+        if group == VIRTUAL_GROUP:
+            self.virtual = result
+            self.dataChanged.emit()
+        elif group == MEASURED_GROUP:
+            self.measured = result
+            self.dataChanged.emit()
+        elif group == TRAIN_GROUP:
+            self._training = False
+            self.result = result
+            provenance, extra = mitigation_checkpoint(result)
+            self.current = LoadedModel(result.model, provenance, extra)
+            self.losses = {stage: (list(t.history.train_loss), list(t.history.validation_loss))
+                           for stage, t in result.training.items()}
+            self.lossesChanged.emit()
+            self.modelChanged.emit()
+            self.trainingEnded.emit(result.stopped)
+            if self._map_shown:
+                self._submit_map()
+        elif group == MAP_GROUP and self._map_shown:
+            self.map = result
+            self._draw_map()
+
+    def _on_failed(self, group: str, _message: str) -> None:
+        # The main window reports the message; here only the state is put right.
+        if group == TRAIN_GROUP:
+            self._training = False
+            self.trainingEnded.emit("failed")
+        elif group == MAP_GROUP:
+            self._hide_map()
+
+    def _on_cancelled(self, group: str) -> None:
+        if group == TRAIN_GROUP:  # cancelled before training began (while a stage was set up)
+            self._training = False
+            self.trainingEnded.emit("cancelled")
+        elif group == MAP_GROUP and self.map is None:
+            self._hide_map()
