@@ -14,6 +14,7 @@ from twinloc.compute.mitigation import (
     load_dataset,
     measured_dataset,
     mitigated_map,
+    mitigated_map_job,
     save_mitigation_model,
     save_dataset,
     simulate_site,
@@ -174,3 +175,14 @@ def test_too_few_measured_samples_are_refused(small_data):
     virtual, measured = small_data
     with pytest.raises(ValueError, match="at least 2 measured samples"):
         train_mitigation(virtual, measured.subset(np.array([0])), TrainingSettings(epochs=1), TrainingSettings(epochs=1))
+
+
+def test_the_site_floor_map_uses_the_sites_scene_and_noise(hall, small_data):
+    virtual, _ = small_data
+    model = create_model("linear", inputs=16, outputs=2)
+    no_cancel = CancelToken()
+    twin = mitigated_map_job(hall, model, virtual).function(lambda f, t: None, no_cancel)
+    site = mitigated_map_job(hall, model, virtual, SiteSimulation()).function(lambda f, t: None, no_cancel)
+    assert twin.source == "twin" and site.source == "simulated site"
+    # Permittivities x1.3 and noise x1.3: the site's uncorrected NLOS error is larger than the twin's.
+    assert site.area_means()["nlos"]["raw"] > twin.area_means()["nlos"]["raw"]

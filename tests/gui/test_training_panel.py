@@ -140,7 +140,9 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     assert {k: len(v[0]) for k, v in dock.loss_plot.losses.items()} == {"pretrain": 2, "fine_tune": 2}
     assert dock.results_table.item(1, 2).text() == f"{100 * trainer.current.extra['errors']['nlos']['nn']:.1f}"
 
-    # Apply: the per-cell mitigated error is drawn on the floor.
+    # Apply on the twin's floor: the per-cell mitigated error of the virtual data is drawn.
+    assert dock.map_floor_combo.currentData() == "site"  # the measured data are simulated
+    dock.map_floor_combo.setCurrentIndex(0)
     with qtbot.waitSignal(trainer.mapChanged, timeout=TIMEOUT_MS, check_params_cb=lambda: trainer.map is not None):
         dock.show_map_check.setChecked(True)
     shown = window.viewport.overlay_values()
@@ -155,6 +157,13 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     dock.map_view_combo.setCurrentIndex(list(dock.map_view_combo.itemData(i) for i in range(3)).index("raw"))
     shown = window.viewport.overlay_values()
     assert np.allclose(np.sort(shown[np.isfinite(shown)]), np.sort(trainer.map.raw[np.isfinite(trainer.map.raw)]))
+
+    # On the simulated site's floor (labelled as such): another map of the same grid.
+    twin_raw = trainer.map.raw
+    with qtbot.waitSignal(trainer.mapChanged, timeout=TIMEOUT_MS, check_params_cb=lambda: trainer.map is not None):
+        dock.map_floor_combo.setCurrentIndex(1)
+    assert trainer.map.source == "simulated site" and "SIMULATED" in dock.map_label.text()
+    assert not np.allclose(trainer.map.raw[:len(twin_raw)], twin_raw, equal_nan=True)
     with qtbot.waitSignal(trainer.mapEnded, timeout=5000):
         dock.show_map_check.setChecked(False)
     assert not trainer.map_shown

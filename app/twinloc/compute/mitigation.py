@@ -254,12 +254,7 @@ def simulate_site(
     """
     anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     site = _site_scene(scene, simulation)
-    site_ranging = dataclasses.replace(
-        ranging,
-        los_std_m=ranging.los_std_m * simulation.noise_scale,
-        nlos_mean_m=ranging.nlos_mean_m * simulation.noise_scale,
-        nlos_std_m=ranging.nlos_std_m * simulation.noise_scale,
-    )
+    site_ranging = _site_ranging(ranging, simulation)
     rng = np.random.default_rng(simulation.seed)
     candidates = floor_grid_for(site, resolution_m, tag_height_m).points
     twin_nlos = nlos_points(scene, anchors, candidates[:, :2], tag_height_m)
@@ -420,12 +415,14 @@ class MitigatedMap:
     grid : the cells of the virtual data.
     raw, nn : (M,) float64, metres, one per masked cell of ``grid``; NaN for cells without samples.
     nlos : (M,) bool, the cell sees an anchor through an obstacle.
+    source : "twin", or "simulated site" for the floor of :func:`simulate_site`'s site.
     """
 
     grid: FloorGrid
     raw: np.ndarray
     nn: np.ndarray
     nlos: np.ndarray
+    source: str = "twin"
 
     def area_means(self) -> dict[str, dict[str, float | None]]:
         """{"los" | "nlos": {"raw" | "nn": mean over the cells with samples, metres, or None}}."""
@@ -439,10 +436,13 @@ def mitigated_map(
     model,
     virtual: MitigationDataset,
     *,
+    source: str = "twin",
     progress: ProgressFn = report_nothing,
     cancel: CancelToken | None = None,
 ) -> MitigatedMap:
     """The network applied to every sample of ``virtual``, averaged per cell of its floor grid.
+
+    ``scene`` is the one the data were generated in; ``source`` names it for the user.
 
     Raises
     ------
@@ -468,14 +468,27 @@ def mitigated_map(
         nn = np.bincount(virtual.point, np.linalg.norm(corrected - virtual.true, axis=1), cells) / counts
     nlos = np.zeros(cells, dtype=bool)
     nlos[virtual.point] = virtual.nlos
-    return MitigatedMap(grid, raw, nn, nlos)
+    return MitigatedMap(grid, raw, nn, nlos, source)
 
 
-def mitigated_map_job(scene: Scene, model, virtual: MitigationDataset) -> Job:
-    """A job running :func:`mitigated_map` (not cached: models are not hashable inputs)."""
+def mitigated_map_job(scene: Scene, model, virtual: MitigationDataset, site: SiteSimulation | None = None) -> Job:
+    """A job running :func:`mitigated_map` (not cached: models are not hashable inputs).
+
+    With ``site``, the floor is the simulated site's instead of the twin's: the same grid,
+    groups and ranging model as ``virtual``, generated in the site's scene with its noise
+    (the way a fine-tuned model would meet the site everywhere, not only at the measured points).
+    """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> MitigatedMap:
-        return mitigated_map(scene, model, virtual, progress=progress, cancel=cancel)
+        if site is None:
+            return mitigated_map(scene, model, virtual, progress=progress, cancel=cancel)
+        given = virtual.provenance
+        site_scene = _site_scene(scene, site)
+        floor = virtual_dataset(site_scene, np.asarray(given["anchors"]), given["tag_height_m"], given["resolution_m"],
+                                given["groups"], _site_ranging(RangingModel(**given["ranging"]), site), site.seed,
+                                progress=scaled_progress(progress, 0.0, 0.5), cancel=cancel)
+        return mitigated_map(site_scene, model, floor, source="simulated site",
+                             progress=scaled_progress(progress, 0.5, 1.0), cancel=cancel)
 
     return Job(name="Mitigated error map", function=run)
 
@@ -560,6 +573,15 @@ def _site_scene(scene: Scene, simulation: SiteSimulation) -> Scene:
     vertices, faces = box_mesh(size, (center_xy[0], center_xy[1], size[2] / 2))
     obstacle = SceneObject("unmodelled obstacle", ObjectKind.SOLID, obstacle_material, vertices, faces)
     return dataclasses.replace(scene, objects=(*scene.objects, obstacle), materials={**scene.materials, **materials})
+
+
+def _site_ranging(ranging: RangingModel, simulation: SiteSimulation) -> RangingModel:
+    return dataclasses.replace(
+        ranging,
+        los_std_m=ranging.los_std_m * simulation.noise_scale,
+        nlos_mean_m=ranging.nlos_mean_m * simulation.noise_scale,
+        nlos_std_m=ranging.nlos_std_m * simulation.noise_scale,
+    )
 
 
 def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:

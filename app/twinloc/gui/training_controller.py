@@ -12,6 +12,7 @@ The dock (:mod:`twinloc.gui.training_dock`) is a view of this object.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,8 @@ class MitigationTrainer(QObject):
         self.current: LoadedModel | None = None
         self.map: MitigatedMap | None = None
         self.map_view = "nn"
+        self.map_floor = "twin"
+        """Where the map applies the model: "twin" (the virtual data) or "site" (the simulated site's floor)."""
         self.losses: dict[str, tuple[list[float], list[float]]] = {}
         self._training = False
         self._map_shown = False
@@ -181,7 +184,8 @@ class MitigationTrainer(QObject):
             measured_points, nlos = simulate_site(scene, anchors, tag_height, resolution, ranging, simulation)
             cancel.raise_if_cancelled()
             return measured_dataset(measured_points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
-                                                            "points": len(measured_points), "seed": int(seed)})
+                                                            "points": len(measured_points), "seed": int(seed),
+                                                            "simulation": dataclasses.asdict(simulation)})
 
         self._runner.submit(Job("Simulated site", run), MEASURED_GROUP)
 
@@ -315,6 +319,29 @@ class MitigationTrainer(QObject):
         self._map_shown = True
         self._submit_map()
 
+    def site_simulation(self) -> SiteSimulation | None:
+        """The simulation behind the measured data, or None when they are not simulated."""
+        settings = (self.measured.provenance.get("simulation") if self.measured is not None else None)
+        return SiteSimulation(**settings) if settings else None
+
+    def set_map_floor(self, floor: str) -> None:
+        """Apply the model on the twin's floor ("twin") or the simulated site's ("site").
+
+        Raises
+        ------
+        ValueError
+            "site" while the measured data do not come from the simulated site.
+        """
+        if floor not in ("twin", "site"):
+            raise ValueError(f"unknown floor {floor!r}")
+        if floor == "site" and self.site_simulation() is None:
+            raise ValueError("Simulate a site first: the measured data do not come from the simulated site.")
+        self.map_floor = floor
+        if self._map_shown:
+            self.map = None
+            self._submit_map()
+            self.mapChanged.emit()
+
     def set_map_view(self, view: str) -> None:
         """Show the map as one of :data:`MAP_VIEWS`."""
         if view not in MAP_VIEWS:
@@ -343,7 +370,8 @@ class MitigationTrainer(QObject):
         return anchors
 
     def _submit_map(self) -> None:
-        self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual), MAP_GROUP)
+        site = self.site_simulation() if self.map_floor == "site" else None
+        self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual, site), MAP_GROUP)
 
     def _draw_map(self) -> None:
         values = self.map_values()

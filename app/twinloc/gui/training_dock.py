@@ -248,12 +248,19 @@ class TrainingDock(QDockWidget):
         self.map_view_combo.currentIndexChanged.connect(
             lambda: self._trainer.set_map_view(self.map_view_combo.currentData())
         )
+        self.map_floor_combo = QComboBox()
+        self.map_floor_combo.addItem("Twin (virtual data)", "twin")
+        self.map_floor_combo.addItem("SIMULATED site", "site")
+        self.map_floor_combo.setToolTip("Whose floor the model is applied on: the twin's, or the simulated site's "
+                                        "(a fine-tuned model was trained for the site)")
+        self.map_floor_combo.currentIndexChanged.connect(self._on_map_floor_changed)
         self.map_label = QLabel()
         self.map_label.setWordWrap(True)
         group = QGroupBox("Apply")
         layout = QVBoxLayout(group)
         layout.addWidget(self.show_map_check)
         form = QFormLayout()
+        form.addRow("Floor", self.map_floor_combo)
         form.addRow("Show", self.map_view_combo)
         layout.addLayout(form)
         layout.addWidget(self.map_label)
@@ -330,6 +337,9 @@ class TrainingDock(QDockWidget):
                                         f"({int(measured.nlos.sum()):,} NLOS samples).")
             self.measured_label.setStyleSheet(SIMULATED_STYLE if simulated else "")
         self.show_map_check.setEnabled(virtual is not None and self._trainer.current is not None)
+        simulated = self._trainer.site_simulation() is not None
+        self.map_floor_combo.model().item(1).setEnabled(simulated)
+        self.map_floor_combo.setCurrentIndex(1 if simulated else 0)
 
     def _show_model(self) -> None:
         current, result = self._trainer.current, self._trainer.result
@@ -372,8 +382,10 @@ class TrainingDock(QDockWidget):
             self.map_label.setText("Computing…" if trainer.map_shown else "")
             return
         means = trainer.map.area_means()
+        floor = "SIMULATED site's floor" if trainer.map.source == "simulated site" else "Twin's floor"
+        self.map_label.setStyleSheet(SIMULATED_STYLE if trainer.map.source == "simulated site" else "")
         self.map_label.setText(
-            "Twin's floor, mean error: " + "; ".join(
+            f"{floor}, mean error: " + "; ".join(
                 f"{area.upper()} {_cm(means[area]['raw'])} → {_cm(means[area]['nn'])}" for area in ("los", "nlos")
             )
         )
@@ -414,6 +426,11 @@ class TrainingDock(QDockWidget):
 
     def _on_architecture_changed(self) -> None:
         self.side_spin.setEnabled(self.architecture_combo.currentData() == "mitigation_net")
+
+    def _on_map_floor_changed(self) -> None:
+        floor = self.map_floor_combo.currentData()
+        if floor != self._trainer.map_floor:
+            self._run(lambda: self._trainer.set_map_floor(floor), "Cannot change the map's floor")
 
     def _on_show_map_toggled(self, checked: bool) -> None:
         self._run(lambda: self._trainer.show_map(checked), "Cannot show the mitigated map")
