@@ -80,7 +80,8 @@ def test_generate_simulate_and_train_with_live_losses_and_a_results_table(window
     progress = [value for kind, value in events[:end] if kind == "progress"]
     assert progress and progress == sorted(progress) and 0 < progress[0] < 1
     live = [value for kind, value in events[:end] if kind == "losses" and value]
-    assert live and live[0] == {"pretrain": 1}
+    # Only the newest losses are posted, so a busy GUI thread may skip an epoch, never show a stage late.
+    assert live and list(live[0]) == ["pretrain"] and live[0]["pretrain"] >= 1
     assert {k: len(v[0]) for k, v in dock.loss_plot.losses.items()} == {"pretrain": 3, "fine_tune": 2}
     assert dock.progress_bar.value() == 1000 and "completed" in dock.status_label.text()
 

@@ -9,14 +9,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 TRAIN_COLOR = "#1f5fbf"
 VALIDATION_COLOR = "#d62728"
-STAGE_LABELS = {"pretrain": "pre-training (virtual)", "fine_tune": "fine-tuning (measured)"}
 
 
 class LossPlot(FigureCanvasQTAgg):
     """Training (solid) and validation (dashed) loss, normalised MSE on a log axis.
 
-    The stages follow each other on one epoch axis; a dotted line marks where fine-tuning
-    begins. Call :meth:`show_losses` from the GUI thread; redrawing is deferred with
+    The stages follow each other on one epoch axis; a dotted line marks where the second
+    (fine-tuning on measured data) begins. Call :meth:`show_losses` from the GUI thread; redrawing is deferred with
     ``draw_idle`` so a burst of epochs costs one repaint.
     """
 
@@ -49,17 +48,14 @@ class LossPlot(FigureCanvasQTAgg):
         self.axes.clear()
         self._style_axes()
         offset = 0
-        for stage, (train, validation) in self._losses.items():
+        for train, validation in self._losses.values():
             epochs = np.arange(offset + 1, offset + len(train) + 1)
-            if offset:
-                self.axes.axvline(offset + 0.5, color="#7a8391", linestyle=":", linewidth=1.0)
             first = offset == 0
+            if not first:
+                self.axes.axvline(offset + 0.5, color="#7a8391", linestyle=":", linewidth=1.2, label="fine-tuning begins")
             self.axes.plot(epochs, train, color=TRAIN_COLOR, linewidth=1.6, label="training" if first else None)
             self.axes.plot(epochs, validation, color=VALIDATION_COLOR, linewidth=1.4, linestyle="--",
                            label="validation" if first else None)
-            if len(train):
-                self.axes.annotate(STAGE_LABELS.get(stage, stage), (offset + 1, 1.0), xycoords=("data", "axes fraction"),
-                                   fontsize=6.5, color="#4a5260", va="top")
             offset += len(train)
         if offset:
             self.axes.set_xlim(0.5, offset + 0.5)

@@ -49,7 +49,7 @@ MEASURED_GROUP = "training_measured"
 TRAIN_GROUP = "training"
 MAP_GROUP = "training_map"
 #: What the mitigated map shows: per-cell mean error after the network, before it, or the gain.
-MAP_VIEWS = {"nn": "Mitigated error (m)", "raw": "Uncorrected error (m)", "gain": "Error reduction (m)"}
+MAP_VIEWS = {"nn": "NN error (m)", "raw": "Raw error (m)", "gain": "Reduction (m)"}
 
 
 @dataclass(frozen=True)

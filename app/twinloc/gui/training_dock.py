@@ -39,7 +39,6 @@ from twinloc.gui.loss_plot import LossPlot
 from twinloc.gui.mitigation_plots import PositionsPlot, SampleErrorsPlot
 from twinloc.gui.panel_widgets import quantity_spin, scroll_column
 from twinloc.gui.training_controller import (
-    MAP_VIEWS,
     MEASURED_GROUP,
     TRAIN_GROUP,
     VIRTUAL_GROUP,
@@ -243,8 +242,9 @@ class TrainingDock(QDockWidget):
         self.show_map_check.setToolTip("Apply the model to the virtual data: mean error per grid point after correction")
         self.show_map_check.toggled.connect(self._on_show_map_toggled)
         self.map_view_combo = QComboBox()
-        for key, title in MAP_VIEWS.items():
-            self.map_view_combo.addItem(title.replace(" (m)", ""), key)
+        for key, label in (("nn", "Error after the network"), ("raw", "Error before (raw fixes)"),
+                           ("gain", "Reduction (before − after)")):
+            self.map_view_combo.addItem(label, key)
         self.map_view_combo.currentIndexChanged.connect(
             lambda: self._trainer.set_map_view(self.map_view_combo.currentData())
         )
