@@ -34,9 +34,12 @@ def test_measured_csv_is_used_when_given(cli, room_scene, tmp_path):
     path = tmp_path / "measured.csv"
     path.write_text("\n".join(rows))
     status, out, err = cli(["train-mitigation", room_scene, "--anchors", ANCHORS, "--resolution", "1.0",
-                            "--groups", "2", "--epochs", "1", "--measured", str(path), "--json"])
+                            "--groups", "2", "--epochs", "1", "--measured", str(path), "--split", "points", "--json"])
     assert status == 0, err
-    assert json.loads(out)["measured_source"] == "measured"
+    report = json.loads(out)
+    assert report["measured_source"] == "measured" and report["split"] == "points"
+    # 8 points of 16 fixes (2 samples each); 20% of the points, rounded: 2 points, 4 samples held out.
+    assert report["samples"]["measured_test"] == 4 and report["samples"]["measured_train"] == 12
 
 
 def test_a_missing_measured_file_is_one_line_and_exit_2(cli, room_scene, tmp_path):

@@ -186,3 +186,15 @@ def test_the_site_floor_map_uses_the_sites_scene_and_noise(hall, small_data):
     assert twin.source == "twin" and site.source == "simulated site"
     # Permittivities x1.3 and noise x1.3: the site's uncorrected NLOS error is larger than the twin's.
     assert site.area_means()["nlos"]["raw"] > twin.area_means()["nlos"]["raw"]
+
+
+def test_a_point_split_holds_out_whole_measuring_points(small_data):
+    virtual, measured = small_data
+    result = train_mitigation(virtual, measured, TrainingSettings(epochs=1), TrainingSettings(epochs=1), split="points")
+    test_points = set(result.test.point.tolist())
+    # 12 points of 80 fixes (10 samples each); 20% of the points, rounded: 2 whole points, 20 samples.
+    assert len(test_points) == 2 and len(result.test) == 2 * 10
+    assert result.samples["measured_train"] == len(measured) - 20
+    assert result.provenance["split"] == "points"
+    with pytest.raises(ValueError, match="'samples' or 'points'"):
+        train_mitigation(virtual, measured, TrainingSettings(epochs=1), TrainingSettings(epochs=1), split="rows")

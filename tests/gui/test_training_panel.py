@@ -122,7 +122,11 @@ def test_cancel_stops_training_and_keeps_a_usable_model(window, qtbot, errors):
 def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, monkeypatch):
     dock, trainer = make_data(qtbot, window)
     set_epochs(dock, 2, 2)
+    dock.split_combo.setCurrentIndex(dock.split_combo.findData("points"))
     train_to_end(qtbot, window, dock)
+    # 10 measuring points, 20% held out whole: the 5 samples of each of 2 points.
+    assert len(set(trainer.result.test.point.tolist())) == 2 and len(trainer.result.test) == 10
+    assert "held-out points" in dock.results_note.text()
     trained = trainer.current.model
     path = tmp_path / "mitigation.pt"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))

@@ -27,6 +27,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--simulate-site", action="store_true",
         help="measure a simulated physical site (a deliberately different twin); the default without --measured",
     )
+    parser.add_argument(
+        "--split", choices=("samples", "points"), default="samples",
+        help="hold out 20%% of the measured samples (the paper's split; default) or of the measuring points "
+             "(tests the correction where nothing was measured)",
+    )
     parser.add_argument("--save", metavar="MODEL.pt", help="write the fine-tuned model")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_train_mitigation)
@@ -59,7 +64,7 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
                                       ranging, args.seed)
         pretrain = replace(DEFAULT_PRETRAIN, epochs=args.epochs, seed=args.seed, time_limit_s=args.time_limit)
         fine_tune = replace(DEFAULT_FINE_TUNE, epochs=args.fine_tune_epochs, seed=args.seed, time_limit_s=args.time_limit)
-        job = mitigation_job(virtual, measured, pretrain, fine_tune, seed=args.seed, save_path=args.save)
+        job = mitigation_job(virtual, measured, pretrain, fine_tune, split=args.split, seed=args.seed, save_path=args.save)
         result = job.function(report_nothing, CancelToken())
     except (MeasuredDataError, ValueError) as error:
         raise CliError(f"{args.source}: {error}") from None
@@ -73,6 +78,7 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
         "epochs": {stage: len(training.history.train_loss) for stage, training in result.training.items()},
         "stopped": {stage: training.stopped for stage, training in result.training.items()},
         "measured_source": measured.provenance["kind"],
+        "split": args.split,
         "scene": scene.name,
         "saved": args.save,
     }

@@ -316,6 +316,7 @@ def train_mitigation(
     architecture: str = "mitigation_net",
     model_kwargs: dict[str, Any] | None = None,
     test_fraction: float = 0.2,
+    split: str = "samples",
     seed: int = 0,
     progress: ProgressFn = report_nothing,
     cancel: CancelToken | None = None,
@@ -323,23 +324,21 @@ def train_mitigation(
 ) -> MitigationResult:
     """Pre-train on virtual data, fine-tune on measured data, compare on held-out measured data.
 
-    The measured samples are split at random, ``test_fraction`` held out for the comparison
-    (seed 004: 80/20). The polynomial baseline is fitted on the same training samples, from
+    The measured data are split at random, ``test_fraction`` held out for the comparison
+    (seed 004: 80/20). ``split="samples"`` holds out samples, as the paper did, so the test
+    points were also seen in training (their other samples); ``split="points"`` holds out whole
+    measuring points, which tests the correction where nothing was measured. The polynomial baseline is fitted on the same training samples, from
     the mean of each sample's fixes to the true position. A cancelled stage keeps its best
     weights and the run goes on to the comparison, so a cancelled run still gives a usable model.
 
     Raises
     ------
     ValueError
-        Too few measured samples to hold some out and train on the rest.
+        Too few measured samples (or points) to hold some out and train on the rest.
     """
-    if len(measured) < 2:
-        raise ValueError(f"at least 2 measured samples are needed (one to test, one to train), got {len(measured)}")
+    test, training = _split(measured, test_fraction, split, np.random.default_rng(seed))
     model = create_model(architecture, seed=seed, **(model_kwargs or {}))
     model.normalisation.fit(*_tensors(virtual))
-    order = np.random.default_rng(seed).permutation(len(measured))
-    held_out = min(len(measured) - 1, max(1, int(round(len(measured) * test_fraction))))
-    test, training = measured.subset(order[:held_out]), measured.subset(order[held_out:])
     started = time.perf_counter()
     stages = {"pretrain": train(model, virtual.inputs, virtual.true, pretrain, progress=scaled_progress(progress, 0.0, 0.8),
                                 cancel=cancel, epoch_listener=_for_stage(epoch_listener, "pretrain"))}
@@ -354,7 +353,7 @@ def train_mitigation(
         area: {name: _mean_or_none(np.linalg.norm(xy - test.true, axis=1)[mask]) for name, xy in corrected.items()}
         for area, mask in (("los", ~test.nlos), ("nlos", test.nlos))
     }
-    provenance = {"virtual": virtual.provenance, "measured": measured.provenance, "seed": int(seed),
+    provenance = {"virtual": virtual.provenance, "measured": measured.provenance, "seed": int(seed), "split": split,
                   "pretrain": settings_dict(pretrain), "fine_tune": settings_dict(fine_tune)}
     samples = {"virtual": len(virtual), "measured_train": len(training), "measured_test": len(test)}
     return MitigationResult(errors, samples, seconds, model, polynomial, stages, test, corrected, provenance)
@@ -368,6 +367,7 @@ def mitigation_job(
     *,
     architecture: str = "mitigation_net",
     model_kwargs: dict[str, Any] | None = None,
+    split: str = "samples",
     seed: int = 0,
     save_path: str | Path | None = None,
     epoch_listener: StageListener | None = None,
@@ -384,7 +384,7 @@ def mitigation_job(
             data = virtual.function(scaled_progress(progress, 0.0, 0.2), cancel)
             progress = scaled_progress(progress, 0.2, 1.0)
         result = train_mitigation(data, measured, pretrain, fine_tune, architecture=architecture,
-                                  model_kwargs=model_kwargs, seed=seed, progress=progress, cancel=cancel,
+                                  model_kwargs=model_kwargs, split=split, seed=seed, progress=progress, cancel=cancel,
                                   epoch_listener=epoch_listener)
         if save_path is not None:
             save_mitigation_model(save_path, result)
@@ -591,6 +591,22 @@ def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> 
     from_los = min(len(los_cells), count - from_nlos)
     chosen = np.concatenate([rng.choice(nlos_cells, from_nlos, replace=False), rng.choice(los_cells, from_los, replace=False)])
     return np.sort(chosen)
+
+
+def _split(measured: MitigationDataset, test_fraction: float, split: str,
+           rng: np.random.Generator) -> tuple[MitigationDataset, MitigationDataset]:
+    """(test, training): held-out samples, or the samples of held-out measuring points."""
+    if split == "samples":
+        units, of_sample = np.arange(len(measured)), np.arange(len(measured))
+    elif split == "points":
+        units, of_sample = np.unique(measured.point), measured.point
+    else:
+        raise ValueError(f"split must be 'samples' or 'points', got {split!r}")
+    if len(units) < 2:
+        raise ValueError(f"at least 2 measured {split} are needed (one to test, one to train), got {len(units)}")
+    held_out = min(len(units) - 1, max(1, int(round(len(units) * test_fraction))))
+    is_test = np.isin(of_sample, rng.permutation(units)[:held_out])
+    return measured.subset(np.flatnonzero(is_test)), measured.subset(np.flatnonzero(~is_test))
 
 
 def _for_stage(listener: StageListener | None, stage: str):

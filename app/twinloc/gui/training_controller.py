@@ -231,8 +231,10 @@ class MitigationTrainer(QObject):
     # ------------------------------------------------------------------ training
 
     def train(self, architecture: str, model_kwargs: dict, seed: int,
-              pretrain: TrainingSettings, fine_tune: TrainingSettings) -> None:
+              pretrain: TrainingSettings, fine_tune: TrainingSettings, split: str = "samples") -> None:
         """Pre-train on the virtual data and fine-tune on the measured data, on a worker thread.
+
+        ``split``: hold out measured "samples" (the paper's split) or whole measuring "points".
 
         Raises
         ------
@@ -258,7 +260,7 @@ class MitigationTrainer(QObject):
                 self._epoch.emit()
 
         job = mitigation_job(self.virtual, self.measured, pretrain, fine_tune, architecture=architecture,
-                             model_kwargs=model_kwargs, seed=seed, epoch_listener=listener)
+                             model_kwargs=model_kwargs, split=split, seed=seed, epoch_listener=listener)
         self._training = True
         self._runner.submit(job, TRAIN_GROUP)
 

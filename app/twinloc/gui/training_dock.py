@@ -196,9 +196,18 @@ class TrainingDock(QDockWidget):
         self.status_label = QLabel("Not trained yet.")
         self.status_label.setWordWrap(True)
 
+        self.split_combo = QComboBox()
+        self.split_combo.addItem("20% of the samples (paper)", "samples")
+        self.split_combo.addItem("20% of the measuring points", "points")
+        self.split_combo.setToolTip("What is held out of the measured data for the results: samples (their points "
+                                    "were also seen in training), or whole points (nothing measured there)")
+        split_form = QFormLayout()
+        split_form.addRow("Test set", self.split_combo)
+
         group = QGroupBox("Training")
         layout = QVBoxLayout(group)
         layout.addLayout(grid)
+        layout.addLayout(split_form)
         layout.addLayout(_row(self.train_button, self.cancel_button))
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
@@ -285,7 +294,8 @@ class TrainingDock(QDockWidget):
         architecture = self.architecture_combo.currentData()
         kwargs = {"side": self.side_spin.value()} if architecture == "mitigation_net" else {"inputs": 16, "outputs": 2}
         started = self._run(lambda: self._trainer.train(architecture, kwargs, self.model_seed_spin.value(),
-                                                        settings["pretrain"], settings["fine_tune"]), "Cannot train")
+                                                        settings["pretrain"], settings["fine_tune"],
+                                                        self.split_combo.currentData()), "Cannot train")
         if started:
             self.positions_plot.clear()
             self.sample_errors_plot.clear()
@@ -356,8 +366,10 @@ class TrainingDock(QDockWidget):
         else:
             samples = current.extra.get("samples", {})
             kind = current.provenance.get("measured", {}).get("kind", "unknown")
+            held_out = "points" if current.provenance.get("split") == "points" else "samples"
             self.results_note.setText(
-                f"{samples.get('measured_test', '?')} test and {samples.get('measured_train', '?')} training samples "
+                f"{samples.get('measured_test', '?')} test samples (held-out {held_out}) and "
+                f"{samples.get('measured_train', '?')} training samples "
                 f"from {'the SIMULATED site' if kind == 'simulated site' else kind + ' data'}; "
                 f"{samples.get('virtual', 0):,} virtual samples."
             )
