@@ -67,6 +67,7 @@ __all__ = [
     "save_dataset",
     "save_mitigation_model",
     "simulate_site",
+    "split_measured",
     "train_mitigation",
     "virtual_dataset",
     "virtual_dataset_job",
@@ -336,7 +337,7 @@ def train_mitigation(
     ValueError
         Too few measured samples (or points) to hold some out and train on the rest.
     """
-    test, training = _split(measured, test_fraction, split, np.random.default_rng(seed))
+    test, training = split_measured(measured, test_fraction, split, np.random.default_rng(seed))
     model = create_model(architecture, seed=seed, **(model_kwargs or {}))
     model.normalisation.fit(*_tensors(virtual))
     started = time.perf_counter()
@@ -593,9 +594,10 @@ def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> 
     return np.sort(chosen)
 
 
-def _split(measured: MitigationDataset, test_fraction: float, split: str,
-           rng: np.random.Generator) -> tuple[MitigationDataset, MitigationDataset]:
-    """(test, training): held-out samples, or the samples of held-out measuring points."""
+def split_measured(measured: MitigationDataset, test_fraction: float, split: str,
+                   rng: np.random.Generator) -> tuple[MitigationDataset, MitigationDataset]:
+    """(test, training): ``test_fraction`` of the samples (``split="samples"``) or of the
+    measuring points (``split="points"``, all samples of each) held out at random."""
     if split == "samples":
         units, of_sample = np.arange(len(measured)), np.arange(len(measured))
     elif split == "points":
