@@ -9,36 +9,18 @@ Runs the real window on "uwb_hall", optimises 4 anchors through the Optimise tab
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import IMAGES, save, settle, wait_for_los, wait_until  # noqa: E402
+from make_screenshots import IMAGES, open_window, save, settle, wait_for_los, wait_until  # noqa: E402
 
 
 def main() -> int:
-    scratch = Path(tempfile.mkdtemp(prefix="twinloc-shots-"))
-    os.environ["TWINLOC_DATA_DIR"] = str(scratch / "data")
-    from twinloc.compute.workspace import open_source
-    from twinloc.gui.app import _application
-    from twinloc.gui.main_window import MainWindow
-    from twinloc.model.autosave import AutosaveStore
-
-    app = _application()
-    window = MainWindow(
-        open_source("uwb_hall"),
-        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
-        autosave=AutosaveStore(scratch / "autosave"),
-    )
-    window.resize(1520, 940)
-    window.move(10, 10)
-    window.show()
-    QTest.qWaitForWindowExposed(window)
+    app, window = open_window("uwb_hall", 1520, 940)
     from PySide6.QtWidgets import QDockWidget
 
     for dock in window.findChildren(QDockWidget):  # the Optimise tab gets the whole right column

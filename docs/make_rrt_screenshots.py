@@ -8,36 +8,19 @@ writes docs/images/rrt_rays.png (3D, rays and true paths), docs/images/rrt_point
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import IMAGES, save, settle, wait_until  # noqa: E402
+from make_screenshots import IMAGES, open_window, save, settle, wait_until  # noqa: E402
 
 UE = (5.0, 11.5, 1.2)
 EVALUATION_DROPS = 40
 
 
 def main() -> int:
-    scratch = Path(tempfile.mkdtemp(prefix="twinloc-shots-"))
-    os.environ["TWINLOC_DATA_DIR"] = str(scratch / "data")
-    from twinloc.compute.workspace import open_source
-    from twinloc.gui.app import _application
-    from twinloc.gui.main_window import MainWindow
-    from twinloc.model.autosave import AutosaveStore
-
-    app = _application()
-    window = MainWindow(
-        open_source("industrial_hall"),
-        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
-        autosave=AutosaveStore(scratch / "autosave"),
-    )
-    window.resize(1480, 900)
-    window.show()
+    app, window = open_window("industrial_hall", 1480, 900)
     window.action_los.setChecked(False)
     dock, overlay = window.ray_launch_dock, window.ray_launch_overlay
     dock.raise_()

@@ -29,7 +29,9 @@ SIMULATED_POINTS = [(x, y) for x in (2.0, 5.5, 9.0, 12.5, 16.0) for y in (1.8, 4
 SIMULATED_FIXES = 20
 
 
-def main() -> int:
+def open_window(source: str, width: int, height: int):
+    """(app, window): a shown MainWindow on ``source``, ``width`` x ``height`` pixels, whose
+    settings, autosave and data folders lie in a scratch folder (the user's stay untouched)."""
     scratch = Path(tempfile.mkdtemp(prefix="twinloc-shots-"))
     os.environ["TWINLOC_DATA_DIR"] = str(scratch / "data")
     # Imported after TWINLOC_DATA_DIR is set; _application applies the shipped stylesheet.
@@ -40,14 +42,19 @@ def main() -> int:
 
     app = _application()
     window = MainWindow(
-        open_source("uwb_hall"),
+        open_source(source),
         settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
         autosave=AutosaveStore(scratch / "autosave"),
     )
-    window.resize(1480, 900)
+    window.resize(width, height)
     window.move(20, 20)
     window.show()
     QTest.qWaitForWindowExposed(window)
+    return app, window
+
+
+def main() -> int:
+    app, window = open_window("uwb_hall", 1480, 900)
     wait_for_los(window)
     window.viewport.view_iso()
     settle(app)

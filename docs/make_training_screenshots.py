@@ -11,35 +11,18 @@ training_positions.png and training_errors.png (the dock's plots), and mitigated
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import IMAGES, save, settle, wait_until  # noqa: E402
+from make_screenshots import IMAGES, open_window, save, settle, wait_until  # noqa: E402
 
 PRETRAIN_SECONDS = 60.0
 
 
 def main() -> int:
-    scratch = Path(tempfile.mkdtemp(prefix="twinloc-shots-"))
-    os.environ["TWINLOC_DATA_DIR"] = str(scratch / "data")
-    from twinloc.compute.workspace import open_source
-    from twinloc.gui.app import _application
-    from twinloc.gui.main_window import MainWindow
-    from twinloc.model.autosave import AutosaveStore
-
-    app = _application()
-    window = MainWindow(
-        open_source("uwb_hall"),
-        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
-        autosave=AutosaveStore(scratch / "autosave"),
-    )
-    window.resize(1480, 940)
-    window.show()
+    app, window = open_window("uwb_hall", 1480, 940)
     window.action_los.setChecked(False)
     window.action_error_map.setChecked(False)
     dock, trainer = window.training_dock, window.mitigation_trainer

@@ -123,7 +123,7 @@ def resolve_layout(args: argparse.Namespace) -> FloorLayout:
     resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
     tag_height = args.tag_height
     if tag_height is None:
-        tag_height = project.settings.tag_height_m if project.settings.tag_height_m is not None else scene.tag_height_m
+        tag_height = project.settings.tag_height_or(scene.tag_height_m)
     return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution, tag_height_m=tag_height)
 
 

@@ -60,7 +60,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     project, scene = workspace.project, workspace.scene
     tag_height = args.tag_height
     if tag_height is None:
-        tag_height = project.settings.tag_height_m if project.settings.tag_height_m is not None else scene.tag_height_m
+        tag_height = project.settings.tag_height_or(scene.tag_height_m)
     request = LayoutRequest(
         anchor_count=args.anchors,
         min_distance_m=args.min_distance,

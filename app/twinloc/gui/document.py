@@ -82,6 +82,11 @@ class ProjectDocument(QObject):
         return self._scene
 
     @property
+    def tag_height_m(self) -> float:
+        """Height of the tag for floor maps, metres: the project's setting, or else the scene's."""
+        return self._project.settings.tag_height_or(self._scene.tag_height_m)
+
+    @property
     def base_scene(self) -> Scene:
         """The scene as loaded, without the project's material overrides."""
         return self._base_scene

@@ -287,9 +287,9 @@ class ErrorMapDock(QDockWidget):
     # ------------------------------------------------------------------ document → widgets
 
     def _show_settings(self) -> None:
-        project, scene = self._document.project, self._document.scene
+        project = self._document.project
         settings, model = project.settings, project.error_map
-        tag_height = settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m
+        tag_height = self._document.tag_height_m
         with _blocked(
             self.tag_height, self.resolution, self.dimensions, self.physics_only, self.noise, self.draws, self.seed,
             self.refine, self.incidence, *self.ranging_fields.values(),

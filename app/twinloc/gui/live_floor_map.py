@@ -76,6 +76,3 @@ class LiveFloorMap(QObject):
         positions = np.array([moved.get(a.name, a.position) for a in enabled], dtype=np.float64).reshape(-1, 3)
         return tuple(a.name for a in enabled), positions
 
-    def _tag_height(self) -> float:
-        settings, scene = self._document.project.settings, self._document.scene
-        return settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m

@@ -167,7 +167,7 @@ class LayoutOptimiser(QObject):
             region_names=tuple(region_names),
             main_threshold_m=main_threshold_m,
             resolution_m=settings.grid_resolution_m,
-            tag_height_m=settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m,
+            tag_height_m=settings.tag_height_or(scene.tag_height_m),
             population=int(population),
             iterations=int(iterations),
             seed=int(seed),

@@ -149,9 +149,6 @@ class MitigationTrainer(QObject):
         """(A, 3) float64, metres: the document's enabled anchors."""
         return np.array([a.position for a in self._document.project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
 
-    def tag_height(self) -> float:
-        settings, scene = self._document.project.settings, self._document.scene
-        return settings.tag_height_m if settings.tag_height_m is not None else scene.tag_height_m
 
     # ------------------------------------------------------------------ data
 
@@ -165,7 +162,7 @@ class MitigationTrainer(QObject):
         """
         anchors = self._checked_anchors()
         project = self._document.project
-        job = virtual_dataset_job(self._document.scene, anchors, self.tag_height(), resolution_m, groups,
+        job = virtual_dataset_job(self._document.scene, anchors, self._document.tag_height_m, resolution_m, groups,
                                   project.error_map.ranging, seed)
         self._runner.submit(job, VIRTUAL_GROUP)
 
@@ -174,7 +171,7 @@ class MitigationTrainer(QObject):
         anchors = self._checked_anchors()
         if fixes < FIXES_PER_SAMPLE:
             raise ValueError(f"Take at least {FIXES_PER_SAMPLE} fixes per point: one sample is {FIXES_PER_SAMPLE} fixes.")
-        scene, tag_height = self._document.scene, self.tag_height()
+        scene, tag_height = self._document.scene, self._document.tag_height_m
         resolution = self._document.project.settings.grid_resolution_m
         ranging = self._document.project.error_map.ranging
         simulation = SiteSimulation(points=int(points), fixes=int(fixes), seed=int(seed))
@@ -199,7 +196,7 @@ class MitigationTrainer(QObject):
         """
         anchors = self._checked_anchors()
         points = load_measured_csv(path)
-        nlos = nlos_points(self._document.scene, anchors, [p.true for p in points], self.tag_height())
+        nlos = nlos_points(self._document.scene, anchors, [p.true for p in points], self._document.tag_height_m)
         self.measured = measured_dataset(points, nlos, {"kind": "measured", "file": str(path), "points": len(points)})
         self.dataChanged.emit()
 
@@ -397,7 +394,7 @@ class MitigationTrainer(QObject):
 
     def _inputs(self) -> tuple:
         """What the data depend on: the effective scene, the enabled anchors, the tag height, the ranging model."""
-        return (self._document.scene.content_hash(), self.anchors().tobytes(), self.tag_height(),
+        return (self._document.scene.content_hash(), self.anchors().tobytes(), self._document.tag_height_m,
                 self._document.project.error_map.ranging)
 
     def _forget_data_if_stale(self, what: str) -> None:

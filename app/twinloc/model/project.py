@@ -45,6 +45,10 @@ class Settings:
         if not (math.isfinite(self.mounting_height_m) and self.mounting_height_m >= 0):
             raise ValueError(f"mounting height must be a finite number >= 0 m, got {self.mounting_height_m!r}")
 
+    def tag_height_or(self, scene_tag_height_m: float) -> float:
+        """The tag height floor maps use, metres: this project's, or else the scene's."""
+        return self.tag_height_m if self.tag_height_m is not None else scene_tag_height_m
+
 
 @dataclass(frozen=True)
 class MaterialOverride:
