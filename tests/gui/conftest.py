@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QMessageBox
 from pyvista.plotting.plotter import _ALL_PLOTTERS
 
 from twinloc.geometry.materials import material_presets
@@ -46,6 +47,14 @@ def isolated_user_folders(tmp_path, monkeypatch):
         for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
             QSettings.setPath(settings_format, scope, str(settings_dir))
     yield {"data": data_dir, "settings": settings_dir}
+
+
+@pytest.fixture
+def errors(monkeypatch) -> list[tuple[str, str]]:
+    """Error dialogs recorded as (title, text) instead of shown."""
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
+    return shown
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fixtures_window import autosave_store, drag_world, make_window, window, window_settings  # noqa: F401
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.ray_engine import RayEngine
@@ -22,14 +22,6 @@ from twinloc.uwb.error_map import compute_error_map
 from twinloc.uwb.survey_plan import SurveyPlanSettings, plan_survey
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    """Error dialogs recorded instead of shown."""
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
-    return shown
 
 
 @pytest.fixture(scope="module")

@@ -36,14 +36,6 @@ def open_floor_point(scene) -> tuple[float, float]:
     raise AssertionError("no open floor point in the scene")
 
 
-@pytest.fixture
-def errors(monkeypatch):
-    """Error dialogs recorded instead of shown."""
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
-    return shown
-
-
 def test_window_opens_uwb_hall_with_three_anchors(qtbot, isolated_user_folders):
     window = gui_app.create_main_window(None)
     qtbot.addWidget(window)

@@ -9,18 +9,11 @@ import pytest
 from fixtures_window import autosave_store, click_world, make_window, window, window_settings  # noqa: F401
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 pytestmark = pytest.mark.gui
 
 RUN_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
-    return shown
 
 
 def show_panel(window):

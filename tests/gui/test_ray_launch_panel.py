@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 from fixtures_window import autosave_store, drag_world, make_window, window_settings  # noqa: F401
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from twinloc.compute.rrt_jobs import LocateResult
 from twinloc.gui.ray_launch_overlay import MAX_DRAWN_POINTS
@@ -17,13 +17,6 @@ from twinloc.rrt.evaluation import PERCENTILES
 pytestmark = pytest.mark.gui
 
 UE = (4.0, 8.0, 1.2)
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
-    return shown
 
 
 @pytest.fixture

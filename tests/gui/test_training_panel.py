@@ -6,20 +6,13 @@ import numpy as np
 import pytest
 from fixtures_window import autosave_store, make_window, window, window_settings  # noqa: F401
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from twinloc.learn.trainer import load_checkpoint, predict
 
 pytestmark = pytest.mark.gui
 
 TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
-    return shown
 
 
 def show_dock(window):
