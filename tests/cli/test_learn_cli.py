@@ -23,7 +23,10 @@ def test_train_mitigation_reports_errors_per_area_as_json(cli, room_scene, tmp_p
     assert report["measured_source"] == "simulated site"
     assert report["epochs"]["pretrain"] == 2 and 1 <= report["epochs"]["fine_tune"] <= 3
     assert report["stopped"]["pretrain"] == "completed"
-    assert load_checkpoint(model).provenance["measured"]["kind"] == "simulated site"
+    measured = load_checkpoint(model).provenance["measured"]
+    assert measured["kind"] == "simulated site"
+    # The simulation is recorded, so the site can be generated again (the defaults: 50 points x 496 fixes).
+    assert measured["simulation"]["points"] == 50 and measured["simulation"]["fixes"] == 496
 
 
 def test_measured_csv_is_used_when_given(cli, room_scene, tmp_path):

@@ -199,3 +199,26 @@ def test_bad_input_gets_a_dialog_and_keeps_what_is_there(window, qtbot, errors, 
     assert "anchor layout" in forgotten.args[0]
     assert trainer.virtual is None and trainer.measured is None
     assert dock.virtual_label.text() == "No virtual data yet."
+
+
+def test_virtual_data_are_saved_off_the_gui_thread_and_loaded_back(window, qtbot, errors, tmp_path, monkeypatch):
+    dock, trainer = make_data(qtbot, window)
+    original = trainer.virtual
+    path = tmp_path / "virtual.npz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(trainer.saved, timeout=TIMEOUT_MS) as saved:
+        click(qtbot, dock.save_data_button)
+    assert saved.args[0] == str(path) and path.exists() and not errors
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(trainer.dataChanged, timeout=5000):
+        click(qtbot, dock.load_data_button)
+    assert trainer.virtual is not original
+    assert np.array_equal(trainer.virtual.inputs, original.inputs) and trainer.virtual.provenance == original.provenance
+
+    # After an anchor moves, the same file belongs to another layout: refused, nothing replaced.
+    anchor = window.document.project.anchors[0]
+    window.document.move_anchor(anchor.name, (anchor.position[0] + 1.0, anchor.position[1], anchor.position[2]))
+    click(qtbot, dock.load_data_button)
+    assert errors[-1][0] == "Cannot load the virtual data" and "another anchor layout" in errors[-1][1]
+    assert trainer.virtual is None

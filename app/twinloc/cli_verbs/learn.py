@@ -38,15 +38,15 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_train_mitigation(args: argparse.Namespace) -> int:
-    from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.cli_verbs.common import resolve_layout
     from dataclasses import replace
 
+    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.cli_verbs.common import resolve_layout
     from twinloc.compute.mitigation import (
-        DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, measured_dataset, mitigation_job, nlos_points, simulate_site,
+        DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, measured_csv_dataset, mitigation_job, simulated_site_dataset,
         virtual_dataset_job,
     )
-    from twinloc.uwb.measured import MeasuredDataError, load_measured_csv
+    from twinloc.uwb.measured import MeasuredDataError
 
     check_writable(args.save)
     layout = resolve_layout(args)
@@ -54,12 +54,9 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     ranging = layout.workspace.project.error_map.ranging
     try:
         if args.measured:
-            points = load_measured_csv(args.measured)
-            nlos = nlos_points(scene, layout.anchors, [p.true for p in points], layout.tag_height_m)
-            measured = measured_dataset(points, nlos, {"kind": "measured", "file": args.measured})
+            measured = measured_csv_dataset(args.measured, scene, layout.anchors, layout.tag_height_m)
         else:
-            points, nlos = simulate_site(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging)
-            measured = measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash()})
+            measured = simulated_site_dataset(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging)
         virtual = virtual_dataset_job(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, args.groups,
                                       ranging, args.seed)
         pretrain = replace(DEFAULT_PRETRAIN, epochs=args.epochs, seed=args.seed, time_limit_s=args.time_limit)

@@ -44,7 +44,7 @@ from twinloc.learn.trainer import (
 )
 from twinloc.model.analysis import RangingModel
 from twinloc.model.atomic import write_atomic
-from twinloc.uwb.measured import MeasuredPoint
+from twinloc.uwb.measured import MeasuredPoint, load_measured_csv
 from twinloc.uwb.multilateration import locate
 from twinloc.uwb.ranging import Links, noisy_ranges, trace_links
 
@@ -58,6 +58,7 @@ __all__ = [
     "SiteSimulation",
     "StageListener",
     "load_dataset",
+    "measured_csv_dataset",
     "measured_dataset",
     "mitigated_map",
     "mitigated_map_job",
@@ -67,6 +68,7 @@ __all__ = [
     "save_dataset",
     "save_mitigation_model",
     "simulate_site",
+    "simulated_site_dataset",
     "split_measured",
     "train_mitigation",
     "virtual_dataset",
@@ -208,6 +210,20 @@ def measured_dataset(
                              np.concatenate(index).astype(np.int64), provenance or {"kind": "measured"})
 
 
+def measured_csv_dataset(path: str | Path, scene: Scene, anchors: np.ndarray, tag_height_m: float) -> MitigationDataset:
+    """Measuring points read from a CSV file (see :mod:`twinloc.uwb.measured`), grouped into
+    samples, each point called LOS or NLOS by the twin.
+
+    Raises
+    ------
+    ValueError
+        A malformed file, or no point with eight fixes; the message names the file.
+    """
+    points = load_measured_csv(path)
+    nlos = nlos_points(scene, anchors, [point.true for point in points], tag_height_m)
+    return measured_dataset(points, nlos, {"kind": "measured", "file": str(path), "points": len(points)})
+
+
 def nlos_points(scene: Scene, anchors: np.ndarray, xy: np.ndarray, tag_height_m: float) -> np.ndarray:
     """(P,) bool: whether each (P, 2) floor point (metres) has a non-line-of-sight link in the twin."""
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
@@ -269,11 +285,23 @@ def simulate_site(
     return points, twin_nlos[chosen]
 
 
-#: The two training stages, in order, as :data:`StageListener` names them.
-STAGES = ("pretrain", "fine_tune")
+def simulated_site_dataset(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    resolution_m: float,
+    ranging: RangingModel = RangingModel(),
+    simulation: SiteSimulation = SiteSimulation(),
+) -> MitigationDataset:
+    """:func:`simulate_site`'s measuring points grouped into samples; the provenance says
+    "simulated site" and records the simulation, so the site can be generated again."""
+    points, nlos = simulate_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation)
+    return measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
+                                           "points": len(points), "simulation": dataclasses.asdict(simulation)})
+
 
 StageListener = Callable[[str, int, TrainingHistory], None]
-"""``listener(stage, epoch, history)`` after each epoch of a stage (see :data:`STAGES`)."""
+"""``listener(stage, epoch, history)`` after each epoch of a stage ("pretrain", then "fine_tune")."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -308,6 +336,23 @@ class MitigationResult:
         return "cancelled" if "cancelled" in reasons else reasons[-1]
 
 
+def split_measured(measured: MitigationDataset, test_fraction: float, split: str,
+                   rng: np.random.Generator) -> tuple[MitigationDataset, MitigationDataset]:
+    """(test, training): ``test_fraction`` of the samples (``split="samples"``) or of the
+    measuring points (``split="points"``, all samples of each) held out at random."""
+    if split == "samples":
+        units, of_sample = np.arange(len(measured)), np.arange(len(measured))
+    elif split == "points":
+        units, of_sample = np.unique(measured.point), measured.point
+    else:
+        raise ValueError(f"split must be 'samples' or 'points', got {split!r}")
+    if len(units) < 2:
+        raise ValueError(f"at least 2 measured {split} are needed (one to test, one to train), got {len(units)}")
+    held_out = min(len(units) - 1, max(1, int(round(len(units) * test_fraction))))
+    is_test = np.isin(of_sample, rng.permutation(units)[:held_out])
+    return measured.subset(np.flatnonzero(is_test)), measured.subset(np.flatnonzero(~is_test))
+
+
 def train_mitigation(
     virtual: MitigationDataset,
     measured: MitigationDataset,
@@ -328,8 +373,9 @@ def train_mitigation(
     The measured data are split at random, ``test_fraction`` held out for the comparison
     (seed 004: 80/20). ``split="samples"`` holds out samples, as the paper did, so the test
     points were also seen in training (their other samples); ``split="points"`` holds out whole
-    measuring points, which tests the correction where nothing was measured. The polynomial baseline is fitted on the same training samples, from
-    the mean of each sample's fixes to the true position. A cancelled stage keeps its best
+    measuring points, which tests the correction where nothing was measured. The polynomial
+    baseline is fitted on the same training samples, from the mean of each sample's fixes to
+    the true position. A cancelled stage keeps its best
     weights and the run goes on to the comparison, so a cancelled run still gives a usable model.
 
     Raises
@@ -448,7 +494,7 @@ def mitigated_map(
     Raises
     ------
     ValueError
-        ``virtual`` is not virtual data of ``scene`` (no grid in its provenance, or other cells).
+        ``virtual`` is not virtual data generated in ``scene`` (its kind or scene hash differ).
     """
     provenance = virtual.provenance
     if provenance.get("kind") != "virtual" or provenance.get("scene_hash") != scene.content_hash():
@@ -592,23 +638,6 @@ def _balanced_choice(nlos: np.ndarray, count: int, rng: np.random.Generator) -> 
     from_los = min(len(los_cells), count - from_nlos)
     chosen = np.concatenate([rng.choice(nlos_cells, from_nlos, replace=False), rng.choice(los_cells, from_los, replace=False)])
     return np.sort(chosen)
-
-
-def split_measured(measured: MitigationDataset, test_fraction: float, split: str,
-                   rng: np.random.Generator) -> tuple[MitigationDataset, MitigationDataset]:
-    """(test, training): ``test_fraction`` of the samples (``split="samples"``) or of the
-    measuring points (``split="points"``, all samples of each) held out at random."""
-    if split == "samples":
-        units, of_sample = np.arange(len(measured)), np.arange(len(measured))
-    elif split == "points":
-        units, of_sample = np.unique(measured.point), measured.point
-    else:
-        raise ValueError(f"split must be 'samples' or 'points', got {split!r}")
-    if len(units) < 2:
-        raise ValueError(f"at least 2 measured {split} are needed (one to test, one to train), got {len(units)}")
-    held_out = min(len(units) - 1, max(1, int(round(len(units) * test_fraction))))
-    is_test = np.isin(of_sample, rng.permutation(units)[:held_out])
-    return measured.subset(np.flatnonzero(is_test)), measured.subset(np.flatnonzero(~is_test))
 
 
 def _for_stage(listener: StageListener | None, stage: str):

@@ -66,6 +66,7 @@ _GROUP_NAMES = {
     "training_measured": "simulated site",
     "training": "model training",
     "training_map": "mitigated error map",
+    "training_save": "virtual-data save",
 }
 
 

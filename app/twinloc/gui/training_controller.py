@@ -12,7 +12,6 @@ The dock (:mod:`twinloc.gui.training_dock`) is a view of this object.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +27,12 @@ from twinloc.compute.mitigation import (
     MitigationResult,
     SiteSimulation,
     load_dataset,
-    measured_dataset,
+    measured_csv_dataset,
     mitigated_map_job,
     mitigation_checkpoint,
     mitigation_job,
-    nlos_points,
     save_dataset,
-    simulate_site,
+    simulated_site_dataset,
     virtual_dataset_job,
 )
 from twinloc.compute.jobs import Job
@@ -42,12 +40,12 @@ from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.learn.models import create_model
 from twinloc.learn.trainer import TrainingSettings, load_checkpoint, save_checkpoint
-from twinloc.uwb.measured import load_measured_csv
 
 VIRTUAL_GROUP = "training_virtual"
 MEASURED_GROUP = "training_measured"
 TRAIN_GROUP = "training"
 MAP_GROUP = "training_map"
+SAVE_GROUP = "training_save"
 #: What the mitigated map shows: per-cell mean error after the network, before it, or the gain.
 MAP_VIEWS = {"nn": "NN error (m)", "raw": "Raw error (m)", "gain": "Reduction (m)"}
 
@@ -94,6 +92,8 @@ class MitigationTrainer(QObject):
         The mitigated map was shown, redrawn or hidden.
     mapEnded()
         The mitigated map left the floor: whoever owns the floor map redraws it.
+    saved(str)
+        :meth:`save_virtual` wrote this file.
     """
 
     dataChanged = Signal()
@@ -103,6 +103,7 @@ class MitigationTrainer(QObject):
     modelChanged = Signal()
     mapChanged = Signal()
     mapEnded = Signal()
+    saved = Signal(str)
 
     _epoch = Signal()
 
@@ -149,7 +150,6 @@ class MitigationTrainer(QObject):
         """(A, 3) float64, metres: the document's enabled anchors."""
         return np.array([a.position for a in self._document.project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
 
-
     # ------------------------------------------------------------------ data
 
     def generate_virtual(self, resolution_m: float, groups: int, seed: int) -> None:
@@ -178,11 +178,7 @@ class MitigationTrainer(QObject):
 
         def run(progress, cancel) -> MitigationDataset:
             progress(0.0, "Measuring the simulated site")
-            measured_points, nlos = simulate_site(scene, anchors, tag_height, resolution, ranging, simulation)
-            cancel.raise_if_cancelled()
-            return measured_dataset(measured_points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
-                                                            "points": len(measured_points), "seed": int(seed),
-                                                            "simulation": dataclasses.asdict(simulation)})
+            return simulated_site_dataset(scene, anchors, tag_height, resolution, ranging, simulation)
 
         self._runner.submit(Job("Simulated site", run), MEASURED_GROUP)
 
@@ -195,16 +191,25 @@ class MitigationTrainer(QObject):
             A malformed file, or no point with eight fixes; the data held before are kept.
         """
         anchors = self._checked_anchors()
-        points = load_measured_csv(path)
-        nlos = nlos_points(self._document.scene, anchors, [p.true for p in points], self._document.tag_height_m)
-        self.measured = measured_dataset(points, nlos, {"kind": "measured", "file": str(path), "points": len(points)})
+        self.measured = measured_csv_dataset(path, self._document.scene, anchors, self._document.tag_height_m)
         self.dataChanged.emit()
 
     def save_virtual(self, path: str | Path) -> None:
-        """Write the virtual data as a compressed ``.npz`` with its provenance."""
+        """Start writing the virtual data as a compressed ``.npz`` with its provenance.
+
+        A worker thread writes it (the hall at 10 cm compresses for about 2 s); ``saved``
+        follows, or the runner's ``failed``.
+        """
         if self.virtual is None:
             raise ValueError("There are no virtual data to save: generate them first.")
-        save_dataset(self.virtual, path)
+        data, path = self.virtual, Path(path)
+
+        def run(progress, _cancel) -> Path:
+            progress(0.0, f"Writing {path.name}")
+            save_dataset(data, path)
+            return path
+
+        self._runner.submit(Job("Saving training data", run), SAVE_GROUP)
 
     def load_virtual(self, path: str | Path) -> None:
         """Read virtual data saved before; they must belong to the open scene and anchors.
@@ -443,6 +448,8 @@ class MitigationTrainer(QObject):
         elif group == MAP_GROUP and self._map_shown:
             self.map = result
             self._draw_map()
+        elif group == SAVE_GROUP:
+            self.saved.emit(str(result))
 
     def _on_failed(self, group: str, _message: str) -> None:
         # The main window reports the message; here only the state is put right.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -87,6 +88,7 @@ class TrainingDock(QDockWidget):
         trainer.modelChanged.connect(self._show_model)
         trainer.trainingEnded.connect(self._on_training_ended)
         trainer.mapChanged.connect(self._show_map_state)
+        trainer.saved.connect(lambda path: self.message.emit(f"Virtual data saved to {Path(path).name}"))
         runner.progress.connect(self._on_progress)
         runner.failed.connect(self._on_failed)
         runner.cancelled.connect(self._on_cancelled)
@@ -332,7 +334,7 @@ class TrainingDock(QDockWidget):
         if virtual is None:
             self.virtual_label.setText("No virtual data yet.")
         else:
-            cells = len(set(virtual.point.tolist()))
+            cells = len(np.unique(virtual.point))
             self.virtual_label.setText(f"Virtual: {len(virtual):,} samples at {cells:,} grid points "
                                        f"({int(virtual.nlos.sum()):,} NLOS), {len(virtual.provenance['anchors'])} anchors.")
         self.save_data_button.setEnabled(virtual is not None)
@@ -457,8 +459,8 @@ class TrainingDock(QDockWidget):
 
     def _save_virtual(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save virtual data", "virtual-data.npz", DATA_FILTER)
-        if path and self._run(lambda: self._trainer.save_virtual(path), "Cannot save the virtual data"):
-            self.message.emit(f"Virtual data saved to {Path(path).name}")
+        if path:
+            self._run(lambda: self._trainer.save_virtual(path), "Cannot save the virtual data")
 
     def _load_virtual(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load virtual data", "", DATA_FILTER)

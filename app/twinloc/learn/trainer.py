@@ -35,10 +35,10 @@ from twinloc.model.atomic import write_atomic
 __all__ = [
     "CHECKPOINT_FORMAT",
     "Checkpoint",
+    "EpochListener",
     "TrainingHistory",
     "TrainingResult",
     "TrainingSettings",
-    "EpochListener",
     "load_checkpoint",
     "predict",
     "save_checkpoint",
