@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QPushButton,
     QScrollArea,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.panel_widgets import button_row
 
 _HEADERS = ("Name", "x (m)", "y (m)", "z (m)", "On")
 _NAME, _X, _Y, _Z, _ENABLED = range(5)
@@ -154,10 +154,7 @@ class AnchorsDock(QDockWidget):
         self.mounting_height.setToolTip("Height at which anchors placed on the floor are mounted")
         self.mounting_height.valueChanged.connect(self._on_mounting_height)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
+        buttons = button_row(self.add_button, self.remove_button)
         form = QFormLayout()
         form.addRow("Mounting height", self.mounting_height)
         layout = QVBoxLayout()

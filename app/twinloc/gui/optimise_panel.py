@@ -36,6 +36,7 @@ from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.layout_compare import LayoutCompareDialog
 from twinloc.gui.optimise_controller import LayoutOptimiser
+from twinloc.gui.panel_widgets import button_row
 
 RESULT_HEADERS = ("#", "Sum (m)", "Mean (m)", "p90 (m)", "Max (m)", "Violations")
 DEVIATION_HEADERS = ("Name", "Plan (m)", "As built (m)", "Deviation (m)")
@@ -125,10 +126,7 @@ class OptimisePanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.plot = ConvergencePlot(self)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.run_button)
-        run_row.addWidget(self.cancel_button)
-        run_row.addStretch(1)
+        run_row = button_row(self.run_button, self.cancel_button)
 
         # -- results
         self.results = QTableWidget(0, len(RESULT_HEADERS))
@@ -153,14 +151,8 @@ class OptimisePanel(QWidget):
         self.import_button = QPushButton("Import as-built…")
         self.import_button.setToolTip("Move the anchors to the positions measured on site (CSV name,x_m,y_m,z_m)")
         self.import_button.clicked.connect(self.import_as_built)
-        result_buttons = QHBoxLayout()
-        result_buttons.addWidget(self.compare_button)
-        result_buttons.addWidget(self.accept_button)
-        result_buttons.addStretch(1)
-        site_buttons = QHBoxLayout()
-        site_buttons.addWidget(self.export_button)
-        site_buttons.addWidget(self.import_button)
-        site_buttons.addStretch(1)
+        result_buttons = button_row(self.compare_button, self.accept_button)
+        site_buttons = button_row(self.export_button, self.import_button)
         self.deviation_table = QTableWidget(0, len(DEVIATION_HEADERS))
         self.deviation_table.setHorizontalHeaderLabels(DEVIATION_HEADERS)
         self.deviation_table.verticalHeader().hide()

@@ -1,9 +1,9 @@
-"""Widgets the docks share: a scrolling column of sections, spin boxes for quantities."""
+"""Widgets the docks share: a scrolling column of sections, rows of buttons, spin boxes for quantities."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 
 def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
@@ -41,3 +41,12 @@ def quantity_spin(low: float, high: float, step: float, decimals: int, suffix: s
     spin.setSuffix(suffix)
     spin.setKeyboardTracking(False)
     return spin
+
+
+def button_row(*widgets: QWidget) -> QHBoxLayout:
+    """``widgets`` side by side, left-aligned (stretch after them)."""
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    row.addStretch(1)
+    return row

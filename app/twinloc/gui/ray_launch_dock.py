@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from twinloc.gui.cdf_plot import CdfPlot
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.panel_widgets import quantity_spin, scroll_column
+from twinloc.gui.panel_widgets import button_row, quantity_spin, scroll_column
 from twinloc.gui.ray_launch_overlay import FUSIONS, LocateFailure, RayLaunchOverlay, RayLaunchSettings
 from twinloc.gui.viewport_rays import station_color
 from twinloc.model.devices import BaseStation
@@ -114,10 +114,7 @@ class RayLaunchDock(QDockWidget):
         self.remove_station_button = QPushButton("Remove")
         self.remove_station_button.setToolTip("Remove the selected base stations")
         self.remove_station_button.clicked.connect(self.remove_selected_stations)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_station_button)
-        buttons.addWidget(self.remove_station_button)
-        buttons.addStretch(1)
+        buttons = button_row(self.add_station_button, self.remove_station_button)
         group = QGroupBox("Base stations")
         layout = QVBoxLayout(group)
         layout.addWidget(self.station_table)

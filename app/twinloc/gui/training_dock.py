@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
@@ -38,7 +37,7 @@ from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.loss_plot import LossPlot
 from twinloc.gui.mitigation_plots import PositionsPlot, SampleErrorsPlot
-from twinloc.gui.panel_widgets import quantity_spin, scroll_column
+from twinloc.gui.panel_widgets import button_row, quantity_spin, scroll_column
 from twinloc.gui.training_controller import (
     MEASURED_GROUP,
     TRAIN_GROUP,
@@ -139,10 +138,10 @@ class TrainingDock(QDockWidget):
         group = QGroupBox("Data")
         layout = QVBoxLayout(group)
         layout.addLayout(form)
-        layout.addLayout(_row(self.generate_button, self.save_data_button, self.load_data_button))
+        layout.addLayout(button_row(self.generate_button, self.save_data_button, self.load_data_button))
         layout.addWidget(self.virtual_label)
         layout.addLayout(site_form)
-        layout.addLayout(_row(self.import_button, self.simulate_button))
+        layout.addLayout(button_row(self.import_button, self.simulate_button))
         layout.addWidget(self.measured_label)
         return group
 
@@ -210,7 +209,7 @@ class TrainingDock(QDockWidget):
         layout = QVBoxLayout(group)
         layout.addLayout(grid)
         layout.addLayout(split_form)
-        layout.addLayout(_row(self.train_button, self.cancel_button))
+        layout.addLayout(button_row(self.train_button, self.cancel_button))
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
         return group
@@ -245,7 +244,7 @@ class TrainingDock(QDockWidget):
         layout.addWidget(self.results_table)
         layout.addWidget(self.results_note)
         layout.addWidget(self.model_label)
-        layout.addLayout(_row(self.save_model_button, self.load_model_button))
+        layout.addLayout(button_row(self.save_model_button, self.load_model_button))
         return group
 
     def _build_map_group(self) -> QGroupBox:
@@ -494,14 +493,6 @@ def _int_spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
     spin.setToolTip(tip)
     spin.setKeyboardTracking(False)
     return spin
-
-
-def _row(*widgets: QWidget) -> QHBoxLayout:
-    row = QHBoxLayout()
-    for widget in widgets:
-        row.addWidget(widget)
-    row.addStretch(1)
-    return row
 
 
 def _cm(value: float | None) -> str:
