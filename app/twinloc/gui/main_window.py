@@ -60,6 +60,7 @@ _GROUP_NAMES = {
     "los": "LOS",
     "error_map": "error map",
     "optimise": "layout optimisation",
+    "optimise-current": "current layout's error map",
     "rrt": "reverse ray tracing",
     "rrt_evaluation": "reverse-ray-tracing evaluation",
     "training_virtual": "virtual training data",
