@@ -88,7 +88,7 @@ class LayoutOptimiser(QObject):
         self._runner = runner
         self._viewport = viewport
         plotter = viewport.plotter
-        self._ghosts = GhostLayout(plotter)
+        self._ghosts = GhostLayout(plotter, viewport.anchor_label_boxes)
         self._patches = RegionPatches(plotter)
         self.drawer = RegionDrawer(plotter, plotter.renderer, plotter, plotter.render)
         self.drawer.regionDrawn.connect(self.regionDrawn)
