@@ -36,7 +36,7 @@ from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.layout_compare import LayoutCompareDialog
 from twinloc.gui.optimise_controller import LayoutOptimiser
-from twinloc.gui.panel_widgets import button_row
+from twinloc.gui.panel_widgets import button_row, fit_rows
 
 #: Result columns: header and tooltip. Units are in the caption above the table, which keeps
 #: the columns narrow enough to fit the dock without a horizontal scroll bar.
@@ -153,7 +153,7 @@ class OptimisePanel(QWidget):
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.results.horizontalHeader().setStretchLastSection(True)
-        self.results.setFixedHeight(_rows_height(self.results, RESULT_ROWS_SHOWN))
+        fit_rows(self.results, RESULT_ROWS_SHOWN, scroll_bar=True)
         self.results.itemSelectionChanged.connect(self._on_result_selected)
         self.compare_button = QPushButton("Compare…")
         self.compare_button.setToolTip("The current layout's error map beside the selected layout's")
@@ -481,16 +481,6 @@ def _single(widget: QWidget) -> QVBoxLayout:
     layout = QVBoxLayout()
     layout.addWidget(widget)
     return layout
-
-
-def _rows_height(table: QTableWidget, rows: int) -> int:
-    """Height in pixels that shows the header, ``rows`` rows and a horizontal scroll bar."""
-    return (
-        table.horizontalHeader().sizeHint().height()
-        + rows * table.verticalHeader().defaultSectionSize()
-        + table.horizontalScrollBar().sizeHint().height()
-        + 2 * table.frameWidth()
-    )
 
 
 def _metres(value, decimals: int = 3) -> str:
