@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui import app as gui_app
+from twinloc.gui.los_overlay import OVERLAY_TITLE
 from twinloc.model.autosave import AutosaveStore
 from twinloc.model.project_file import load_project
 
@@ -302,3 +303,26 @@ def test_about_names_the_version(window, monkeypatch):
     import twinloc
 
     assert twinloc.__version__ in shown[0]
+
+
+def test_los_overlay_without_anchors_shows_a_caption_not_a_map(make_window, qtbot):
+    """industrial_hall has no anchors: no all-zero floor with a 0-1 legend, but a caption saying what to do."""
+    window = make_window("industrial_hall")
+    assert window.document.project.anchors == () and window.action_los.isChecked()
+    qtbot.waitUntil(lambda: "place anchors" in window.viewport.floor_markers_caption())
+    assert window.viewport.overlay_values() is None and window.los_overlay.los_map is None
+    assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
+
+    # One anchor: the map and its legend appear, the caption goes.
+    window.document.add_anchor((4.0, 9.0, 2.0))
+    values = wait_for_overlay(qtbot, window)
+    finite = values[np.isfinite(values)]
+    assert set(np.unique(finite)) <= {0.0, 1.0} and (finite == 1.0).any()
+    assert OVERLAY_TITLE in window.viewport.plotter.scalar_bars
+    assert window.viewport.floor_markers_caption() == ""
+
+    # No anchors again: back to the caption.
+    window.action_undo.trigger()
+    qtbot.waitUntil(lambda: window.viewport.overlay_values() is None)
+    assert "place anchors" in window.viewport.floor_markers_caption()
+    assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
