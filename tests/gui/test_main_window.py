@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
+from twinloc.geometry.loaders import load_scene, shipped_scene_path
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui import app as gui_app
 from twinloc.gui.los_overlay import OVERLAY_TITLE
@@ -326,3 +328,52 @@ def test_los_overlay_without_anchors_shows_a_caption_not_a_map(make_window, qtbo
     qtbot.waitUntil(lambda: window.viewport.overlay_values() is None)
     assert "place anchors" in window.viewport.floor_markers_caption()
     assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
+
+
+def test_a_copied_project_whose_scene_stayed_behind_asks_where_it_is(window, tmp_path, monkeypatch, errors):
+    site, copy = tmp_path / "site", tmp_path / "copy"
+    site.mkdir()
+    copy.mkdir()
+    shutil.copy(shipped_scene_path("uwb_hall"), site / "hall.json")
+    assert window.open_source(str(site / "hall.json"))
+    window.document.move_anchor(window.document.project.anchors[0].name, (1.5, 2.5, 2.0))
+    anchors = window.document.project.anchors
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(site / "hall.twinloc"), ""))
+    window.action_save.trigger()
+    shutil.copy(site / "hall.twinloc", copy / "hall.twinloc")  # the scene (saved as "hall.json" beside it) is not copied
+
+    captions = []
+
+    def answer(*replies):
+        """The next Open dialogs return ``replies`` in turn ("" = cancelled); their captions are kept."""
+        replies = iter(replies)
+
+        def dialog(parent, caption, *args, **kwargs):
+            captions.append(caption)
+            return next(replies), ""
+
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+
+    # Cancelling the search leaves the open project as it was.
+    answer(str(copy / "hall.twinloc"), "")
+    window.action_open.trigger()
+    assert "Locate the scene hall.json" in captions[-1] and not errors
+    assert window.document.path == (site / "hall.twinloc").resolve() and not window.document.is_modified
+
+    # Pointing at the scene opens the copy on it, anchors kept, modified until saved.
+    answer(str(copy / "hall.twinloc"), str(site / "hall.json"))
+    window.action_open.trigger()
+    assert not errors
+    assert window.document.path == (copy / "hall.twinloc").resolve()
+    assert window.document.project.anchors == anchors
+    assert window.document.project.scene.path == str((site / "hall.json").resolve())
+    assert len(window.document.scene.objects) == len(load_scene(site / "hall.json").objects)
+    assert window.document.is_modified and window.isWindowModified()
+
+    # Saving records the new place (relative to the copy's folder): it opens without asking again.
+    window.action_save.trigger()
+    assert json.loads((copy / "hall.twinloc").read_text(encoding="utf-8"))["scene"]["path"] == "../site/hall.json"
+    asked = len(captions)
+    answer(str(copy / "hall.twinloc"))
+    window.action_open.trigger()
+    assert len(captions) == asked + 1 and window.document.project.anchors == anchors and not errors
