@@ -17,7 +17,9 @@ from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui import app as gui_app
 from twinloc.gui.los_overlay import OVERLAY_TITLE
 from twinloc.model.autosave import AutosaveStore
-from twinloc.model.project_file import load_project
+from twinloc.model.devices import Anchor
+from twinloc.model.project import Project, SceneRef
+from twinloc.model.project_file import load_project, save_project
 
 pytestmark = pytest.mark.gui
 
@@ -377,3 +379,17 @@ def test_a_copied_project_whose_scene_stayed_behind_asks_where_it_is(window, tmp
     answer(str(copy / "hall.twinloc"))
     window.action_open.trigger()
     assert len(captions) == asked + 1 and window.document.project.anchors == anchors and not errors
+
+
+def test_starting_on_a_project_whose_scene_moved_asks_where_it_is(qtbot, tmp_path, monkeypatch, errors):
+    shutil.copy(shipped_scene_path("uwb_hall"), tmp_path / "hall.json")
+    anchors = (Anchor("X1", (2.0, 3.0, 2.0)), Anchor("X2", (9.0, 1.0, 2.0)), Anchor("X3", (15.0, 6.0, 2.0)))
+    save_project(Project(scene=SceneRef("uwb_hall", str(tmp_path / "gone" / "hall.json")), anchors=anchors), tmp_path / "p.twinloc")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "hall.json"), ""))
+    window = gui_app.create_main_window(str(tmp_path / "p.twinloc"))
+    qtbot.addWidget(window)
+    assert not errors
+    assert window.document.path == (tmp_path / "p.twinloc").resolve() and window.document.project.anchors == anchors
+    assert window.document.is_modified
+    window.document.undo_stack.setClean()
+    window.close()
