@@ -64,7 +64,7 @@ class LossPlot(FigureCanvasQTAgg):
             offset += len(train)
         if offset:
             self.axes.set_xlim(0.5, offset + 0.5)
-            self.axes.legend(fontsize=6.5, loc="upper right", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
+            self.axes.legend(fontsize=6.5, loc="best", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
         self.draw_idle()
 
     def _style_axes(self) -> None:
