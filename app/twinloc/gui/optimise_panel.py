@@ -364,7 +364,7 @@ class OptimisePanel(QWidget):
             request = study.request
             self.results_caption.setText(
                 f"Best Sum first. Errors in metres on the {request.resolution_m:g} m map grid; the curve above "
-                f"is the search objective on its coarser {request.objective_resolution_m:g} m grid, so its sums differ."
+                f"is the search objective on its own {request.objective_resolution_m:g} m grid, so its sums differ."
             )
         self.results_caption.setVisible(study is not None)
         self.results.setRowCount(len(rows))
