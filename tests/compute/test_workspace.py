@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import trimesh
 
-from twinloc.compute.workspace import effective_scene, new_project_for_scene, open_source
+from twinloc.compute.workspace import SceneFileMissing, effective_scene, new_project_for_scene, open_source
 from twinloc.geometry.errors import SceneError
 from twinloc.model.devices import Anchor
 from twinloc.model.project import MaterialOverride, Project, SceneRef, Settings
@@ -84,9 +84,29 @@ def test_effective_scene_without_overrides_is_the_scene_itself() -> None:
 
 def test_a_project_whose_scene_is_gone_names_both_files(tmp_path: Path) -> None:
     save_project(Project(scene=SceneRef("gone", str(tmp_path / "gone.json"))), tmp_path / "p.twinloc")
-    with pytest.raises(SceneError) as caught:
+    with pytest.raises(SceneFileMissing) as caught:
         open_source(str(tmp_path / "p.twinloc"))
     assert "p.twinloc" in str(caught.value) and "gone.json" in str(caught.value)
+    assert isinstance(caught.value, SceneError)
+    assert caught.value.scene_path == tmp_path / "gone.json" and caught.value.project_path == tmp_path / "p.twinloc"
+
+
+def test_a_moved_scene_is_opened_from_where_it_is_now(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    trimesh.creation.box(extents=(2.0, 3.0, 1.0)).export(tmp_path / "site" / "box.obj")
+    anchors = (Anchor("X1", (0.5, 0.5, 0.8)),)
+    save_project(Project(scene=SceneRef("box", str(tmp_path / "site" / "box.obj")), anchors=anchors), tmp_path / "p.twinloc")
+    (tmp_path / "site").rename(tmp_path / "elsewhere")
+    with pytest.raises(SceneFileMissing):
+        open_source(str(tmp_path / "p.twinloc"))
+    workspace = open_source(str(tmp_path / "p.twinloc"), scene_path=str(tmp_path / "elsewhere" / "box.obj"))
+    assert workspace.project.scene == SceneRef("box", str((tmp_path / "elsewhere" / "box.obj").resolve()))
+    assert workspace.project.anchors == anchors
+    assert workspace.base_scene.bounds[1, 1] - workspace.base_scene.bounds[0, 1] == pytest.approx(3.0)
+    # A file that is no scene is refused with the project named, as any broken scene is.
+    (tmp_path / "notes.txt").write_text("not a scene", encoding="utf-8")
+    with pytest.raises(SceneError, match=r"p\.twinloc: cannot open the project's scene"):
+        open_source(str(tmp_path / "p.twinloc"), scene_path=str(tmp_path / "notes.txt"))
 
 
 def test_unknown_sources_and_broken_projects_raise_one_clear_error(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,10 +12,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
+from twinloc.geometry.loaders import load_scene, shipped_scene_path
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui import app as gui_app
+from twinloc.gui.los_overlay import OVERLAY_TITLE
 from twinloc.model.autosave import AutosaveStore
-from twinloc.model.project_file import load_project
+from twinloc.model.devices import Anchor
+from twinloc.model.project import Project, SceneRef
+from twinloc.model.project_file import load_project, save_project
 
 pytestmark = pytest.mark.gui
 
@@ -302,3 +307,89 @@ def test_about_names_the_version(window, monkeypatch):
     import twinloc
 
     assert twinloc.__version__ in shown[0]
+
+
+def test_los_overlay_without_anchors_shows_a_caption_not_a_map(make_window, qtbot):
+    """industrial_hall has no anchors: no all-zero floor with a 0-1 legend, but a caption saying what to do."""
+    window = make_window("industrial_hall")
+    assert window.document.project.anchors == () and window.action_los.isChecked()
+    qtbot.waitUntil(lambda: "place anchors" in window.viewport.floor_markers_caption())
+    assert window.viewport.overlay_values() is None and window.los_overlay.los_map is None
+    assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
+
+    # One anchor: the map and its legend appear, the caption goes.
+    window.document.add_anchor((4.0, 9.0, 2.0))
+    values = wait_for_overlay(qtbot, window)
+    finite = values[np.isfinite(values)]
+    assert set(np.unique(finite)) <= {0.0, 1.0} and (finite == 1.0).any()
+    assert OVERLAY_TITLE in window.viewport.plotter.scalar_bars
+    assert window.viewport.floor_markers_caption() == ""
+
+    # No anchors again: back to the caption.
+    window.action_undo.trigger()
+    qtbot.waitUntil(lambda: window.viewport.overlay_values() is None)
+    assert "place anchors" in window.viewport.floor_markers_caption()
+    assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
+
+
+def test_a_copied_project_whose_scene_stayed_behind_asks_where_it_is(window, tmp_path, monkeypatch, errors):
+    site, copy = tmp_path / "site", tmp_path / "copy"
+    site.mkdir()
+    copy.mkdir()
+    shutil.copy(shipped_scene_path("uwb_hall"), site / "hall.json")
+    assert window.open_source(str(site / "hall.json"))
+    window.document.move_anchor(window.document.project.anchors[0].name, (1.5, 2.5, 2.0))
+    anchors = window.document.project.anchors
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(site / "hall.twinloc"), ""))
+    window.action_save.trigger()
+    shutil.copy(site / "hall.twinloc", copy / "hall.twinloc")  # the scene (saved as "hall.json" beside it) is not copied
+
+    captions = []
+
+    def answer(*replies):
+        """The next Open dialogs return ``replies`` in turn ("" = cancelled); their captions are kept."""
+        replies = iter(replies)
+
+        def dialog(parent, caption, *args, **kwargs):
+            captions.append(caption)
+            return next(replies), ""
+
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+
+    # Cancelling the search leaves the open project as it was.
+    answer(str(copy / "hall.twinloc"), "")
+    window.action_open.trigger()
+    assert "Locate the scene hall.json" in captions[-1] and not errors
+    assert window.document.path == (site / "hall.twinloc").resolve() and not window.document.is_modified
+
+    # Pointing at the scene opens the copy on it, anchors kept, modified until saved.
+    answer(str(copy / "hall.twinloc"), str(site / "hall.json"))
+    window.action_open.trigger()
+    assert not errors
+    assert window.document.path == (copy / "hall.twinloc").resolve()
+    assert window.document.project.anchors == anchors
+    assert window.document.project.scene.path == str((site / "hall.json").resolve())
+    assert len(window.document.scene.objects) == len(load_scene(site / "hall.json").objects)
+    assert window.document.is_modified and window.isWindowModified()
+
+    # Saving records the new place (relative to the copy's folder): it opens without asking again.
+    window.action_save.trigger()
+    assert json.loads((copy / "hall.twinloc").read_text(encoding="utf-8"))["scene"]["path"] == "../site/hall.json"
+    asked = len(captions)
+    answer(str(copy / "hall.twinloc"))
+    window.action_open.trigger()
+    assert len(captions) == asked + 1 and window.document.project.anchors == anchors and not errors
+
+
+def test_starting_on_a_project_whose_scene_moved_asks_where_it_is(qtbot, tmp_path, monkeypatch, errors):
+    shutil.copy(shipped_scene_path("uwb_hall"), tmp_path / "hall.json")
+    anchors = (Anchor("X1", (2.0, 3.0, 2.0)), Anchor("X2", (9.0, 1.0, 2.0)), Anchor("X3", (15.0, 6.0, 2.0)))
+    save_project(Project(scene=SceneRef("uwb_hall", str(tmp_path / "gone" / "hall.json")), anchors=anchors), tmp_path / "p.twinloc")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "hall.json"), ""))
+    window = gui_app.create_main_window(str(tmp_path / "p.twinloc"))
+    qtbot.addWidget(window)
+    assert not errors
+    assert window.document.path == (tmp_path / "p.twinloc").resolve() and window.document.project.anchors == anchors
+    assert window.document.is_modified
+    window.document.undo_stack.setClean()
+    window.close()

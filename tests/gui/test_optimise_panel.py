@@ -48,7 +48,12 @@ def on_uwb_hall_regions(point, tolerance=1e-6) -> bool:
     return abs(z - 2.0) < tolerance and inside and on_wall
 
 
+def result_column(panel, column: int) -> list[str]:
+    return [panel.results.item(row, column).text() for row in range(panel.results.rowCount())]
+
+
 def test_run_fills_results_on_mounting_regions_with_min_distance(window, qtbot, errors):
+    window.resize(1500, 1000)
     panel = show_panel(window)
     configure(panel)
     assert panel.chosen_regions() == ["south wall band", "east wall band", "north wall band", "west wall band", "ceiling"]
@@ -60,6 +65,21 @@ def test_run_fills_results_on_mounting_regions_with_min_distance(window, qtbot, 
     assert panel.results.rowCount() == len(layouts) + 1  # the current layout is listed for reference
     assert panel.results.item(len(layouts), 0).text() == "now"
     assert float(panel.results.item(0, 1).text()) == pytest.approx(layouts[0].stats["sum_error_m"], abs=0.05)
+    # Proposals are listed by the Sum the table shows, best first.
+    sums = [float(text) for text in result_column(panel, 1)[: len(layouts)]]
+    assert sums == sorted(sums)
+    assert result_column(panel, 0) == [str(i + 1) for i in range(len(layouts))] + ["now"]
+    # The curve and the table are on different grids, and both say which.
+    assert panel.plot.title == "Search objective on the 0.2 m grid"
+    assert panel.results_caption.isVisible()
+    assert "0.1 m map grid" in panel.results_caption.text() and "0.2 m grid" in panel.results_caption.text()
+    # At 1500 x 1000 the whole table, every row of it, fits in the dock's view at once.
+    table, scroll = panel.results, window.anchors_dock.widget().currentWidget()
+    last = table.rowCount() - 1
+    assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height()
+    assert table.viewport().height() >= 4 * table.rowHeight(0)
+    assert not table.horizontalScrollBar().isVisible()
+    assert table.height() <= scroll.viewport().height()
     assert len(panel.plot.values) == 5
     assert np.all(np.diff(panel.plot.values) <= 1e-9)
     best = layouts[0].positions
@@ -104,6 +124,7 @@ def test_accept_replaces_anchors_in_one_undo_step(window, qtbot, errors):
     assert window.viewport.overlay_values() is not None
     expected = window.layout_optimiser.layout_anchors(0)
     depth = window.document.undo_stack.count()
+    now_before = result_column(panel, 1)[-1]
     qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
     anchors = window.document.project.anchors
     assert [a.name for a in anchors] == ["A1", "A2", "A3"]
@@ -111,8 +132,12 @@ def test_accept_replaces_anchors_in_one_undo_step(window, qtbot, errors):
     assert anchors == expected
     assert window.document.undo_stack.count() == depth + 1
     assert window.document.undo_stack.undoText() == "Accept optimised layout"
+    # The "now" row follows the edit: the accepted layout is now in place, with layout 1's numbers.
+    qtbot.waitUntil(lambda: result_column(panel, 1)[-1] == result_column(panel, 1)[0], timeout=RUN_TIMEOUT_MS)
+    assert result_column(panel, 0)[-1] == "now" and not errors
     window.action_undo.trigger()
     assert window.document.project.anchors == before
+    qtbot.waitUntil(lambda: result_column(panel, 1)[-1] == now_before, timeout=RUN_TIMEOUT_MS)
     window.action_redo.trigger()
     assert window.document.project.anchors == expected
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from fixtures_window import autosave_store, make_window, window, window_settings  # noqa: F401
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFileDialog
 
+from twinloc.gui.loss_plot import LossPlot
 from twinloc.learn.trainer import load_checkpoint, predict
 
 pytestmark = pytest.mark.gui
@@ -84,8 +86,8 @@ def test_generate_simulate_and_train_with_live_losses_and_a_results_table(window
     assert dock.progress_bar.value() == 1000 and "completed" in dock.status_label.text()
 
     result = trainer.result
-    for row, area in enumerate(("los", "nlos")):
-        for column, key in enumerate(("raw", "nn_pretrained", "nn", "poly")):
+    for column, area in enumerate(("los", "nlos")):
+        for row, key in enumerate(("raw", "nn_pretrained", "nn", "poly")):
             assert float(dock.results_table.item(row, column).text()) == pytest.approx(100 * result.errors[area][key], abs=0.051)
     # The raw column is the mean distance of each held-out sample's mean fix from its true point.
     test = result.test
@@ -114,7 +116,7 @@ def test_cancel_stops_training_and_keeps_a_usable_model(window, qtbot, errors):
     assert trainer.result.training["fine_tune"].history.train_loss == []
     prediction = predict(trainer.current.model, trainer.measured.inputs)
     assert np.isfinite(prediction).all()
-    assert all(dock.results_table.item(row, 2).text() != "–" for row in range(2))
+    assert all(dock.results_table.item(2, column).text() != "–" for column in range(2))
 
 
 def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, monkeypatch):
@@ -141,7 +143,7 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     inputs = trainer.virtual.inputs[:500]
     assert np.array_equal(predict(trainer.current.model, inputs), predict(trained, inputs))
     assert {k: len(v[0]) for k, v in dock.loss_plot.losses.items()} == {"pretrain": 2, "fine_tune": 2}
-    assert dock.results_table.item(1, 2).text() == f"{100 * trainer.current.extra['errors']['nlos']['nn']:.1f}"
+    assert dock.results_table.item(2, 1).text() == f"{100 * trainer.current.extra['errors']['nlos']['nn']:.1f}"
 
     # Apply on the twin's floor: the per-cell mitigated error of the virtual data is drawn.
     assert dock.map_floor_combo.currentData() == "site"  # the measured data are simulated
@@ -227,3 +229,30 @@ def test_virtual_data_are_saved_off_the_gui_thread_and_loaded_back(window, qtbot
     click(qtbot, dock.load_data_button)
     assert errors[-1][0] == "Cannot load the virtual data" and "another anchor layout" in errors[-1][1]
     assert trainer.virtual is None
+
+
+def test_results_headers_are_whole_at_1500_by_1000(window, qtbot):
+    window.resize(1500, 1000)
+    table = show_dock(window).results_table
+    qtbot.waitUntil(table.isVisible)
+    columns, rows = table.horizontalHeader(), table.verticalHeader()
+    assert [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())] == ["LOS (cm)", "NLOS (cm)"]
+    assert [table.verticalHeaderItem(i).text() for i in range(table.rowCount())] == [
+        "Raw fixes", "NN pre-trained", "NN fine-tuned", "Polynomial"]
+    metrics = QFontMetrics(columns.font())
+    for column in range(table.columnCount()):
+        assert columns.sectionSize(column) >= metrics.horizontalAdvance(table.horizontalHeaderItem(column).text())
+    assert rows.width() >= max(metrics.horizontalAdvance(table.verticalHeaderItem(row).text()) for row in range(table.rowCount()))
+    # Every row is shown: the table is as tall as its header and four rows.
+    assert table.viewport().height() >= table.rowCount() * rows.sectionSize(0)
+
+
+def test_a_one_epoch_stage_shows_as_a_point(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.show_losses({"pretrain": ([1.0, 0.5, 0.4], [1.1, 0.6, 0.5]), "fine_tune": ([0.3], [0.35])})
+    fine_tune = [line for line in plot.axes.get_lines() if list(line.get_xdata()) == [4]]
+    assert len(fine_tune) == 2  # its training and validation losses, at epoch 4
+    assert all(line.get_marker() == "o" and line.get_markersize() > 0 for line in fine_tune)
+    low, high = plot.axes.get_xlim()
+    assert low < 4 < high

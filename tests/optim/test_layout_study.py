@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optim_scenes import room
+
 from twinloc.cancellation import CancelToken, report_nothing
+from twinloc.compute.engines import ray_engine_for
+from twinloc.compute.grids import floor_grid_for
 from twinloc.compute.layout_optimization import LayoutRequest
-from twinloc.compute.layout_study import layout_study_job, names_for_layout, scene_with_mounting_regions
+from twinloc.compute.layout_study import current_layout_job, layout_study_job, names_for_layout, scene_with_mounting_regions
 from twinloc.compute.workspace import open_source
 from twinloc.model.mounting import MountingRegion
+from twinloc.uwb.error_map import compute_error_map
 
 
 def test_names_skip_the_fixed_anchors():
@@ -46,3 +51,27 @@ def test_study_places_anchors_on_a_drawn_region_and_maps_the_current_layout():
     np.testing.assert_allclose(study.current_map.anchor_positions, current)
     assert study.current_map.grid.cell_count == study.optimization.best.error_map.grid.cell_count
     assert study.current_stats["mean_error_m"] > 0
+
+
+def test_current_layout_is_scored_again_after_an_edit():
+    """After the anchors change, the "now" statistics are those of the new anchors on the proposals' grid."""
+    scene = room()
+    request = LayoutRequest(3, min_distance_m=1.0, population=8, iterations=3, top_k=2, resolution_m=0.25, objective_resolution_m=0.5)
+    before = [(0.0, 0.0, 2.0), (6.0, 0.0, 2.0), (3.0, 4.0, 2.0)]
+    study = layout_study_job(scene, request, before).function(report_nothing, CancelToken())
+    proposal = study.optimization.layouts[0]
+    # Accepting proposal 1 makes "now" proposal 1: the same numbers the table shows for it.
+    accepted = current_layout_job(study, proposal.positions).function(report_nothing, CancelToken())
+    assert accepted.current_stats == pytest.approx(proposal.stats)
+    assert accepted.optimization is study.optimization
+    # Any other layout: the error map of exactly those anchors on the 0.25 m reporting grid.
+    moved = [(0.0, 0.0, 2.0), (6.0, 4.0, 2.0), (0.0, 4.0, 2.0), (6.0, 0.0, 2.0)]
+    edited = current_layout_job(study, moved).function(report_nothing, CancelToken())
+    grid = floor_grid_for(scene, 0.25, scene.tag_height_m)
+    expected = compute_error_map(ray_engine_for(scene), scene, grid, np.array(moved), request.settings)
+    np.testing.assert_allclose(edited.current_map.anchor_positions, moved)
+    assert edited.current_stats["mean_error_m"] == pytest.approx(float(expected.cell_error[~expected.degenerate].mean()))
+    assert edited.current_stats["sum_error_m"] != pytest.approx(study.current_stats["sum_error_m"])
+    # Two anchors cannot give a 2D fix: no "now" statistics rather than a meaningless zero.
+    too_few = current_layout_job(study, moved[:2]).function(report_nothing, CancelToken())
+    assert too_few.current_stats is None and too_few.current_map is None

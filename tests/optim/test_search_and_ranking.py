@@ -72,6 +72,8 @@ def test_optimize_layout_is_deterministic_and_reports_full_resolution_stats():
     assert seen == [(t, (3, 3), (t,)) for t in range(1, 7)]
     assert first.evaluations == 72 and first.convergence.shape == (6,)
     assert 1 <= len(first.layouts) <= 3
+    sums = [layout.stats["sum_error_m"] for layout in first.layouts]
+    assert sums == sorted(sums)  # best first by the reported Sum, not by the coarse objective
     for layout in first.layouts:
         assert problem.space.feasible(layout.positions[None])[0]
         stats, _ = problem.stats(layout.positions)

@@ -5,8 +5,9 @@ coarse objective grid (0.2 m by default: a quarter of the 0.1 m map's cells, and
 per metre of wall traced to each of them) and the link tables of
 :class:`~twinloc.uwb.layout_objective.LayoutObjective`. :func:`optimize_layout` runs the slime
 mould algorithm on it and reports the best few distinct layouts with statistics from
-:func:`~twinloc.uwb.error_map.compute_error_map` at the full reporting resolution, so the
-interpolated, coarse objective only steers the search and never makes the reported numbers.
+:func:`~twinloc.uwb.error_map.compute_error_map` at the full reporting resolution, ordered
+by them, so the interpolated, coarse objective only steers the search and never makes (or
+orders) the reported numbers.
 """
 
 from __future__ import annotations
@@ -95,20 +96,44 @@ class LayoutProblem:
         scores = self.objective.evaluate(self.space.positions(X), *self.space.site_weights(X))
         return scores.sum_error_m + MAIN_AREA_PENALTY * scores.main_excess_m
 
+    @property
+    def scorer(self) -> LayoutScorer:
+        """What scores a layout on the reporting grid (kept by a study without the link tables)."""
+        return LayoutScorer(self.engine, self.scene, self.report_grid, self.settings, self.request.main_threshold_m)
+
     def stats(self, anchors) -> tuple[dict, ErrorMap]:
-        """Statistics of one layout (A, 3) metres (fixed anchors added) on the reporting grid.
+        """Statistics of one layout (A, 3) metres (fixed anchors added) on the reporting grid;
+        see :meth:`LayoutScorer.stats`."""
+        anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
+        return self.scorer.stats(np.vstack([self.space.fixed_anchors, anchors]))
+
+
+@dataclass(frozen=True, eq=False)
+class LayoutScorer:
+    """Scores anchor layouts on one reporting grid: the statistics the results show.
+
+    grid : FloorGrid; main_threshold_m : error allowed in main-area cells (None: no constraint).
+    """
+
+    engine: object
+    scene: Scene
+    grid: object
+    settings: ErrorMapSettings
+    main_threshold_m: float | None
+
+    def stats(self, anchors, cancel: CancelToken | None = None) -> tuple[dict, ErrorMap]:
+        """Statistics of the layout ``anchors`` (A, 3) metres, every anchor of it.
 
         Returns a JSON-ready dict (sum_error_m weighted, mean/p90/max error over cells with a
         fix, main_area_violations: main-area cells above the threshold or without a fix,
         degenerate_cells) and the ErrorMap.
         """
         anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
-        everyone = np.vstack([self.space.fixed_anchors, anchors])
-        error_map = compute_error_map(self.engine, self.scene, self.report_grid, everyone, self.settings)
-        weights, main = cell_weights(self.scene, self.report_grid.points)
+        error_map = compute_error_map(self.engine, self.scene, self.grid, anchors, self.settings, cancel=cancel)
+        weights, main = cell_weights(self.scene, self.grid.points)
         errors = error_map.cell_error
         valid = ~error_map.degenerate
-        threshold = self.request.main_threshold_m
+        threshold = self.main_threshold_m
         violations = 0 if threshold is None else int((main & (error_map.degenerate | (errors > threshold))).sum())
         values = errors[valid]
         stats = {
@@ -138,8 +163,9 @@ class RankedLayout:
 class LayoutOptimization:
     """Result of :func:`optimize_layout`.
 
-    layouts : best first; layouts[0] is the best. convergence : (T,) best fitness per
-    iteration. seconds : the whole run, preparation included. sma : the raw SMA result.
+    layouts : best first by the summed error on the reporting grid (the Sum a user is shown),
+    so layouts[0] is the best. convergence : (T,) best fitness per iteration, on the coarser
+    objective grid. seconds : the whole run, preparation included. sma : the raw SMA result.
     """
 
     layouts: tuple[RankedLayout, ...]
@@ -260,6 +286,9 @@ def optimize_layout(
             )
         )
     report(1.0, "Layouts ready")
+    # The search ranked them on the coarse objective grid; the numbers reported (and shown) are
+    # the reporting grid's, so they are ordered by those.
+    ranked.sort(key=lambda layout: layout.stats["sum_error_m"])
     return LayoutOptimization(
         layouts=tuple(ranked),
         convergence=result.convergence,

@@ -4,7 +4,8 @@ The layout optimisation itself is :func:`~twinloc.compute.layout_optimization.op
 (the CLI's ``twinloc optimize`` runs the same). This module adds the pieces the interactive
 loop needs around it: the project's drawn mounting regions merged into the scene, the error
 map of the layout in place now on the same grid as the proposals (so the two can be shown
-side by side on one colour scale), and names for the anchors of a proposal.
+side by side on one colour scale) and again after the anchors were edited, and names for the
+anchors of a proposal.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
 from twinloc.compute.jobs import Job
-from twinloc.compute.layout_optimization import IterationListener, LayoutOptimization, LayoutRequest, optimize_layout, prepare_problem
+from twinloc.compute.layout_optimization import (
+    IterationListener,
+    LayoutOptimization,
+    LayoutRequest,
+    LayoutScorer,
+    optimize_layout,
+    prepare_problem,
+)
 from twinloc.geometry.scene import Region, RegionType, Scene
 from twinloc.model.mounting import MountingRegion
 from twinloc.uwb.error_map import ErrorMap
+from twinloc.uwb.multilateration import minimum_anchors
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,12 +38,14 @@ class LayoutStudy:
     current_stats, current_map : statistics and error map of the layout the project has now
         (enabled anchors), on the proposals' grid; None when it has too few anchors for a fix.
     request : what was optimised.
+    scorer : scores another layout on the proposals' grid (see :func:`current_layout_job`).
     """
 
     optimization: LayoutOptimization
     current_stats: dict | None
     current_map: ErrorMap | None
     request: LayoutRequest
+    scorer: LayoutScorer
 
 
 def scene_with_mounting_regions(scene: Scene, regions: tuple[MountingRegion, ...]) -> Scene:
@@ -90,13 +101,37 @@ def layout_study_job(scene: Scene, request: LayoutRequest, current_anchors, list
         problem = prepare_problem(scene, request, progress=scaled_progress(progress, 0.0, 0.3), cancel=cancel)
         optimization = optimize_layout(problem, progress=scaled_progress(progress, 0.3, 0.97), cancel=cancel, listener=listener)
         current_stats = current_map = None
-        if len(current) + len(request.fixed_anchors) >= (3 if problem.settings.dimensions == 2 else 4):
+        if len(current) + len(request.fixed_anchors) >= minimum_anchors(problem.settings.dimensions):
             progress(0.97, "Error map of the current layout")
             current_stats, current_map = problem.stats(current)
         progress(1.0, "Layouts ready")
-        return LayoutStudy(optimization, current_stats, current_map, request)
+        return LayoutStudy(optimization, current_stats, current_map, request, problem.scorer)
 
     return Job(name="Anchor layout optimisation", function=run, key=None)
+
+
+def current_layout_job(study: LayoutStudy, anchors) -> Job:
+    """A job scoring the layout in place now on ``study``'s grid, after the anchors were edited.
+
+    Parameters
+    ----------
+    study : LayoutStudy
+    anchors : (A, 3) array_like of float, metres
+        Every enabled anchor of the project now (copied), the kept-fixed ones included.
+
+    Returns the study with ``current_stats`` and ``current_map`` of ``anchors`` (None when
+    they are too few for a fix); the proposals are unchanged.
+    """
+    current = np.array(anchors, dtype=np.float64).reshape(-1, 3)
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> LayoutStudy:
+        if len(current) < minimum_anchors(study.scorer.settings.dimensions):
+            return replace(study, current_stats=None, current_map=None)
+        progress(0.0, "Error map of the current layout")
+        current_stats, current_map = study.scorer.stats(current, cancel)
+        return replace(study, current_stats=current_stats, current_map=current_map)
+
+    return Job(name="Error map of the current layout", function=run, key=None)
 
 
 def names_for_layout(count: int, taken: set[str] | frozenset[str] = frozenset(), stem: str = "A") -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,16 +36,32 @@ class Workspace:
         return dataclasses.replace(self, project=project, scene=scene)
 
 
-def open_source(source: str) -> Workspace:
+class SceneFileMissing(SceneError):
+    """A project's scene file is not where the project says: the project was copied without
+    it or the scene moved. Open again with ``scene_path`` naming where it is now.
+
+    project_path, scene_path : Path; the project file and where it expected the scene.
+    """
+
+    def __init__(self, project_path: Path, scene_path: Path) -> None:
+        super().__init__(f"{project_path}: the project's scene file {scene_path} does not exist (moved, or not copied with the project)")
+        self.project_path = project_path
+        self.scene_path = scene_path
+
+
+def open_source(source: str, scene_path: str | None = None) -> Workspace:
     """Open a shipped scene's name, a scene file (descriptor, mesh, Mitsuba XML) or a ``.twinloc`` project.
 
     A project's scene is loaded from its stored path (resolved against the project's
-    folder) or by its shipped name.
+    folder) or by its shipped name; ``scene_path``, for a project, names the scene file to
+    load instead (the project then refers to it, so saving records the new place).
 
     Raises
     ------
     ProjectFileError
         For a broken project file, or material overrides that do not fit its scene.
+    SceneFileMissing
+        For a project whose scene file does not exist (and no ``scene_path``).
     SceneError
         For a scene that cannot be loaded; a project's scene error names the project too.
     """
@@ -58,6 +75,10 @@ def open_source(source: str) -> Workspace:
         project = new_project_for_scene(base_scene, scene_ref)
         return Workspace(project=project, scene=base_scene, base_scene=base_scene)
     project = load_project(path)
+    if scene_path is not None:
+        project = dataclasses.replace(project, scene=SceneRef(name=project.scene.name, path=str(Path(scene_path).resolve())))
+    elif project.scene.path is not None and not os.path.exists(project.scene.path):
+        raise SceneFileMissing(path, Path(project.scene.path))
     try:
         base_scene = load_scene(project.scene.path if project.scene.path is not None else project.scene.name)
     except SceneError as error:

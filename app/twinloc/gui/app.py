@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 import twinloc
 from twinloc._paths import resources_dir
-from twinloc.compute.workspace import open_source
+from twinloc.compute.workspace import SceneFileMissing, open_source
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.main_window import MainWindow
 
@@ -49,12 +49,17 @@ def _render_and_quit(window: MainWindow) -> None:
 def create_main_window(source: str | None = None) -> MainWindow:
     """A main window showing ``source``, a shipped scene's name or a file (not shown yet).
 
-    When ``source`` cannot be opened, an error dialog says why and the default scene opens.
-    Needs a QApplication (tests get one from pytest-qt).
+    When ``source`` cannot be opened, an error dialog says why and the default scene opens;
+    for a project whose scene file is missing, the window asks where the scene is (see
+    :meth:`MainWindow.open_source`). Needs a QApplication (tests get one from pytest-qt).
     """
     _application()
     try:
         workspace = open_source(source or DEFAULT_SCENE)
+    except SceneFileMissing:
+        window = MainWindow(open_source(DEFAULT_SCENE))
+        window.open_source(source)
+        return window
     except Exception as error:  # the default scene is shipped; anything else may be broken
         if source is None or source == DEFAULT_SCENE:
             raise

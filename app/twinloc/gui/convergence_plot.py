@@ -1,4 +1,9 @@
-"""The live convergence curve of a layout optimisation: best fitness per iteration."""
+"""The live convergence curve of a layout optimisation: best fitness per iteration.
+
+The fitness is the search's objective, evaluated on a coarser grid than the error maps the
+results are scored on; the plot's title names that grid so the two kinds of sums are not
+taken for one.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from twinloc.compute.layout_optimization import LayoutRequest
 
 LINE_COLOR = "#1f5fbf"
 
@@ -28,16 +35,22 @@ class ConvergencePlot(FigureCanvasQTAgg):
         (self._line,) = self.axes.plot([], [], color=LINE_COLOR, linewidth=1.8, marker="o", markersize=2.5)
         self._total = 1
         self._style_axes()
-        self.clear_curve()
+        self.start(1, LayoutRequest.objective_resolution_m)
 
     @property
     def values(self) -> np.ndarray:
         """(T,) float64: the best fitness shown, one per iteration so far."""
         return np.asarray(self._line.get_ydata(), dtype=np.float64)
 
-    def start(self, iterations: int) -> None:
-        """Begin a new run of ``iterations`` iterations (the x axis spans them)."""
+    @property
+    def title(self) -> str:
+        return self.axes.get_title()
+
+    def start(self, iterations: int, objective_grid_m: float) -> None:
+        """Begin a new run of ``iterations`` iterations (the x axis spans them) whose objective
+        is evaluated on a grid of ``objective_grid_m`` metres."""
         self._total = max(int(iterations), 1)
+        self.axes.set_title(f"Search objective on the {objective_grid_m:g} m grid", fontsize=8)
         self.clear_curve()
 
     def clear_curve(self) -> None:
@@ -62,7 +75,7 @@ class ConvergencePlot(FigureCanvasQTAgg):
     def _style_axes(self) -> None:
         axes = self.axes
         axes.set_xlabel("iteration", fontsize=8)
-        axes.set_ylabel("best summed error (m)", fontsize=8)
+        axes.set_ylabel("best sum (m)", fontsize=8)
         axes.tick_params(labelsize=7)
         axes.grid(True, color="#dde2e8", linewidth=0.6)
         for side in ("top", "right"):

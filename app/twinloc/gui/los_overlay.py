@@ -3,7 +3,9 @@
 Inputs are captured on the GUI thread (the effective scene, enabled anchor positions,
 grid settings) into a :func:`~twinloc.compute.los_job.los_map_job`; the job runs on the
 compute pool under the supersede group ``"los"``, so a newer request (an anchor being
-dragged) cancels the older one, and the result is drawn on the GUI thread.
+dragged) cancels the older one, and the result is drawn on the GUI thread. With no enabled
+anchor there is nothing to count (every cell would read 0 on a 0-1 legend): the floor stays
+bare and a caption in the view says what to do.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from twinloc.uwb.visibility import LosMap
 
 GROUP = "los"
 OVERLAY_TITLE = "LOS anchors"
+NO_ANCHORS_CAPTION = "LOS overlay: place anchors to see how many of them each floor cell sees"
 PREVIEW_THROTTLE_MS = 40
 """At most one recomputation per this interval while an anchor is dragged."""
 
@@ -33,12 +36,13 @@ class LosOverlay(LiveFloorMap):
     document : ProjectDocument
     runner : JobRunner
     viewport : SceneViewport
-        Only ``set_floor_overlay`` and ``clear_floor_overlay`` are used.
+        Only ``set_floor_overlay``/``clear_floor_overlay`` and, for the caption shown while
+        there are no anchors, ``set_floor_markers``/``clear_floor_markers`` are used.
 
     Signals
     -------
     updated(object)
-        A new :class:`~twinloc.uwb.visibility.LosMap` is shown.
+        A new :class:`~twinloc.uwb.visibility.LosMap` is shown, or None: no map (no anchors).
     """
 
     updated = Signal(object)
@@ -48,7 +52,8 @@ class LosOverlay(LiveFloorMap):
         self._runner = runner
         self._viewport = viewport
         self.los_map: LosMap | None = None
-        """The map on display (None before the first result or while hidden)."""
+        """The map on display (None before the first result, while hidden or without anchors)."""
+        self._captioned = False
 
         for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.settingsChanged):
             signal.connect(self.refresh)
@@ -58,6 +63,7 @@ class LosOverlay(LiveFloorMap):
         self._runner.cancel(GROUP)
         self.los_map = None
         self._viewport.clear_floor_overlay()
+        self._show_caption(False)
 
     def record_summary(self) -> bool:
         """Keep the shown map's summary in the project as a ``los_map`` result; False when none is shown."""
@@ -69,6 +75,13 @@ class LosOverlay(LiveFloorMap):
 
     def _submit(self) -> None:
         _names, positions = self._enabled_anchors()
+        if not len(positions):
+            self._runner.cancel(GROUP)
+            self.los_map = None
+            self._viewport.clear_floor_overlay()
+            self._show_caption(True)
+            self.updated.emit(None)
+            return
         resolution = self._document.project.settings.grid_resolution_m
         self._runner.submit(los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m), GROUP)
 
@@ -77,7 +90,16 @@ class LosOverlay(LiveFloorMap):
             return
         self.los_map = result
         top = max(int(result.anchor_positions.shape[0]), 1)
+        self._show_caption(False)
         self._viewport.set_floor_overlay(
             result.grid, result.los_count, OVERLAY_TITLE, clim=(0, top), categorical=True
         )
         self.updated.emit(result)
+
+    def _show_caption(self, shown: bool) -> None:
+        """Show or remove the no-anchors caption (and only it: other maps own the markers otherwise)."""
+        if shown and not self._captioned:
+            self._viewport.set_floor_markers([], NO_ANCHORS_CAPTION)
+        elif not shown and self._captioned:
+            self._viewport.clear_floor_markers()
+        self._captioned = shown

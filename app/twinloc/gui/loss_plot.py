@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 TRAIN_COLOR = "#1f5fbf"
 VALIDATION_COLOR = "#d62728"
+#: A stage of at most this many epochs gets a marker per epoch: a one-epoch stage is a single
+#: point, which a line alone does not draw. Longer curves stay plain lines.
+MARKED_EPOCHS = 50
 
 
 class LossPlot(FigureCanvasQTAgg):
@@ -53,13 +56,15 @@ class LossPlot(FigureCanvasQTAgg):
             first = offset == 0
             if not first:
                 self.axes.axvline(offset + 0.5, color="#7a8391", linestyle=":", linewidth=1.2, label="fine-tuning begins")
-            self.axes.plot(epochs, train, color=TRAIN_COLOR, linewidth=1.6, label="training" if first else None)
-            self.axes.plot(epochs, validation, color=VALIDATION_COLOR, linewidth=1.4, linestyle="--",
-                           label="validation" if first else None)
+            marker = "o" if len(train) <= MARKED_EPOCHS else None
+            self.axes.plot(epochs, train, color=TRAIN_COLOR, linewidth=1.6, marker=marker, markersize=3,
+                           label="training" if first else None)
+            self.axes.plot(epochs, validation, color=VALIDATION_COLOR, linewidth=1.4, linestyle="--", marker=marker,
+                           markersize=3, label="validation" if first else None)
             offset += len(train)
         if offset:
             self.axes.set_xlim(0.5, offset + 0.5)
-            self.axes.legend(fontsize=6.5, loc="upper right", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
+            self.axes.legend(fontsize=6.5, loc="best", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
         self.draw_idle()
 
     def _style_axes(self) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 import twinloc
 from twinloc.compute.jobs import ComputePool
-from twinloc.compute.workspace import Workspace, open_source
+from twinloc.compute.workspace import SceneFileMissing, Workspace, open_source
 from twinloc.geometry.loaders import SHIPPED_SCENES
 from twinloc.gui.anchor_export import write_anchors
 from twinloc.gui.anchors_dock import AnchorsDock
@@ -60,6 +60,7 @@ _GROUP_NAMES = {
     "los": "LOS",
     "error_map": "error map",
     "optimise": "layout optimisation",
+    "optimise-current": "current layout's error map",
     "rrt": "reverse ray tracing",
     "rrt_evaluation": "reverse-ray-tracing evaluation",
     "training_virtual": "virtual training data",
@@ -349,21 +350,35 @@ class MainWindow(QMainWindow):
     def open_source(self, source: str) -> bool:
         """Open ``source`` (project, scene file or shipped scene) in place of the current project.
 
-        On failure an error dialog names the problem and the current project stays as it was.
+        A project whose scene file is missing (copied without it, or the scene moved) asks
+        where the scene is now; the project opens on it, modified, so that saving records the
+        new place. On failure an error dialog names the problem; on failure or cancel the
+        current project stays as it was.
         """
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        scene_path = None
         try:
-            workspace = open_source(source)
+            try:
+                workspace = _open_waiting(source)
+            except SceneFileMissing as missing:
+                scene_path = self._locate_scene(missing)
+                if scene_path is None:
+                    self.statusBar().showMessage(f"Not opened: the scene of {missing.project_path.name} was not located", 6000)
+                    return False
+                workspace = _open_waiting(source, scene_path)
         except Exception as error:  # loaders raise SceneError/ProjectFileError/OSError; show any of them
-            QApplication.restoreOverrideCursor()
             show_error(self, "Could not open", str(error) or type(error).__name__)
             return False
-        QApplication.restoreOverrideCursor()
-        self.document.load(workspace.project, workspace.base_scene, workspace.project_path)
+        self.document.load(workspace.project, workspace.base_scene, workspace.project_path, modified=scene_path is not None)
         if Path(source).exists():
             self._add_recent(str(Path(source).resolve()))
         self.statusBar().showMessage(f"Opened {source}", 4000)
         return True
+
+    def _locate_scene(self, missing: SceneFileMissing) -> str | None:
+        """Ask where the missing scene file is now; None when the user cancels."""
+        caption = f"Locate the scene {missing.scene_path.name} of {missing.project_path.name} (not found at {missing.scene_path.parent})"
+        path, _ = QFileDialog.getOpenFileName(self, caption, str(missing.project_path.parent), SCENE_FILTER)
+        return path or None
 
     def save(self) -> bool:
         """Save to the project's file (asking for one the first time); False when not saved."""
@@ -642,3 +657,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
+
+
+def _open_waiting(source: str, scene_path: str | None = None) -> Workspace:
+    """:func:`~twinloc.compute.workspace.open_source` under the wait cursor."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return open_source(source, scene_path)
+    finally:
+        QApplication.restoreOverrideCursor()

@@ -4,7 +4,8 @@
 document into a :class:`~twinloc.compute.layout_optimization.LayoutRequest`, runs the job on
 the application's :class:`JobRunner` (its own group, so the live maps keep theirs), posts the
 best-so-far layout from the worker thread to the GUI thread through a queued signal, draws it
-as ghost spheres, and turns the user's decisions into document edits (one undo step each).
+as ghost spheres, scores the layout in place again when the anchors are edited (the results'
+"now" row), and turns the user's decisions into document edits (one undo step each).
 The panel (:mod:`twinloc.gui.optimise_panel`) is a view of this object.
 """
 
@@ -18,7 +19,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from twinloc.compute.layout_optimization import LayoutRequest, RankedLayout
-from twinloc.compute.layout_study import LayoutStudy, layout_study_job, names_for_layout, scene_with_mounting_regions
+from twinloc.compute.layout_study import (
+    LayoutStudy,
+    current_layout_job,
+    layout_study_job,
+    names_for_layout,
+    scene_with_mounting_regions,
+)
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.viewport_ghosts import GhostLayout
@@ -28,6 +35,8 @@ from twinloc.model.mounting import MountingRegion
 from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv, write_sheet_csv, write_sheet_html
 
 GROUP = "optimise"
+#: The current layout scored again after an edit; its own group, so an edit never cancels a run.
+CURRENT_GROUP = "optimise-current"
 FIXED_SURFACE = "installed (kept fixed)"
 
 
@@ -49,8 +58,8 @@ class LayoutOptimiser(QObject):
     iterationDone(int, object)
         Iteration t finished; the convergence so far, (t,) metres.
     studyChanged()
-        :attr:`study` changed (a run finished, was cancelled with its best so far, or the
-        results were cleared).
+        :attr:`study` changed (a run finished, was cancelled with its best so far, the
+        current layout was scored again after an edit, or the results were cleared).
     runEnded(str)
         The run is over: "finished", "cancelled" or "failed".
     previewEnded()
@@ -79,7 +88,7 @@ class LayoutOptimiser(QObject):
         self._runner = runner
         self._viewport = viewport
         plotter = viewport.plotter
-        self._ghosts = GhostLayout(plotter)
+        self._ghosts = GhostLayout(plotter, viewport.anchor_label_boxes)
         self._patches = RegionPatches(plotter)
         self.drawer = RegionDrawer(plotter, plotter.renderer, plotter, plotter.render)
         self.drawer.regionDrawn.connect(self.regionDrawn)
@@ -90,9 +99,12 @@ class LayoutOptimiser(QObject):
         self._previewing = False
         self.study: LayoutStudy | None = None
         """The last run's results (None before the first or after the document changed scene)."""
+        self.request: LayoutRequest | None = None
+        """What the last run optimised (None before the first run)."""
         self.layout_names: tuple[str, ...] = ()
         """Names the placed anchors of every layout of :attr:`study` get when accepted or exported."""
         self._fixed: tuple[Anchor, ...] = ()
+        self._scored: tuple | None = None  # the enabled anchors' positions the study's "now" is of
         self.convergence = np.zeros(0)
         self._latest: tuple | None = None
         self._latest_lock = threading.Lock()
@@ -101,6 +113,7 @@ class LayoutOptimiser(QObject):
         runner.failed.connect(self._on_failed)
         runner.cancelled.connect(self._on_cancelled)
         document.sceneChanged.connect(self._forget_study)
+        document.anchorsChanged.connect(self._score_current)
 
     # ------------------------------------------------------------------ state
 
@@ -174,7 +187,10 @@ class LayoutOptimiser(QObject):
             top_k=int(top_k),
             settings=project.error_map,
         )
+        self.request = request
         self.layout_names = names_for_layout(request.anchor_count, {a.name for a in self._fixed})
+        self._scored = self._current_positions()
+        self._runner.cancel(CURRENT_GROUP)
         self.end_preview()
         self._ticket = ticket = next(self._tickets)
         self._running = True
@@ -307,6 +323,7 @@ class LayoutOptimiser(QObject):
         """Release the viewport objects (the window is closing)."""
         if self._running:
             self._runner.cancel(GROUP)
+        self._runner.cancel(CURRENT_GROUP)
         self.drawer.detach()
         self._ghosts.clear()
         self._patches.clear()
@@ -333,13 +350,32 @@ class LayoutOptimiser(QObject):
         self.iterationDone.emit(t, self.convergence)
 
     def _on_finished(self, group: str, result: object) -> None:
-        if group != GROUP or not isinstance(result, LayoutStudy):
+        if not isinstance(result, LayoutStudy):
+            return
+        if group == CURRENT_GROUP:
+            if not self._running and self.study is not None and result.optimization is self.study.optimization:
+                self.study = result
+                self.studyChanged.emit()
+            return
+        if group != GROUP:
             return
         self._running = False
         self.study = result
         self.convergence = np.asarray(result.optimization.convergence)
         self.studyChanged.emit()
         self.runEnded.emit("cancelled" if result.optimization.cancelled else "finished")
+        self._score_current()  # the anchors may have been edited while the run went on
+
+    def _current_positions(self) -> tuple:
+        return tuple(a.position for a in self._document.project.anchors if a.enabled)
+
+    def _score_current(self) -> None:
+        """Score the layout in place again if the anchors changed since :attr:`study` scored it."""
+        positions = self._current_positions()
+        if self.study is None or self._running or positions == self._scored:
+            return
+        self._scored = positions
+        self._runner.submit(current_layout_job(self.study, positions), CURRENT_GROUP)
 
     def _on_failed(self, group: str, _message: str) -> None:
         if group == GROUP:
@@ -359,6 +395,7 @@ class LayoutOptimiser(QObject):
     def _forget_study(self) -> None:
         if self._running:
             self._runner.cancel(GROUP)
+        self._runner.cancel(CURRENT_GROUP)
         self.end_preview()
         self.study = None
         self.studyChanged.emit()

@@ -36,9 +36,20 @@ from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.layout_compare import LayoutCompareDialog
 from twinloc.gui.optimise_controller import LayoutOptimiser
-from twinloc.gui.panel_widgets import button_row
+from twinloc.gui.panel_widgets import button_row, fit_rows
 
-RESULT_HEADERS = ("#", "Sum (m)", "Mean (m)", "p90 (m)", "Max (m)", "Violations")
+#: Result columns: header and tooltip. Units are in the caption above the table, which keeps
+#: the columns narrow enough to fit the dock without a horizontal scroll bar.
+RESULT_HEADERS = (
+    ("#", "Rank by Sum; \"now\" is the layout in the project"),
+    ("Sum", "Summed positioning error over the floor cells (weighted), metres"),
+    ("Mean", "Mean positioning error of the cells with a fix, metres"),
+    ("p90", "90th percentile of the positioning error, metres"),
+    ("Max", "Largest positioning error, metres"),
+    ("Violations", "Main-area cells above the threshold or without a fix"),
+)
+#: The results table is tall enough for this many rows at least (5 proposals and "now" by default).
+RESULT_ROWS_SHOWN = 6
 DEVIATION_HEADERS = ("Name", "Plan (m)", "As built (m)", "Deviation (m)")
 #: What the drawing kinds put on which plane.
 DRAW_KINDS = {"Ceiling area": ("ceiling", False), "Floor area": ("floor", False), "Wall band": ("band", True)}
@@ -129,15 +140,20 @@ class OptimisePanel(QWidget):
         run_row = button_row(self.run_button, self.cancel_button)
 
         # -- results
+        self.results_caption = QLabel("")
+        self.results_caption.setWordWrap(True)
         self.results = QTableWidget(0, len(RESULT_HEADERS))
-        self.results.setHorizontalHeaderLabels(RESULT_HEADERS)
+        for column, (text, tip) in enumerate(RESULT_HEADERS):
+            header = QTableWidgetItem(text)
+            header.setToolTip(tip)
+            self.results.setHorizontalHeaderItem(column, header)
         self.results.verticalHeader().hide()
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.results.horizontalHeader().setStretchLastSection(True)
-        self.results.setMaximumHeight(150)
+        fit_rows(self.results, RESULT_ROWS_SHOWN, scroll_bar=True)
         self.results.itemSelectionChanged.connect(self._on_result_selected)
         self.compare_button = QPushButton("Compare…")
         self.compare_button.setToolTip("The current layout's error map beside the selected layout's")
@@ -177,6 +193,7 @@ class OptimisePanel(QWidget):
         run.addWidget(self.plot)
         layout.addWidget(_group("Run", run))
         results = QVBoxLayout()
+        results.addWidget(self.results_caption)
         results.addWidget(self.results)
         results.addLayout(result_buttons)
         results.addLayout(site_buttons)
@@ -308,7 +325,7 @@ class OptimisePanel(QWidget):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Preparing the mounting sites…")
-        self.plot.start(iterations)
+        self.plot.start(iterations, self.optimiser.request.objective_resolution_m)
         self.results.setRowCount(0)
 
     def _on_iteration(self, t: int, convergence) -> None:
@@ -334,15 +351,22 @@ class OptimisePanel(QWidget):
 
     def _show_results(self) -> None:
         study = self.optimiser.study
+        selected = self.selected_result()
         self.results.blockSignals(True)
         self.results.setRowCount(0)
         rows = []
         if study is not None:
+            # Proposals come best Sum first (the optimiser orders them); the current layout is
+            # listed for reference below them, so that row i is layout i.
+            rows += [(str(i + 1), layout.stats) for i, layout in enumerate(study.optimization.layouts)]
             if study.current_stats is not None:
                 rows.append(("now", study.current_stats))
-            rows += [(str(i + 1), layout.stats) for i, layout in enumerate(study.optimization.layouts)]
-        # The current layout is listed for reference below the proposals, so that row i is layout i.
-        rows = rows[1:] + rows[:1] if rows and rows[0][0] == "now" else rows
+            request = study.request
+            self.results_caption.setText(
+                f"Best Sum first. Errors in metres on the {request.resolution_m:g} m map grid; the curve above "
+                f"is the search objective on its own {request.objective_resolution_m:g} m grid, so its sums differ."
+            )
+        self.results_caption.setVisible(study is not None)
         self.results.setRowCount(len(rows))
         for row, (label, stats) in enumerate(rows):
             cells = [label, _metres(stats["sum_error_m"], 1), _metres(stats["mean_error_m"]), _metres(stats["p90_error_m"]),
@@ -356,6 +380,8 @@ class OptimisePanel(QWidget):
                     item.setForeground(Qt.GlobalColor.darkGray)
                     item.setToolTip("The layout in the project now, for comparison")
                 self.results.setItem(row, column, item)
+        if selected is not None and study is not None and selected < len(study.optimization.layouts):
+            self.results.selectRow(selected)  # the previewed proposal stays selected when "now" is scored again
         self.results.blockSignals(False)
         self._update_result_buttons()
 

@@ -1,9 +1,10 @@
-"""Widgets the docks share: a scrolling column of sections, rows of buttons, spin boxes for quantities."""
+"""Widgets the docks share: a scrolling column of sections, rows of buttons, spin boxes for
+quantities, tables sized to their rows."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLayout, QScrollArea, QTableWidget, QVBoxLayout, QWidget
 
 
 def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
@@ -41,6 +42,15 @@ def quantity_spin(low: float, high: float, step: float, decimals: int, suffix: s
     spin.setSuffix(suffix)
     spin.setKeyboardTracking(False)
     return spin
+
+
+def fit_rows(table: QTableWidget, rows: int, scroll_bar: bool = False) -> None:
+    """Fix ``table``'s height to show its header and ``rows`` rows (and a horizontal scroll
+    bar when ``scroll_bar``), so a panel never squeezes it to a row or two."""
+    height = table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize()
+    if scroll_bar:
+        height += table.horizontalScrollBar().sizeHint().height()
+    table.setFixedHeight(height + 2 * table.frameWidth())
 
 
 def button_row(*widgets: QWidget) -> QHBoxLayout:

@@ -37,7 +37,7 @@ from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.loss_plot import LossPlot
 from twinloc.gui.mitigation_plots import PositionsPlot, SampleErrorsPlot
-from twinloc.gui.panel_widgets import button_row, quantity_spin, scroll_column
+from twinloc.gui.panel_widgets import button_row, fit_rows, quantity_spin, scroll_column
 from twinloc.gui.training_controller import (
     MEASURED_GROUP,
     TRAIN_GROUP,
@@ -48,8 +48,11 @@ from twinloc.learn.trainer import TrainingSettings
 
 MODEL_FILTER = "TwinLoc models (*.pt)"
 DATA_FILTER = "Training data (*.npz)"
-#: Result columns: the key in the errors, the header.
-RESULT_COLUMNS = (("raw", "Raw"), ("nn_pretrained", "NN pre-trained"), ("nn", "NN fine-tuned"), ("poly", "Polynomial"))
+#: Result rows: the key in the errors, the row header. The methods are rows and the two areas
+#: columns, so every header stays readable in a narrow dock.
+RESULT_METHODS = (("raw", "Raw fixes"), ("nn_pretrained", "NN pre-trained"), ("nn", "NN fine-tuned"), ("poly", "Polynomial"))
+#: Result columns: the area key in the errors, the header.
+RESULT_AREAS = (("los", "LOS (cm)"), ("nlos", "NLOS (cm)"))
 ARCHITECTURES = (("mitigation_net", "Seed network (FC → 3 conv → 4 FC)"), ("linear", "Linear (baseline)"))
 SIMULATED_STYLE = "color: #b45309; font-weight: bold;"
 _STOPPED_TEXT = {"completed": "completed", "early stopping": "stopped early (no improvement)",
@@ -225,12 +228,12 @@ class TrainingDock(QDockWidget):
         return self.plot_tabs
 
     def _build_results_group(self) -> QGroupBox:
-        self.results_table = QTableWidget(2, len(RESULT_COLUMNS))
-        self.results_table.setHorizontalHeaderLabels([f"{label} (cm)" for _, label in RESULT_COLUMNS])
-        self.results_table.setVerticalHeaderLabels(["LOS", "NLOS"])
+        self.results_table = QTableWidget(len(RESULT_METHODS), len(RESULT_AREAS))
+        self.results_table.setHorizontalHeaderLabels([label for _, label in RESULT_AREAS])
+        self.results_table.setVerticalHeaderLabels([label for _, label in RESULT_METHODS])
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.results_table.setFixedHeight(84)
+        fit_rows(self.results_table, len(RESULT_METHODS))
         self.results_note = QLabel()
         self.results_note.setWordWrap(True)
         self.model_label = QLabel()
@@ -355,8 +358,8 @@ class TrainingDock(QDockWidget):
     def _show_model(self) -> None:
         current, result = self._trainer.current, self._trainer.result
         errors = current.extra.get("errors", {}) if current is not None else {}
-        for row, area in enumerate(("los", "nlos")):
-            for column, (key, _) in enumerate(RESULT_COLUMNS):
+        for column, (area, _) in enumerate(RESULT_AREAS):
+            for row, (key, _) in enumerate(RESULT_METHODS):
                 value = errors.get(area, {}).get(key)
                 item = QTableWidgetItem("–" if value is None else f"{100 * value:.1f}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -177,6 +177,10 @@ class SceneViewport(QWidget):
         self._overlay.clear()
         self.plotter.render()
 
+    def anchor_label_boxes(self) -> np.ndarray:
+        """(N, 4) float64: where the anchors' name labels stand, (x0, y0, x1, y1) display pixels."""
+        return self._anchor_actors.label_boxes(self.plotter.renderer)
+
     def overlay_values(self) -> np.ndarray | None:
         """(H, W) float64 copy of the floor map shown (NaN where no cell is drawn), or None."""
         return self._overlay.image

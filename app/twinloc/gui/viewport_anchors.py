@@ -11,6 +11,7 @@ import numpy as np
 import pyvista as pv
 from vtkmodules.vtkRenderingCore import vtkActor, vtkActor2D, vtkRenderer
 
+from twinloc.gui.viewport_labels import label_boxes
 from twinloc.gui.viewport_projection import pixels_per_metre, world_to_display
 from twinloc.model.devices import Anchor
 
@@ -93,6 +94,10 @@ class AnchorActors:
         self._positions[name] = np.asarray(position, dtype=float)
         self._actors[name].SetPosition(*self._positions[name])
         self._update_labels()
+
+    def label_boxes(self, renderer: vtkRenderer) -> np.ndarray:
+        """(N, 4) float64: the name labels' rectangles (x0, y0, x1, y1) on the screen, display pixels."""
+        return label_boxes(renderer, self._label_actor)
 
     def grab(self, renderer: vtkRenderer, xd: float, yd: float) -> str | None:
         """The anchor under a display pixel, nearest to the camera first, or None."""

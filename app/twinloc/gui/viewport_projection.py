@@ -74,8 +74,8 @@ def camera_ray(renderer: vtkRenderer, xd: float, yd: float) -> tuple[np.ndarray,
     direction : (3,) float64
         Unit vector pointing into the scene.
     """
-    near = _display_to_world(renderer, xd, yd, 0.0)
-    far = _display_to_world(renderer, xd, yd, 1.0)
+    near = display_to_world(renderer, xd, yd, 0.0)
+    far = display_to_world(renderer, xd, yd, 1.0)
     direction = far - near
     return near, direction / np.linalg.norm(direction)
 
@@ -108,7 +108,8 @@ def pixels_per_metre(renderer: vtkRenderer, point) -> float:
     return float(np.hypot(x1 - x0, y1 - y0))
 
 
-def _display_to_world(renderer: vtkRenderer, xd: float, yd: float, depth: float) -> np.ndarray:
+def display_to_world(renderer: vtkRenderer, xd: float, yd: float, depth: float) -> np.ndarray:
+    """(3,) float64: the world point (metres) drawn at display pixel (xd, yd) and ``depth`` in [0, 1]."""
     renderer.SetDisplayPoint(float(xd), float(yd), float(depth))
     renderer.DisplayToWorld()
     x, y, z, w = renderer.GetWorldPoint()
