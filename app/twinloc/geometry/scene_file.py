@@ -132,6 +132,7 @@ class _SceneReader:
                         f"(known: {', '.join(sorted(presets))})"
                     )
                 fields = {
+                    "preset": preset.name,
                     "relative_permittivity": preset.relative_permittivity,
                     "thickness_m": preset.thickness_m,
                     "color": preset.color,
