@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ MAX_PIECES = 10_000
 #: Largest |coordinate| of a vertex, metres: rays are traced in single precision, where
 #: 100 km still resolves 8 mm. Georeferenced models must be moved near the origin.
 MAX_COORDINATE_M = 1e5
+#: Most triangles a scene may hold (Sionna's San Francisco has 268,000).
+MAX_SCENE_TRIANGLES = 5_000_000
 _MIN_TRIANGLE_AREA_M2 = 1e-12
 # glTF is y-up; the scene is z-up. Rotating +90 degrees about x maps glTF +y onto +z.
 _GLTF_TO_Z_UP = axis_angle_matrix((1, 0, 0), 90.0)
@@ -49,7 +52,8 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
     Raises
     ------
     SceneError
-        The file is missing, not a regular file, too large, unreadable or holds no triangles.
+        The file is missing, not a regular file, too large, unreadable, or holds no triangles
+        or more than ``MAX_SCENE_TRIANGLES``.
     """
     try:
         data = read_input_bytes(path, MAX_MESH_FILE_BYTES)
@@ -58,6 +62,11 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
     except OSError as error:
         raise SceneError(f"{where}: cannot read mesh file {str(path)!r} ({error})") from None
     is_gltf = path.suffix.lower() in (".glb", ".gltf")
+    if path.suffix.lower() == ".gltf":
+        try:  # trimesh reads a .gltf that is not JSON as a zip archive and reports a missing file
+            json.loads(data)
+        except (ValueError, RecursionError):
+            raise SceneError(f"{where}: {str(path)!r} is not a glTF file (its text is not JSON)") from None
     parts = []
     try:
         # Broken files make numpy warn on their way to an exception; the exception is what counts.
@@ -89,6 +98,8 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
         raise SceneError(f"{where}: cannot read mesh file {str(path)!r} ({type(error).__name__}: {error})") from None
     if not parts:
         raise SceneError(f"{where}: mesh file {str(path)!r} contains no triangles")
+    if sum(len(faces) for _, _, faces in parts) > MAX_SCENE_TRIANGLES:
+        raise SceneError(f"{where}: mesh file {str(path)!r} has more than the {MAX_SCENE_TRIANGLES:,} triangles a scene may hold")
     return parts
 
 

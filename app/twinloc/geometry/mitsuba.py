@@ -12,7 +12,7 @@ from lxml import etree
 from twinloc.geometry import primitives
 from twinloc.geometry.errors import SceneError
 from twinloc.geometry.materials import Material, material_presets
-from twinloc.geometry.meshes import as_scene_object, load_mesh_file
+from twinloc.geometry.meshes import MAX_SCENE_TRIANGLES, as_scene_object, load_mesh_file
 from twinloc.geometry.scene import Scene
 from twinloc.geometry.transforms import axis_angle_matrix
 from twinloc.model.input_files import MIB, read_input_bytes
@@ -77,11 +77,14 @@ class _MitsubaReader:
         return value
 
     def read(self) -> Scene:
-        objects = []
+        objects, triangles = [], 0
         for index, shape in enumerate(element for element in self.root if element.tag == "shape"):
             name = shape.get("id") or f"shape {index + 1}"
             where = f"{self.path}: shape {name!r}"
             vertices, faces = self.shape_mesh(shape, where)
+            triangles += len(faces)
+            if triangles > MAX_SCENE_TRIANGLES:
+                raise SceneError(f"{where}: the scene has more than {MAX_SCENE_TRIANGLES:,} triangles")
             to_world = self.to_world(shape, where)
             vertices = vertices @ to_world[:3, :3].T + to_world[:3, 3]
             material = self.shape_material(shape, where)
