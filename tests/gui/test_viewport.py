@@ -380,18 +380,22 @@ def box_view(viewport):
     return viewport
 
 
+def placed_by_click(view, qtbot, target) -> tuple[float, float, float]:
+    """Where an anchor goes when the point of the scene drawn at ``target`` is clicked in place mode."""
+    view.set_mode("place_anchor")
+    with qtbot.waitSignal(view.placeRequested, timeout=2000) as blocker:
+        QTest.mouseClick(view.plotter, Qt.MouseButton.LeftButton, pos=view.world_to_widget(target))
+    return blocker.args[0]
+
+
 @pytest.mark.parametrize("view", ["view_top", "view_iso"])
 def test_click_into_sionnas_box_from_outside_lands_on_its_floor(box_view, qtbot, view):
     getattr(box_view, view)()  # from above the roof, or obliquely through a wall and the roof
-    box_view.set_mode("place_anchor")
     box_view.set_mounting_height(2.2)
-    target = (1.5, -2.0, 0.0)
 
-    with qtbot.waitSignal(box_view.placeRequested, timeout=2000) as blocker:
-        QTest.mouseClick(box_view.plotter, Qt.MouseButton.LeftButton, pos=box_view.world_to_widget(target))
+    x, y, z = placed_by_click(box_view, qtbot, (1.5, -2.0, 0.0))
 
-    x, y, z = blocker.args[0]
-    assert abs(x - target[0]) < TOLERANCE_M and abs(y - target[1]) < TOLERANCE_M
+    assert abs(x - 1.5) < TOLERANCE_M and abs(y + 2.0) < TOLERANCE_M
     assert z == pytest.approx(2.2)  # on the floor at mounting height, not on the roof at 5 m
 
 
@@ -399,13 +403,8 @@ def test_click_on_the_box_wall_from_inside_lands_on_the_wall(box_view, qtbot):
     camera = box_view.plotter.camera  # standing inside, looking at the east wall x = 5
     camera.position, camera.focal_point, camera.up = (-3.0, 0.0, 2.0), (5.0, 0.0, 2.0), (0.0, 0.0, 1.0)
     box_view.plotter.renderer.ResetCameraClippingRange()
-    box_view.set_mode("place_anchor")
-    target = (5.0, 1.0, 2.5)
 
-    with qtbot.waitSignal(box_view.placeRequested, timeout=2000) as blocker:
-        QTest.mouseClick(box_view.plotter, Qt.MouseButton.LeftButton, pos=box_view.world_to_widget(target))
-
-    assert np.allclose(blocker.args[0], target, atol=TOLERANCE_M)
+    assert np.allclose(placed_by_click(box_view, qtbot, (5.0, 1.0, 2.5)), (5.0, 1.0, 2.5), atol=TOLERANCE_M)
 
 
 def test_the_box_is_drawn_from_the_room_side_only(box_view):

@@ -10,7 +10,7 @@ import numpy as np
 import trimesh
 from trimesh.resolvers import FilePathResolver
 
-from twinloc.geometry.errors import SceneError
+from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.scene import ObjectKind, SceneObject
 from twinloc.geometry.transforms import axis_angle_matrix
 from twinloc.model.input_files import MIB, read_input_bytes
@@ -55,12 +55,7 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
         The file is missing, not a regular file, too large, unreadable, or holds no triangles
         or more than ``MAX_SCENE_TRIANGLES``.
     """
-    try:
-        data = read_input_bytes(path, MAX_MESH_FILE_BYTES)
-    except FileNotFoundError:
-        raise SceneError(f"{where}: mesh file {str(path)!r} not found") from None
-    except OSError as error:
-        raise SceneError(f"{where}: cannot read mesh file {str(path)!r} ({error})") from None
+    data = read_scene_input(path, MAX_MESH_FILE_BYTES, where, f"mesh file {str(path)!r}")
     is_gltf = path.suffix.lower() in (".glb", ".gltf")
     if path.suffix.lower() == ".gltf":
         try:  # trimesh reads a .gltf that is not JSON as a zip archive and reports a missing file

@@ -10,12 +10,12 @@ import numpy as np
 from lxml import etree
 
 from twinloc.geometry import primitives
-from twinloc.geometry.errors import SceneError
+from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.materials import Material, material_presets
 from twinloc.geometry.meshes import MAX_SCENE_TRIANGLES, as_scene_object, load_mesh_file
 from twinloc.geometry.scene import Scene
 from twinloc.geometry.transforms import axis_angle_matrix
-from twinloc.model.input_files import MIB, read_input_bytes
+from twinloc.model.input_files import MIB
 
 _FILE_SHAPES = ("ply", "obj")
 #: Largest Mitsuba XML file that is read (Sionna's San Francisco scene is 1.1 MB).
@@ -38,12 +38,7 @@ def load_mitsuba_scene(path: str | Path) -> Scene:
         preset; the message names the file and the problem.
     """
     path = Path(path)
-    try:
-        content = read_input_bytes(path, MAX_XML_FILE_BYTES)
-    except FileNotFoundError:
-        raise SceneError(f"{path}: scene file not found") from None
-    except OSError as error:
-        raise SceneError(f"{path}: cannot read scene file ({error})") from None
+    content = read_scene_input(path, MAX_XML_FILE_BYTES, str(path), "scene file")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     try:
         root = etree.fromstring(content, parser)

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.geometry import primitives
-from twinloc.geometry.errors import SceneError
+from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.materials import Material, material_presets
 from twinloc.geometry.meshes import MAX_COORDINATE_M, MAX_SCENE_TRIANGLES, closed_solid, load_mesh_file, surface_mesh
 from twinloc.geometry.scene import ObjectKind, Region, RegionType, Scene, SceneObject
 from twinloc.geometry.transforms import euler_xyz_matrix
 from twinloc.model.devices import Anchor, BaseStation
-from twinloc.model.input_files import MIB, read_input_text
+from twinloc.model.input_files import MIB
 
 FORMAT = "twinloc-scene"
 VERSION = 1
@@ -44,10 +44,8 @@ def load_scene_file(path: str | Path) -> Scene:
     """
     path = Path(path)
     try:
-        text = read_input_text(path, MAX_SCENE_FILE_BYTES)
-    except FileNotFoundError:
-        raise SceneError(f"{path}: scene file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_scene_input(path, MAX_SCENE_FILE_BYTES, str(path), "scene file").decode("utf-8")
+    except UnicodeDecodeError as error:
         raise SceneError(f"{path}: cannot read scene file ({error})") from None
     try:
         data = json.loads(text)
