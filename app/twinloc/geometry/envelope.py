@@ -17,18 +17,22 @@ from twinloc.geometry.scene import ObjectKind, Region, RegionType, Scene, SceneO
 
 #: A face whose outward normal has |z| at least this (45 degrees from level) is floor or ceiling.
 LEVEL_NORMAL_MIN_Z = 0.7071
+#: How far another object may reach out of the shell's bounding box, as a share of the
+#: shell's largest extent.
+ENCLOSE_MARGIN = 0.02
 
 
 def with_room_envelope(scene: Scene) -> Scene:
     """``scene`` with the closed shell that encloses it turned into the room's envelope.
 
-    The envelope is the largest SOLID object, when its bounding box holds the centres of all
-    other objects and every default device (a scene of one closed object is its envelope).
-    It is replaced by up to
-    three SURFACE objects of its material, ``"<name> floor"``, ``"<name> ceiling"`` and
-    ``"<name> walls"`` (faces whose outward normal points down, up, or sideways), each wound
-    with normals into the room and marked ``envelope``. When the scene has no evaluation
-    region, the outline of the envelope's floor becomes one (``"<name> floor"``).
+    The envelope is the largest SOLID object, when its bounding box holds every other object
+    (give or take ``ENCLOSE_MARGIN``) and every default device (a scene of one closed object
+    is its envelope).
+    It is replaced by up to three SURFACE objects of its material, ``"<name> floor"``,
+    ``"<name> ceiling"`` and ``"<name> walls"`` (faces whose outward normal points down, up,
+    or sideways), each wound with normals into the room and marked ``envelope``. When the
+    scene has no evaluation region, the outline of the envelope's floor becomes one (named
+    like the floor object).
 
     Returns
     -------
@@ -39,24 +43,22 @@ def with_room_envelope(scene: Scene) -> Scene:
     if shell is None:
         return scene
     names = {obj.name for obj in scene.objects}
-    parts = []
+    parts = {}
     for label, faces in _faces_by_direction(shell).items():
         used, faces = np.unique(faces[:, ::-1], return_inverse=True)  # reversed: normals into the room
-        parts.append(
-            SceneObject(
-                name=_unused(f"{shell.name} {label}", names),
-                kind=ObjectKind.SURFACE,
-                material=shell.material,
-                vertices=shell.vertices[used],
-                faces=faces.reshape(-1, 3).astype(np.int64),
-                envelope=True,
-            )
+        parts[label] = SceneObject(
+            name=_unused(f"{shell.name} {label}", names),
+            kind=ObjectKind.SURFACE,
+            material=shell.material,
+            vertices=shell.vertices[used],
+            faces=faces.reshape(-1, 3).astype(np.int64),
+            envelope=True,
         )
     objects = []
     for obj in scene.objects:
-        objects.extend(parts if obj is shell else [obj])
+        objects.extend(parts.values() if obj is shell else [obj])
     regions = scene.regions
-    floor = next((part for part in parts if part.name.endswith(" floor")), None)
+    floor = parts.get("floor")
     if floor is not None and not scene.evaluation_regions():
         regions += tuple(
             Region(name=floor.name if index == 0 else f"{floor.name} {index + 1}", type=RegionType.EVALUATION, polygon=outline)
@@ -104,17 +106,19 @@ def floor_outlines(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
 def _enclosing_solid(scene: Scene) -> SceneObject | None:
     """The largest SOLID, if its bounding box holds the rest of the scene; else None.
 
-    The rest is the centre of every other object's bounding box (Sionna's screens reach a
-    centimetre through the box they stand in) and every default device.
+    The rest is every other object's bounding box, which may stick out by
+    ``ENCLOSE_MARGIN`` of the shell's largest extent (Sionna's screens reach a centimetre
+    through the box they stand in), and every default device.
     """
     solids = [obj for obj in scene.objects if obj.kind is ObjectKind.SOLID]
     if not solids:
         return None
     shell = max(solids, key=lambda obj: float(np.prod(np.ptp(obj.vertices, axis=0))))
-    points = [obj.bounds.mean(axis=0) for obj in scene.objects if obj is not shell]
-    points += [device.position for device in (*scene.anchors, *scene.base_stations)]
+    margin = ENCLOSE_MARGIN * float(np.ptp(shell.vertices, axis=0).max())
+    corners = [obj.bounds for obj in scene.objects if obj is not shell]
+    points = np.vstack([*corners, *([device.position] for device in (*scene.anchors, *scene.base_stations)), np.empty((0, 3))])
     low, high = shell.bounds
-    return shell if all(np.all((low <= point) & (point <= high)) for point in points) else None
+    return shell if np.all((points >= low - margin) & (points <= high + margin)) else None
 
 
 def _faces_by_direction(shell: SceneObject) -> dict[str, np.ndarray]:

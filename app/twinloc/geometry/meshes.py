@@ -117,14 +117,15 @@ def connected_pieces(vertices, faces) -> list[tuple[np.ndarray, np.ndarray]]:
     with np.errstate(all="ignore"):
         mesh = trimesh.Trimesh(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64), process=True)
         labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
-    _, first = np.unique(labels, return_index=True)
-    if len(first) > MAX_PIECES or len(first) == 1:
+    by_label = np.argsort(labels, kind="stable")
+    groups = np.split(by_label, np.flatnonzero(np.diff(labels[by_label])) + 1)
+    if len(groups) > MAX_PIECES or len(groups) == 1:
         return [(np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64))]
-    pieces = []
-    for label in labels[np.sort(first)]:
-        piece = mesh.submesh([np.flatnonzero(labels == label)], append=True, repair=False)
-        pieces.append((np.asarray(piece.vertices, dtype=np.float64), np.asarray(piece.faces, dtype=np.int64)))
-    return pieces
+    groups.sort(key=lambda group: group[0])
+    return [
+        (np.asarray(piece.vertices, dtype=np.float64), np.asarray(piece.faces, dtype=np.int64))
+        for piece in mesh.submesh(groups, append=False, repair=False)
+    ]
 
 
 class _LimitedResolver(FilePathResolver):
