@@ -36,11 +36,13 @@ def test_scene_info_json_of_the_uwb_hall(capsys: pytest.CaptureFixture) -> None:
     columns = [o for o in info["objects"] if "column" in o["name"].lower()]
     assert len(columns) == 8 and all(o["material"] == "concrete" for o in columns)
     for obj in info["objects"]:
-        assert set(obj) == {"name", "kind", "material", "triangles", "bounds"}
+        assert set(obj) == {"name", "kind", "envelope", "material", "triangles", "bounds"}
+        assert obj["envelope"] is False
         assert obj["triangles"] > 0 and obj["kind"] in ("solid", "surface")
     names = {m["name"] for m in info["materials"]}
     assert {o["material"] for o in info["objects"]} <= names
-    assert all(set(m) == {"name", "relative_permittivity", "thickness_m"} for m in info["materials"])
+    assert all(set(m) == {"name", "relative_permittivity", "thickness_m", "preset", "opaque"} for m in info["materials"])
+    assert all(m["preset"] == m["name"] and m["opaque"] is False for m in info["materials"])
     for region in info["regions"]:
         assert set(region) == {"name", "type", "weight", "main_area", "polygon"}
         assert all(len(vertex) == 2 for vertex in region["polygon"])

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from matplotlib.path import Path as PolygonPath
@@ -6,6 +8,7 @@ from geometry_scenes import make_scene, solid_box
 from twinloc.geometry.grid import FloorGrid, points_in_polygon
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.scene import Region, RegionType
 
 
 def test_uwb_hall_grid_counts_by_hand():
@@ -70,3 +73,21 @@ def test_points_in_polygon_l_shape():
     polygon = [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]]
     points = [[0.5, 0.5], [1.5, 0.5], [0.5, 1.5], [1.5, 1.5], [3.0, 0.5]]
     assert points_in_polygon(points, polygon).tolist() == [True, True, True, False, False]
+
+
+def test_a_grid_without_cells_says_why():
+    # A room given as one closed solid: every cell centre at tag height lies inside it.
+    shell = make_scene(solid_box("shell", (10.0, 10.0, 5.0), (0.0, 0.0, 2.5), "metal"))
+    grid = FloorGrid.over_regions(shell, 0.5, engine=RayEngine(shell))
+    assert grid.cell_count == 0
+    assert "every cell at tag height 1 m lies inside a solid ('shell')" in grid.empty_reason
+    assert "change the tag height" in grid.empty_reason
+    above = FloorGrid.over_regions(shell, 0.5, tag_height_m=6.0, engine=RayEngine(shell))
+    assert above.cell_count == 400 and above.empty_reason == ""
+
+
+def test_a_region_smaller_than_a_cell_says_so():
+    scene = make_scene(solid_box("crate", (1.0, 1.0, 1.0), (5.0, 5.0, 0.5)))
+    tiny = Region("spot", RegionType.EVALUATION, np.array([[0.01, 0.01], [0.04, 0.01], [0.04, 0.04]]))
+    grid = FloorGrid.over_regions(replace(scene, regions=(tiny,)), 1.0)
+    assert grid.cell_count == 0 and "no cell centre of the 1 m grid lies in an evaluation region" in grid.empty_reason

@@ -77,8 +77,7 @@ def test_mesh_import_makes_a_closed_box_a_solid(tmp_path, suffix):
     box.apply_translation([5.0, 6.0, 7.0])
     path = tmp_path / f"box{suffix}"
     box.export(path)
-    scene = load_scene(path)
-    (obj,) = scene.objects
+    (obj,) = import_mesh_objects(path)
     assert obj.kind is ObjectKind.SOLID and obj.material == "concrete"
     assert trimesh.Trimesh(obj.vertices, obj.faces).volume == pytest.approx(6.0)
     expected = np.array([[4.5, 5.0, 5.5], [5.5, 7.0, 8.5]])

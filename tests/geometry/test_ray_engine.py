@@ -159,6 +159,20 @@ def test_points_inside_solids(column_scene):
     assert engine.points_inside_solids(points).tolist() == [True, True, False, False, False]
 
 
+def test_points_inside_solids_that_touch_face_to_face():
+    # Two unit cubes sharing the face x = 1 (each cast meets one's exit and the other's entry
+    # in that plane) and a third on top sharing z = 1: every point inside is inside.
+    scene = make_scene(
+        solid_box("a", (1, 1, 1), (0.5, 0.5, 0.5)), solid_box("b", (1, 1, 1), (1.5, 0.5, 0.5)), solid_box("c", (2, 1, 1), (1.0, 0.5, 1.5))
+    )
+    ticks = np.arange(0.025, 2.0, 0.05)
+    inside = np.array([[x, y, z] for x in ticks for y in ticks[ticks < 1.0] for z in ticks])
+    outside = inside + [0.0, 1.0, 0.0]
+    engine = RayEngine(scene)
+    assert engine.points_inside_solids(inside).all()
+    assert not engine.points_inside_solids(outside).any()
+
+
 def test_wall_mounted_anchors_do_not_cross_their_wall():
     scene = load_scene("uwb_hall")
     engine = RayEngine(scene)

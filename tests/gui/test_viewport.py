@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
@@ -10,14 +12,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from twinloc.geometry.grid import FloorGrid
-from twinloc.geometry.materials import Material
+from twinloc.geometry.loaders import load_scene
+from twinloc.geometry.materials import Material, material_presets
 from twinloc.gui.viewport import SceneViewport
 from twinloc.gui.viewport_projection import display_to_widget, widget_to_display
-from twinloc.gui.viewport_scene import SurfaceHit, placement_for_hit
+from twinloc.gui.viewport_scene import SurfaceHit, front_face_hit, placement_for_hit
 from twinloc.model.devices import Anchor
 
 pytestmark = pytest.mark.gui
 
+SIONNA = Path(__file__).parents[1] / "data" / "sionna"
 VIEW_SIZE = (1000, 700)
 #: Picking tolerance: a grid cell of the maps the viewport shows.
 TOLERANCE_M = 0.05
@@ -366,7 +370,64 @@ def test_replacing_overlay_keeps_one_legend(hall_view):
     assert np.array_equal(hall_view.overlay_values(), grid.to_image(values), equal_nan=True)
 
 
+# ---- a room given as one closed shell (Sionna's box) -------------------------------------
+
+
+@pytest.fixture
+def box_view(viewport):
+    """Sionna RT's ``box`` scene: a closed 10 m x 10 m x 5 m metal box, x and y from -5 to 5 m."""
+    viewport.set_scene(load_scene(SIONNA / "box" / "box.xml"))
+    return viewport
+
+
+def placed_by_click(view, qtbot, target) -> tuple[float, float, float]:
+    """Where an anchor goes when the point of the scene drawn at ``target`` is clicked in place mode."""
+    view.set_mode("place_anchor")
+    with qtbot.waitSignal(view.placeRequested, timeout=2000) as blocker:
+        QTest.mouseClick(view.plotter, Qt.MouseButton.LeftButton, pos=view.world_to_widget(target))
+    return blocker.args[0]
+
+
+@pytest.mark.parametrize("view", ["view_top", "view_iso"])
+def test_click_into_sionnas_box_from_outside_lands_on_its_floor(box_view, qtbot, view):
+    getattr(box_view, view)()  # from above the roof, or obliquely through a wall and the roof
+    box_view.set_mounting_height(2.2)
+
+    x, y, z = placed_by_click(box_view, qtbot, (1.5, -2.0, 0.0))
+
+    assert abs(x - 1.5) < TOLERANCE_M and abs(y + 2.0) < TOLERANCE_M
+    assert z == pytest.approx(2.2)  # on the floor at mounting height, not on the roof at 5 m
+
+
+def test_click_on_the_box_wall_from_inside_lands_on_the_wall(box_view, qtbot):
+    camera = box_view.plotter.camera  # standing inside, looking at the east wall x = 5
+    camera.position, camera.focal_point, camera.up = (-3.0, 0.0, 2.0), (5.0, 0.0, 2.0), (0.0, 0.0, 1.0)
+    box_view.plotter.renderer.ResetCameraClippingRange()
+
+    assert np.allclose(placed_by_click(box_view, qtbot, (5.0, 1.0, 2.5)), (5.0, 1.0, 2.5), atol=TOLERANCE_M)
+
+
+def test_the_box_is_drawn_from_the_room_side_only(box_view):
+    # Floor, ceiling and walls of the envelope hide their outer side (so the roof does not
+    # cover the room seen from above); nothing else is culled.
+    culled = [actor for actor in box_view.plotter.renderer.actors.values() if getattr(actor, "prop", None) is not None and actor.prop.culling == "back"]
+    assert len(culled) == 3
+
+
 # ---- conversions without a window ------------------------------------------------------
+
+
+def test_front_face_hit_skips_triangles_seen_from_behind():
+    # Two horizontal triangles at z = 5 (normal down, facing a ray going up) and z = 0
+    # (normal up); a ray from above meets z = 5 from behind and z = 0 from the front.
+    ceiling = np.array([[[-1.0, -1.0, 5.0], [-1.0, 3.0, 5.0], [3.0, -1.0, 5.0]]])
+    floor = np.array([[[-1.0, -1.0, 0.0], [3.0, -1.0, 0.0], [-1.0, 3.0, 0.0]]])
+    triangles = np.concatenate([ceiling, floor])
+    distance, normal = front_face_hit([0.5, 0.5, 10.0], [0.0, 0.0, -1.0], triangles)
+    assert distance == pytest.approx(10.0) and normal == pytest.approx([0.0, 0.0, 1.0])
+    distance, normal = front_face_hit([0.5, 0.5, 1.0], [0.0, 0.0, 1.0], triangles)
+    assert distance == pytest.approx(4.0) and normal == pytest.approx([0.0, 0.0, -1.0])
+    assert front_face_hit([5.0, 5.0, 10.0], [0.0, 0.0, -1.0], triangles) is None
 
 
 def test_widget_and_display_coordinates_round_trip():

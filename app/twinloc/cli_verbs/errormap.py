@@ -78,7 +78,7 @@ def _compute(args: argparse.Namespace, resolution_m: float | None = None):
     except ValueError as error:
         raise CliError(f"{args.source}: {error}") from None
     if error_map.magnitude.size == 0:
-        raise CliError(f"{args.source}: the scene has no floor cells to evaluate (no evaluation region?)")
+        raise CliError(f"{args.source}: {error_map.grid.empty_reason}")
     return layout, error_map, time.perf_counter() - started
 
 

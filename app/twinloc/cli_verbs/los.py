@@ -34,7 +34,7 @@ def run_los(args: argparse.Namespace) -> int:
         raise CliError(f"{args.source}: {error}") from None
     seconds = time.perf_counter() - started
     if los_map.los_count.size == 0:
-        raise CliError(f"{args.source}: the scene has no floor cells to evaluate (no evaluation region?)")
+        raise CliError(f"{args.source}: {los_map.grid.empty_reason}")
     if args.out:
         try:
             los_map_to_csv(los_map, args.out)

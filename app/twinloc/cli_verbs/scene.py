@@ -40,6 +40,7 @@ def scene_info(workspace: Any) -> dict[str, Any]:
             {
                 "name": obj.name,
                 "kind": obj.kind.value,
+                "envelope": obj.envelope,
                 "material": obj.material,
                 "triangles": obj.triangle_count,
                 "bounds": obj.bounds.tolist(),
@@ -51,6 +52,8 @@ def scene_info(workspace: Any) -> dict[str, Any]:
                 "name": material.name,
                 "relative_permittivity": material.relative_permittivity,
                 "thickness_m": material.thickness_m,
+                "preset": material.preset,
+                "opaque": material.opaque,
             }
             for material in scene.materials.values()
         ],
@@ -87,12 +90,18 @@ def _as_text(info: dict[str, Any]) -> str:
     ]
     lines += _table(
         ("name", "kind", "material", "triangles"),
-        [(o["name"], o["kind"], o["material"], str(o["triangles"])) for o in info["objects"]],
+        [
+            (o["name"], o["kind"] + (" (room envelope)" if o["envelope"] else ""), o["material"], str(o["triangles"]))
+            for o in info["objects"]
+        ],
     )
     lines += ["", f"Materials ({len(info['materials'])})"]
     lines += _table(
-        ("name", "rel. permittivity", "thickness m"),
-        [(m["name"], f"{m['relative_permittivity']:.2f}", f"{m['thickness_m']:.4g}") for m in info["materials"]],
+        ("name", "preset", "rel. permittivity", "thickness m", "opaque"),
+        [
+            (m["name"], m["preset"] or "", f"{m['relative_permittivity']:.2f}", f"{m['thickness_m']:.4g}", "opaque" if m["opaque"] else "")
+            for m in info["materials"]
+        ],
     )
     lines += ["", f"Regions ({len(info['regions'])})"]
     lines += _table(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twinloc.geometry.scene import Scene
+from twinloc.geometry.scene import ObjectKind, Scene
 
 MAX_CELLS = 20_000_000
 
@@ -21,6 +21,7 @@ class FloorGrid:
     z_m : height of every cell centre, metres (the tag height).
     mask : (H, W) bool, row = y index; True for the cells maps are computed on.
     resolution_m : cell edge length, metres.
+    empty_reason : when no cell is masked, why, and what to change; "" otherwise.
     """
 
     x_centers: np.ndarray
@@ -28,6 +29,7 @@ class FloorGrid:
     z_m: float
     mask: np.ndarray
     resolution_m: float
+    empty_reason: str = ""
 
     @property
     def points(self) -> np.ndarray:
@@ -106,17 +108,38 @@ class FloorGrid:
         inside = np.zeros(len(flat), dtype=bool)
         for polygon in polygons:
             inside |= points_in_polygon(flat, polygon)
+        candidates = np.column_stack([flat[inside], np.full(np.count_nonzero(inside), z)])
         if engine is not None:
-            candidates = np.flatnonzero(inside)
-            points = np.column_stack([flat[candidates], np.full(candidates.size, z)])
-            inside[candidates[engine.points_inside_solids(points)]] = False
+            inside[np.flatnonzero(inside)[engine.points_inside_solids(candidates)]] = False
         return cls(
             x_centers=x_centers,
             y_centers=y_centers,
             z_m=z,
             mask=inside.reshape(counts[1], counts[0]),
             resolution_m=float(resolution_m),
+            empty_reason="" if inside.any() else _empty_reason(scene, candidates, float(resolution_m), z),
         )
+
+
+def _empty_reason(scene: Scene, candidates: np.ndarray, resolution_m: float, z: float) -> str:
+    """Why a grid has no cell: none in the evaluation regions, or every one inside a solid."""
+    if len(candidates) == 0:
+        return (
+            f"no floor cell: no cell centre of the {resolution_m:g} m grid lies in an evaluation region "
+            f"(regions smaller than a cell?); choose a finer resolution or larger regions"
+        )
+    covering = [
+        obj.name
+        for obj in scene.objects
+        if obj.kind is ObjectKind.SOLID and np.all((candidates >= obj.bounds[0]) & (candidates <= obj.bounds[1]), axis=1).any()
+    ]
+    shown = ", ".join(repr(name) for name in covering[:3]) + (" ..." if len(covering) > 3 else "")
+    return (
+        f"no floor cell: every cell at tag height {z:g} m lies inside a solid ({shown}). A room given as "
+        f"one closed solid has no floor inside: declare its walls, floor and ceiling as surfaces, or open it "
+        f"as a mesh or Mitsuba file (a closed shell around the scene becomes the room's envelope); "
+        f"or change the tag height"
+    )
 
 
 def points_in_polygon(points, polygon) -> np.ndarray:

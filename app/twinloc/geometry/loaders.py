@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from twinloc.geometry.envelope import with_room_envelope
 from twinloc.geometry.errors import SceneError
 from twinloc.geometry.materials import material_presets
-from twinloc.geometry.meshes import MESH_SUFFIXES, as_scene_object, mesh_parts
+from twinloc.geometry.meshes import MESH_SUFFIXES, as_scene_object, connected_pieces, mesh_parts, surface_mesh
 from twinloc.geometry.mitsuba import load_mitsuba_scene
 from twinloc.geometry.scene import Scene, SceneObject
 from twinloc.geometry.scene_file import load_scene_file
@@ -29,6 +32,8 @@ def load_scene(source: str | Path) -> Scene:
     source : str or Path
         A shipped scene name (one of ``SHIPPED_SCENES``), a JSON scene descriptor, a mesh
         file (.obj .stl .ply .glb .gltf) or a Mitsuba .xml scene as Sionna RT writes it.
+        In a mesh or Mitsuba scene, a closed object that encloses all the others is the
+        room's envelope (``envelope.with_room_envelope``).
 
     Returns
     -------
@@ -39,23 +44,25 @@ def load_scene(source: str | Path) -> Scene:
     SceneError
         The source cannot be opened; the message names the file and the problem.
     """
-    if isinstance(source, str) and source in SHIPPED_SCENES:
-        return load_scene_file(shipped_scene_path(source))
-    path = Path(source)
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return load_scene_file(path)
-    if suffix == ".xml":
-        return load_mitsuba_scene(path)
-    if suffix in MESH_SUFFIXES:
-        objects = import_mesh_objects(path)
-        presets = material_presets()
-        return Scene(
-            name=path.stem,
-            objects=tuple(objects),
-            materials={"concrete": presets["concrete"]},
-            source_path=path,
-        )
+    # Broken files make numpy warn on their way to a SceneError; the error is what counts.
+    with np.errstate(all="ignore"):
+        if isinstance(source, str) and source in SHIPPED_SCENES:
+            return load_scene_file(shipped_scene_path(source))
+        path = Path(source)
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            return load_scene_file(path)
+        if suffix == ".xml":
+            return with_room_envelope(load_mitsuba_scene(path))
+        if suffix in MESH_SUFFIXES:
+            presets = material_presets()
+            scene = Scene(
+                name=path.stem,
+                objects=tuple(import_mesh_objects(path)),
+                materials={"concrete": presets["concrete"]},
+                source_path=path,
+            )
+            return with_room_envelope(scene)
     if not path.exists():
         raise SceneError(
             f"{path}: no such file, and not a shipped scene ({', '.join(SHIPPED_SCENES)})"
@@ -68,8 +75,10 @@ def load_scene(source: str | Path) -> Scene:
 def import_mesh_objects(path: str | Path, material: str = "concrete") -> list[SceneObject]:
     """The objects of a mesh file, for a new scene or to add to an open one.
 
-    Each mesh in the file becomes one object named after its node: SOLID if it is closed
-    (wound outward here), SURFACE otherwise.
+    Each OBJ object or group and each glTF node becomes one object named as in the file. A
+    file of one unnamed mesh (STL, PLY, an OBJ without ``o``/``g``) is split into its
+    connected pieces, named after the file and numbered (``room 1``, ``room 2``, ...). Each
+    object is SOLID if it is closed (wound outward here), SURFACE otherwise.
 
     Parameters
     ----------
@@ -88,7 +97,10 @@ def import_mesh_objects(path: str | Path, material: str = "concrete") -> list[Sc
         The file is missing, unreadable, or holds only degenerate geometry.
     """
     path = Path(path)
-    return [
-        as_scene_object(name, material, vertices, faces, f"{path}: mesh {name!r}")
-        for name, vertices, faces in mesh_parts(path, str(path))
-    ]
+    parts = mesh_parts(path, str(path))
+    if len(parts) == 1:
+        name, vertices, faces = parts[0]
+        pieces = connected_pieces(*surface_mesh(vertices, faces, f"{path}: mesh {name!r}"))
+        if len(pieces) > 1:
+            parts = [(f"{name} {number}", *piece) for number, piece in enumerate(pieces, start=1)]
+    return [as_scene_object(name, material, vertices, faces, f"{path}: mesh {name!r}") for name, vertices, faces in parts]

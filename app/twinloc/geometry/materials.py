@@ -17,6 +17,8 @@ class Material:
     thickness_m : metres; the thickness a thin surface of this material stands for.
     color : "#rrggbb" display colour.
     opaque : True for metal: a link through it carries no range.
+    preset : the ITU-R P.2040 preset it was made from (``resources/materials.json``), or None
+        for a material defined by its numbers alone.
     """
 
     name: str
@@ -24,6 +26,7 @@ class Material:
     thickness_m: float = 0.1
     color: str = "#b0b0b0"
     opaque: bool = False
+    preset: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -62,6 +65,7 @@ def material_presets() -> dict[str, Material]:
             thickness_m=float(entry["thickness_m"]),
             color=entry["color"],
             opaque=bool(entry.get("opaque", False)),
+            preset=entry["name"],
         )
         for entry in data["materials"]
     }

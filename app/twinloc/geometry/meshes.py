@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import numpy as np
 import trimesh
+from trimesh.resolvers import FilePathResolver
 
-from twinloc.geometry.errors import SceneError
+from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.scene import ObjectKind, SceneObject
 from twinloc.geometry.transforms import axis_angle_matrix
+from twinloc.model.input_files import MIB, read_input_bytes
 
 MESH_SUFFIXES = (".obj", ".stl", ".ply", ".glb", ".gltf")
+#: Largest mesh file (and file a glTF refers to) that is read.
+MAX_MESH_FILE_BYTES = 256 * MIB
+#: A one-mesh file with more connected pieces than this stays one object.
+MAX_PIECES = 10_000
+#: Largest |coordinate| of a vertex, metres: rays are traced in single precision, where
+#: 100 km still resolves 8 mm. Georeferenced models must be moved near the origin.
+MAX_COORDINATE_M = 1e5
+#: Most triangles a scene may hold (Sionna's San Francisco has 268,000).
+MAX_SCENE_TRIANGLES = 5_000_000
 _MIN_TRIANGLE_AREA_M2 = 1e-12
 # glTF is y-up; the scene is z-up. Rotating +90 degrees about x maps glTF +y onto +z.
 _GLTF_TO_Z_UP = axis_angle_matrix((1, 0, 0), 90.0)
@@ -20,10 +33,15 @@ _GLTF_TO_Z_UP = axis_angle_matrix((1, 0, 0), 90.0)
 def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """The triangle meshes in a mesh file, each with its node transform applied.
 
+    OBJ objects and groups (``o``, ``g``) and glTF nodes are separate parts, named as in the
+    file; a file of one unnamed mesh (STL, PLY, an OBJ without ``o``/``g``) is one part
+    named after the file.
+
     Parameters
     ----------
     path : Path
-        An .obj, .stl, .ply, .glb or .gltf file. glTF files are converted from y-up to z-up.
+        An .obj, .stl, .ply, .glb or .gltf file of at most ``MAX_MESH_FILE_BYTES``. glTF
+        files are converted from y-up to z-up.
     where : str
         Prefix for error messages (the file, and the object that refers to it).
 
@@ -34,27 +52,87 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
     Raises
     ------
     SceneError
-        The file is missing, unreadable or holds no triangles.
+        The file is missing, not a regular file, too large, unreadable, or holds no triangles
+        or more than ``MAX_SCENE_TRIANGLES``.
     """
-    if not path.is_file():
-        raise SceneError(f"{where}: mesh file {str(path)!r} not found")
-    try:
-        loaded = trimesh.load(str(path), force="scene", process=False)
-    except Exception as error:  # trimesh raises many unrelated types for bad files
-        raise SceneError(f"{where}: cannot read mesh file {str(path)!r} ({error})") from None
+    data = read_scene_input(path, MAX_MESH_FILE_BYTES, where, f"mesh file {str(path)!r}")
+    is_gltf = path.suffix.lower() in (".glb", ".gltf")
+    if path.suffix.lower() == ".gltf":
+        try:  # trimesh reads a .gltf that is not JSON as a zip archive and reports a missing file
+            json.loads(data)
+        except (ValueError, RecursionError):
+            raise SceneError(f"{where}: {str(path)!r} is not a glTF file (its text is not JSON)") from None
     parts = []
-    for node in loaded.graph.nodes_geometry:
-        transform, geometry_name = loaded.graph[node]
-        geometry = loaded.geometry[geometry_name]
-        if not isinstance(geometry, trimesh.Trimesh) or len(geometry.faces) == 0:
-            continue
-        vertices = trimesh.transform_points(np.asarray(geometry.vertices, dtype=np.float64), transform)
-        if path.suffix.lower() in (".glb", ".gltf"):
-            vertices = vertices @ _GLTF_TO_Z_UP.T
-        parts.append((str(node), vertices, np.asarray(geometry.faces, dtype=np.int64)))
+    try:
+        # Broken files make numpy warn on their way to an exception; the exception is what counts.
+        with np.errstate(all="ignore"):
+            loaded = trimesh.load_scene(
+                io.BytesIO(data),
+                file_type=path.suffix.lower().lstrip("."),
+                resolver=_LimitedResolver(path.parent),
+                process=False,
+                split_objects=True,
+                split_groups=True,
+                skip_materials=True,
+            )
+            nodes = [(node, *loaded.graph[node]) for node in loaded.graph.nodes_geometry]
+            # In the file's order of meshes (the graph lists nodes in no particular order).
+            order = {name: index for index, name in enumerate(loaded.geometry)}
+            nodes.sort(key=lambda entry: order[entry[2]])
+            single = len(nodes) == 1
+            for node, transform, geometry_name in nodes:
+                geometry = loaded.geometry[geometry_name]
+                if not isinstance(geometry, trimesh.Trimesh) or len(geometry.faces) == 0:
+                    continue
+                vertices = trimesh.transform_points(np.asarray(geometry.vertices, dtype=np.float64), transform)
+                if is_gltf:
+                    vertices = vertices @ _GLTF_TO_Z_UP.T
+                name = path.stem if single and not is_gltf else str(node)
+                parts.append((name, vertices, np.asarray(geometry.faces, dtype=np.int64)))
+    except Exception as error:  # trimesh raises many unrelated types for bad files
+        raise SceneError(f"{where}: cannot read mesh file {str(path)!r} ({type(error).__name__}: {error})") from None
     if not parts:
         raise SceneError(f"{where}: mesh file {str(path)!r} contains no triangles")
+    if sum(len(faces) for _, _, faces in parts) > MAX_SCENE_TRIANGLES:
+        raise SceneError(f"{where}: mesh file {str(path)!r} has more than the {MAX_SCENE_TRIANGLES:,} triangles a scene may hold")
     return parts
+
+
+def connected_pieces(vertices, faces) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The pieces of a mesh that share no edge, in the order of their first triangle.
+
+    Coincident vertices are merged first, so a triangle soup (STL) falls into its bodies.
+    Edges shared by more than two triangles do not connect: two boxes touching along an
+    edge stay two pieces. More than ``MAX_PIECES`` pieces leave the mesh whole.
+
+    Parameters
+    ----------
+    vertices : (V, 3) float, metres
+    faces : (F, 3) int
+
+    Returns
+    -------
+    list of (vertices (V', 3) float64 metres, faces (F', 3) int64)
+    """
+    with np.errstate(all="ignore"):
+        mesh = trimesh.Trimesh(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64), process=True)
+        labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
+    by_label = np.argsort(labels, kind="stable")
+    groups = np.split(by_label, np.flatnonzero(np.diff(labels[by_label])) + 1)
+    if len(groups) > MAX_PIECES or len(groups) == 1:
+        return [(np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64))]
+    groups.sort(key=lambda group: group[0])
+    return [
+        (np.asarray(piece.vertices, dtype=np.float64), np.asarray(piece.faces, dtype=np.int64))
+        for piece in mesh.submesh(groups, append=False, repair=False)
+    ]
+
+
+class _LimitedResolver(FilePathResolver):
+    """Files a glTF or OBJ refers to, read like the file itself: regular files within the size limit."""
+
+    def get(self, name: str) -> bytes:
+        return read_input_bytes(self.absolute(name.strip()), MAX_MESH_FILE_BYTES)
 
 
 def load_mesh_file(path: Path, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +158,11 @@ def surface_mesh(vertices, faces, where: str) -> tuple[np.ndarray, np.ndarray]:
         raise SceneError(f"{where}: mesh must have (V, 3) vertices and (F, 3) faces")
     if not np.all(np.isfinite(vertices)):
         raise SceneError(f"{where}: mesh has NaN or infinite vertex coordinates")
+    if vertices.size and np.abs(vertices).max() > MAX_COORDINATE_M:
+        raise SceneError(
+            f"{where}: a vertex lies {np.abs(vertices).max():.3g} m from the origin, beyond the "
+            f"{MAX_COORDINATE_M:.0f} m TwinLoc accepts (move the model near the origin)"
+        )
     if len(faces) == 0:
         raise SceneError(f"{where}: mesh is empty (no triangles)")
     if faces.min() < 0 or faces.max() >= len(vertices):
@@ -106,16 +189,23 @@ def closed_solid(vertices, faces, where: str) -> tuple[np.ndarray, np.ndarray]:
         As ``surface_mesh``, or the mesh is not closed.
     """
     vertices, faces = surface_mesh(vertices, faces, where)
-    mesh = trimesh.Trimesh(vertices, faces, process=True)
-    if not mesh.is_watertight:
-        raise SceneError(
-            f"{where}: a solid must be a closed mesh but this one has holes or open edges "
-            f"(make it kind 'surface' or close it)"
-        )
-    trimesh.repair.fix_normals(mesh, multibody=True)
-    if mesh.volume <= 0.0:
-        mesh.invert()
+    with np.errstate(all="ignore"):  # slivers among the triangles have no unit normal
+        mesh = trimesh.Trimesh(vertices, faces, process=True)
+        if not mesh.is_watertight:
+            raise SceneError(
+                f"{where}: a solid must be a closed mesh but this one has holes or open edges "
+                f"(make it kind 'surface' or close it)"
+            )
+        trimesh.repair.fix_normals(mesh, multibody=True)
+        if mesh.volume <= 0.0:
+            mesh.invert()
     return np.array(mesh.vertices, dtype=np.float64), np.array(mesh.faces, dtype=np.int64)
+
+
+def is_closed(vertices, faces) -> bool:
+    """True when the mesh is watertight once coincident vertices are merged."""
+    with np.errstate(all="ignore"):
+        return bool(trimesh.Trimesh(vertices, faces, process=True).is_watertight)
 
 
 def as_scene_object(name: str, material: str, vertices, faces, where: str) -> SceneObject:
@@ -127,7 +217,7 @@ def as_scene_object(name: str, material: str, vertices, faces, where: str) -> Sc
         As ``surface_mesh``.
     """
     vertices, faces = surface_mesh(vertices, faces, where)
-    if trimesh.Trimesh(vertices, faces, process=True).is_watertight:
+    if is_closed(vertices, faces):
         vertices, faces = closed_solid(vertices, faces, where)
         return SceneObject(name=name, kind=ObjectKind.SOLID, material=material, vertices=vertices, faces=faces)
     return SceneObject(name=name, kind=ObjectKind.SURFACE, material=material, vertices=vertices, faces=faces)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from lxml import etree
 
 from twinloc.geometry import primitives
-from twinloc.geometry.errors import SceneError
+from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.materials import Material, material_presets
-from twinloc.geometry.meshes import as_scene_object, load_mesh_file
+from twinloc.geometry.meshes import MAX_SCENE_TRIANGLES, as_scene_object, load_mesh_file
 from twinloc.geometry.scene import Scene
 from twinloc.geometry.transforms import axis_angle_matrix
+from twinloc.model.input_files import MIB
 
 _FILE_SHAPES = ("ply", "obj")
+#: Largest Mitsuba XML file that is read (Sionna's San Francisco scene is 1.1 MB).
+MAX_XML_FILE_BYTES = 32 * MIB
 
 
 def load_mitsuba_scene(path: str | Path) -> Scene:
@@ -33,11 +38,10 @@ def load_mitsuba_scene(path: str | Path) -> Scene:
         preset; the message names the file and the problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SceneError(f"{path}: scene file not found")
+    content = read_scene_input(path, MAX_XML_FILE_BYTES, str(path), "scene file")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     try:
-        root = etree.parse(str(path), parser).getroot()
+        root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as error:
         raise SceneError(f"{path}: malformed XML at line {error.lineno}: {error.msg}") from None
     if root.tag != "scene":
@@ -68,11 +72,14 @@ class _MitsubaReader:
         return value
 
     def read(self) -> Scene:
-        objects = []
+        objects, triangles = [], 0
         for index, shape in enumerate(element for element in self.root if element.tag == "shape"):
             name = shape.get("id") or f"shape {index + 1}"
             where = f"{self.path}: shape {name!r}"
             vertices, faces = self.shape_mesh(shape, where)
+            triangles += len(faces)
+            if triangles > MAX_SCENE_TRIANGLES:
+                raise SceneError(f"{where}: the scene has more than {MAX_SCENE_TRIANGLES:,} triangles")
             to_world = self.to_world(shape, where)
             vertices = vertices @ to_world[:3, :3].T + to_world[:3, 3]
             material = self.shape_material(shape, where)
@@ -159,18 +166,7 @@ class _MitsubaReader:
         presets = material_presets()
         label = bsdf.get("id") or bsdf.get("name") or bsdf.get("type")
         if bsdf.get("type") == "itu-radio-material":
-            properties = {c.get("name"): self.attribute(c, "value") for c in bsdf if c.get("name")}
-            preset_name = _preset_key(properties.get("type", ""))
-            if preset_name not in presets:
-                raise SceneError(f"{where}: radio material {label!r} has unknown ITU type {properties.get('type')!r}")
-            material = presets[preset_name]
-            if "thickness" in properties:
-                thickness = float(properties["thickness"])
-                if thickness != material.thickness_m:
-                    preset_name = _preset_key(bsdf.get("id") or preset_name)
-                    material = Material(preset_name, material.relative_permittivity, thickness, material.color, material.opaque)
-            self.materials[preset_name] = material
-            return preset_name
+            return self.radio_material(bsdf, label, presets, where)
         candidates = [bsdf.get("id"), bsdf.get("name")] + [
             value for nested in bsdf.iter("bsdf") for value in (nested.get("id"), nested.get("name"))
         ]
@@ -183,6 +179,41 @@ class _MitsubaReader:
             f"{where}: unknown radio material {label!r} (no ITU preset matches; known: "
             f"{', '.join('itu_' + name for name in sorted(presets))})"
         )
+
+
+    def radio_material(self, bsdf, label: str, presets: dict[str, Material], where: str) -> str:
+        """A Sionna ``itu-radio-material``: its ``type`` is the preset, its ``thickness`` kept.
+
+        The material is named after the preset, or after the bsdf when its thickness differs
+        from the preset's (so two thicknesses of one type stay two materials).
+        """
+        properties = {c.get("name"): self.attribute(c, "value") for c in bsdf if c.get("name")}
+        preset_name = _preset_key(properties.get("type", ""))
+        if preset_name not in presets:
+            raise SceneError(f"{where}: radio material {label!r} has unknown ITU type {properties.get('type')!r}")
+        material = presets[preset_name]
+        name = preset_name
+        if "thickness" in properties:
+            thickness = _thickness(properties["thickness"])
+            if thickness is None:
+                raise SceneError(
+                    f"{where}: radio material {label!r} has thickness {properties['thickness']!r}; "
+                    f"expected a finite number of metres >= 0"
+                )
+            if thickness != material.thickness_m:
+                name = _preset_key(bsdf.get("id") or preset_name)
+                material = replace(material, name=name, thickness_m=thickness)
+        self.materials[name] = material
+        return name
+
+
+def _thickness(text) -> float | None:
+    """A thickness in metres from XML text, or None when it is not a finite number >= 0."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value >= 0.0 else None
 
 
 def _preset_key(name: str) -> str:

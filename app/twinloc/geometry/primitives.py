@@ -11,6 +11,9 @@ import math
 
 import numpy as np
 
+#: Most sides a cylinder's polygon may have (4 triangles each).
+MAX_CYLINDER_SECTIONS = 1024
+
 
 def box_mesh(size, center=(0.0, 0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """An axis-aligned box.
@@ -58,7 +61,8 @@ def cylinder_mesh(radius, height, center=(0.0, 0.0, 0.0), sections=32) -> tuple[
     center : (3,) float, metres
         Centre of the cylinder (half way up its axis).
     sections : int, default: 32
-        Number of sides of the polygon that approximates the circle, >= 3.
+        Number of sides of the polygon that approximates the circle, 3 to
+        ``MAX_CYLINDER_SECTIONS``.
 
     Returns
     -------
@@ -68,8 +72,12 @@ def cylinder_mesh(radius, height, center=(0.0, 0.0, 0.0), sections=32) -> tuple[
     radius = _positive_scalar(radius, "cylinder radius")
     height = _positive_scalar(height, "cylinder height")
     center = _finite_vector(center, 3, "cylinder center")
-    if int(sections) != sections or sections < 3:
-        raise ValueError(f"cylinder sections must be an integer >= 3, got {sections!r}")
+    if isinstance(sections, bool) or not isinstance(sections, (int, float)) or not (
+        3 <= sections <= MAX_CYLINDER_SECTIONS and int(sections) == sections
+    ):
+        raise ValueError(
+            f"cylinder sections must be a whole number from 3 to {MAX_CYLINDER_SECTIONS}, got {sections!r:.40}"
+        )
     n = int(sections)
     angles = np.arange(n) * (2.0 * math.pi / n)
     ring = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])

@@ -302,14 +302,28 @@ class RayEngine:
         points = _points(points, "points")
         if self._solids.empty or len(points) == 0:
             return np.zeros(len(points), dtype=bool)
-        inside = np.ones(len(points), dtype=bool)
-        # Both rays must leave a solid: a point on a face sees open space along one of them.
+        # A ray whose first face is a solid's exit starts inside that solid or on its face.
+        # Both rays leave: inside. One leaves: on a face, or inside where two solids touch
+        # (the other ray meets one's exit and the other's entry in one plane and may be told
+        # either). A point on a face has that face within the offset behind the ray that
+        # does not leave.
+        exits = []
         for direction in (_INSIDE_DIRECTION, -_INSIDE_DIRECTION):
             unit = np.broadcast_to(direction, points.shape)
             triangle, _ = self._cast(
                 self._solids, points + _INSIDE_OFFSET_M * direction, unit, np.full(len(points), np.inf)
             )
-            inside &= self._is_solid_exit(triangle, unit)
+            exits.append(self._is_solid_exit(triangle, unit))
+        inside = exits[0] & exits[1]
+        undecided = np.flatnonzero(exits[0] ^ exits[1])
+        outward = np.where(exits[0][undecided, None], -_INSIDE_DIRECTION, _INSIDE_DIRECTION)
+        face_behind, _ = self._cast(
+            self._solids,
+            points[undecided] - _INSIDE_OFFSET_M * outward,
+            outward,
+            np.full(len(undecided), 2.0 * _INSIDE_OFFSET_M),
+        )
+        inside[undecided] = face_behind < 0
         return inside
 
     # ------------------------------------------------------------------ helpers

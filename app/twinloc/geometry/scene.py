@@ -30,6 +30,8 @@ class SceneObject:
 
     vertices : (V, 3) float64, metres, scene coordinates (transform already applied).
     faces : (F, 3) int64, indices into vertices; solids are wound with outward normals.
+    envelope : a surface of the room's envelope (walls, floor, ceiling of a closed shell around
+        the scene), wound with normals into the room; seen from outside it is not drawn.
     """
 
     name: str
@@ -37,6 +39,7 @@ class SceneObject:
     material: str
     vertices: np.ndarray
     faces: np.ndarray
+    envelope: bool = False
 
     @property
     def triangle_count(self) -> int:

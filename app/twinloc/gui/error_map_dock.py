@@ -339,6 +339,9 @@ class ErrorMapDock(QDockWidget):
         if error_map is None:
             self.summary_label.setText("Computing…")
             return
+        if error_map.grid.empty_reason:
+            self.summary_label.setText(error_map.grid.empty_reason)
+            return
         summary = error_map.summary()
         lines = []
         if summary["mean_error_m"] is not None:

@@ -551,6 +551,11 @@ class MainWindow(QMainWindow):
         if error_map is not None and error_map.magnitude.size and not error_map.degenerate.all():
             mean = float(error_map.cell_error[~error_map.degenerate].mean())
             parts.append(f"mean positioning error {mean:.2f} m")
+        # A map without cells says why in its first sentence; the tooltip has what to do.
+        empty = next((m.grid.empty_reason for m in (los_map, error_map) if m is not None and m.grid.empty_reason), "")
+        if empty:
+            parts.append(empty.split(". ")[0])
+        self.summary_label.setToolTip(empty)
         self.summary_label.setText("   ·   ".join(parts))
 
     def _update_title(self) -> None:

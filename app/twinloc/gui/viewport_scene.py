@@ -5,8 +5,11 @@ building stays visible; solids are opaque. Surfaces on the scene's outer envelop
 ceiling, the perimeter walls, the floor) that the camera sees from outside are cut away:
 nearly transparent and not pickable, so an oblique view from above looks into the rooms
 and a click goes through them to what is behind, while the same surfaces seen from
-inside can be clicked (to mount an anchor on them). Edges are drawn as feature lines
-(creases and open borders), not as triangle wireframes, so imported meshes stay readable.
+inside can be clicked (to mount an anchor on them). The surfaces of a room's envelope (an
+imported closed shell, wound with normals into the room) are drawn and picked from the front
+only, so from outside the camera looks through their near side into the room and a click
+lands inside. Edges are drawn as feature lines (creases and open borders), not as triangle
+wireframes, so imported meshes stay readable.
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ class SceneActors:
         self._envelope_sides: list[tuple[int, int] | None] = []
         self._box = EMPTY_SCENE_BOX.copy()
         self._decor_actors: list[vtkActor] = []
+        self._envelope: list[tuple[str, np.ndarray]] = []
         self._picker = _new_picker()
 
     @property
@@ -120,6 +124,10 @@ class SceneActors:
             self._object_actors.append(actor)
             self._object_names.append(obj.name)
             self._envelope_sides.append(envelope_side(obj, self._box))
+            if obj.envelope:
+                actor.prop.culling = "back"
+                self._envelope.append((obj.name, obj.vertices[obj.faces]))
+                continue
             locator = vtkStaticCellLocator()
             locator.SetDataSet(actor.GetMapper().GetInput())
             locator.BuildLocator()
@@ -188,19 +196,36 @@ class SceneActors:
         clicked too. Returns None for a ray into empty space.
         """
         self.cut_away(renderer.GetActiveCamera().GetPosition())
+        origin, direction = camera_ray(renderer, xd, yd)
+        hits = [self._envelope_hit(origin, direction)]
         if self._picker.Pick(xd, yd, 0.0, renderer):
             actor = self._picker.GetActor()
-            name = self._object_names[self._object_actors.index(actor)]
-            return SurfaceHit(
-                point=np.array(self._picker.GetPickPosition()),
-                normal=np.array(self._picker.GetPickNormal()),
-                object_name=name,
+            hits.append(
+                SurfaceHit(
+                    point=np.array(self._picker.GetPickPosition()),
+                    normal=np.array(self._picker.GetPickNormal()),
+                    object_name=self._object_names[self._object_actors.index(actor)],
+                )
             )
-        origin, direction = camera_ray(renderer, xd, yd)
+        hits = [hit for hit in hits if hit is not None]
+        if hits:
+            return min(hits, key=lambda hit: float(np.dot(hit.point - origin, direction)))
         point = ray_hits_plane_z(origin, direction, FLOOR_Z_M)
         if point is None or not _inside(self._box[:, :2], point[:2]):
             return None
         return SurfaceHit(point=point, normal=np.zeros(3), object_name=None)
+
+    def _envelope_hit(self, origin: np.ndarray, direction: np.ndarray) -> SurfaceHit | None:
+        """The nearest envelope face the ray meets from the room's side (its front), or None."""
+        nearest = None
+        for name, triangles in self._envelope:
+            hit = front_face_hit(origin, direction, triangles)
+            if hit is not None and (nearest is None or hit[0] < nearest[0]):
+                nearest = (*hit, name)
+        if nearest is None:
+            return None
+        distance, normal, name = nearest
+        return SurfaceHit(point=origin + distance * direction, normal=normal, object_name=name)
 
     def clear(self) -> None:
         """Remove every actor this object added."""
@@ -209,9 +234,45 @@ class SceneActors:
         self._object_actors.clear()
         self._object_names.clear()
         self._envelope_sides.clear()
+        self._envelope.clear()
         self._decor_actors.clear()
         self._picker.InitializePickList()
         self._picker.RemoveAllLocators()
+
+
+def front_face_hit(origin, direction, triangles: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """Where a ray first meets a triangle that faces it (Moller-Trumbore).
+
+    Parameters
+    ----------
+    origin : (3,) float, metres
+    direction : (3,) float, unit vector
+    triangles : (F, 3, 3) float64, metres; a triangle faces the ray when its normal (by the
+        right-hand rule on its corners) points against ``direction``.
+
+    Returns
+    -------
+    (distance metres along ``direction``, unit normal (3,)) of the nearest hit, or None.
+    """
+    origin, direction = np.asarray(origin, dtype=float), np.asarray(direction, dtype=float)
+    edge1 = triangles[:, 1] - triangles[:, 0]
+    edge2 = triangles[:, 2] - triangles[:, 0]
+    normals = np.cross(edge1, edge2)
+    facing = normals @ direction < 0.0
+    p = np.cross(direction, edge2)
+    determinant = np.einsum("ij,ij->i", edge1, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = 1.0 / determinant
+        s = origin - triangles[:, 0]
+        u = np.einsum("ij,ij->i", s, p) * inverse
+        q = np.cross(s, edge1)
+        v = (q @ direction) * inverse
+        t = np.einsum("ij,ij->i", edge2, q) * inverse
+    valid = facing & (determinant != 0.0) & (u >= 0.0) & (v >= 0.0) & (u + v <= 1.0) & (t > 0.0)
+    if not valid.any():
+        return None
+    index = np.flatnonzero(valid)[np.argmin(t[valid])]
+    return float(t[index]), normals[index] / np.linalg.norm(normals[index])
 
 
 def object_mesh(obj: SceneObject) -> pv.PolyData:
@@ -280,7 +341,7 @@ def envelope_side(obj: SceneObject, box: np.ndarray) -> tuple[int, int] | None:
     tuple of int or None
         (axis 0/1/2 for x/y/z, -1 for the low face or +1 for the high face).
     """
-    if obj.kind is not ObjectKind.SURFACE:
+    if obj.kind is not ObjectKind.SURFACE or obj.envelope:  # the envelope hides its back instead
         return None
     low, high = obj.bounds
     for axis in range(3):
