@@ -22,6 +22,10 @@ from twinloc.uwb.ranging import Links, mean_ranges, noisy_ranges, trace_links
 #: Monte Carlo draws solved per batch, between progress reports and cancel checks.
 _DRAWS_PER_BATCH = 10
 
+#: Most Monte Carlo fixes of one map (draws x cells). Each keeps its error vector and length
+#: until the statistics are taken, some 50 bytes in all: a map at the limit stays near 500 MB.
+MAX_MONTE_CARLO_FIXES = 10_000_000
+
 
 @dataclass(frozen=True, eq=False)
 class MonteCarloStats:
@@ -124,9 +128,21 @@ def compute_error_map(
     settings : ErrorMapSettings
     progress : callable or None; ``progress(fraction, text)``.
     cancel : CancelToken or None; checked between stages and Monte Carlo batches.
+
+    Raises
+    ------
+    ValueError
+        More than MAX_MONTE_CARLO_FIXES Monte Carlo draws x cells (checked before any work).
     """
     anchors = np.asarray(anchor_positions, dtype=np.float64).reshape(-1, 3)
     points = grid.points
+    draws = 0 if settings.physics_only or not len(anchors) else settings.monte_carlo_draws
+    fixes = draws * len(points)
+    if fixes > MAX_MONTE_CARLO_FIXES:
+        raise ValueError(
+            f"{draws:,} Monte Carlo draws x {len(points):,} cells make {fixes:,} fixes, more than "
+            f"the {MAX_MONTE_CARLO_FIXES:,} a map may hold; use fewer draws or a coarser grid"
+        )
     report = progress or (lambda fraction, text: None)
     report(0.0, "Tracing anchor links")
     links = trace_links(engine, scene, anchors, points, incidence_correction=settings.ranging.incidence_correction)
@@ -139,7 +155,7 @@ def compute_error_map(
     dilution = np.where(degenerate, 0.0, dilution)
     error[degenerate] = 0.0
     monte_carlo = None
-    if settings.monte_carlo_draws and not settings.physics_only and len(anchors):
+    if draws:
         monte_carlo = _monte_carlo(links, anchors, points, degenerate, settings, report, cancel)
     report(1.0, "Error map ready")
     return ErrorMap(
