@@ -111,3 +111,13 @@ def test_monte_carlo_draws_times_cells_are_capped_before_any_work(monkeypatch):
         _map(room_scene(), SQUARE, ErrorMapSettings(monte_carlo_draws=11), resolution=0.25)
     # Physics-only maps draw nothing, so the draws set do not count.
     assert _map(room_scene(), SQUARE, ErrorMapSettings(monte_carlo_draws=11, physics_only=True), resolution=0.25).monte_carlo is None
+
+
+def test_monte_carlo_in_single_draw_batches_gives_the_same_map(monkeypatch):
+    # The noise is one seeded stream of standard normals, so the batch size cannot change it.
+    settings = ErrorMapSettings(monte_carlo_draws=12, seed=4)
+    batched = _map(room_scene(), SQUARE, settings).monte_carlo
+    monkeypatch.setattr(error_map_module, "_RANGES_PER_BATCH", 1)
+    single = _map(room_scene(), SQUARE, settings).monte_carlo
+    np.testing.assert_allclose(single.mean_error, batched.mean_error, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(single.p90, batched.p90, rtol=0, atol=1e-12)

@@ -37,7 +37,7 @@ SAME_POINT_M = 1e-3
 
 #: Most anchor-to-cell links a floor map may trace (cells x anchors): about 200 bytes each,
 #: so a map at the limit stays near 500 MB.
-MAX_LINKS = 2_500_000
+MAX_LINKS = 2_000_000
 
 
 class CliError(Exception):

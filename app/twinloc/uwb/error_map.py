@@ -19,8 +19,11 @@ from twinloc.uwb.multilateration import Fix, gdop, locate, minimum_anchors
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.uwb.ranging import Links, mean_ranges, noisy_ranges, trace_links
 
-#: Monte Carlo draws solved per batch, between progress reports and cancel checks.
+#: Monte Carlo draws solved per batch, between progress reports and cancel checks; fewer
+#: when a batch would hold more than _RANGES_PER_BATCH ranges (draws x cells x anchors), so a
+#: batch's arrays stay near 100 MB whatever the map's size.
 _DRAWS_PER_BATCH = 10
+_RANGES_PER_BATCH = 2_000_000
 
 #: Most Monte Carlo fixes of one map (draws x cells). Each keeps its error vector and length
 #: until the statistics are taken, some 50 bytes in all: a map at the limit stays near 500 MB.
@@ -198,9 +201,10 @@ def _monte_carlo(links, anchors, points, degenerate, settings: ErrorMapSettings,
     cells = len(points)
     errors = np.empty((draws, cells, 2))
     repeated_points = None
-    for start in range(0, draws, _DRAWS_PER_BATCH):
+    per_batch = max(1, min(_DRAWS_PER_BATCH, _RANGES_PER_BATCH // max(1, cells * len(anchors))))
+    for start in range(0, draws, per_batch):
         _check(cancel)
-        batch = min(_DRAWS_PER_BATCH, draws - start)
+        batch = min(per_batch, draws - start)
         ranges = noisy_ranges(links, settings.ranging, batch, rng).reshape(batch * cells, -1)
         if repeated_points is None or len(repeated_points) != batch * cells:
             repeated_points = np.tile(points, (batch, 1))
