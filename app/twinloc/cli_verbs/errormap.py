@@ -88,9 +88,9 @@ def _compute(args: argparse.Namespace, resolution_m: float | None = None):
         error_map = job.function(report_nothing, CancelToken())
     except ValueError as error:
         raise CliError(f"{args.source}: {error}") from None
+    check_locatable(args.source, error_map)
     if error_map.magnitude.size == 0:
         raise CliError(f"{args.source}: the scene has no floor cells to evaluate (no evaluation region?)")
-    check_locatable(args.source, error_map)
     return layout, error_map, time.perf_counter() - started
 
 
