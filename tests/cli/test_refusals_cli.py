@@ -61,6 +61,10 @@ REFUSED = {
     "a million rays": (["locate", "industrial_hall", "--ue", "4,9,1", "--rays", "1000000"],
                        "argument --rays: 1000000 is outside 10 to 100000"),
     "seven bounces": (["evaluate-rrt", "industrial_hall", "--bounces", "7"], "argument --bounces: 7 is outside 0 to 6"),
+    "eleven AoA noise values": (["evaluate-rrt", "industrial_hall", "--aoa-sigma", ",".join(["1"] * 11)],
+                                "argument --aoa-sigma: more than 10 values"),
+    "33 fixed anchors": (["optimize", "uwb_hall", "--anchors", "3", "--fixed", ";".join(f"{0.5 * k},0,2" for k in range(33))],
+                         "--fixed: 33 anchors, more than the 32 a search may keep"),
     "101 anchors": (["los", "uwb_hall", "--anchors", ";".join(f"{0.1 * k},1,2" for k in range(101))],
                     "argument --anchors: more than 100 positions"),
     # memory the options would take: checked before it is taken

@@ -25,8 +25,9 @@ from twinloc.cli_verbs.common import (
 )
 
 #: Limits of the search: the run time grows with population x iterations, the memory of the
-#: spacing repair with population x anchors squared (the layouts are scored in batches of
-#: bounded size). At the limits a run stays near 300 MB.
+#: spacing repair with population x (placed + fixed anchors) squared (the layouts are scored in
+#: batches of bounded size). At the limits a run stays near 300 MB. --fixed takes at most
+#: MAX_ANCHORS positions too.
 MAX_ANCHORS = 32
 MAX_POPULATION = 1000
 MAX_ITERATIONS = 10_000
@@ -46,7 +47,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
     parser.add_argument("--main-threshold", type=number_in(0.0, 1000.0), metavar="M", help="error allowed in main-area cells (default: no constraint)")
     parser.add_argument("--regions", metavar="NAME,...", help="mounting regions to use (default: all of the scene's)")
-    parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...", help="installed anchors kept where they are (metres)")
+    parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...",
+                        help=f"installed anchors kept where they are (metres), at most {MAX_ANCHORS}")
     parser.add_argument("--top", type=count(1, MAX_TOP), default=5, metavar="K",
                         help=f"distinct layouts to report, 1 to {MAX_TOP} (default 5)")
     parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, 0.1)")
@@ -81,6 +83,8 @@ def run_optimize(args: argparse.Namespace) -> int:
     project, scene = workspace.project, workspace.scene
     tag_height = tag_height_of(args, workspace)
     if args.fixed:
+        if len(args.fixed) > MAX_ANCHORS:
+            raise CliError(f"--fixed: {len(args.fixed)} anchors, more than the {MAX_ANCHORS} a search may keep")
         check_positions("--fixed", args.fixed, scene)
         check_distinct("--fixed", args.fixed)
     resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m

@@ -27,6 +27,10 @@ MAX_DEPTH = 6
 MAX_RAYS = 100_000
 MAX_DROPS = 100_000
 
+#: Most values of an --aoa-sigma, --pt-sigma or --rpt-sigma list: every combination is a
+#: setting, and each setting keeps two errors per drop.
+MAX_LIST_VALUES = 10
+
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser("paths", help="specular propagation paths between two points")
@@ -54,7 +58,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--drops", type=count(1, MAX_DROPS), default=500, metavar="N",
                         help=f"UEs dropped, 1 to {MAX_DROPS} (default 500)")
     parser.add_argument("--aoa-sigma", type=_number_list(allow_none=False), default=[0.25, 0.5, 0.75, 1.0], metavar="DEG,...",
-                        help="AoA noise values, degrees (default 0.25,0.5,0.75,1)")
+                        help=f"AoA noise values, degrees, at most {MAX_LIST_VALUES} (default 0.25,0.5,0.75,1)")
     time_group = parser.add_mutually_exclusive_group()
     time_group.add_argument("--pt-sigma", type=_number_list(allow_none=True), metavar="M,...",
                             help="propagation-time noise values, metres; 'none' adds a setting without")
@@ -235,6 +239,8 @@ def _number_list(allow_none: bool):
             values.append(value)
         if not values:
             raise argparse.ArgumentTypeError("no values given")
+        if len(values) > MAX_LIST_VALUES:
+            raise argparse.ArgumentTypeError(f"more than {MAX_LIST_VALUES} values")
         return values
 
     parse.__name__ = "list"
