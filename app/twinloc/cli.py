@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import warnings
 from collections.abc import Sequence
 
 from twinloc import __version__
@@ -22,8 +24,24 @@ VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt, learn)
 DEBUG_VARIABLE = "TWINLOC_DEBUG"
 
 
+#: An argument that starts with "-" and a digit (or "-." and a digit) is a value, never an
+#: option: "-3,1,1.5", "-4,-4,2;4,4,2" and "-1e3" as well as argparse's own "-3" and "-0.5".
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d.*$", re.DOTALL)
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line, reported by :func:`main` like any other."""
+    """An argument parser whose errors are one line, reported by :func:`main` like any other.
+
+    argparse takes "-3,1,1.5" for an unknown option (it only recognises plain negative
+    numbers), so ``--tx -3,1,1.5`` would fail with "expected one argument". Every parser of
+    the command, sub-parsers included (they are built with this class), treats any argument
+    that starts like a negative number as a value instead. No option name of the command
+    starts with "-" and a digit, so nothing is lost.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CliError(message)
@@ -47,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        with warnings.catch_warnings():
+            if not os.environ.get(DEBUG_VARIABLE):
+                # numpy's overflow and invalid-value notes would print before the one-line
+                # error that explains them, or litter a successful run's output.
+                warnings.simplefilter("ignore", RuntimeWarning)
+            return args.run(args)
     except CliError as error:
         _print_error(str(error))
         return error.exit_status

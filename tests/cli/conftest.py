@@ -39,3 +39,30 @@ def room_scene(tmp_path: Path) -> str:
     path = tmp_path / "room.json"
     path.write_text(json.dumps(descriptor))
     return str(path)
+
+
+@pytest.fixture
+def negative_room(tmp_path: Path) -> str:
+    """A closed 6 m x 4 m x 3 m concrete room at negative coordinates: x -6..0, y -4..0,
+    floor at z = -1, ceiling at z = 2; the floor as evaluation region and wall bands at
+    z = 1.5 along y = 0 and y = -4 as mounting regions."""
+    walls = [((-6, -4), (0, -4)), ((0, -4), (0, 0)), ((0, 0), (-6, 0)), ((-6, 0), (-6, -4))]
+    objects = [{"name": f"wall {k}", "kind": "surface", "material": "concrete",
+                "primitive": {"type": "wall", "start": list(a), "end": list(b), "height": 3.0, "base_z": -1.0}}
+               for k, (a, b) in enumerate(walls)]
+    for name, z in (("floor", -1.0), ("ceiling", 2.0)):
+        objects.append({"name": name, "kind": "surface", "material": "concrete",
+                        "primitive": {"type": "plane", "size": [6.0, 4.0]}, "transform": {"translation": [-3.0, -2.0, z]}})
+    descriptor = {
+        "format": "twinloc-scene", "version": 1, "name": "negative room", "units": "m",
+        "materials": {"concrete": {"preset": "concrete"}}, "objects": objects,
+        "regions": [
+            {"name": "floor", "type": "evaluation", "polygon": [[-6, -4], [0, -4], [0, 0], [-6, 0]]},
+            {"name": "north band", "type": "mounting", "polyline": [[-6, 0], [0, 0]], "z_range_m": [1.5, 1.5]},
+            {"name": "south band", "type": "mounting", "polyline": [[-6, -4], [0, -4]], "z_range_m": [1.5, 1.5]},
+        ],
+        "tag_height_m": 0.5,
+    }
+    path = tmp_path / "negative_room.json"
+    path.write_text(json.dumps(descriptor))
+    return str(path)

@@ -55,10 +55,10 @@ def test_errormap_monte_carlo_is_seeded(cli):
     assert first["mean_error_m"] == second["mean_error_m"] and first["monte_carlo_draws"] == 5
 
 
-def test_collinear_anchors_are_reported_as_degenerate(cli):
-    status, out, _ = cli(["errormap", "uwb_hall", "--anchors", "1,0,2;5,0,2;9,0,2", "--json"])
-    summary = json.loads(out)
-    assert status == 0 and summary["degenerate_cells"] == summary["cells"] and summary["mean_error_m"] is None
+def test_collinear_anchors_locate_no_cell_and_are_refused(cli):
+    status, out, err = cli(["errormap", "uwb_hall", "--anchors", "1,0,2;5,0,2;9,0,2", "--json"])
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "no floor cell can be located" in err and "on one line" in err
 
 
 def test_survey_plan_counts_and_csv(tmp_path, cli, room_scene):

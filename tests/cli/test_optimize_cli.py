@@ -41,7 +41,7 @@ def test_optimize_json_on_the_uwb_hall(cli, tmp_path):
     "extra,message",
     [
         (["--anchors", "2"], "at least 3 anchors"),
-        (["--anchors", "3", "--population", "3"], "--population must be at least 4"),
+        (["--anchors", "3", "--population", "3"], "argument --population: 3 is outside 4 to 1000"),
         (["--anchors", "3", "--min-distance", "40"], "cannot be placed at least 40 m apart"),
         (["--anchors", "3", "--regions", "roof"], "unknown mounting region"),
     ],

@@ -5,7 +5,7 @@ import pytest
 from matplotlib.path import Path as PolygonPath
 
 from geometry_scenes import make_scene, solid_box
-from twinloc.geometry.grid import FloorGrid, points_in_polygon
+from twinloc.geometry.grid import FloorGrid, grid_shape, points_in_polygon
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Region, RegionType
@@ -27,6 +27,12 @@ def test_uwb_hall_grid_counts_by_hand():
     col = int(np.argmin(np.abs(grid.x_centers - 3.65)))
     assert not grid.mask[int(np.argmin(np.abs(grid.y_centers - 2.75))), col]
     assert grid.mask[int(np.argmin(np.abs(grid.y_centers - 2.45))), col]
+
+
+def test_grid_shape_is_known_before_the_grid_is_built():
+    # 18.3 m x 8.4 m of evaluation region: 183 x 84 cells at 0.1 m, 37 x 17 at 0.5 m (ceil).
+    assert grid_shape(load_scene("uwb_hall"), 0.1) == (183, 84)
+    assert grid_shape(load_scene("uwb_hall"), 0.5) == (37, 17)
 
 
 def test_industrial_hall_grid_excludes_clutter_at_tag_height():

@@ -9,6 +9,7 @@ from twinloc.geometry.ray_engine import RayEngine
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.optim.mounting import MountingSpace
 from twinloc.uwb.error_map import compute_error_map
+from twinloc.uwb import layout_objective
 from twinloc.uwb.layout_objective import LayoutObjective, cell_weights, weighted_sum_error
 
 
@@ -66,6 +67,21 @@ def test_fixed_anchors_take_part_in_every_layout(setup):
     X = np.array([[8.0, 0.0, 14.5, 0.0]])
     scores = objective.evaluate(space.positions(X), *space.site_weights(X))
     assert scores.sum_error_m[0] == pytest.approx(_reference(setup, np.vstack([fixed, space.positions(X)[0]])), rel=1e-5)
+
+
+def test_a_large_population_is_scored_in_batches_with_the_same_scores(setup, monkeypatch):
+    scene, engine, grid = setup
+    space = MountingSpace.from_scene(scene, 3, min_distance_m=1.0, band_spacing_m=0.5)
+    objective = LayoutObjective(engine, scene, grid, space.sites, main_threshold_m=0.2)
+    rng = np.random.default_rng(3)
+    X = space.repair(rng.random((7, space.dimensions)) * space.upper, rng)
+    whole = objective.evaluate(space.positions(X), *space.site_weights(X))
+    # A budget below one layout's pairs scores the layouts one by one.
+    monkeypatch.setattr(layout_objective, "_PAIRS_PER_BATCH", 1)
+    single = objective.evaluate(space.positions(X), *space.site_weights(X))
+    for name in ("sum_error_m", "main_excess_m", "main_violations", "degenerate_cells"):
+        np.testing.assert_allclose(getattr(single, name), getattr(whole, name), rtol=1e-12)
+        assert getattr(single, name).shape == (7,)
 
 
 def test_collinear_anchors_are_charged_not_rewarded(setup):

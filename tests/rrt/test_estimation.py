@@ -100,3 +100,10 @@ def test_jobs_locate_and_cancel(hall):
     with pytest.raises(JobCancelled):
         job.function(report_nothing, token)
     assert job.key != evaluation_job(scene, stations, [EvaluationSetting(NoiseModel(1.0))], drops=6).key
+
+
+def test_the_rays_of_one_estimate_are_capped():
+    # 4 stations x 125,000 rays x (3 + 1) segments is exactly the 2,000,000 allowed.
+    LocateSettings(rays=125_000, bounces=3).check_ray_budget(4)
+    with pytest.raises(ValueError, match="2,000,016 ray segments"):
+        LocateSettings(rays=125_001, bounces=3).check_ray_budget(4)

@@ -6,6 +6,7 @@ import pytest
 from rrt_scenes import PLANES, angles_deg, block, box_room, mirror
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.rrt.faces import planar_faces
+from twinloc.rrt import paths as paths_module
 from twinloc.rrt.paths import SPEED_OF_LIGHT_M_S, PathFinder
 
 
@@ -86,3 +87,23 @@ def test_the_bounded_strongest_search_agrees_with_the_full_search(hall, ue):
             continue
         expected = paths[0] if paths[0].depth == 0 else min((p for p in paths if p.depth), key=lambda p: p.length_m)
         assert strongest.length_m == pytest.approx(expected.length_m, abs=1e-12)
+
+
+def test_the_image_tree_is_capped_per_depth_and_expanded_in_blocks(monkeypatch):
+    # Inside the box every image mirrors in the five planes other than its last one:
+    # 6, 30, 150 and 750 candidate sequences at depths 1 to 4.
+    tx, rx = np.array([1.2, 0.9, 1.1]), np.array([4.7, 3.1, 2.2])
+    finder = _finder(box_room())
+    whole = finder.paths(tx, rx, max_depth=3)
+    monkeypatch.setattr(paths_module, "_PARENTS_PER_BLOCK", 7)
+    monkeypatch.setattr(paths_module, "MAX_CANDIDATES", 150)
+    blocked = finder.paths(tx, rx, max_depth=3)
+    assert [p.objects for p in blocked] == [p.objects for p in whole]
+    assert [p.length_m for p in blocked] == pytest.approx([p.length_m for p in whole], abs=1e-12)
+    with pytest.raises(ValueError, match="more than 150 candidate paths with 4 reflections"):
+        finder.paths(tx, rx, max_depth=4)
+
+
+def test_a_path_needs_two_distinct_points():
+    with pytest.raises(ValueError, match="same point"):
+        _finder(box_room()).paths((1.0, 1.0, 1.0), (1.0, 1.0, 1.0))

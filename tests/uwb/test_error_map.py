@@ -9,6 +9,7 @@ from uwb_scenes import CONCRETE, room_scene, thin_wall
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
+from twinloc.uwb import error_map as error_map_module
 from twinloc.uwb.error_map import compute_error_map, write_error_map_csv, write_error_map_npz
 from twinloc.uwb.multilateration import gdop
 
@@ -100,3 +101,23 @@ def test_csv_and_npz_exports(tmp_path):
     with np.load(tmp_path / "map.npz") as data:
         np.testing.assert_array_equal(data["los_count"], error_map.los_count)
         assert data["mask"].shape == error_map.grid.mask.shape
+
+
+def test_monte_carlo_draws_times_cells_are_capped_before_any_work(monkeypatch):
+    # 256 cells at 0.25 m; a cap of 2560 fixes allows 10 draws and refuses 11.
+    monkeypatch.setattr(error_map_module, "MAX_MONTE_CARLO_FIXES", 2560)
+    assert _map(room_scene(), SQUARE, ErrorMapSettings(monte_carlo_draws=10), resolution=0.25).monte_carlo.draws == 10
+    with pytest.raises(ValueError, match="11 Monte Carlo draws x 256 cells make 2,816 fixes"):
+        _map(room_scene(), SQUARE, ErrorMapSettings(monte_carlo_draws=11), resolution=0.25)
+    # Physics-only maps draw nothing, so the draws set do not count.
+    assert _map(room_scene(), SQUARE, ErrorMapSettings(monte_carlo_draws=11, physics_only=True), resolution=0.25).monte_carlo is None
+
+
+def test_monte_carlo_in_single_draw_batches_gives_the_same_map(monkeypatch):
+    # The noise is one seeded stream of standard normals, so the batch size cannot change it.
+    settings = ErrorMapSettings(monte_carlo_draws=12, seed=4)
+    batched = _map(room_scene(), SQUARE, settings).monte_carlo
+    monkeypatch.setattr(error_map_module, "_RANGES_PER_BATCH", 1)
+    single = _map(room_scene(), SQUARE, settings).monte_carlo
+    np.testing.assert_allclose(single.mean_error, batched.mean_error, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(single.p90, batched.p90, rtol=0, atol=1e-12)

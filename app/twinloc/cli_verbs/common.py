@@ -1,7 +1,10 @@
-"""What the verbs share: the one error type, argument types, opening a workspace, JSON output.
+"""What the verbs share: the one error type, argument types and their limits, checks of
+positions against the scene, opening a workspace, text and JSON output.
 
-Heavy modules (numpy, the geometry package) are imported inside the functions so that
-``twinloc`` without a verb reaches the GUI without paying for them twice.
+Every limit a command-line option has is a constant here or beside the option, listed in
+the README's table of limits. Heavy modules (numpy, the geometry package) are imported
+inside the functions so that ``twinloc`` without a verb reaches the GUI without paying for
+them twice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,25 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from twinloc.compute.workspace import Workspace
+    from twinloc.geometry.scene import Scene
+
+#: Seeds of every verb: numpy's legacy generators, scikit-learn and SciPy take no more.
+MAX_SEED = 2**32 - 1
+
+#: Most positions one option or file may list (anchors, base stations).
+MAX_POSITIONS = 100
+
+#: How far outside the scene's bounding box a position may lie, metres: a device on the
+#: outer face of a wall, or a box drawn without its ceiling. Farther out, a position is a
+#: typing mistake (a wrong sign, a lost decimal point), not a place in the scene.
+POSITION_MARGIN_M = 1.0
+
+#: Positions closer than this are one point, metres.
+SAME_POINT_M = 1e-3
+
+#: Most anchor-to-cell links a floor map may trace (cells x anchors): about 200 bytes each,
+#: so a map at the limit stays near 500 MB.
+MAX_LINKS = 2_000_000
 
 
 class CliError(Exception):
@@ -38,8 +60,11 @@ def open_workspace(source: str) -> Workspace:
         raise CliError(str(error)) from None
 
 
+# ------------------------------------------------------------------ argument types
+
+
 def positions(text: str) -> list[tuple[float, float, float]]:
-    """Argument type of ``"x,y,z;x,y,z"`` (metres): a list of finite points."""
+    """Argument type of ``"x,y,z;x,y,z"`` (metres): a list of 1 to MAX_POSITIONS finite points."""
     points = []
     for item in filter(None, (part.strip() for part in text.split(";"))):
         try:
@@ -51,20 +76,27 @@ def positions(text: str) -> list[tuple[float, float, float]]:
         if not all(math.isfinite(c) for c in point):
             raise argparse.ArgumentTypeError(f"{item!r} has a coordinate that is not a finite number")
         points.append(point)
+        if len(points) > MAX_POSITIONS:
+            raise argparse.ArgumentTypeError(f"more than {MAX_POSITIONS} positions")
     if not points:
         raise argparse.ArgumentTypeError("no positions given; expected \"x,y,z;x,y,z;...\"")
     return points
+
+
+def one_position(text: str) -> tuple[float, float, float]:
+    """Argument type of one ``"x,y,z"`` (metres)."""
+    points = positions(text)
+    if len(points) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one position x,y,z")
+    return points[0]
 
 
 def number_in(low: float, high: float, unit: str = "m"):
     """Argument type of a finite number in [low, high]."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not (math.isfinite(value) and low <= value <= high):
+        value = _finite(text)
+        if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{text} is outside {low:g} {unit} to {high:g} {unit}")
         return value
 
@@ -72,10 +104,147 @@ def number_in(low: float, high: float, unit: str = "m"):
     return parse
 
 
-def print_json(data: Any) -> None:
-    """Machine-readable output on stdout; NaN never appears (it is not JSON)."""
-    json.dump(data, sys.stdout, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
+def height(text: str) -> float:
+    """Argument type of a height in metres, any finite number (:func:`check_tag_height` checks
+    it against the scene)."""
+    return _finite(text)
+
+
+def count(low: int, high: int):
+    """Argument type of a whole number in [low, high]; "1e3" and "2.0" are not whole numbers."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low} to {high}")
+        return value
+
+    parse.__name__ = "count"
+    return parse
+
+
+def add_seed_argument(parser: argparse.ArgumentParser, help: str, default: int | None = 0) -> None:
+    """``--seed S``, 0 to MAX_SEED, the same in every verb."""
+    parser.add_argument("--seed", type=count(0, MAX_SEED), default=default, metavar="S", help=f"{help} (0 to 2**32-1)")
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
+
+
+# ------------------------------------------------------------------ checks against the scene
+
+
+def scene_extent(scene: Scene):
+    """(2, 3) float64 metres: the box of the scene's objects, widened in x and y to take in
+    its regions (a floor outline may reach past the objects drawn)."""
+    import numpy as np
+
+    box = np.array(scene.bounds, dtype=np.float64)
+    outlines = [region.polygon for region in scene.regions]
+    if outlines:
+        corners = np.vstack(outlines)
+        box[0, :2] = np.minimum(box[0, :2], corners.min(axis=0)) if scene.objects else corners.min(axis=0)
+        box[1, :2] = np.maximum(box[1, :2], corners.max(axis=0)) if scene.objects else corners.max(axis=0)
+    return box
+
+
+def check_positions(where: str, points, scene: Scene, names=None) -> None:
+    """Refuse positions outside the scene's extent (:func:`scene_extent`) grown by POSITION_MARGIN_M.
+
+    where : the option or file the positions come from ("--anchors", "plan.csv").
+    points : (N, 3) array_like, metres. names : (N,) names to quote, default: the positions.
+    """
+    import numpy as np
+
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    low, high = scene_extent(scene) + [[-POSITION_MARGIN_M], [POSITION_MARGIN_M]]
+    outside = np.flatnonzero(((points < low) | (points > high)).any(axis=1))
+    if outside.size:
+        index = int(outside[0])
+        which = _point_text(points[index]) if names is None else f"{names[index]} {_point_text(points[index])}"
+        raise CliError(
+            f"{where}: {which} lies outside the scene {scene.name!r}, which spans {_extent_text(scene)}; "
+            f"positions may lie at most {POSITION_MARGIN_M:g} m outside it"
+        )
+
+
+def check_tag_height(where: str, height_m: float, scene: Scene) -> None:
+    """Refuse a tag height below the scene's lowest or above its highest point."""
+    (_, _, bottom), (_, _, top) = scene_extent(scene)
+    if not bottom <= height_m <= top:
+        raise CliError(f"{where}: {height_m:g} m is outside the scene {scene.name!r}, whose heights span "
+                       f"{bottom:g} to {top:g} m")
+
+
+def check_distinct(where: str, points, names=None) -> None:
+    """Refuse two positions of ``points`` (N, 3) metres closer than SAME_POINT_M."""
+    import numpy as np
+
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    if len(points) < 2:
+        return
+    distance = np.linalg.norm(points[:, None] - points[None], axis=2)
+    first, second = np.nonzero(np.triu(distance < SAME_POINT_M, k=1))
+    if first.size:
+        i, j = int(first[0]), int(second[0])
+        label = (lambda k: f"position {k + 1}") if names is None else (lambda k: str(names[k]))
+        raise CliError(f"{where}: {label(i)} and {label(j)} are the same point {_point_text(points[i])}")
+
+
+def check_anchor_count(where: str, anchors: int, dimensions: int) -> None:
+    """Refuse fewer anchors than a fix in ``dimensions`` (2 or 3) needs."""
+    from twinloc.uwb.multilateration import minimum_anchors
+
+    need = minimum_anchors(dimensions)
+    if anchors < need:
+        raise CliError(f"{where}: {anchors} anchor{'s' if anchors != 1 else ''} cannot locate a tag: "
+                       f"{dimensions}D fixes need at least {need} anchors")
+
+
+def check_locatable(where: str, error_map) -> None:
+    """Refuse an error map in which no cell has a fix (its numbers would all read 0)."""
+    if error_map.degenerate.size and error_map.degenerate.all():
+        dimensions = error_map.settings.dimensions
+        shape = "on one line" if dimensions == 2 else "in one plane (for example all at one height)"
+        raise CliError(f"{where}: no floor cell can be located: every cell has fewer usable anchors than "
+                       f"{dimensions}D fixes need, or its anchors lie {shape}")
+
+
+def check_map_size(where: str, scene: Scene, resolution_m: float, anchors: int) -> None:
+    """Refuse a floor map of more than MAX_LINKS anchor-to-cell links, before its grid is built."""
+    from twinloc.geometry.grid import grid_shape
+
+    columns, rows = grid_shape(scene, resolution_m)
+    links = columns * rows * max(anchors, 1)
+    if links > MAX_LINKS:
+        coarser = math.ceil(1000 * resolution_m * math.sqrt(links / MAX_LINKS)) / 1000  # in whole millimetres
+        raise CliError(
+            f"{where}: {columns} x {rows} cells at {resolution_m:g} m with {anchors} anchor(s) make {links:,} "
+            f"anchor-to-cell links, more than the {MAX_LINKS:,} a map may have; use --resolution {coarser:g} "
+            "or coarser, or fewer anchors"
+        )
+
+
+def _extent_text(scene: Scene) -> str:
+    (x0, y0, z0), (x1, y1, z1) = scene_extent(scene)
+    return f"x {x0:g} to {x1:g}, y {y0:g} to {y1:g}, z {z0:g} to {z1:g} m"
+
+
+def _point_text(point) -> str:
+    return "(" + ", ".join(f"{float(c):g}" for c in point) + ")"
+
+
+# ------------------------------------------------------------------ floor-map verbs
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,9 +259,22 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resolution", type=number_in(0.01, 5.0), metavar="M", help="grid cell size in metres (default: the project's, 0.1)"
     )
+    add_tag_height_argument(parser)
+
+
+def add_tag_height_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)"
+        "--tag-height", type=height, metavar="M",
+        help="tag height in metres, within the scene's heights (default: the project's or scene's)",
     )
+
+
+def tag_height_of(args: argparse.Namespace, workspace: Workspace) -> float:
+    """``--tag-height`` checked against the scene, else the project's or the scene's tag height."""
+    if args.tag_height is None:
+        return workspace.project.settings.tag_height_or(workspace.scene.tag_height_m)
+    check_tag_height("--tag-height", args.tag_height, workspace.scene)
+    return args.tag_height
 
 
 @dataclass(frozen=True)
@@ -108,23 +290,71 @@ class FloorLayout:
     tag_height_m: float
 
 
-def resolve_layout(args: argparse.Namespace) -> FloorLayout:
-    """Open ``args.source`` and settle anchors, resolution and tag height (arguments over project)."""
+def resolve_layout(args: argparse.Namespace, resolution_m: float | None = None) -> FloorLayout:
+    """Open ``args.source`` and settle anchors, resolution and tag height (arguments over project).
+
+    Positions and heights given as options are checked against the scene, and the map's size
+    against MAX_LINKS; ``resolution_m`` overrides both ``--resolution`` and the project's.
+    """
     import numpy as np
 
     workspace = open_workspace(args.source)
     project, scene = workspace.project, workspace.scene
     if args.anchors is not None:
         anchors = np.array(args.anchors, dtype=np.float64)
+        check_positions("--anchors", anchors, scene)
+        check_distinct("--anchors", anchors)
     else:
         anchors = np.array([a.position for a in project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
     if len(anchors) == 0:
         raise CliError(f"{args.source}: no enabled anchors; give some with --anchors \"x,y,z;x,y,z\"")
-    resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
-    tag_height = args.tag_height
-    if tag_height is None:
-        tag_height = project.settings.tag_height_or(scene.tag_height_m)
-    return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution, tag_height_m=tag_height)
+    if resolution_m is None:
+        resolution_m = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    check_map_size(args.source, scene, resolution_m, len(anchors))
+    return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution_m,
+                       tag_height_m=tag_height_of(args, workspace))
+
+
+# ------------------------------------------------------------------ output
+
+
+def length_text(metres: float | None) -> str:
+    """A length as people write it: "1.23 m" from a metre up, "4.5 cm" below, "n/a" for None."""
+    if metres is None:
+        return "n/a"
+    if abs(metres) >= 1.0:
+        return f"{metres:.2f} m"
+    return f"{100 * metres:.1f} cm"
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout.
+
+    JSON has no NaN or infinity; a result holding one (an overflow from inputs of absurd
+    magnitude) is refused in one line naming the field instead of printed.
+    """
+    where = _non_finite_field(data, "")
+    if where is not None:
+        raise CliError(f"the result's {where or 'value'} is not a finite number; are the inputs' magnitudes sensible?")
+    json.dump(data, sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def _non_finite_field(data: Any, where: str) -> str | None:
+    """The dotted path of the first NaN or infinity in ``data``, or None."""
+    if isinstance(data, float):
+        return None if math.isfinite(data) else where
+    if isinstance(data, dict):
+        items = ((f"{where}.{key}" if where else str(key), value) for key, value in data.items())
+    elif isinstance(data, (list, tuple)):
+        items = ((f"{where}[{index}]", value) for index, value in enumerate(data))
+    else:
+        return None
+    for path, value in items:
+        found = _non_finite_field(value, path)
+        if found is not None:
+            return found
+    return None
 
 
 def check_writable(path: str | None) -> None:

@@ -9,11 +9,20 @@ import time
 from twinloc.cli_verbs.common import (
     CliError,
     add_layout_arguments,
+    add_seed_argument,
+    check_anchor_count,
+    check_locatable,
     check_writable,
+    count,
+    length_text,
     number_in,
     print_json,
     resolve_layout,
 )
+
+#: Most Monte Carlo draws per cell and Gauss-Newton iterations (ErrorMapSettings' limits).
+MAX_DRAWS = 100_000
+MAX_REFINE = 50
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -43,10 +52,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mc", type=int, default=None, metavar="N", help="Monte Carlo draws per cell (default: the project's, 0)")
-    parser.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the Monte Carlo draws")
+    parser.add_argument("--mc", type=count(0, MAX_DRAWS), default=None, metavar="N",
+                        help=f"Monte Carlo draws per cell, 0 to {MAX_DRAWS} (default: the project's, 0)")
+    add_seed_argument(parser, "seed of the Monte Carlo draws", default=None)
     parser.add_argument("--dimensions", type=int, choices=(2, 3), default=None, help="2D (known tag height) or 3D fixes")
-    parser.add_argument("--refine", type=int, default=None, metavar="N", help="Gauss-Newton iterations after least squares")
+    parser.add_argument("--refine", type=count(0, MAX_REFINE), default=None, metavar="N",
+                        help=f"Gauss-Newton iterations after least squares, 0 to {MAX_REFINE}")
     parser.add_argument(
         "--physics-only", action="store_true", help="ranges carry only the obstacles' excess path (no statistical bias or noise)"
     )
@@ -56,7 +67,7 @@ def _compute(args: argparse.Namespace, resolution_m: float | None = None):
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.error_map_job import error_map_job
 
-    layout = resolve_layout(args)
+    layout = resolve_layout(args, resolution_m)
     settings = layout.workspace.project.error_map
     overrides = {
         "monte_carlo_draws": args.mc,
@@ -70,13 +81,14 @@ def _compute(args: argparse.Namespace, resolution_m: float | None = None):
             settings = dataclasses.replace(settings, physics_only=True, monte_carlo_draws=0)
     except ValueError as error:
         raise CliError(str(error)) from None
-    resolution = resolution_m if resolution_m is not None else layout.resolution_m
+    check_anchor_count(args.source, len(layout.anchors), settings.dimensions)
     started = time.perf_counter()
     try:
-        job = error_map_job(layout.workspace.scene, layout.anchors, resolution, layout.tag_height_m, settings)
+        job = error_map_job(layout.workspace.scene, layout.anchors, layout.resolution_m, layout.tag_height_m, settings)
         error_map = job.function(report_nothing, CancelToken())
     except ValueError as error:
         raise CliError(f"{args.source}: {error}") from None
+    check_locatable(args.source, error_map)
     if error_map.magnitude.size == 0:
         raise CliError(f"{args.source}: {error_map.grid.empty_reason}")
     return layout, error_map, time.perf_counter() - started
@@ -101,8 +113,8 @@ def run_errormap(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{report['scene']}: {report['cells']} cells at {report['resolution_m']:g} m, {report['anchors']} anchors\n"
-        f"  mean / p50 / p90 / max error  {_cm(report['mean_error_m'])} / {_cm(report['p50_error_m'])} / "
-        f"{_cm(report['p90_error_m'])} / {_cm(report['max_error_m'])}\n"
+        f"  mean / p50 / p90 / max error  {length_text(report['mean_error_m'])} / {length_text(report['p50_error_m'])} / "
+        f"{length_text(report['p90_error_m'])} / {length_text(report['max_error_m'])}\n"
         f"  summed error                  {report['sum_error_m']:.1f} m\n"
         f"  cells with an NLOS anchor     {100 * report['nlos_fraction']:.1f} %\n"
         f"  degenerate cells              {report['degenerate_cells']}\n"
@@ -142,7 +154,3 @@ def run_survey_plan(args: argparse.Namespace) -> int:
         + (f"\n  written                {args.out}" if args.out else "")
     )
     return 0
-
-
-def _cm(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} cm"

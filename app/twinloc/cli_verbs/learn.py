@@ -5,7 +5,23 @@ from __future__ import annotations
 import argparse
 import math
 
-from twinloc.cli_verbs.common import CliError, add_layout_arguments, check_writable, print_json
+from twinloc.cli_verbs.common import (
+    CliError,
+    add_layout_arguments,
+    add_seed_argument,
+    check_anchor_count,
+    check_positions,
+    check_writable,
+    count,
+    length_text,
+    print_json,
+    resolve_layout,
+)
+
+#: Most epochs of a training stage (early stopping and --time-limit usually end it sooner),
+#: and most virtual samples per floor cell.
+MAX_EPOCHS = 100_000
+MAX_GROUPS = 1000
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -13,14 +29,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "train-mitigation", help="pre-train the error mitigation network on twin data, fine-tune on measured data"
     )
     add_layout_arguments(parser)
-    parser.add_argument("--epochs", type=_at_least(1), default=30, metavar="E",  # DEFAULT_PRETRAIN.epochs
-                        help="most epochs of pre-training on the virtual data (default 30)")
-    parser.add_argument("--fine-tune-epochs", type=_at_least(1), default=200, metavar="E",
-                        help="most epochs of fine-tuning on the measured data; early stopping usually ends it sooner (default 200)")
+    parser.add_argument("--epochs", type=count(1, MAX_EPOCHS), default=30, metavar="E",  # DEFAULT_PRETRAIN.epochs
+                        help=f"most epochs of pre-training on the virtual data, 1 to {MAX_EPOCHS} (default 30)")
+    parser.add_argument("--fine-tune-epochs", type=count(1, MAX_EPOCHS), default=200, metavar="E",
+                        help=f"most epochs of fine-tuning on the measured data, 1 to {MAX_EPOCHS}; early stopping "
+                             "usually ends it sooner (default 200)")
     parser.add_argument("--time-limit", type=_positive_seconds, metavar="SECONDS",
                         help="wall-clock budget of each stage; the best weights so far are kept when it runs out")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the data, the weights and the split")
-    parser.add_argument("--groups", type=_at_least(1), default=20, metavar="G", help="virtual samples per grid cell (default 20)")
+    add_seed_argument(parser, "seed of the data, the weights and the split")
+    parser.add_argument("--groups", type=count(1, MAX_GROUPS), default=20, metavar="G",
+                        help=f"virtual samples per grid cell, 1 to {MAX_GROUPS} (default 20)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--measured", metavar="FILE.csv", help="measured data (true_x,true_y,measured_x,measured_y or wide)")
     source.add_argument(
@@ -40,8 +58,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_train_mitigation(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    import numpy as np
+
     from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.cli_verbs.common import resolve_layout
     from twinloc.compute.mitigation import (
         DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, measured_csv_dataset, mitigation_job, simulated_site_dataset,
         virtual_dataset_job,
@@ -52,9 +71,12 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     layout = resolve_layout(args)
     scene = layout.workspace.scene
     ranging = layout.workspace.project.error_map.ranging
+    check_anchor_count(args.source, len(layout.anchors), 2)  # the fixes are 2D
     try:
         if args.measured:
             measured = measured_csv_dataset(args.measured, scene, layout.anchors, layout.tag_height_m)
+            at_tag_height = np.column_stack([measured.true, np.full(len(measured.true), layout.tag_height_m)])
+            check_positions(f"{args.measured}: measuring point", at_tag_height, scene)
         else:
             measured = simulated_site_dataset(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging)
         virtual = virtual_dataset_job(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, args.groups,
@@ -86,23 +108,9 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     print(f"{scene.name}: mitigation trained on {result.samples['virtual']} virtual and "
           f"{result.samples['measured_train']} measured samples{label} in {result.train_seconds:.1f} s")
     for area in ("los", "nlos"):
-        values = "  ".join(f"{name} {_cm(value)}" for name, value in result.errors[area].items())
+        values = "  ".join(f"{name} {length_text(value)}" for name, value in result.errors[area].items())
         print(f"  {area.upper():4s} mean error  {values}")
     return 0
-
-
-def _at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is below {low}")
-        return value
-
-    parse.__name__ = "integer"
-    return parse
 
 
 def _positive_seconds(text: str) -> float:
@@ -114,6 +122,3 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return value
 
-
-def _cm(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} cm"

@@ -5,23 +5,54 @@ from __future__ import annotations
 import argparse
 import math
 
-from twinloc.cli_verbs.common import CliError, check_writable, number_in, open_workspace, positions, print_json
+from twinloc.cli_verbs.common import (
+    CliError,
+    add_seed_argument,
+    add_tag_height_argument,
+    check_anchor_count,
+    check_distinct,
+    check_locatable,
+    check_map_size,
+    check_positions,
+    check_writable,
+    count,
+    length_text,
+    number_in,
+    open_workspace,
+    positions,
+    print_json,
+    tag_height_of,
+)
+
+#: Limits of the search: the run time grows with population x iterations, the memory of the
+#: spacing repair with population x (placed + fixed anchors) squared (the layouts are scored in
+#: batches of bounded size). At the limits a run stays near 300 MB. --fixed takes at most
+#: MAX_ANCHORS positions too.
+MAX_ANCHORS = 32
+MAX_POPULATION = 1000
+MAX_ITERATIONS = 10_000
+MAX_TOP = 100
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser("optimize", help="propose anchor positions on the mounting regions (slime mould algorithm)")
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
-    parser.add_argument("--anchors", type=int, required=True, metavar="N", help="anchors to place")
-    parser.add_argument("--population", type=int, default=50, metavar="P", help="slime mould agents (default 50)")
-    parser.add_argument("--iterations", type=int, default=80, metavar="T", help="iterations (default 80)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed; the same seed gives the same result")
+    parser.add_argument("--anchors", type=count(1, MAX_ANCHORS), required=True, metavar="N",
+                        help=f"anchors to place, 1 to {MAX_ANCHORS}")
+    parser.add_argument("--population", type=count(4, MAX_POPULATION), default=50, metavar="P",
+                        help=f"slime mould agents, 4 to {MAX_POPULATION} (default 50)")
+    parser.add_argument("--iterations", type=count(1, MAX_ITERATIONS), default=80, metavar="T",
+                        help=f"iterations, 1 to {MAX_ITERATIONS} (default 80)")
+    add_seed_argument(parser, "seed; the same seed gives the same result")
     parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
     parser.add_argument("--main-threshold", type=number_in(0.0, 1000.0), metavar="M", help="error allowed in main-area cells (default: no constraint)")
     parser.add_argument("--regions", metavar="NAME,...", help="mounting regions to use (default: all of the scene's)")
-    parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...", help="installed anchors kept where they are (metres)")
-    parser.add_argument("--top", type=int, default=5, metavar="K", help="distinct layouts to report (default 5)")
+    parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...",
+                        help=f"installed anchors kept where they are (metres), at most {MAX_ANCHORS}")
+    parser.add_argument("--top", type=count(1, MAX_TOP), default=5, metavar="K",
+                        help=f"distinct layouts to report, 1 to {MAX_TOP} (default 5)")
     parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, 0.1)")
-    parser.add_argument("--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)")
+    add_tag_height_argument(parser)
     parser.add_argument("--sheet-csv", metavar="FILE.csv", help="write the best layout's installation sheet (name,x_m,y_m,z_m,surface)")
     parser.add_argument("--sheet-html", metavar="FILE.html", help="write a printable installation sheet with a top view")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -46,28 +77,25 @@ def run_optimize(args: argparse.Namespace) -> int:
     from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, random_search
     from twinloc.optim.installation import planned_anchors, write_sheet_csv, write_sheet_html
 
-    if args.anchors < 1:
-        raise CliError(f"--anchors must be at least 1, got {args.anchors}")
-    if args.population < 4:
-        raise CliError(f"--population must be at least 4, got {args.population}")
-    if args.iterations < 1:
-        raise CliError(f"--iterations must be at least 1, got {args.iterations}")
-    if args.top < 1:
-        raise CliError(f"--top must be at least 1, got {args.top}")
     check_writable(args.sheet_csv)
     check_writable(args.sheet_html)
     workspace = open_workspace(args.source)
     project, scene = workspace.project, workspace.scene
-    tag_height = args.tag_height
-    if tag_height is None:
-        tag_height = project.settings.tag_height_or(scene.tag_height_m)
+    tag_height = tag_height_of(args, workspace)
+    if args.fixed:
+        if len(args.fixed) > MAX_ANCHORS:
+            raise CliError(f"--fixed: {len(args.fixed)} anchors, more than the {MAX_ANCHORS} a search may keep")
+        check_positions("--fixed", args.fixed, scene)
+        check_distinct("--fixed", args.fixed)
+    resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    check_map_size(args.source, scene, resolution, args.anchors + len(args.fixed or ()))
     request = LayoutRequest(
         anchor_count=args.anchors,
         min_distance_m=args.min_distance,
         fixed_anchors=tuple(tuple(p) for p in (args.fixed or ())),
         region_names=tuple(n.strip() for n in args.regions.split(",") if n.strip()) if args.regions else None,
         main_threshold_m=args.main_threshold,
-        resolution_m=args.resolution if args.resolution is not None else project.settings.grid_resolution_m,
+        resolution_m=resolution,
         tag_height_m=tag_height,
         population=args.population,
         iterations=args.iterations,
@@ -138,7 +166,8 @@ def run_optimize(args: argparse.Namespace) -> int:
     for anchor in sheet:
         x, y, z = anchor.position
         lines.append(f"  {anchor.name}  ({x:.2f}, {y:.2f}, {z:.2f}) m  on {anchor.surface}")
-    lines.append(f"  summed error {best_sum:.1f} m, mean {100 * best.stats['mean_error_m']:.1f} cm, p90 {100 * best.stats['p90_error_m']:.1f} cm")
+    lines.append(f"  summed error {best_sum:.1f} m, mean {length_text(best.stats['mean_error_m'])}, "
+                 f"p90 {length_text(best.stats['p90_error_m'])}")
     for name, value in baselines.items():
         lines.append(f"  {name:<28} {value:.1f} m")
     print("\n".join(lines))
@@ -146,37 +175,46 @@ def run_optimize(args: argparse.Namespace) -> int:
 
 
 def run_as_built(args: argparse.Namespace) -> int:
-    from twinloc.compute.error_map_job import error_map_job
     from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.compute.error_map_job import error_map_job
     from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv
     from twinloc.uwb.layout_objective import weighted_sum_error
 
     workspace = open_workspace(args.source)
-    scene = workspace.scene
+    scene, settings = workspace.scene, workspace.project.error_map
     try:
         plan_rows = read_as_built_csv(args.plan)
         built = read_as_built_csv(args.as_built)
-    except OSError as error:
-        raise CliError(f"cannot read: {error.filename}: {error.strerror}") from None
     except ValueError as error:
         raise CliError(str(error)) from None
+    for path, rows in ((args.plan, plan_rows), (args.as_built, built)):
+        if not rows:
+            raise CliError(f"{path}: no anchors (a header line and at least one anchor line are needed)")
+        check_positions(path, list(rows.values()), scene, names=list(rows))
+        check_distinct(path, list(rows.values()), names=list(rows))
     unknown = sorted(set(built) - set(plan_rows))
     if unknown:
         raise CliError(f"{args.as_built}: anchor(s) not in the plan: {', '.join(unknown)}")
+    check_anchor_count(args.plan, len(plan_rows), settings.dimensions)
+    check_map_size(args.source, scene, args.resolution, len(plan_rows))
     planned = [PlannedAnchor(name, position) for name, position in plan_rows.items()]
     installed = [built.get(a.name, a.position) for a in planned]
-    tag_height = workspace.project.settings.tag_height_m or scene.tag_height_m
+    tag_height = workspace.project.settings.tag_height_or(scene.tag_height_m)
     maps = {}
-    for label, anchors in (("plan", [a.position for a in planned]), ("as_built", installed)):
-        job = error_map_job(scene, anchors, args.resolution, tag_height, workspace.project.error_map)
-        error_map = job.function(report_nothing, CancelToken())
+    for label, path, anchors in (("plan", args.plan, [a.position for a in planned]), ("as_built", args.as_built, installed)):
+        job = error_map_job(scene, anchors, args.resolution, tag_height, settings)
+        try:
+            error_map = job.function(report_nothing, CancelToken())
+        except ValueError as error:
+            raise CliError(f"{args.source}: {error}") from None
+        check_locatable(path, error_map)
         maps[label] = {**error_map.summary(), "weighted_sum_error_m": weighted_sum_error(error_map, scene)}
     report = {"scene": scene.name, "anchors": deviations(planned, built), "plan": maps["plan"], "as_built": maps["as_built"]}
     if args.json:
         print_json(report)
         return 0
     for row in report["anchors"]:
-        text = "not reported" if row["distance_m"] is None else f"{100 * row['distance_m']:.1f} cm off plan"
+        text = "not reported" if row["distance_m"] is None else f"{length_text(row['distance_m'])} off plan"
         print(f"  {row['name']}: {text}")
     print(f"  summed error: plan {maps['plan']['weighted_sum_error_m']:.1f} m, as built {maps['as_built']['weighted_sum_error_m']:.1f} m")
     return 0

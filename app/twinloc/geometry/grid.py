@@ -87,15 +87,10 @@ class FloorGrid:
         z = float(scene.tag_height_m if tag_height_m is None else tag_height_m)
         if not math.isfinite(z):
             raise ValueError(f"tag height must be finite, got {tag_height_m!r}")
-        polygons = [region.polygon for region in scene.evaluation_regions() if not region.is_polyline]
-        if polygons:
-            stacked = np.vstack(polygons)
-            low, high = stacked.min(axis=0), stacked.max(axis=0)
-        else:
-            low, high = scene.bounds[0, :2], scene.bounds[1, :2]
-            polygons = [np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]], [low[0], high[1]]])]
-        # Round before ceil so 18.3 / 0.1 = 182.99999999999997 gives 183 cells.
-        counts = [max(1, math.ceil(round((high[i] - low[i]) / resolution_m, 9))) for i in range(2)]
+        polygons = _area_polygons(scene)
+        stacked = np.vstack(polygons)
+        low = stacked.min(axis=0)
+        counts = grid_shape(scene, resolution_m)
         if counts[0] * counts[1] > MAX_CELLS:
             raise ValueError(
                 f"grid resolution {resolution_m} m is too fine for this scene: "
@@ -164,3 +159,23 @@ def points_in_polygon(points, polygon) -> np.ndarray:
             crossing_x = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
         inside ^= straddles & (x < crossing_x)
     return inside
+
+
+def grid_shape(scene: Scene, resolution_m: float) -> tuple[int, int]:
+    """(W, H): the columns and rows of the rectangle :meth:`FloorGrid.over_regions` lays over
+    ``scene`` at ``resolution_m`` metres, before cells are masked; W x H bounds the cell count
+    and costs nothing to compute."""
+    stacked = np.vstack(_area_polygons(scene))
+    low, high = stacked.min(axis=0), stacked.max(axis=0)
+    # Round before ceil so 18.3 / 0.1 = 182.99999999999997 gives 183 cells.
+    columns, rows = (max(1, math.ceil(round((high[i] - low[i]) / resolution_m, 9))) for i in range(2))
+    return columns, rows
+
+
+def _area_polygons(scene: Scene) -> list[np.ndarray]:
+    """(K, 2) metre polygons a floor grid covers: the evaluation regions, else the floor rectangle."""
+    polygons = [region.polygon for region in scene.evaluation_regions() if not region.is_polyline]
+    if polygons:
+        return polygons
+    low, high = scene.bounds[0, :2], scene.bounds[1, :2]
+    return [np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]], [low[0], high[1]]])]

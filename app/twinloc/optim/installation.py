@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.model.input_files import MIB, read_input_text
+
+#: Largest installation sheet or as-built file read, bytes, and most anchors it may list.
+SHEET_LIMIT_BYTES = MIB
+MAX_SHEET_ANCHORS = 1000
 
 
 @dataclass(frozen=True)
@@ -102,28 +107,51 @@ def top_view_png(scene: Scene, anchors: list[PlannedAnchor]) -> bytes:
 def read_as_built_csv(path) -> dict[str, tuple[float, float, float]]:
     """Installed positions by anchor name from a CSV with columns name,x_m,y_m,z_m (others ignored).
 
+    The file is read through :mod:`twinloc.model.input_files`: a regular file of at most
+    SHEET_LIMIT_BYTES with at most MAX_SHEET_ANCHORS rows.
+
     Raises
     ------
     ValueError
-        Missing columns, a non-numeric or non-finite coordinate, or a name given twice.
+        The file cannot be read, is not UTF-8 CSV, misses a column, has a non-numeric or
+        non-finite coordinate, a name given twice or too many rows; the message names the
+        file, and the line where there is one.
     """
-    with open(path, encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        missing = {"name", "x_m", "y_m", "z_m"} - set(reader.fieldnames or ())
+    try:
+        text = read_input_text(path, SHEET_LIMIT_BYTES)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file (UTF-8 expected)") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    positions: dict[str, tuple[float, float, float]] = {}
+    try:
+        header = [cell.strip() for cell in next(reader, [])]
+        missing = {"name", "x_m", "y_m", "z_m"} - set(header)
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        positions: dict[str, tuple[float, float, float]] = {}
-        for line, row in enumerate(reader, start=2):
-            name = (row["name"] or "").strip()
+        columns = [header.index(key) for key in ("name", "x_m", "y_m", "z_m")]
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
             try:
-                point = tuple(float(row[key]) for key in ("x_m", "y_m", "z_m"))
-            except (TypeError, ValueError):
+                name, *coordinates = (row[column] for column in columns)
+                point = tuple(float(c) for c in coordinates)
+            except (IndexError, ValueError):
                 raise ValueError(f"{path}, line {line}: coordinates must be numbers") from None
             if not all(math.isfinite(c) for c in point):
                 raise ValueError(f"{path}, line {line}: coordinates must be finite")
+            name = name.strip()
             if name in positions:
                 raise ValueError(f"{path}, line {line}: anchor {name!r} is listed twice")
+            if len(positions) == MAX_SHEET_ANCHORS:
+                raise ValueError(f"{path}, line {line}: more than {MAX_SHEET_ANCHORS} anchors")
             positions[name] = point
+    except csv.Error as error:  # a field over csv.field_size_limit(), a NUL byte, a stray quote
+        raise ValueError(f"{path}, line {reader.line_num}: unreadable CSV: {error}") from None
     return positions
 
 

@@ -25,6 +25,11 @@ MODES = ("2d", "3d")
 _MIN_FIT_POINTS = 20
 _MAX_CANDIDATES = 4000
 
+#: Most ray segments one estimate launches (stations x rays x (bounces + 1)). A segment keeps
+#: its origin, direction and length and its share of the point sets, some 150 bytes: an
+#: estimate at the limit stays near 300 MB.
+MAX_RAY_SEGMENTS = 2_000_000
+
 
 @dataclass(frozen=True)
 class LocateSettings:
@@ -53,6 +58,15 @@ class LocateSettings:
             raise ValueError("rays >= 1, bounces >= 0, fit_points >= 20 and max_components >= 1 are required")
         if not self.spacing_m > 0.0:
             raise ValueError(f"spacing_m must be > 0, got {self.spacing_m}")
+
+    def check_ray_budget(self, stations: int) -> None:
+        """Refuse, with a ValueError, launching more than MAX_RAY_SEGMENTS from ``stations`` stations."""
+        segments = stations * self.rays * (self.bounces + 1)
+        if segments > MAX_RAY_SEGMENTS:
+            raise ValueError(
+                f"{stations} base station(s) x {self.rays:,} rays x {self.bounces + 1} segments make {segments:,} "
+                f"ray segments, more than the {MAX_RAY_SEGMENTS:,} one estimate may launch"
+            )
 
 
 @dataclass(frozen=True)
@@ -132,9 +146,11 @@ def trace_locate(
     Raises
     ------
     ValueError
-        When no base station measured anything usable.
+        When no base station measured anything usable, or the rays would exceed
+        MAX_RAY_SEGMENTS (:meth:`LocateSettings.check_ray_budget`).
     """
     stations = np.asarray(stations, dtype=np.float64).reshape(-1, 3)
+    settings.check_ray_budget(len(stations))
     if len(stations) != measurements.station_count:
         raise ValueError(f"{len(stations)} stations but measurements for {measurements.station_count}")
     if settings.mode == "2d" and height_m is None:

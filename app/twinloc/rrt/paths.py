@@ -26,6 +26,16 @@ distance, and float32 rounding would otherwise report the face a leg leaves."""
 
 _SIDE_TOLERANCE_M = 1e-9
 
+MAX_CANDIDATES = 1_000_000
+"""Most candidate plane sequences the image tree may hold at one depth. The tree grows about
+as (planes)^(depth): 128,000 sequences at 3 reflections in the 122 planes of the industrial
+hall, 6.8 million at 4. Each sequence takes some 300 bytes while it is expanded and
+validated, so a search at the limit stays near 300 MB; a deeper one is refused."""
+
+#: Parents mirrored per block while the tree is expanded, so the (parents x planes) side
+#: test never takes more than a few tens of megabytes.
+_PARENTS_PER_BLOCK = 4096
+
 
 @dataclass(frozen=True)
 class Path:
@@ -100,6 +110,12 @@ class PathFinder:
         Returns
         -------
         list of Path
+
+        Raises
+        ------
+        ValueError
+            ``tx`` and ``rx`` are not three finite coordinates or are the same point, or
+            the image tree exceeds MAX_CANDIDATES at some depth.
         """
         return self._search(tx, rx, max_depth, shortest_only=False)
 
@@ -123,6 +139,8 @@ class PathFinder:
     def _search(self, tx, rx, max_depth: int, shortest_only: bool) -> list[Path]:
         tx = _point(tx, "tx")
         rx = _point(rx, "rx")
+        if np.array_equal(tx, rx):
+            raise ValueError("the transmitter and the receiver are the same point")
         if max_depth < 0:
             raise ValueError(f"max_depth must be >= 0, got {max_depth}")
         found: list[Path] = []
@@ -134,11 +152,10 @@ class PathFinder:
         chain = np.zeros((1, 0, 3))
         planes = np.zeros((1, 0), dtype=np.int64)
         images = tx[None]
-        for _ in range(max_depth):
-            chain, planes, images = self._expand(chain, planes, images)
-            if shortest_only:
-                near = np.linalg.norm(images - rx, axis=1) < bound
-                chain, planes, images = chain[near], planes[near], images[near]
+        for depth in range(1, max_depth + 1):
+            # The bound prunes while the tree is expanded, so only the branches kept count
+            # against MAX_CANDIDATES.
+            chain, planes, images = self._expand(chain, planes, images, depth, rx, bound)
             if len(images) == 0:
                 break
             points, kept = self._validate(chain, planes, tx, rx)
@@ -150,17 +167,35 @@ class PathFinder:
         found.sort(key=lambda p: p.length_m)
         return found[:1] if shortest_only else found
 
-    def _expand(self, chain, planes, images):
-        """Children of every image: its mirror in each plane it can reflect off."""
+    def _expand(self, chain, planes, images, depth: int, rx, bound: float):
+        """Children of every image: its mirror in each plane it can reflect off, kept when the
+        child image lies nearer than ``bound`` to ``rx`` (a lower bound on the path's length)."""
         faces = self.faces
-        signed = images @ faces.normal.T - faces.offset
-        # A solid's face reflects only waves arriving from outside it: the image (where
-        # the wave seems to come from) must lie in front of the face.
-        allowed = np.where(faces.two_sided, np.abs(signed) > _SIDE_TOLERANCE_M, signed > _SIDE_TOLERANCE_M)
-        if planes.shape[1]:
-            allowed[np.arange(len(images)), planes[:, -1]] = False
-        parent, plane = np.nonzero(allowed)
-        child = faces.mirror(images[parent], plane)
+        parents, mirrors, children, total = [], [], [], 0
+        for start in range(0, len(images), _PARENTS_PER_BLOCK):
+            block = slice(start, start + _PARENTS_PER_BLOCK)
+            signed = images[block] @ faces.normal.T - faces.offset
+            # A solid's face reflects only waves arriving from outside it: the image (where
+            # the wave seems to come from) must lie in front of the face.
+            allowed = np.where(faces.two_sided, np.abs(signed) > _SIDE_TOLERANCE_M, signed > _SIDE_TOLERANCE_M)
+            if planes.shape[1]:
+                allowed[np.arange(allowed.shape[0]), planes[block, -1]] = False
+            parent, plane = np.nonzero(allowed)
+            parent += start
+            child = faces.mirror(images[parent], plane)
+            near = np.linalg.norm(child - rx, axis=1) < bound
+            total += int(near.sum())
+            if total > MAX_CANDIDATES:
+                raise ValueError(
+                    f"more than {MAX_CANDIDATES:,} candidate paths with {depth} reflections in this scene's "
+                    f"{len(faces.normal)} reflecting planes; search fewer reflections"
+                )
+            parents.append(parent[near])
+            mirrors.append(plane[near])
+            children.append(child[near])
+        parent = np.concatenate(parents) if parents else np.zeros(0, dtype=np.int64)
+        plane = np.concatenate(mirrors) if mirrors else np.zeros(0, dtype=np.int64)
+        child = np.concatenate(children) if children else np.zeros((0, 3))
         return (
             np.concatenate([chain[parent], child[:, None]], axis=1),
             np.column_stack([planes[parent], plane]),

@@ -19,8 +19,15 @@ from twinloc.uwb.multilateration import Fix, gdop, locate, minimum_anchors
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.uwb.ranging import Links, mean_ranges, noisy_ranges, trace_links
 
-#: Monte Carlo draws solved per batch, between progress reports and cancel checks.
+#: Monte Carlo draws solved per batch, between progress reports and cancel checks; fewer
+#: when a batch would hold more than _RANGES_PER_BATCH ranges (draws x cells x anchors), so a
+#: batch's arrays stay near 100 MB whatever the map's size.
 _DRAWS_PER_BATCH = 10
+_RANGES_PER_BATCH = 2_000_000
+
+#: Most Monte Carlo fixes of one map (draws x cells). Each keeps its error vector and length
+#: until the statistics are taken, some 50 bytes in all: a map at the limit stays near 500 MB.
+MAX_MONTE_CARLO_FIXES = 10_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,9 +131,21 @@ def compute_error_map(
     settings : ErrorMapSettings
     progress : callable or None; ``progress(fraction, text)``.
     cancel : CancelToken or None; checked between stages and Monte Carlo batches.
+
+    Raises
+    ------
+    ValueError
+        More than MAX_MONTE_CARLO_FIXES Monte Carlo draws x cells (checked before any work).
     """
     anchors = np.asarray(anchor_positions, dtype=np.float64).reshape(-1, 3)
     points = grid.points
+    draws = 0 if settings.physics_only or not len(anchors) else settings.monte_carlo_draws
+    fixes = draws * len(points)
+    if fixes > MAX_MONTE_CARLO_FIXES:
+        raise ValueError(
+            f"{draws:,} Monte Carlo draws x {len(points):,} cells make {fixes:,} fixes, more than "
+            f"the {MAX_MONTE_CARLO_FIXES:,} a map may hold; use fewer draws or a coarser grid"
+        )
     report = progress or (lambda fraction, text: None)
     report(0.0, "Tracing anchor links")
     links = trace_links(engine, scene, anchors, points, incidence_correction=settings.ranging.incidence_correction)
@@ -139,7 +158,7 @@ def compute_error_map(
     dilution = np.where(degenerate, 0.0, dilution)
     error[degenerate] = 0.0
     monte_carlo = None
-    if settings.monte_carlo_draws and not settings.physics_only and len(anchors):
+    if draws:
         monte_carlo = _monte_carlo(links, anchors, points, degenerate, settings, report, cancel)
     report(1.0, "Error map ready")
     return ErrorMap(
@@ -182,9 +201,10 @@ def _monte_carlo(links, anchors, points, degenerate, settings: ErrorMapSettings,
     cells = len(points)
     errors = np.empty((draws, cells, 2))
     repeated_points = None
-    for start in range(0, draws, _DRAWS_PER_BATCH):
+    per_batch = max(1, min(_DRAWS_PER_BATCH, _RANGES_PER_BATCH // max(1, cells * len(anchors))))
+    for start in range(0, draws, per_batch):
         _check(cancel)
-        batch = min(_DRAWS_PER_BATCH, draws - start)
+        batch = min(per_batch, draws - start)
         ranges = noisy_ranges(links, settings.ranging, batch, rng).reshape(batch * cells, -1)
         if repeated_points is None or len(repeated_points) != batch * cells:
             repeated_points = np.tile(points, (batch, 1))

@@ -21,7 +21,7 @@ objective is the deterministic map of the linearised solution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -38,6 +38,11 @@ _MAX_CONDITION = 1e9
 
 #: Sites traced per call of the ray engine, between progress reports and cancel checks.
 _SITES_PER_CHUNK = 16
+
+#: Layouts are scored in batches of at most this many anchor-cell pairs (layouts x anchors x
+#: cells): the solve keeps some twenty arrays of that size, about 300 MB at the limit, however
+#: large the population.
+_PAIRS_PER_BATCH = 2_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,8 +160,19 @@ class LayoutObjective:
             interpolation weights summing to 1 over J.
         """
         positions = np.asarray(positions, dtype=np.float64)
-        count = positions.shape[0]
+        site_index = np.asarray(site_index)
         weight = np.asarray(site_weight, dtype=np.float64)
+        count, placed, per_anchor = site_index.shape
+        pairs = (placed * per_anchor + len(self.fixed_anchors)) * max(len(self.points), 1)
+        batch = max(1, _PAIRS_PER_BATCH // pairs)
+        if count <= batch:
+            return self._evaluate_batch(positions, site_index, weight)
+        parts = [self._evaluate_batch(positions[start : start + batch], site_index[start : start + batch],
+                                      weight[start : start + batch]) for start in range(0, count, batch)]
+        return LayoutScores(*(np.concatenate([getattr(part, field.name) for part in parts]) for field in fields(LayoutScores)))
+
+    def _evaluate_batch(self, positions, site_index, weight) -> LayoutScores:
+        count = positions.shape[0]
         excess = np.einsum("pnj,pnjm->pnm", weight, self.site_excess_m[site_index], optimize=True)
         nearest = np.take_along_axis(site_index, np.argmax(weight, axis=2)[:, :, None], axis=2)[:, :, 0]
         los, blocked = self.site_los[nearest], self.site_blocked[nearest]
