@@ -110,3 +110,14 @@ def test_scene_info_shows_metal_and_opaque_for_the_box(capsys):
     material_line = next(line for line in out.splitlines() if line.strip().startswith("box_mat"))
     assert material_line.split() == ["box_mat", "metal", "1.00", "1", "opaque"]
     assert "mesh-box ceiling  surface (room envelope)" in out
+
+
+def test_a_scene_without_height_leaves_room_for_devices_above_it(capsys):
+    """simple_reflector is a 1 m x 1 m plate at z = 0: open above, so devices may stand up to
+    10 m over it (plus the 1 m margin), and no higher."""
+    reflector = str(sionna("simple_reflector"))
+    low = "--anchors=-0.4,-0.4,10.9;0.4,-0.4,10.9;0,0.4,10.9"
+    assert main(["los", reflector, low, "--resolution", "0.05", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["los", reflector, low.replace("10.9", "11.1"), "--resolution", "0.05", "--json"]) == 2
+    assert "z 0 to 10 m; positions may lie at most 1 m outside it" in capsys.readouterr().err

@@ -32,6 +32,11 @@ MAX_POSITIONS = 100
 #: typing mistake (a wrong sign, a lost decimal point), not a place in the scene.
 POSITION_MARGIN_M = 1.0
 
+#: A scene lower than LOW_SCENE_M (a ground plane, a reflector plate) has no ceiling: its
+#: extent reaches OPEN_SCENE_HEIGHT_M above its bottom, so devices can stand over it.
+LOW_SCENE_M = 2.0
+OPEN_SCENE_HEIGHT_M = 10.0
+
 #: Positions closer than this are one point, metres.
 SAME_POINT_M = 1e-3
 
@@ -146,7 +151,8 @@ def _finite(text: str) -> float:
 
 def scene_extent(scene: Scene):
     """(2, 3) float64 metres: the box of the scene's objects, widened in x and y to take in
-    its regions (a floor outline may reach past the objects drawn)."""
+    its regions (a floor outline may reach past the objects drawn), and upward to
+    OPEN_SCENE_HEIGHT_M for a scene lower than LOW_SCENE_M."""
     import numpy as np
 
     box = np.array(scene.bounds, dtype=np.float64)
@@ -155,6 +161,8 @@ def scene_extent(scene: Scene):
         corners = np.vstack(outlines)
         box[0, :2] = np.minimum(box[0, :2], corners.min(axis=0)) if scene.objects else corners.min(axis=0)
         box[1, :2] = np.maximum(box[1, :2], corners.max(axis=0)) if scene.objects else corners.max(axis=0)
+    if box[1, 2] - box[0, 2] < LOW_SCENE_M:
+        box[1, 2] = box[0, 2] + OPEN_SCENE_HEIGHT_M
     return box
 
 
