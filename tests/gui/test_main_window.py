@@ -287,6 +287,28 @@ def test_autosave_and_recovery(window, tmp_path, make_window, monkeypatch):
     assert fresh.autosave_store.recoverable() is None
 
 
+def test_the_window_starts_whatever_the_autosave_folder_holds(qtbot, tmp_path, window_settings):
+    from twinloc.compute.workspace import open_source
+    from twinloc.gui.main_window import MainWindow
+
+    # A stray marker whose "process id" overflows os.kill: removed, and the window starts.
+    folder = tmp_path / "autosave"
+    folder.mkdir()
+    (folder / "session-99999999999999999999.json").write_text("{}", encoding="utf-8")
+    window = MainWindow(open_source("uwb_hall"), settings=window_settings, autosave=AutosaveStore(folder))
+    qtbot.addWidget(window)
+    assert not (folder / "session-99999999999999999999.json").exists()
+    window.close()
+
+    # No folder can be made (a file is in the way): the window starts and says autosave is off.
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")
+    window = MainWindow(open_source("uwb_hall"), settings=window_settings, autosave=AutosaveStore(blocked / "autosave"))
+    qtbot.addWidget(window)
+    assert window.statusBar().currentMessage().startswith("Autosave is off:")
+    window.close()
+
+
 def test_viewport_screenshot_is_not_blank(window, qtbot):
     wait_for_overlay(qtbot, window)
     image = window.viewport.screenshot()
