@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+#: Largest coordinate, metres, that files TwinLoc reads may give a position (1,000 km: any
+#: building, in any local or projected coordinate system). Beyond it squares of distances
+#: lose their precision, so such a value is a mistake, not a place.
+MAX_COORDINATE_M = 1e6
+
 
 @dataclass(frozen=True)
 class Anchor:
