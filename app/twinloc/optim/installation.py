@@ -20,6 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.model.input_files import MIB, read_input_text
+
+#: Largest installation sheet or as-built file read (a few hundred bytes per anchor).
+SHEET_FILE_LIMIT_BYTES = 4 * MIB
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,21 @@ def read_as_built_csv(path) -> dict[str, tuple[float, float, float]]:
     Raises
     ------
     ValueError
-        Missing columns, a non-numeric or non-finite coordinate, or a name given twice.
+        Missing columns, a non-numeric or non-finite coordinate, a name given twice, a file
+        that is not UTF-8 text or a CSV value longer than 131,072 characters.
+    OSError
+        The file cannot be read, is not a regular file or is larger than SHEET_FILE_LIMIT_BYTES.
     """
-    with open(path, encoding="utf-8", newline="") as stream:
+    try:
+        return _positions_by_name(path, read_input_text(path, SHEET_FILE_LIMIT_BYTES))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason})") from None
+    except csv.Error as error:  # not a ValueError: a field over the csv module's limit, a NUL byte
+        raise ValueError(f"{path}: {error}") from None
+
+
+def _positions_by_name(path, text: str) -> dict[str, tuple[float, float, float]]:
+    with io.StringIO(text, newline="") as stream:
         reader = csv.DictReader(stream)
         missing = {"name", "x_m", "y_m", "z_m"} - set(reader.fieldnames or ())
         if missing:
