@@ -61,3 +61,7 @@ def test_an_as_built_pipe_or_over_long_field_is_refused_with_the_file(tmp_path):
     long_field.write_text("name,x_m,y_m,z_m\nA1,1,2," + "3" * 131_073 + "\n")
     with pytest.raises(ValueError, match="long.csv: field larger than field limit"):
         read_as_built_csv(long_field)
+    far = tmp_path / "far.csv"
+    far.write_text("name,x_m,y_m,z_m\nA1,3.8,0,2\nA2,9.4,1e9,2\n")
+    with pytest.raises(ValueError, match="far.csv, line 3: a coordinate beyond ±1,000,000 m"):
+        read_as_built_csv(far)

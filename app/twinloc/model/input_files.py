@@ -39,11 +39,14 @@ def checked_input_file(path: str | os.PathLike, limit_bytes: int) -> Path:
     FileNotFoundError
         Nothing exists at ``path``.
     InputFileError
-        ``path`` is a folder, a FIFO, a device or a socket, or it is larger than
-        ``limit_bytes``.
+        ``path`` is a folder, a FIFO, a device or a socket, it is larger than
+        ``limit_bytes``, or it holds a NUL character.
     """
     path = Path(path)
-    status = path.stat()  # follows links; raises FileNotFoundError
+    try:
+        status = path.stat()  # follows links; raises FileNotFoundError
+    except ValueError:  # no file name can hold a NUL character
+        raise InputFileError("is not a file name (it holds a NUL character)", path) from None
     if stat.S_ISDIR(status.st_mode):
         raise InputFileError("is a folder, not a file", path)
     if not stat.S_ISREG(status.st_mode):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.model.devices import MAX_COORDINATE_M
 from twinloc.model.input_files import MIB, read_input_text
 
 #: Largest installation sheet or as-built file read (a few hundred bytes per anchor).
@@ -109,7 +110,8 @@ def read_as_built_csv(path) -> dict[str, tuple[float, float, float]]:
     Raises
     ------
     ValueError
-        Missing columns, a non-numeric or non-finite coordinate, a name given twice, a file
+        Missing columns, a non-numeric or non-finite coordinate or one beyond
+        ``MAX_COORDINATE_M``, a name given twice, a file
         that is not UTF-8 text or a CSV value longer than 131,072 characters.
     OSError
         The file cannot be read, is not a regular file or is larger than SHEET_FILE_LIMIT_BYTES.
@@ -137,6 +139,8 @@ def _positions_by_name(path, text: str) -> dict[str, tuple[float, float, float]]
                 raise ValueError(f"{path}, line {line}: coordinates must be numbers") from None
             if not all(math.isfinite(c) for c in point):
                 raise ValueError(f"{path}, line {line}: coordinates must be finite")
+            if any(abs(c) > MAX_COORDINATE_M for c in point):
+                raise ValueError(f"{path}, line {line}: a coordinate beyond ±{MAX_COORDINATE_M:,.0f} m is not a position in a building")
             if name in positions:
                 raise ValueError(f"{path}, line {line}: anchor {name!r} is listed twice")
             positions[name] = point
