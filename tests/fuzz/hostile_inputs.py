@@ -218,6 +218,24 @@ def _cli_and_loader(cases: list[Case], input_class: str, name: str, path: Path, 
         cases.append(Case(input_class, name, "cli", argv=(*cli, str(path)), must_refuse=must_refuse))
 
 
+def _file_cases(folder: Path, input_class: str, suffix: str, loader: str, cli: tuple[str, ...] | None,
+                hand: dict[str, str | bytes], special: dict[str, Path], mutants: list[str] | list[bytes],
+                may_pass: tuple[str, ...] = ()) -> list[Case]:
+    """Cases of one file type: the hand-written files (named 000.SUFFIX, 001.SUFFIX, ... in
+    order) and ``special`` ones (pipes, sparse files) through the loader and the CLI; the
+    random ``mutants`` through the loader only. Names in ``may_pass`` may be accepted."""
+    cases: list[Case] = []
+    for index, (name, content) in enumerate(hand.items()):
+        path = _write(folder, f"{index:03d}.{suffix}", content)
+        _cli_and_loader(cases, input_class, name, path, loader, cli, must_refuse=name not in may_pass)
+    for name, path in special.items():
+        _cli_and_loader(cases, input_class, name, path, loader, cli)
+    for index, content in enumerate(mutants):
+        path = _write(folder, f"mutant-{index:03d}.{suffix}", content)
+        _cli_and_loader(cases, input_class, f"mutant {index}", path, loader, None, must_refuse=False)
+    return cases
+
+
 # ----------------------------------------------------------------------------- project files
 
 def _valid_project() -> dict:
@@ -234,15 +252,14 @@ def _valid_project() -> dict:
 
 
 def _projects(folder: Path, rng: random.Random) -> list[Case]:
-    cases: list[Case] = []
     valid = _valid_project()
-    scene_info = ("scene", "info")
 
     def variant(**changes) -> str:
         return _json_text({**valid, **changes})
 
     anchors = valid["anchors"]
     hand = {
+        "scene path to itself": variant(scene={"name": "x", "path": "000.twinloc"}),
         "enabled the text false": variant(anchors=[{**anchors[0], "enabled": "false"}]),
         "an anchor name twice": variant(anchors=[anchors[0], {**anchors[2], "name": "A1"}]),
         "integer of 400 digits": variant(anchors=[{**anchors[0], "position": ["<1" + "0" * 400 + ">", 0, 2]}]),
@@ -262,7 +279,6 @@ def _projects(folder: Path, rng: random.Random) -> list[Case]:
         "scene path to /dev/zero": variant(scene={"name": "x", "path": "/dev/zero"}),
         "scene path to /dev/zero as json": variant(scene={"name": "x", "path": "/dev/zero/x.json"}),
         "scene path to a folder": variant(scene={"name": "x", "path": "."}),
-        "scene path to itself": variant(scene={"name": "x", "path": "itself.twinloc"}),
         "scene path to a pipe": variant(scene={"name": "x", "path": "pipe-scene.json"}),
         "scene name unknown": variant(scene={"name": "nowhere", "path": None}),
         "format missing": _json_text({k: v for k, v in valid.items() if k != "format"}),
@@ -276,19 +292,12 @@ def _projects(folder: Path, rng: random.Random) -> list[Case]:
             {"name": "r", "polygon": [[i % 7, i % 5] for i in range(20_000)], "z_range_m": [0, 2]}]),
     }
     _fifo(folder, "pipe-scene.json")
-    for name, text in hand.items():
-        path = _write(folder, "itself.twinloc" if name == "scene path to itself" else f"{len(cases):03d}.twinloc", text)
-        _cli_and_loader(cases, "project", name, path, "open_source", scene_info)
-    _write(folder, "utf16.twinloc", _json_text(valid).encode("utf-16"))
-    _write(folder, "junk.twinloc", bytes(rng.randrange(256) for _ in range(4096)))
-    for name, path in (("UTF-16 text", folder / "utf16.twinloc"), ("random bytes", folder / "junk.twinloc"),
-                       ("a pipe named x.twinloc", _fifo(folder, "x.twinloc")),
-                       ("16 MiB + 1 byte", _sparse(folder, "huge.twinloc", 16 * 2**20 + 1))):
-        _cli_and_loader(cases, "project", name, path, "open_source", scene_info)
-    for index, text in enumerate(_json_mutants(valid, rng, 60)):
-        path = _write(folder, f"mutant-{index:03d}.twinloc", text)
-        _cli_and_loader(cases, "project", f"mutant {index}", path, "open_source", None, must_refuse=False)
-    return cases
+    special = {"UTF-16 text": _write(folder, "utf16.twinloc", _json_text(valid).encode("utf-16")),
+               "random bytes": _write(folder, "junk.twinloc", bytes(rng.randrange(256) for _ in range(4096))),
+               "a pipe named x.twinloc": _fifo(folder, "x.twinloc"),
+               "16 MiB + 1 byte": _sparse(folder, "huge.twinloc", 16 * 2**20 + 1)}
+    return _file_cases(folder, "project", "twinloc", "open_source", ("scene", "info"), hand, special,
+                       _json_mutants(valid, rng, 60))
 
 
 # ----------------------------------------------------------------------------- autosave folders
@@ -343,7 +352,6 @@ def _autosave(folder: Path, rng: random.Random) -> list[Case]:
 # ----------------------------------------------------------------------------- measured CSVs
 
 def _measured(folder: Path, rng: random.Random) -> list[Case]:
-    cases: list[Case] = []
     header = "true_x,true_y,measured_x,measured_y\n"
     rows = [[x, y, x + 0.01 * k, y - 0.01 * k] for x, y in ((2.0, 2.0), (9.0, 4.0), (15.0, 6.0)) for k in range(8)]
     valid = header + "".join(",".join(map(str, row)) + "\n" for row in rows)
@@ -366,27 +374,27 @@ def _measured(folder: Path, rng: random.Random) -> list[Case]:
         "hexadecimal": valid + "2,2,0x10,2\n",
         "a million columns": "true_x,true_y," + ",".join(f"x{i},y{i}" for i in range(100_000)) + "\n",
     }
-    for index, (name, text) in enumerate(hand.items()):
-        path = _write(folder, f"{index:03d}.csv", text)
-        _cli_and_loader(cases, "measured_csv", name, path, "load_measured_csv", train)
+    special = {"UTF-16 text": _write(folder, "utf16.csv", valid.encode("utf-16")),
+               "a pipe named plan.csv": _fifo(folder, "plan.csv"),
+               "16 MiB + 1 byte": _sparse(folder, "huge.csv", 16 * 2**20 + 1)}
+    palette = ["", "nan", "inf", "1e300", "-1e300", "1_000", "\uff11\uff12", " 1 ", "1e-400", '"', "\x00", "abc", "1" * 200]
+    mutants = []
+    for _ in range(40):
+        table = [list(map(str, row)) for row in rows]
+        row = rng.choice(table)
+        action = rng.random()
+        if action < 0.7:
+            row[rng.randrange(4)] = rng.choice(palette)
+        elif action < 0.85:
+            row.append(rng.choice(palette))
+        else:
+            row.pop()
+        mutants.append(header + "".join(",".join(cells) + "\n" for cells in table))
+    cases = _file_cases(folder, "measured_csv", "csv", "load_measured_csv", train, hand, special, mutants)
     # A readable file, but too few fixes to train: the loader accepts it, the CLI must refuse it.
     path = _write(folder, "seven-fixes.csv", header + "1,1,1,1\n" * 7)
     cases += [Case("measured_csv", "seven fixes of one point", "load_measured_csv", path=str(path), must_refuse=False),
               Case("measured_csv", "seven fixes of one point", "cli", argv=(*train, str(path)))]
-    _write(folder, "utf16.csv", valid.encode("utf-16"))
-    for name, path in (("UTF-16 text", folder / "utf16.csv"), ("a pipe named plan.csv", _fifo(folder, "plan.csv")),
-                       ("16 MiB + 1 byte", _sparse(folder, "huge.csv", 16 * 2**20 + 1))):
-        _cli_and_loader(cases, "measured_csv", name, path, "load_measured_csv", train)
-    palette = ["", "nan", "inf", "1e300", "-1e300", "1_000", "\uff11\uff12", " 1 ", "1e-400", '"', "\x00", "abc", "1" * 200]
-    for index in range(40):
-        table = [list(map(str, row)) for row in rows]
-        row = rng.choice(table)
-        if rng.random() < 0.7:
-            row[rng.randrange(4)] = rng.choice(palette)
-        else:
-            row.append(rng.choice(palette)) if rng.random() < 0.5 else row.pop()
-        path = _write(folder, f"mutant-{index:03d}.csv", header + "".join(",".join(r) + "\n" for r in table))
-        _cli_and_loader(cases, "measured_csv", f"mutant {index}", path, "load_measured_csv", None, must_refuse=False)
     # The as-built check reads an installation sheet and an as-built file the same way.
     sheet_header = "name,x_m,y_m,z_m\n"
     good_built = _write(folder, "built.csv", sheet_header + "A1,3.8,0.1,2\nA2,9.4,7.1,2\nA3,14.4,0.2,2\n")
@@ -593,9 +601,7 @@ def _valid_scene() -> dict:
 
 
 def _scene_json(folder: Path, rng: random.Random) -> list[Case]:
-    cases: list[Case] = []
     valid = _valid_scene()
-    scene_info = ("scene", "info")
 
     def with_object(**changes) -> str:
         scene = copy.deepcopy(valid)
@@ -639,17 +645,10 @@ def _scene_json(folder: Path, rng: random.Random) -> list[Case]:
         "empty": "",
         "a list": "[]",
     }
-    for index, (name, text) in enumerate(hand.items()):
-        path = _write(folder, f"{index:03d}.json", text)
-        _cli_and_loader(cases, "scene_json", name, path, "open_source", scene_info,
-                        must_refuse=name != "30,000 objects")
-    for name, path in (("a pipe named x.json", _fifo(folder, "x.json")),
-                       ("UTF-16 text", _write(folder, "utf16.json", _json_text(valid).encode("utf-16")))):
-        _cli_and_loader(cases, "scene_json", name, path, "open_source", scene_info)
-    for index, text in enumerate(_json_mutants(valid, rng, 50)):
-        path = _write(folder, f"mutant-{index:03d}.json", text)
-        _cli_and_loader(cases, "scene_json", f"mutant {index}", path, "open_source", None, must_refuse=False)
-    return cases
+    special = {"a pipe named x.json": _fifo(folder, "x.json"),
+               "UTF-16 text": _write(folder, "utf16.json", _json_text(valid).encode("utf-16"))}
+    return _file_cases(folder, "scene_json", "json", "open_source", ("scene", "info"), hand, special,
+                       _json_mutants(valid, rng, 50), may_pass=("30,000 objects",))
 
 
 # ----------------------------------------------------------------------------- meshes
@@ -747,8 +746,6 @@ _MITSUBA = """<scene version="2.1.0">
 def _mitsuba(folder: Path, rng: random.Random) -> list[Case]:
     import trimesh
 
-    cases: list[Case] = []
-    scene_info = ("scene", "info")
     (folder / "meshes").mkdir()
     trimesh.creation.box((2.0, 1.0, 0.5)).export(folder / "meshes" / "box.ply")
     _write(folder / "meshes", "bomb.ply", b"ply\nformat binary_little_endian 1.0\nelement vertex 1000000000\n"
@@ -793,14 +790,9 @@ def _mitsuba(folder: Path, rng: random.Random) -> list[Case]:
         "empty": "",
         "another root": "<html/>",
     }
-    for index, (name, text) in enumerate(hand.items()):
-        path = _write(folder, f"{index:03d}.xml", text)
-        _cli_and_loader(cases, "mitsuba", name, path, "open_source", scene_info, must_refuse=name != "shape without id")
-    _cli_and_loader(cases, "mitsuba", "a pipe named x.xml", _fifo(folder, "x.xml"), "open_source", scene_info)
-    for index, mutant in enumerate(_byte_mutants(variant().encode(), rng, 25)):
-        path = _write(folder, f"mutant-{index:03d}.xml", mutant)
-        _cli_and_loader(cases, "mitsuba", f"byte mutant {index}", path, "open_source", None, must_refuse=False)
-    return cases
+    return _file_cases(folder, "mitsuba", "xml", "open_source", ("scene", "info"), hand,
+                       {"a pipe named x.xml": _fifo(folder, "x.xml")}, _byte_mutants(variant().encode(), rng, 25),
+                       may_pass=("shape without id",))
 
 
 # ----------------------------------------------------------------------------- CLI options

@@ -50,13 +50,10 @@ def test_bad_as_built_files_are_refused(tmp_path, text, message):
 def test_an_as_built_pipe_or_over_long_field_is_refused_with_the_file(tmp_path):
     import os
 
-    from twinloc.model.input_files import InputFileError
-
     fifo = tmp_path / "plan.csv"
     os.mkfifo(fifo)  # opening it would wait for a writer forever
-    with pytest.raises(InputFileError, match="not a regular file") as caught:
+    with pytest.raises(ValueError, match="plan.csv: cannot read: is not a regular file"):
         read_as_built_csv(fifo)
-    assert caught.value.filename == str(fifo)
     long_field = tmp_path / "long.csv"
     long_field.write_text("name,x_m,y_m,z_m\nA1,1,2," + "3" * 131_073 + "\n")
     with pytest.raises(ValueError, match="long.csv: field larger than field limit"):

@@ -33,6 +33,10 @@ def test_wide_layout_reads_many_samples_per_row(tmp_path):
         ("true_x,true_y,measured_x,measured_y\n1,2,3\n", "line 2: 3 values"),
         ("true_x,true_y,measured_x,measured_y\n1,2,abc,4\n", "line 2: not a number"),
         ("true_x,true_y,measured_x,measured_y\n1,2,nan,4\n", "line 2: NaN"),
+        ("true_x,true_y,measured_x,measured_y\n1,2," + "1" * 131_073 + ",4\n", "line 2: field larger than field limit"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,1e300,4\n", "line 2: a coordinate beyond ±1,000,000 m"),
+        ("true_x,true_y,measured_x,measured_y\n\n1,2,3,4\n1,2,3,-1000001\n", "line 4: a coordinate beyond"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,3\x00,4\n", "line 2: not a number"),
     ],
 )
 def test_broken_files_name_the_file_and_the_problem(tmp_path, text, message):
@@ -40,7 +44,7 @@ def test_broken_files_name_the_file_and_the_problem(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(MeasuredDataError, match=message) as caught:
         load_measured_csv(path)
-    assert str(path) in str(caught.value)
+    assert str(caught.value).startswith(str(path))
 
 
 class _Map:
@@ -63,24 +67,6 @@ def test_nearest_cells_and_comparison():
     assert comparison.distance_to_true[0] == pytest.approx(0.1)
     assert comparison.distance_to_predicted[0] == pytest.approx(0.0, abs=1e-12)
     assert np.isnan(comparison.predicted_error[1]).all()  # a degenerate cell predicts nothing
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("true_x,true_y,measured_x,measured_y\n1,2," + "1" * 131_073 + ",4\n",
-         "line 2: field larger than field limit"),
-        ("true_x,true_y,measured_x,measured_y\n1,2,1e300,4\n", "line 2: a coordinate beyond ±1,000,000 m"),
-        ("true_x,true_y,measured_x,measured_y\n\n1,2,3,4\n1,2,3,-1000001\n", "line 4: a coordinate beyond"),
-        ("true_x,true_y,measured_x,measured_y\n1,2,3\x00,4\n", "line 2: not a number"),
-    ],
-)
-def test_hostile_values_are_refused_with_the_file_and_line(tmp_path, text, message):
-    path = tmp_path / "hostile.csv"
-    path.write_text(text)
-    with pytest.raises(MeasuredDataError, match=message) as caught:
-        load_measured_csv(path)
-    assert str(caught.value).startswith(f"{path}, line")
 
 
 def test_a_pipe_and_an_oversized_file_are_refused_without_reading_them(tmp_path):

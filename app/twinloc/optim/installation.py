@@ -111,15 +111,16 @@ def read_as_built_csv(path) -> dict[str, tuple[float, float, float]]:
     ------
     ValueError
         Missing columns, a non-numeric or non-finite coordinate or one beyond
-        ``MAX_COORDINATE_M``, a name given twice, a file
-        that is not UTF-8 text or a CSV value longer than 131,072 characters.
-    OSError
-        The file cannot be read, is not a regular file or is larger than SHEET_FILE_LIMIT_BYTES.
+        ``MAX_COORDINATE_M``, a name given twice, text that is not UTF-8, a CSV value longer
+        than 131,072 characters, or a file that cannot be read, is not a regular file or is
+        larger than SHEET_FILE_LIMIT_BYTES; the message names the file.
     """
     try:
         return _positions_by_name(path, read_input_text(path, SHEET_FILE_LIMIT_BYTES))
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read: {error.strerror or error}") from None
     except csv.Error as error:  # not a ValueError: a field over the csv module's limit, a NUL byte
         raise ValueError(f"{path}: {error}") from None
 
