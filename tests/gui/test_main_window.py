@@ -119,6 +119,17 @@ def test_anchor_table_edits_are_undoable(window, qtbot, errors):
     assert window.document.project.anchors[0] == first
 
 
+def test_renaming_an_anchor_to_a_taken_or_overlong_name_shows_a_dialog(window, errors):
+    model = window.anchors_dock.model
+    names = [anchor.name for anchor in window.document.project.anchors]
+    assert not model.setData(model.index(1, 0), names[0])
+    assert errors[-1][1] == f"An anchor named {names[0]!r} already exists."
+    assert not model.setData(model.index(1, 0), "x" * 201)
+    assert "at most 200 characters" in errors[-1][1]
+    assert [anchor.name for anchor in window.document.project.anchors] == names
+    assert not window.document.is_modified
+
+
 def test_selection_is_shared_by_table_and_document(window):
     table = window.anchors_dock.table
     table.selectRow(1)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 #: building, in any local or projected coordinate system). Beyond it squares of distances
 #: lose their precision, so such a value is a mistake, not a place.
 MAX_COORDINATE_M = 1e6
+#: Longest name of a device, characters (a label in the 3D view and a cell of the anchor table).
+MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -50,5 +52,7 @@ class BaseStation:
 def _check_device(name: str, position: tuple[float, float, float], what: str) -> None:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"{what} name must be a non-empty string")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"{what} name must have at most {MAX_NAME_LENGTH} characters, got {len(name):,}")
     if len(position) != 3 or not all(isinstance(c, (int, float)) and math.isfinite(c) for c in position):
         raise ValueError(f"{what} {name!r}: position must be three finite numbers, got {position!r}")

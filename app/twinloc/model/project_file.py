@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from twinloc.model.atomic import remove_stale_temp_files, write_text_atomic
-from twinloc.model.devices import MAX_COORDINATE_M, Anchor, BaseStation
+from twinloc.model.devices import MAX_COORDINATE_M, MAX_NAME_LENGTH, Anchor, BaseStation
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
 from twinloc.model.input_files import MIB, read_input_text
 from twinloc.model.mounting import MountingRegion
@@ -55,8 +55,6 @@ MAX_NESTING = 64
 MAX_DEVICES = 1000
 #: Most user-drawn mounting regions, and most points of one region's outline.
 MAX_REGIONS, MAX_REGION_POINTS = 1000, 10_000
-#: Longest name of a device or region, characters.
-MAX_NAME_LENGTH = 200
 # A whole number of more digits cannot be a count or a seed (2**63 has 19 digits).
 _MAX_DIGITS = 19
 
