@@ -102,7 +102,7 @@ AS_BUILT_REFUSED = {
     "coincident anchors": (("name,x_m,y_m,z_m\nA1,1,1,2\nA2,1,1,2\nA3,1,1,2\n",), "plan.csv: A1 and A2 are the same point (1, 1, 2)"),
     "anchors on one line": (("name,x_m,y_m,z_m\nA1,1,1,2\nA2,5,1,2\nA3,9,1,2\n",), "plan.csv: no floor cell can be located"),
     "two anchors in the plan": (("name,x_m,y_m,z_m\nA1,1,1,2\nA2,5,5,2\n",), "plan.csv: 2 anchors cannot locate a tag"),
-    "a coordinate of 1e300": ((PLAN, "name,x_m,y_m,z_m\nA1,1e300,0,2\n"), "built.csv: A1 (1e+300, 0, 2) lies outside the scene"),
+    "a coordinate of 1e300": ((PLAN, "name,x_m,y_m,z_m\nA1,1e300,0,2\n"), "built.csv, line 2: a coordinate beyond ±100,000 m is not a position in a building"),
     "a field over 131,072 characters": ((PLAN, "name,x_m,y_m,z_m\nA1,3.9,0,2\nA2,\"" + "9" * 200_000 + "\",1,2\n"),
                                         "built.csv, line 3: unreadable CSV: field larger than field limit"),
     "a text coordinate": ((PLAN, "name,x_m,y_m,z_m\nA1,3.9,north,2\n"), "built.csv, line 2: coordinates must be numbers"),

@@ -71,7 +71,7 @@ def test_a_broken_data_file_is_refused_with_its_name(tmp_path):
     path.write_bytes(b"not a zip file")
     with pytest.raises(ValueError, match="broken.npz"):
         load_dataset(path)
-    np.savez(path, inputs=np.zeros((3, 16)), true=np.zeros((2, 2)), nlos=np.zeros(3, bool), point=np.zeros(3),
+    np.savez(path, inputs=np.zeros((3, 16)), true=np.zeros((2, 2)), nlos=np.zeros(3, bool), point=np.zeros(3, int),
              provenance=np.array("{}"))
     with pytest.raises(ValueError, match="do not match"):
         load_dataset(path)

@@ -124,6 +124,17 @@ def test_anchor_table_edits_are_undoable(window, qtbot, errors):
     assert window.document.project.anchors[0] == first
 
 
+def test_renaming_an_anchor_to_a_taken_or_overlong_name_shows_a_dialog(window, errors):
+    model = window.anchors_dock.model
+    names = [anchor.name for anchor in window.document.project.anchors]
+    assert not model.setData(model.index(1, 0), names[0])
+    assert errors[-1][1] == f"An anchor named {names[0]!r} already exists."
+    assert not model.setData(model.index(1, 0), "x" * 201)
+    assert "at most 200 characters" in errors[-1][1]
+    assert [anchor.name for anchor in window.document.project.anchors] == names
+    assert not window.document.is_modified
+
+
 def test_selection_is_shared_by_table_and_document(window):
     table = window.anchors_dock.table
     table.selectRow(1)
@@ -290,6 +301,28 @@ def test_autosave_and_recovery(window, tmp_path, make_window, monkeypatch):
     assert fresh.document.project.anchors == expected
     assert fresh.document.is_modified
     assert fresh.autosave_store.recoverable() is None
+
+
+def test_the_window_starts_whatever_the_autosave_folder_holds(qtbot, tmp_path, window_settings):
+    from twinloc.compute.workspace import open_source
+    from twinloc.gui.main_window import MainWindow
+
+    # A stray marker whose "process id" overflows os.kill: removed, and the window starts.
+    folder = tmp_path / "autosave"
+    folder.mkdir()
+    (folder / "session-99999999999999999999.json").write_text("{}", encoding="utf-8")
+    window = MainWindow(open_source("uwb_hall"), settings=window_settings, autosave=AutosaveStore(folder))
+    qtbot.addWidget(window)
+    assert not (folder / "session-99999999999999999999.json").exists()
+    window.close()
+
+    # No folder can be made (a file is in the way): the window starts and says autosave is off.
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")
+    window = MainWindow(open_source("uwb_hall"), settings=window_settings, autosave=AutosaveStore(blocked / "autosave"))
+    qtbot.addWidget(window)
+    assert window.statusBar().currentMessage().startswith("Autosave is off:")
+    window.close()
 
 
 def test_viewport_screenshot_is_not_blank(window, qtbot):

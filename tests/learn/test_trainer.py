@@ -8,7 +8,7 @@ import torch
 
 from twinloc.cancellation import CancelToken
 from twinloc.learn.models import create_model
-from twinloc.learn.trainer import TrainingSettings, load_checkpoint, predict, save_checkpoint, train
+from twinloc.learn.trainer import CheckpointError, TrainingSettings, load_checkpoint, predict, save_checkpoint, train
 
 
 def _linear_data(count: int = 512) -> tuple[np.ndarray, np.ndarray]:
@@ -62,10 +62,10 @@ def test_training_is_reproducible_and_checkpoints_reproduce_predictions_bit_for_
 def test_a_file_that_is_no_checkpoint_is_refused(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, path)
-    with pytest.raises(ValueError, match="not a TwinLoc model checkpoint"):
+    with pytest.raises(CheckpointError, match="other.pt: not a TwinLoc model"):
         load_checkpoint(path)
     path.write_bytes(b"garbage, not even a zip file")
-    with pytest.raises(ValueError, match="other.pt: cannot read a model checkpoint"):
+    with pytest.raises(CheckpointError, match="other.pt: not a TwinLoc model"):
         load_checkpoint(path)
 
 

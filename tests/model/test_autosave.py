@@ -105,3 +105,54 @@ def test_marker_records_pid_and_start_time(tmp_path: Path) -> None:
     store.start_session()
     marker = json.loads((tmp_path / f"session-{os.getpid()}.json").read_text(encoding="utf-8"))
     assert marker["pid"] == os.getpid() and marker["started"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "session-99999999999999999999.json",  # beyond any pid_t: os.kill would raise OverflowError
+        "session-2147483648.json",  # 2**31, one past the largest process id
+        "session-0.json",  # 0 signals the whole process group, so it would read as alive
+        "session-007.json",  # not how TwinLoc writes an id
+    ],
+)
+def test_a_marker_no_process_can_have_written_is_removed_at_start(tmp_path: Path, marker: str) -> None:
+    (tmp_path / marker).write_text("{}", encoding="utf-8")
+    store = AutosaveStore(tmp_path)
+    store.start_session()
+    assert store.recoverable() is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"session-{os.getpid()}.json"]
+
+
+def test_files_of_the_wrong_kind_never_stop_start_up(tmp_path: Path, dead_pid: int) -> None:
+    # A dead session whose "snapshot" is a pipe (opening it would block) and whose marker of
+    # another dead session is a folder (unlink fails); a marker named in other digits.
+    os.mkfifo(tmp_path / f"autosave-{dead_pid}.twinloc")
+    (tmp_path / f"session-{dead_pid}.json").write_text("{}", encoding="utf-8")
+    (tmp_path / f"session-{dead_pid + 1}.json").mkdir()
+    (tmp_path / "session-\u0661\u0662.json").write_text("{}", encoding="utf-8")  # Arabic-Indic "12"
+    store = AutosaveStore(tmp_path)
+    store.start_session()
+    assert store.recoverable() is None
+    store.end_session()
+    # The dead session's files are gone; the folder and the foreign name are left as they were.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"session-{dead_pid + 1}.json", "session-\u0661\u0662.json"])
+
+
+def test_metadata_of_the_wrong_types_still_offers_the_snapshot(tmp_path: Path, project: Project, dead_pid: int) -> None:
+    crashed = crashed_store(tmp_path, dead_pid)
+    crashed.start_session()
+    crashed.write(project, None)
+    (tmp_path / f"autosave-{dead_pid}.json").write_text(
+        json.dumps({"original_path": ["not", "a", "path"], "saved": 12}), encoding="utf-8"
+    )
+    candidate = AutosaveStore(tmp_path).recoverable()
+    assert candidate is not None and candidate.original_path is None and candidate.saved == ""
+    assert candidate.load() == project
+
+
+def test_an_unwritable_folder_is_an_os_error_for_the_window_to_report(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(OSError):
+        AutosaveStore(blocker / "autosave").start_session()

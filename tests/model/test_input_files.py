@@ -32,3 +32,9 @@ def test_a_folder_and_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         checked_input_file(tmp_path / "missing.json", 1024)
     assert isinstance(InputFileError("x"), OSError) and str(InputFileError("why")) == "why"
+
+
+def test_a_path_with_a_nul_character_is_an_input_file_error(tmp_path):
+    with pytest.raises(InputFileError, match="NUL character") as caught:
+        read_input_text(str(tmp_path / "scene\x00.json"), 1024)
+    assert caught.value.filename == str(tmp_path / "scene\x00.json")

@@ -167,6 +167,29 @@ BROKEN = {
         "relative_permittivity: must be >= 1",
     ),
     "enabled as text": (json.dumps(_valid()).replace('"enabled": false', '"enabled": "no"'), "anchors[1].enabled"),
+    "enabled as the text false": (
+        json.dumps(_valid()).replace('"enabled": false', '"enabled": "false"'),
+        "anchors[1].enabled: expected true or false, got 'false'",
+    ),
+    "an anchor name twice": (
+        json.dumps(_valid()).replace('"name": "A2"', '"name": "A1"'), "anchors[1].name: the name 'A1' is used twice"
+    ),
+    "a base station name twice": (
+        _with(base_stations=[{"name": "BS", "position": [0, 0, 1]}, {"name": "BS", "position": [1, 0, 1]}]),
+        "base_stations[1].name: the name 'BS' is used twice",
+    ),
+    "integer of 400 digits": (_anchor_with([10**400, 1, 2]), "has more than 19 digits"),
+    "integer of 5000 digits": (_with(version=1).replace('"version": 1', '"version": 1' + "0" * 5000), "has more than 19 digits"),
+    "coordinate 1e300": (_anchor_with([1e300, 1, 2]), "anchors[0].position: 1e+300 is beyond ±100,000"),
+    "nested 200,000 deep": (_with(results=[{"kind": "k", "created": "c", "summary": {"x": "DEEP"}}])
+                            .replace('"DEEP"', "[" * 200_000 + "]" * 200_000), "nested more than 64 levels deep"),
+    "nested 65 deep": (_with(results=[{"kind": "k", "created": "c", "summary": {"x": json.loads("[" * 61 + "]" * 61)}}]),
+                       "nested more than 64 levels deep"),
+    "1001 anchors": (_with(anchors=[{"name": f"A{i}", "position": [0, 0, 1]} for i in range(1001)]),
+                     "anchors: 1,001 entries, more than the 1,000 a project may have"),
+    "name of 201 characters": (json.dumps(_valid()).replace('"name": "A2"', f'"name": "{"x" * 201}"'),
+                               "anchors[1].name: 201 characters, more than the 200"),
+    "negative seed": (_with(error_map={"seed": -1}), "seed must be between 0 and 2**63 - 1"),
 }
 
 
@@ -215,3 +238,24 @@ def test_error_map_settings_round_trip_and_are_validated(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ProjectFileError, match=r"error_map\.seed: expected a whole number"):
         load_project(path)
+
+
+def test_the_deepest_allowed_nesting_loads(tmp_path: Path) -> None:
+    # Top-level object (1), results (2), the record (3), summary (4), then 60 lists: 64 levels.
+    data = _valid()
+    data["results"] = [{"kind": "k", "created": "c", "summary": {"x": json.loads("[" * 60 + "]" * 60)}}]
+    path = tmp_path / "deep.twinloc"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_project(path).results[0].kind == "k"
+
+
+def test_a_pipe_and_an_oversized_file_are_refused_without_reading_them(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.twinloc"
+    os.mkfifo(fifo)  # reading it would wait forever for a writer
+    with pytest.raises(ProjectFileError, match="x.twinloc: cannot read the project: is not a regular file"):
+        load_project(fifo)
+    big = tmp_path / "big.twinloc"
+    with big.open("wb") as stream:
+        stream.truncate(project_file.PROJECT_FILE_LIMIT_BYTES + 1)  # sparse: takes no disk space
+    with pytest.raises(ProjectFileError, match="larger than the 16 MiB"):
+        load_project(big)

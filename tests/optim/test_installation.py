@@ -45,3 +45,20 @@ def test_bad_as_built_files_are_refused(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_as_built_csv(path)
+
+
+def test_an_as_built_pipe_or_over_long_field_is_refused_with_the_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "plan.csv"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(ValueError, match="plan.csv: cannot read: is not a regular file"):
+        read_as_built_csv(fifo)
+    long_field = tmp_path / "long.csv"
+    long_field.write_text("name,x_m,y_m,z_m\nA1,1,2," + "3" * 131_073 + "\n")
+    with pytest.raises(ValueError, match="long.csv, line 2: unreadable CSV: field larger than field limit"):
+        read_as_built_csv(long_field)
+    far = tmp_path / "far.csv"
+    far.write_text("name,x_m,y_m,z_m\nA1,3.8,0,2\nA2,9.4,1e9,2\n")
+    with pytest.raises(ValueError, match="far.csv, line 3: a coordinate beyond ±100,000 m"):
+        read_as_built_csv(far)

@@ -1,10 +1,12 @@
 """Measured survey data: reading both CSV layouts and comparing with the predicted errors."""
 
+import os
+
 import numpy as np
 import pytest
 
 from twinloc.geometry.grid import FloorGrid
-from twinloc.uwb.measured import MeasuredDataError, MeasuredPoint, compare_with_prediction, load_measured_csv, nearest_cells
+from twinloc.uwb.measured import MEASURED_FILE_LIMIT_BYTES, MeasuredDataError, MeasuredPoint, compare_with_prediction, load_measured_csv, nearest_cells
 
 
 def test_long_layout_groups_rows_by_true_point(tmp_path):
@@ -31,6 +33,10 @@ def test_wide_layout_reads_many_samples_per_row(tmp_path):
         ("true_x,true_y,measured_x,measured_y\n1,2,3\n", "line 2: 3 values"),
         ("true_x,true_y,measured_x,measured_y\n1,2,abc,4\n", "line 2: not a number"),
         ("true_x,true_y,measured_x,measured_y\n1,2,nan,4\n", "line 2: NaN"),
+        ("true_x,true_y,measured_x,measured_y\n1,2," + "1" * 131_073 + ",4\n", "line 2: field larger than field limit"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,1e300,4\n", "line 2: a coordinate beyond ±100,000 m"),
+        ("true_x,true_y,measured_x,measured_y\n\n1,2,3,4\n1,2,3,-1000001\n", "line 4: a coordinate beyond"),
+        ("true_x,true_y,measured_x,measured_y\n1,2,3\x00,4\n", "line 2: not a number"),
     ],
 )
 def test_broken_files_name_the_file_and_the_problem(tmp_path, text, message):
@@ -38,7 +44,7 @@ def test_broken_files_name_the_file_and_the_problem(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(MeasuredDataError, match=message) as caught:
         load_measured_csv(path)
-    assert str(path) in str(caught.value)
+    assert str(caught.value).startswith(str(path))
 
 
 class _Map:
@@ -61,3 +67,27 @@ def test_nearest_cells_and_comparison():
     assert comparison.distance_to_true[0] == pytest.approx(0.1)
     assert comparison.distance_to_predicted[0] == pytest.approx(0.0, abs=1e-12)
     assert np.isnan(comparison.predicted_error[1]).all()  # a degenerate cell predicts nothing
+
+
+def test_a_pipe_and_an_oversized_file_are_refused_without_reading_them(tmp_path):
+    fifo = tmp_path / "plan.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(MeasuredDataError, match="plan.csv: cannot read measured data: is not a regular file"):
+        load_measured_csv(fifo)
+    big = tmp_path / "big.csv"
+    with big.open("wb") as stream:
+        stream.truncate(MEASURED_FILE_LIMIT_BYTES + 1)
+    with pytest.raises(MeasuredDataError, match="larger than the 16 MiB"):
+        load_measured_csv(big)
+
+
+def test_long_layout_groups_interleaved_rows_in_file_order_of_fixes(tmp_path):
+    # Three points whose rows alternate; each point's fixes keep their order in the file.
+    rows = [(x, 0.0, x + 0.1 * k, 0.01 * k) for k in range(4) for x in (3.0, 1.0, 2.0)]
+    path = tmp_path / "m.csv"
+    path.write_text("true_x,true_y,measured_x,measured_y\n" + "".join(f"{a},{b},{c},{d}\n" for a, b, c, d in rows))
+    points = load_measured_csv(path)
+    assert [tuple(p.true) for p in points] == [(1.0, 0.0), (2.0, 0.0), (3.0, 0.0)]
+    for point in points:
+        x = point.true[0]
+        np.testing.assert_allclose(point.measured, [[x + 0.1 * k, 0.01 * k] for k in range(4)])

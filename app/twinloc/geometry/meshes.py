@@ -13,6 +13,7 @@ from trimesh.resolvers import FilePathResolver
 from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.scene import ObjectKind, SceneObject
 from twinloc.geometry.transforms import axis_angle_matrix
+from twinloc.model.devices import MAX_COORDINATE_M
 from twinloc.model.input_files import MIB, read_input_bytes
 
 MESH_SUFFIXES = (".obj", ".stl", ".ply", ".glb", ".gltf")
@@ -20,9 +21,6 @@ MESH_SUFFIXES = (".obj", ".stl", ".ply", ".glb", ".gltf")
 MAX_MESH_FILE_BYTES = 256 * MIB
 #: A one-mesh file with more connected pieces than this stays one object.
 MAX_PIECES = 10_000
-#: Largest |coordinate| of a vertex, metres: rays are traced in single precision, where
-#: 100 km still resolves 8 mm. Georeferenced models must be moved near the origin.
-MAX_COORDINATE_M = 1e5
 #: Most triangles a scene may hold (Sionna's San Francisco has 268,000).
 MAX_SCENE_TRIANGLES = 5_000_000
 _MIN_TRIANGLE_AREA_M2 = 1e-12

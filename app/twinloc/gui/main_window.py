@@ -98,7 +98,10 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.settings = settings if settings is not None else QSettings()
         self.autosave_store = autosave if autosave is not None else AutosaveStore()
-        self.autosave_store.start_session()
+        try:
+            self.autosave_store.start_session()
+        except OSError as error:  # an unwritable data folder must not keep TwinLoc from starting
+            self.statusBar().showMessage(f"Autosave is off: {self.autosave_store.directory}: {error.strerror or error}")
 
         self.document = ProjectDocument(workspace.project, workspace.base_scene, self)
         self.document.set_path(workspace.project_path)

@@ -27,6 +27,7 @@ from twinloc.compute.mitigation import (
     MitigationResult,
     SiteSimulation,
     load_dataset,
+    load_mitigation_model,
     measured_csv_dataset,
     mitigated_map_job,
     mitigation_checkpoint,
@@ -39,7 +40,7 @@ from twinloc.compute.jobs import Job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.learn.models import create_model
-from twinloc.learn.trainer import TrainingSettings, load_checkpoint, save_checkpoint
+from twinloc.learn.trainer import TrainingSettings, save_checkpoint
 
 VIRTUAL_GROUP = "training_virtual"
 MEASURED_GROUP = "training_measured"
@@ -225,7 +226,8 @@ class MitigationTrainer(QObject):
             raise ValueError(f"{Path(path).name} holds {provenance.get('kind', 'unknown')} data, not virtual data of the twin.")
         if provenance.get("scene_hash") != self._document.scene.content_hash():
             raise ValueError(f"{Path(path).name} was generated for another scene or other materials.")
-        if not np.allclose(np.asarray(provenance.get("anchors", []), dtype=float).reshape(-1, 3), self.anchors()):
+        recorded, anchors = np.asarray(provenance["anchors"], dtype=float), self.anchors()
+        if recorded.shape != anchors.shape or not np.allclose(recorded, anchors):
             raise ValueError(f"{Path(path).name} was generated for another anchor layout.")
         self.virtual = data
         self.dataChanged.emit()
@@ -285,14 +287,11 @@ class MitigationTrainer(QObject):
 
         Raises
         ------
-        ValueError
-            Not a checkpoint, or not an error mitigation model (16 inputs, 2 outputs).
+        CheckpointError
+            Not a checkpoint, not an error mitigation model (16 inputs, 2 outputs), or damaged
+            metadata (see :func:`~twinloc.compute.mitigation.load_mitigation_model`).
         """
-        checkpoint = load_checkpoint(path)
-        kwargs = checkpoint.kwargs
-        if kwargs.get("inputs") != 2 * FIXES_PER_SAMPLE or kwargs.get("outputs") != 2:
-            raise ValueError(f"{Path(path).name} is a {checkpoint.architecture} model for other data "
-                             f"(error mitigation needs {2 * FIXES_PER_SAMPLE} inputs and 2 outputs).")
+        checkpoint = load_mitigation_model(path)
         self.current = LoadedModel(checkpoint.model, checkpoint.provenance, checkpoint.extra, str(path))
         self.result = None
         history = checkpoint.extra.get("history", {})

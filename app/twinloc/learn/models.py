@@ -4,6 +4,10 @@ Every model here takes raw inputs and returns raw targets (metres for positions)
 normalisation statistics are buffers of the model, so they travel with its state dict and a
 saved model needs nothing else to be applied. Models are built by registry name, which is what
 a checkpoint records (see :mod:`twinloc.learn.trainer`).
+
+Settings that size a model are checked before it is built, since a checkpoint file names them:
+each against the ``limits`` of its architecture, and the whole model against
+:data:`MAX_PARAMETERS`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["LinearModel", "MitigationNet", "Normalisation", "create_model", "model_names"]
+__all__ = ["MAX_PARAMETERS", "LinearModel", "MitigationNet", "Normalisation", "create_model", "model_names"]
+
+#: Most weights a model may have: 4 million float32 numbers, 16 MB (the default mitigation
+#: network has about 24,000).
+MAX_PARAMETERS = 4_000_000
+#: Most input or output features of a model.
+MAX_FEATURES = 1024
 
 
 class Normalisation(nn.Module):
@@ -67,6 +77,9 @@ class MitigationNet(nn.Module):
     """
 
     architecture = "mitigation_net"
+    #: Per setting: (least, most) of each number, and how many numbers (1: a single one).
+    limits = {"inputs": (1, MAX_FEATURES, 1), "outputs": (1, MAX_FEATURES, 1), "side": (2, 64, 1),
+              "channels": (1, 256, 3), "hidden": (1, 4096, 3)}
 
     def __init__(
         self,
@@ -116,6 +129,7 @@ class LinearModel(nn.Module):
     """
 
     architecture = "linear"
+    limits = {"inputs": (1, MAX_FEATURES, 1), "outputs": (1, MAX_FEATURES, 1)}
 
     def __init__(self, inputs: int, outputs: int) -> None:
         super().__init__()
@@ -148,9 +162,44 @@ def create_model(name: str, *, seed: int = 0, **kwargs: Any) -> nn.Module:
     ------
     KeyError
         For an unknown name.
+    ValueError
+        For an unknown or missing setting, a setting of the wrong type or beyond the
+        architecture's ``limits``, or a model of more than :data:`MAX_PARAMETERS` weights.
     """
     if name not in _REGISTRY:
         raise KeyError(f"unknown model {name!r}; known: {', '.join(_REGISTRY)}")
+    architecture = _REGISTRY[name]
+    _check_settings(architecture.limits, kwargs)
+    # Counted on the meta device, which allocates nothing: a model of a billion weights is
+    # refused without taking the memory it would need.
+    with torch.device("meta"):
+        try:
+            parameters = sum(parameter.numel() for parameter in architecture(**kwargs).parameters())
+        except TypeError as error:  # a required setting is missing
+            raise ValueError(f"{name} model settings: {error}") from None
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(f"a {name} model of these settings has {parameters:,} weights, more than {MAX_PARAMETERS:,}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return _REGISTRY[name](**kwargs)
+        return architecture(**kwargs)
+
+
+def _check_settings(limits: dict[str, tuple[int, int, int]], kwargs: dict[str, Any]) -> None:
+    unknown = sorted(set(kwargs) - set(limits))
+    if unknown:
+        raise ValueError(f"unknown model setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(limits)}")
+    for key, value in kwargs.items():
+        least, most, count = limits[key]
+        numbers = [value] if count == 1 else list(value) if isinstance(value, (list, tuple)) else None
+        if numbers is None or len(numbers) != count:
+            raise ValueError(f"model setting {key!r} must be {count} whole numbers, got {_shown(value)}")
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise ValueError(f"model setting {key!r} must be whole numbers, got {_shown(value)}")
+            if not least <= number <= most:
+                raise ValueError(f"model setting {key!r} must be between {least} and {most}, got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:60]}..."

@@ -16,9 +16,11 @@ GUI's own compute pool shares the same cores.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import pickle
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,10 +33,13 @@ from torch import nn
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
 from twinloc.learn.models import create_model
 from twinloc.model.atomic import write_atomic
+from twinloc.model.input_files import MIB, read_input_bytes
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "CHECKPOINT_LIMIT_BYTES",
     "Checkpoint",
+    "CheckpointError",
     "EpochListener",
     "TrainingHistory",
     "TrainingResult",
@@ -48,6 +53,18 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "twinloc-model"
 _CHECKPOINT_VERSION = 1
+
+#: Largest checkpoint file read: the weights of the largest model allowed
+#: (:data:`~twinloc.learn.models.MAX_PARAMETERS`, 16 MB) with room for their metadata.
+CHECKPOINT_LIMIT_BYTES = 32 * MIB
+#: Largest metadata record of a checkpoint (everything but the weights: settings, loss curves).
+METADATA_LIMIT_BYTES = 4 * MIB
+#: Most values the metadata may hold, each list entry and dictionary value counted.
+MAX_METADATA_VALUES = 1_000_000
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable TwinLoc model; the message names the file and says why."""
 
 
 @dataclass(frozen=True)
@@ -293,40 +310,127 @@ def save_checkpoint(
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`.
 
+    The file is read only if it is a PyTorch archive within :data:`CHECKPOINT_LIMIT_BYTES`
+    whose records are stored uncompressed (as PyTorch writes them, so no record expands
+    in memory) and whose metadata are at most :data:`METADATA_LIMIT_BYTES`. It is unpickled
+    with ``weights_only=True``, which builds tensors and plain values only. The model's
+    settings are checked against their limits before it is built, and its weights must have
+    the names and shapes the settings give.
+
     Raises
     ------
-    ValueError
-        When the file is not a readable TwinLoc model checkpoint.
+    CheckpointError
+        When the file is not a readable TwinLoc model checkpoint; the message names the file.
     """
     path = Path(path)
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path}: cannot read a model checkpoint: {reason}") from None
+        content = read_input_bytes(path, CHECKPOINT_LIMIT_BYTES)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read the model: {error.strerror or error}") from None
+    payload = _unpickled_payload(path, content)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a TwinLoc model checkpoint")
+        raise CheckpointError(f"{path}: not a TwinLoc model (a PyTorch file of something else)")
     if payload.get("version") != _CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint version {payload.get('version')!r} is not supported")
+        raise CheckpointError(f"{path}: TwinLoc model version {_shown(payload.get('version'))} is not supported")
+    architecture, kwargs, state = payload.get("architecture"), payload.get("kwargs"), payload.get("state_dict")
+    if not (isinstance(architecture, str) and isinstance(kwargs, dict) and isinstance(state, dict)
+            and all(isinstance(key, str) for key in kwargs)):
+        raise CheckpointError(f"{path}: a damaged TwinLoc model (its architecture, settings or weights are missing)")
+    metadata = {key: payload.get(key) for key in ("normalisation", "provenance", "extra")}
+    for key, value in metadata.items():
+        if not isinstance(value, dict) or not _plain_values(value):
+            raise CheckpointError(f"{path}: a damaged TwinLoc model ({key} must be a dictionary of plain values, "
+                                  f"at most {MAX_METADATA_VALUES:,} of them)")
     try:
-        model = create_model(payload["architecture"], **payload["kwargs"])
-    except KeyError as error:
-        raise ValueError(f"{path}: {error.args[0]}") from None
-    model.load_state_dict(payload["state_dict"])
+        model = create_model(architecture, **kwargs)
+    except (KeyError, ValueError) as error:
+        raise CheckpointError(f"{path}: {error.args[0]}") from None
+    if not all(isinstance(value, torch.Tensor) and value.is_floating_point() for value in state.values()):
+        raise CheckpointError(f"{path}: a damaged TwinLoc model (its weights are not all floating-point tensors)")
+    try:
+        model.load_state_dict(state)  # strict: the same names and shapes as the settings give
+    except RuntimeError as error:
+        reason = " ".join(line.strip() for line in str(error).splitlines()[1:]) or type(error).__name__
+        raise CheckpointError(f"{path}: the weights do not fit the model's settings ({reason[:200]})") from None
+    if not all(torch.isfinite(value).all() for value in model.state_dict().values()):
+        raise CheckpointError(f"{path}: the model's weights hold NaN or infinite values")
     model.eval()
     return Checkpoint(
         model=model,
-        architecture=payload["architecture"],
-        kwargs=payload["kwargs"],
-        normalisation=payload["normalisation"],
-        provenance=payload["provenance"],
-        extra=payload["extra"],
+        architecture=architecture,
+        kwargs=kwargs,
+        normalisation=metadata["normalisation"],
+        provenance=metadata["provenance"],
+        extra=metadata["extra"],
     )
 
 
 def settings_dict(settings: TrainingSettings) -> dict[str, Any]:
     """``settings`` as a plain dict, for checkpoint metadata."""
     return asdict(settings)
+
+
+def _unpickled_payload(path: Path, content: bytes) -> Any:
+    """What a checkpoint file holds, after checking its archive (see :func:`load_checkpoint`)."""
+    problem = _archive_problem(content)
+    if problem is not None:
+        raise CheckpointError(f"{path}: not a TwinLoc model ({problem})")
+    try:
+        return torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f"{path}: not a TwinLoc model (it holds Python objects other than tensors and plain values; "
+            "TwinLoc does not run code from model files)"
+        ) from None
+    except Exception as error:  # PyTorch's reader of a damaged archive fails with errors of any type
+        raise CheckpointError(f"{path}: not a TwinLoc model (the file is damaged: {type(error).__name__})") from None
+
+
+def _archive_problem(content: bytes) -> str | None:
+    """Why ``content`` is not an archive as :func:`torch.save` writes it, or None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            records = archive.infolist()
+    except Exception:  # zipfile fails on a damaged directory with errors of several types
+        return "not a PyTorch model file"
+    if not any(record.filename.endswith("data.pkl") for record in records):
+        return "not a PyTorch model file"
+    for record in records:
+        if record.compress_type != zipfile.ZIP_STORED or record.file_size != record.compress_size:
+            return f"its record {record.filename[:80]!r} is compressed, which PyTorch never does"
+        if record.header_offset + record.compress_size > len(content):
+            return f"its record {record.filename[:80]!r} reaches past the end of the file"
+        if record.filename.endswith("data.pkl") and record.file_size > METADATA_LIMIT_BYTES:
+            return f"its metadata are larger than {METADATA_LIMIT_BYTES // MIB} MiB"
+    return None
+
+
+def _plain_values(metadata: dict) -> bool:
+    """Whether ``metadata`` holds only str, numbers, bool, None, lists and str-keyed dicts, at
+    most MAX_METADATA_VALUES of them counted as a tree (shared lists count each time they appear)."""
+    pending: list[Any] = [metadata]
+    counted = 0
+    while pending:
+        value = pending.pop()
+        counted += 1
+        if counted > MAX_METADATA_VALUES:
+            return False
+        if isinstance(value, dict):
+            if not all(isinstance(key, str) for key in value):
+                return False
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif not (value is None or isinstance(value, (str, bool, int, float))):
+            return False
+    return True
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 def _state_copy(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+#: Largest seed of random draws (numpy accepts any non-negative integer; a 64-bit one is plenty).
+MAX_SEED = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class RangingModel:
@@ -66,3 +69,5 @@ class ErrorMapSettings:
             raise ValueError(f"Monte Carlo draws must be between 0 and 100000, got {self.monte_carlo_draws!r}")
         if not (0 <= self.refine_iterations <= 50):
             raise ValueError(f"Gauss-Newton iterations must be between 0 and 50, got {self.refine_iterations!r}")
+        if not (0 <= self.seed <= MAX_SEED):
+            raise ValueError(f"the seed must be between 0 and 2**63 - 1, got {self.seed!r}")

@@ -6,12 +6,17 @@ removes it on a clean exit; its autosave snapshot (``autosave-<pid>.twinloc`` pl
 means that session crashed; if it left a snapshot, the next TwinLoc offers it for
 recovery. Files are per process id, so several TwinLoc windows never overwrite each
 other's snapshots.
+
+Nothing found in the folder can stop TwinLoc from starting: a marker whose name is not a
+process id any system can have is removed, a snapshot that is not a regular file is not
+offered, and metadata that cannot be read are ignored.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,10 +24,17 @@ from pathlib import Path
 import platformdirs
 
 from twinloc.model.atomic import write_text_atomic
+from twinloc.model.input_files import checked_input_file, read_input_text
+from twinloc.model.processes import MAX_PID, process_alive
 from twinloc.model.project import Project
-from twinloc.model.project_file import load_project, save_project
+from twinloc.model.project_file import PROJECT_FILE_LIMIT_BYTES, load_project, save_project
 
 DATA_DIR_VARIABLE = "TWINLOC_DATA_DIR"
+
+#: Largest snapshot metadata file read (it holds a path and a time).
+METADATA_LIMIT_BYTES = 64 * 1024
+
+_MARKER_NAME = re.compile(r"session-(?P<pid>[0-9]+)\.json")
 
 
 def default_autosave_dir() -> Path:
@@ -64,10 +76,16 @@ class AutosaveStore:
         self.pid = os.getpid()
 
     def start_session(self) -> None:
-        """Mark this process as running; forget dead sessions that left nothing to recover."""
+        """Mark this process as running; forget dead sessions that left nothing to recover.
+
+        Raises
+        ------
+        OSError
+            The folder cannot be created or the marker cannot be written (autosave cannot work).
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         for pid in self._marked_pids():
-            if pid != self.pid and not _process_alive(pid) and not self._snapshot(pid).exists():
+            if pid != self.pid and not process_alive(pid) and not self._has_snapshot(pid):
                 self._remove(pid)
         marker = {"pid": self.pid, "started": _now()}
         write_text_atomic(self._marker(self.pid), json.dumps(marker) + "\n")
@@ -88,16 +106,16 @@ class AutosaveStore:
         """The newest snapshot left by a crashed session (marker present, process gone), if any."""
         candidates = []
         for pid in self._marked_pids():
-            if pid == self.pid or _process_alive(pid) or not self._snapshot(pid).exists():
+            if pid == self.pid or process_alive(pid) or not self._has_snapshot(pid):
                 continue
             metadata = self._read_metadata(pid)
-            original = metadata.get("original_path")
+            original, saved = metadata.get("original_path"), metadata.get("saved")
             candidates.append(
                 RecoveryCandidate(
                     pid=pid,
                     autosave_path=self._snapshot(pid),
-                    original_path=Path(original) if isinstance(original, str) else None,
-                    saved=str(metadata.get("saved", "")),
+                    original_path=Path(original) if _is_text(original) else None,
+                    saved=saved if _is_text(saved) else "",
                 )
             )
         return max(candidates, key=lambda c: c.saved, default=None)
@@ -108,28 +126,43 @@ class AutosaveStore:
             self._remove(candidate.pid)
             return
         for pid in self._marked_pids():
-            if pid != self.pid and not _process_alive(pid):
+            if pid != self.pid and not process_alive(pid):
                 self._remove(pid)
 
     def _marked_pids(self) -> list[int]:
+        """Process ids of the markers; a marker no process can have written is removed."""
         pids = []
         for marker in self.directory.glob("session-*.json"):
-            suffix = marker.stem.removeprefix("session-")
-            if suffix.isdigit():
-                pids.append(int(suffix))
+            match = _MARKER_NAME.fullmatch(marker.name)
+            if match is None:
+                continue
+            digits = match["pid"]
+            # 255 digits at most (a file name): int() cannot fail.
+            if digits.startswith("0") or int(digits) > MAX_PID:
+                _unlink(marker)
+                continue
+            pids.append(int(digits))
         return sorted(pids)
+
+    def _has_snapshot(self, pid: int) -> bool:
+        """Whether ``pid`` left a snapshot that may be offered: a regular file of a project's size."""
+        try:
+            checked_input_file(self._snapshot(pid), PROJECT_FILE_LIMIT_BYTES)
+        except OSError:
+            return False
+        return True
 
     def _read_metadata(self, pid: int) -> dict:
         # A snapshot whose metadata is missing or damaged is still worth offering.
         try:
-            metadata = json.loads(self._metadata(pid).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            metadata = json.loads(read_input_text(self._metadata(pid), METADATA_LIMIT_BYTES))
+        except (OSError, ValueError, RecursionError):
             return {}
         return metadata if isinstance(metadata, dict) else {}
 
     def _remove(self, pid: int) -> None:
         for path in (self._snapshot(pid), self._metadata(pid), self._marker(pid)):
-            path.unlink(missing_ok=True)
+            _unlink(path)
 
     def _marker(self, pid: int) -> Path:
         return self.directory / f"session-{pid}.json"
@@ -145,31 +178,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether a process with this id runs. A reused id reads as alive: no recovery is offered then."""
-    if os.name == "nt":
-        return _windows_process_alive(pid)
+def _is_text(value: object) -> bool:
+    """A short string: what metadata fields shown to the user must be."""
+    return isinstance(value, str) and 0 < len(value) <= 4096
+
+
+def _unlink(path: Path) -> None:
+    """Remove ``path`` if it is a file or link; anything else (a folder) is left for the user."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    return True
-
-
-def _windows_process_alive(pid: int) -> bool:
-    # os.kill(pid, 0) would terminate the process on Windows; ask the kernel instead.
-    import ctypes
-
-    query_limited_information, still_active = 0x1000, 259
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    handle = kernel32.OpenProcess(query_limited_information, False, pid)
-    if not handle:
-        return ctypes.get_last_error() == 5  # access denied: it exists
-    try:
-        exit_code = ctypes.c_ulong()
-        kernel32.GetExitCodeProcess(handle, ctypes.byref(exit_code))
-        return exit_code.value == still_active
-    finally:
-        kernel32.CloseHandle(handle)
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

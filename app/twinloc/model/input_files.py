@@ -18,12 +18,14 @@ MIB = 1024 * 1024
 class InputFileError(OSError):
     """The path is not a regular file, or is larger than the loader accepts.
 
-    ``str(error)`` is the plain reason, without the path (loaders prefix the path).
+    ``str(error)`` is the plain reason, without the path (loaders prefix the path);
+    ``filename`` is the path, as for any OSError.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, path: str | os.PathLike | None = None) -> None:
         super().__init__(reason)
         self.strerror = reason
+        self.filename = None if path is None else os.fspath(path)
 
     def __str__(self) -> str:
         return self.strerror
@@ -37,18 +39,22 @@ def checked_input_file(path: str | os.PathLike, limit_bytes: int) -> Path:
     FileNotFoundError
         Nothing exists at ``path``.
     InputFileError
-        ``path`` is a folder, a FIFO, a device or a socket, or it is larger than
-        ``limit_bytes``.
+        ``path`` is a folder, a FIFO, a device or a socket, it is larger than
+        ``limit_bytes``, or it holds a NUL character.
     """
     path = Path(path)
-    status = path.stat()  # follows links; raises FileNotFoundError
+    try:
+        status = path.stat()  # follows links; raises FileNotFoundError
+    except ValueError:  # no file name can hold a NUL character
+        raise InputFileError("is not a file name (it holds a NUL character)", path) from None
     if stat.S_ISDIR(status.st_mode):
-        raise InputFileError("is a folder, not a file")
+        raise InputFileError("is a folder, not a file", path)
     if not stat.S_ISREG(status.st_mode):
-        raise InputFileError("is not a regular file (a pipe, device or socket cannot be opened)")
+        raise InputFileError("is not a regular file (a pipe, device or socket cannot be opened)", path)
     if status.st_size > limit_bytes:
         raise InputFileError(
-            f"is {status.st_size / MIB:,.1f} MiB, larger than the {limit_bytes / MIB:,.0f} MiB this file type may have"
+            f"is {status.st_size / MIB:,.1f} MiB, larger than the {limit_bytes / MIB:,.0f} MiB this file type may have",
+            path,
         )
     return path
 
@@ -60,7 +66,7 @@ def read_input_bytes(path: str | os.PathLike, limit_bytes: int) -> bytes:
         # Read one byte past the limit: the file may have grown since stat().
         content = stream.read(limit_bytes + 1)
     if len(content) > limit_bytes:
-        raise InputFileError(f"is larger than the {limit_bytes / MIB:,.0f} MiB this file type may have")
+        raise InputFileError(f"is larger than the {limit_bytes / MIB:,.0f} MiB this file type may have", path)
     return content
 
 

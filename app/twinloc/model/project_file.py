@@ -19,6 +19,11 @@ Layout (version 1)::
 
 The scene path is written relative to the project file's folder where possible (so
 a project folder can be moved with its scene) and is absolute in memory after loading.
+
+Limits (checked before anything is built; see docs/project-format.md): the file is at most
+:data:`PROJECT_FILE_LIMIT_BYTES`, nested at most :data:`MAX_NESTING` levels, whole numbers
+have at most 19 digits, every other number is within ±:data:`MAX_COORDINATE_M`, and names,
+devices, regions and polygon points have the maxima below.
 """
 
 from __future__ import annotations
@@ -31,15 +36,27 @@ import os
 from pathlib import Path
 from typing import Any
 
-from twinloc.model.atomic import write_text_atomic
-from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.atomic import remove_stale_temp_files, write_text_atomic
+from twinloc.model.devices import MAX_COORDINATE_M, MAX_NAME_LENGTH, Anchor, BaseStation
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
+from twinloc.model.input_files import MIB, read_input_text
 from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, SceneRef, Settings
 
 FORMAT = "twinloc-project"
 FORMAT_VERSION = 1
 PROJECT_SUFFIX = ".twinloc"
+
+#: Largest project file read (a project holds references and settings, not geometry).
+PROJECT_FILE_LIMIT_BYTES = 16 * MIB
+#: Deepest nesting of JSON lists and objects (result summaries are the only free-form part).
+MAX_NESTING = 64
+#: Most anchors, and most base stations, a project may have.
+MAX_DEVICES = 1000
+#: Most user-drawn mounting regions, and most points of one region's outline.
+MAX_REGIONS, MAX_REGION_POINTS = 1000, 10_000
+# A whole number of more digits cannot be a count or a seed (2**63 has 19 digits).
+_MAX_DIGITS = 19
 
 
 class ProjectFileError(ValueError):
@@ -73,8 +90,9 @@ def load_project(path: str | os.PathLike) -> Project:
         project, a newer format version, wrong types, NaN or out-of-range values.
     """
     path = Path(path)
+    remove_stale_temp_files(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input_text(path, PROJECT_FILE_LIMIT_BYTES)
     except FileNotFoundError:
         raise ProjectFileError(f"{path}: no such project file") from None
     except UnicodeDecodeError as error:
@@ -82,13 +100,17 @@ def load_project(path: str | os.PathLike) -> Project:
     except OSError as error:
         raise ProjectFileError(f"{path}: cannot read the project: {error.strerror or error}") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_int=_whole_number)
     except json.JSONDecodeError as error:
         raise ProjectFileError(
             f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
     except ValueError as error:
         raise ProjectFileError(f"{path}: {error}") from None
+    except RecursionError:
+        raise ProjectFileError(f"{path}: lists or objects nested more than {MAX_NESTING} levels deep") from None
+    if _nesting(data) > MAX_NESTING:
+        raise ProjectFileError(f"{path}: lists or objects nested more than {MAX_NESTING} levels deep")
     return project_from_dict(data, base_dir=path.absolute().parent, source=str(path))
 
 
@@ -172,21 +194,39 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
     }
     return Project(
         scene=SceneRef(name=reader.string(scene, "name", "scene.name"), path=scene_path),
-        anchors=tuple(reader.device(Anchor, entry, f"anchors[{i}]") for i, entry in enumerate(reader.items(data, "anchors"))),
-        base_stations=tuple(
-            reader.device(BaseStation, entry, f"base_stations[{i}]")
-            for i, entry in enumerate(reader.items(data, "base_stations"))
-        ),
+        anchors=reader.devices(Anchor, data, "anchors"),
+        base_stations=reader.devices(BaseStation, data, "base_stations"),
         settings=settings,
         error_map=error_map,
         material_overrides=overrides,
         results=tuple(reader.result(entry, f"results[{i}]") for i, entry in enumerate(reader.items(data, "results"))),
-        mounting_regions=reader.mounting_regions(reader.items(data, "mounting_regions")),
+        mounting_regions=reader.mounting_regions(reader.items(data, "mounting_regions", MAX_REGIONS)),
     )
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"invalid number {name} (NaN and infinities are not allowed)")
+
+
+def _whole_number(text: str) -> int:
+    # Refused before int() converts it: a number of thousands of digits costs quadratic time.
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise ValueError(f"the whole number {text[:20]}... has more than {_MAX_DIGITS} digits")
+    return int(text)
+
+
+def _nesting(data: Any) -> int:
+    """How deeply lists and objects nest in parsed JSON (a scalar: 0), without recursion."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_NESTING:
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _relative_path(path: str | None, base_dir: Path | None) -> str | None:
@@ -220,11 +260,32 @@ class _Reader:
             raise self.fail(where, f"expected an object, got {_describe(value)}")
         return value
 
-    def items(self, data: dict, key: str) -> list:
+    def items(self, data: dict, key: str, most: int | None = None) -> list:
         value = data.get(key, [])
         if not isinstance(value, list):
             raise self.fail(key, f"expected a list, got {_describe(value)}")
+        if most is not None and len(value) > most:
+            raise self.fail(key, f"{len(value):,} entries, more than the {most:,} a project may have")
         return value
+
+    def name(self, data: dict, key: str, where: str) -> str:
+        """A device's or region's name: a non-empty string of at most MAX_NAME_LENGTH characters."""
+        value = self.string(data, key, where)
+        if len(value) > MAX_NAME_LENGTH:
+            raise self.fail(where, f"{len(value):,} characters, more than the {MAX_NAME_LENGTH} a name may have")
+        return value
+
+    def devices(self, kind: type[Anchor] | type[BaseStation], data: dict, key: str) -> tuple:
+        """The anchors or base stations under ``key``: at most MAX_DEVICES, each name once."""
+        devices: list[Anchor | BaseStation] = []
+        names: set[str] = set()
+        for index, entry in enumerate(self.items(data, key, MAX_DEVICES)):
+            device = self.device(kind, entry, f"{key}[{index}]")
+            if device.name in names:
+                raise self.fail(f"{key}[{index}].name", f"the name {device.name!r} is used twice")
+            names.add(device.name)
+            devices.append(device)
+        return tuple(devices)
 
     def string(self, data: dict, key: str, where: str) -> str:
         value = data.get(key)
@@ -244,10 +305,13 @@ class _Reader:
         return None if data.get(key) is None else self._finite(data[key], where)
 
     def _finite(self, value: Any, where: str) -> float:
+        """A number within ±MAX_COORDINATE_M (no length, height or statistic here is larger)."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(where, f"expected a number, got {_describe(value)}")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(where, f"expected a finite number, got {value!r}")
+        if abs(value) > MAX_COORDINATE_M:
+            raise self.fail(where, f"{_describe(value)} is beyond ±{MAX_COORDINATE_M:,.0f}")
         return float(value)
 
     def device(self, kind: type[Anchor] | type[BaseStation], entry: Any, where: str) -> Anchor | BaseStation:
@@ -260,7 +324,7 @@ class _Reader:
         if not isinstance(enabled, bool):
             raise self.fail(f"{where}.enabled", f"expected true or false, got {_describe(enabled)}")
         return kind(
-            name=self.string(entry, "name", f"{where}.name"),
+            name=self.name(entry, "name", f"{where}.name"),
             position=tuple(self._finite(c, f"{where}.position") for c in position),
             enabled=enabled,
         )
@@ -317,12 +381,14 @@ class _Reader:
             where = f"mounting_regions[{index}]"
             if not isinstance(entry, dict):
                 raise self.fail(where, f"expected an object, got {_describe(entry)}")
-            name = self.string(entry, "name", f"{where}.name")
+            name = self.name(entry, "name", f"{where}.name")
             if any(region.name == name for region in regions):
                 raise self.fail(f"{where}.name", f"the name {name!r} is used twice")
             polygon = entry.get("polygon")
             if not isinstance(polygon, list) or not all(isinstance(p, list) and len(p) == 2 for p in polygon):
                 raise self.fail(f"{where}.polygon", f"expected [[x, y], ...], got {_describe(polygon)}")
+            if len(polygon) > MAX_REGION_POINTS:
+                raise self.fail(f"{where}.polygon", f"{len(polygon):,} points, more than the {MAX_REGION_POINTS:,} a region may have")
             points = tuple((self._finite(p[0], f"{where}.polygon"), self._finite(p[1], f"{where}.polygon")) for p in polygon)
             z_range = entry.get("z_range_m")
             if not isinstance(z_range, list) or len(z_range) != 2:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.model.devices import MAX_COORDINATE_M
 from twinloc.model.input_files import MIB, read_input_text
 
 #: Largest installation sheet or as-built file read, bytes, and most anchors it may list.
@@ -114,8 +115,8 @@ def read_as_built_csv(path) -> dict[str, tuple[float, float, float]]:
     ------
     ValueError
         The file cannot be read, is not UTF-8 CSV, misses a column, has a non-numeric or
-        non-finite coordinate, a name given twice or too many rows; the message names the
-        file, and the line where there is one.
+        non-finite coordinate or one beyond MAX_COORDINATE_M, a name given twice or too many
+        rows; the message names the file, and the line where there is one.
     """
     try:
         text = read_input_text(path, SHEET_LIMIT_BYTES)
@@ -144,6 +145,8 @@ def read_as_built_csv(path) -> dict[str, tuple[float, float, float]]:
                 raise ValueError(f"{path}, line {line}: coordinates must be numbers") from None
             if not all(math.isfinite(c) for c in point):
                 raise ValueError(f"{path}, line {line}: coordinates must be finite")
+            if any(abs(c) > MAX_COORDINATE_M for c in point):
+                raise ValueError(f"{path}, line {line}: a coordinate beyond ±{MAX_COORDINATE_M:,.0f} m is not a position in a building")
             name = name.strip()
             if name in positions:
                 raise ValueError(f"{path}, line {line}: anchor {name!r} is listed twice")

@@ -5,16 +5,27 @@ CSV layouts accepted (header required, metres):
 - long: ``true_x,true_y,measured_x,measured_y``, one row per measurement; rows with the same
   true point form one measuring point;
 - wide: ``true_x,true_y,x1,y1,x2,y2,...``, one row per measuring point.
+
+Limits: the file is at most :data:`MEASURED_FILE_LIMIT_BYTES`, a value at most 131,072
+characters (Python's csv field limit) and within ±``MAX_COORDINATE_M`` metres.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from twinloc.model.devices import MAX_COORDINATE_M
+from twinloc.model.input_files import MIB, read_input_text
+
+#: Largest measured-data file read: some 400,000 rows of one fix each (a survey has thousands).
+MEASURED_FILE_LIMIT_BYTES = 16 * MIB
 
 
 class MeasuredDataError(ValueError):
@@ -35,41 +46,76 @@ class MeasuredPoint:
 
 
 def load_measured_csv(path: str | Path) -> list[MeasuredPoint]:
-    """Read measuring points from a CSV file (long or wide layout, see module docstring)."""
+    """Read measuring points from a CSV file (long or wide layout, see module docstring).
+
+    Raises
+    ------
+    MeasuredDataError
+        The file cannot be read, is larger than :data:`MEASURED_FILE_LIMIT_BYTES`, or holds a
+        malformed row or a value beyond ±``MAX_COORDINATE_M``; the message names the file and line.
+    """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as stream:
-            rows = list(csv.reader(stream))
-    except (OSError, UnicodeDecodeError) as error:
-        raise MeasuredDataError(f"{path}: cannot read measured data: {error}") from None
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
+        text = read_input_text(path, MEASURED_FILE_LIMIT_BYTES)
+    except UnicodeDecodeError as error:
+        raise MeasuredDataError(f"{path}: cannot read measured data: not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        raise MeasuredDataError(f"{path}: cannot read measured data: {error.strerror or error}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    values = array("d")  # 8 bytes a value: a file of tiny cells never costs a Python object per cell
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = _header(path, row)
+            else:
+                values.extend(_numbers(path, reader.line_num, row, len(header)))
+    except csv.Error as error:
+        raise MeasuredDataError(f"{path}, line {reader.line_num}: {error}") from None
+    if header is None or not values:
         raise MeasuredDataError(f"{path}: no measured data (a header and at least one row are needed)")
-    header = [cell.strip().lower() for cell in rows[0]]
+    table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(header))
+    if header[2:] == ["measured_x", "measured_y"]:
+        return _group_long(table)
+    return [MeasuredPoint(true=row[:2].copy(), measured=row[2:].reshape(-1, 2).copy()) for row in table]
+
+
+def _header(path: Path, row: list[str]) -> list[str]:
+    header = [cell.strip().lower() for cell in row]
     if header[:2] != ["true_x", "true_y"] or len(header) < 4 or len(header) % 2:
         raise MeasuredDataError(
             f"{path}: header must start with true_x,true_y followed by measured_x,measured_y or x1,y1,x2,y2,..."
         )
-    values = np.empty((len(rows) - 1, len(header)))
-    for index, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise MeasuredDataError(f"{path}, line {index}: {len(row)} values, the header has {len(header)}")
-        try:
-            numbers = [float(cell) for cell in row]
-        except ValueError:
-            raise MeasuredDataError(f"{path}, line {index}: not a number in {','.join(row)!r}") from None
-        if not all(math.isfinite(number) for number in numbers):
-            raise MeasuredDataError(f"{path}, line {index}: NaN or infinite value")
-        values[index - 2] = numbers
-    if header[2:] == ["measured_x", "measured_y"]:
-        return _group_long(values)
-    return [MeasuredPoint(true=row[:2].copy(), measured=row[2:].reshape(-1, 2)) for row in values]
+    return header
+
+
+def _numbers(path: Path, line: int, row: list[str], columns: int) -> list[float]:
+    if len(row) != columns:
+        raise MeasuredDataError(f"{path}, line {line}: {len(row)} values, the header has {columns}")
+    try:
+        numbers = [float(cell) for cell in row]
+    except ValueError:
+        shown = ",".join(row)
+        raise MeasuredDataError(f"{path}, line {line}: not a number in {shown[:80]!r}") from None
+    if not all(math.isfinite(number) for number in numbers):
+        raise MeasuredDataError(f"{path}, line {line}: NaN or infinite value")
+    if any(abs(number) > MAX_COORDINATE_M for number in numbers):
+        raise MeasuredDataError(
+            f"{path}, line {line}: a coordinate beyond ±{MAX_COORDINATE_M:,.0f} m is not a position in a building"
+        )
+    return numbers
 
 
 def _group_long(values: np.ndarray) -> list[MeasuredPoint]:
     keys, inverse = np.unique(values[:, :2], axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    return [MeasuredPoint(true=key, measured=values[inverse == group, 2:4]) for group, key in enumerate(keys)]
+    # One stable sort instead of a mask per point: a file of all-distinct points stays linear.
+    order = np.argsort(inverse, kind="stable")
+    ends = np.cumsum(np.bincount(inverse, minlength=len(keys)))[:-1]
+    groups = np.split(values[order, 2:4], ends)
+    return [MeasuredPoint(true=key, measured=group) for key, group in zip(keys, groups)]
 
 
 @dataclass(frozen=True, eq=False)
