@@ -189,7 +189,7 @@ BROKEN = {
                      "anchors: 1,001 entries, more than the 1,000 a project may have"),
     "name of 201 characters": (json.dumps(_valid()).replace('"name": "A2"', f'"name": "{"x" * 201}"'),
                                "anchors[1].name: 201 characters, more than the 200"),
-    "negative seed": (_with(error_map={"seed": -1}), "seed must be between 0 and 2**63 - 1"),
+    "negative seed": (_with(error_map={"seed": -1}), "seed must be between 0 and 2**32 - 1"),
 }
 
 

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from twinloc.model.analysis import MAX_SEED
+
 if TYPE_CHECKING:
     from twinloc.compute.workspace import Workspace
     from twinloc.geometry.scene import Scene
 
 #: Seeds of every verb: numpy's legacy generators, scikit-learn and SciPy take no more.
-MAX_SEED = 2**32 - 1
 
 #: Most positions one option or file may list (anchors, base stations).
 MAX_POSITIONS = 100

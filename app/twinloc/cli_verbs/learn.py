@@ -17,11 +17,10 @@ from twinloc.cli_verbs.common import (
     print_json,
     resolve_layout,
 )
+from twinloc.model.analysis import MAX_GROUPS
 
-#: Most epochs of a training stage (early stopping and --time-limit usually end it sooner),
-#: and most virtual samples per floor cell.
+#: Most epochs of a training stage (early stopping and --time-limit usually end it sooner).
 MAX_EPOCHS = 100_000
-MAX_GROUPS = 1000
 
 
 def register(verbs: argparse._SubParsersAction) -> None:

@@ -47,7 +47,7 @@ from twinloc.learn.trainer import (
     settings_dict,
     train,
 )
-from twinloc.model.analysis import MAX_SEED, RangingModel
+from twinloc.model.analysis import MAX_GROUPS, MAX_SEED, RangingModel
 from twinloc.model.atomic import write_atomic
 from twinloc.model.devices import MAX_COORDINATE_M
 from twinloc.model.input_files import MIB, checked_input_file
@@ -99,11 +99,10 @@ DEFAULT_FINE_TUNE = TrainingSettings(epochs=200, batch_size=64, learning_rate=3e
 
 _POINTS_PER_CHUNK = 400
 
-#: Most samples of one data set, generated or read from a file: some 610 MB in memory (the
-#: hall at 10 cm with the default 20 groups has about 300,000).
-MAX_SAMPLES = 4_000_000
-#: Most virtual samples per floor cell.
-MAX_GROUPS = 1000
+#: Most samples of one data set, generated or read from a file: generating them and training
+#: on them peaks at about 450 MB + 690 B per sample, 820 MB at the limit (the hall at 10 cm
+#: with the default 20 groups has about 300,000).
+MAX_SAMPLES = 600_000
 #: Largest training data file read (a compressed ``.npz``; MAX_SAMPLES samples take less).
 DATASET_LIMIT_BYTES = 1024 * MIB
 #: Longest provenance text of a data file, characters.

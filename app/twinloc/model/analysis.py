@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-#: Largest seed of random draws (numpy accepts any non-negative integer; a 64-bit one is plenty).
-MAX_SEED = 2**63 - 1
+#: Largest seed of random draws, the same everywhere (numpy takes any non-negative integer,
+#: but scikit-learn and scipy take at most 2**32 - 1).
+MAX_SEED = 2**32 - 1
+#: Most virtual training samples per floor cell (error-mitigation data).
+MAX_GROUPS = 1000
 
 
 @dataclass(frozen=True)
@@ -70,4 +73,4 @@ class ErrorMapSettings:
         if not (0 <= self.refine_iterations <= 50):
             raise ValueError(f"Gauss-Newton iterations must be between 0 and 50, got {self.refine_iterations!r}")
         if not (0 <= self.seed <= MAX_SEED):
-            raise ValueError(f"the seed must be between 0 and 2**63 - 1, got {self.seed!r}")
+            raise ValueError(f"the seed must be between 0 and 2**32 - 1, got {self.seed!r}")

@@ -55,7 +55,7 @@ MAX_NESTING = 64
 MAX_DEVICES = 1000
 #: Most user-drawn mounting regions, and most points of one region's outline.
 MAX_REGIONS, MAX_REGION_POINTS = 1000, 10_000
-# A whole number of more digits cannot be a count or a seed (2**63 has 19 digits).
+# A whole number of more digits cannot be a count or a seed (2**63, past any count or seed, has 19 digits).
 _MAX_DIGITS = 19
 
 
