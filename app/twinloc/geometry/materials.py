@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+#: Thickest material a thin surface may stand for, metres: beyond it the surface is a
+#: block and should be a solid.
+MAX_THICKNESS_M = 100.0
+
 
 @dataclass(frozen=True)
 class Material:
     """A radio material.
 
     relative_permittivity : real part of the relative permittivity (ITU-R P.2040), >= 1.
-    thickness_m : metres; the thickness a thin surface of this material stands for.
+    thickness_m : metres, 0 to MAX_THICKNESS_M; the thickness a thin surface of this material stands for.
     color : "#rrggbb" display colour.
     opaque : True for metal: a link through it carries no range.
     preset : the ITU-R P.2040 preset it was made from (``resources/materials.json``), or None
@@ -36,8 +40,8 @@ class Material:
                 f"material {self.name!r}: relative permittivity must be a finite number >= 1, "
                 f"got {self.relative_permittivity!r}"
             )
-        if not (math.isfinite(self.thickness_m) and self.thickness_m >= 0.0):
-            raise ValueError(f"material {self.name!r}: thickness must be a finite number >= 0 m")
+        if not (math.isfinite(self.thickness_m) and 0.0 <= self.thickness_m <= MAX_THICKNESS_M):
+            raise ValueError(f"material {self.name!r}: thickness must be 0 to {MAX_THICKNESS_M:g} m, got {self.thickness_m!r}")
         if not (isinstance(self.color, str) and len(self.color) == 7 and self.color.startswith("#")):
             raise ValueError(f"material {self.name!r}: colour must be '#rrggbb', got {self.color!r}")
 

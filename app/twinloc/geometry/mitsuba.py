@@ -11,7 +11,7 @@ from lxml import etree
 
 from twinloc.geometry import primitives
 from twinloc.geometry.errors import SceneError, read_scene_input
-from twinloc.geometry.materials import Material, material_presets
+from twinloc.geometry.materials import MAX_THICKNESS_M, Material, material_presets
 from twinloc.geometry.meshes import MAX_SCENE_TRIANGLES, as_scene_object, load_mesh_file
 from twinloc.geometry.scene import Scene
 from twinloc.geometry.transforms import axis_angle_matrix
@@ -198,7 +198,7 @@ class _MitsubaReader:
             if thickness is None:
                 raise SceneError(
                     f"{where}: radio material {label!r} has thickness {properties['thickness']!r}; "
-                    f"expected a finite number of metres >= 0"
+                    f"expected 0 to {MAX_THICKNESS_M:g} m"
                 )
             if thickness != material.thickness_m:
                 name = _preset_key(bsdf.get("id") or preset_name)
@@ -208,12 +208,12 @@ class _MitsubaReader:
 
 
 def _thickness(text) -> float | None:
-    """A thickness in metres from XML text, or None when it is not a finite number >= 0."""
+    """A thickness in metres from XML text, or None when it is not a number from 0 to MAX_THICKNESS_M."""
     try:
         value = float(text)
     except (TypeError, ValueError):
         return None
-    return value if math.isfinite(value) and value >= 0.0 else None
+    return value if math.isfinite(value) and 0.0 <= value <= MAX_THICKNESS_M else None
 
 
 def _preset_key(name: str) -> str:

@@ -114,8 +114,7 @@ def wall_mesh(start_xy, end_xy, base_z=0.0, height=1.0) -> tuple[np.ndarray, np.
     """
     start = _finite_vector(start_xy, 2, "wall start")
     end = _finite_vector(end_xy, 2, "wall end")
-    if not math.isfinite(float(base_z)):
-        raise ValueError(f"wall base height must be finite, got {base_z!r}")
+    base_z = _finite_vector([base_z], 1, "wall base height")[0]
     height = _positive_scalar(height, "wall height")
     if np.linalg.norm(end - start) <= 0.0:
         raise ValueError(f"wall start and end must differ, both are {start.tolist()}")
@@ -152,8 +151,8 @@ def plane_mesh(size_xy, center=(0.0, 0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]
 def _finite_vector(values, length: int, what: str) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be {length} numbers, got {values!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
+        raise ValueError(f"{what} must be {length} finite numbers, got {values!r}") from None
     if array.shape != (length,):
         raise ValueError(f"{what} must be {length} numbers, got {values!r}")
     if not np.all(np.isfinite(array)):
@@ -171,8 +170,8 @@ def _positive_vector(values, length: int, what: str) -> np.ndarray:
 def _positive_scalar(value, what: str) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{what} must be a finite number, got {value!r}") from None
     if not (math.isfinite(number) and number > 0.0):
         raise ValueError(f"{what} must be a positive finite number, got {value!r}")
     return number
