@@ -343,6 +343,23 @@ def test_overlay_leaves_nan_cells_undrawn(hall_view):
     assert change[undrawn.y(), undrawn.x()] < 10
 
 
+def test_overlay_cells_are_drawn_where_they_lie(hall_view):
+    hall_view.view_top()
+    grid = floor_grid()
+    x, y = grid.points[:, 0], grid.points[:, 1]
+    values = ((x < 6.0) & (y > 4.0)).astype(float)  # 1 in the north-west quarter only
+    hall_view.set_floor_overlay(grid, values, "Quarter", cmap="viridis", clim=(0.0, 1.0))
+    image = hall_view.screenshot().astype(float)
+    yellow, purple = np.array([0xFD, 0xE7, 0x25]), np.array([0x44, 0x01, 0x54])  # viridis at 1 and 0
+
+    def nearer_yellow(point) -> bool:
+        pixel = image[hall_view.world_to_widget(point).y(), hall_view.world_to_widget(point).x()]
+        return np.linalg.norm(pixel - yellow) < np.linalg.norm(pixel - purple)
+
+    assert nearer_yellow((3.0, 6.0, 0.0))
+    assert not nearer_yellow((3.0, 2.0, 0.0)) and not nearer_yellow((9.0, 6.0, 0.0)) and not nearer_yellow((9.0, 2.0, 0.0))
+
+
 def test_categorical_overlay_labels_integers(hall_view):
     grid = floor_grid()
     counts = (np.arange(len(grid.points)) % 5).astype(float)
