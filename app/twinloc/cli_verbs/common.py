@@ -88,7 +88,10 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
         help="anchor positions in metres (default: the project's enabled anchors, or the scene's)",
     )
     parser.add_argument(
-        "--resolution", type=number_in(0.01, 5.0), metavar="M", help="grid cell size in metres (default: the project's, 0.1)"
+        "--resolution",
+        type=number_in(0.01, 5.0),
+        metavar="M",
+        help="grid cell size in metres (default: the project's, else adapted to the floor area: 0.1 m for a room)",
     )
     parser.add_argument(
         "--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)"
@@ -100,17 +103,21 @@ class FloorLayout:
     """A workspace with the anchors, cell size and tag height a floor-map verb runs on.
 
     anchors : (A, 3) float64, metres.
+    resolution_note : how the adaptive cell size was chosen; "" when the option or the project set it.
     """
 
     workspace: Workspace
     anchors: Any
     resolution_m: float
     tag_height_m: float
+    resolution_note: str = ""
 
 
 def resolve_layout(args: argparse.Namespace) -> FloorLayout:
     """Open ``args.source`` and settle anchors, resolution and tag height (arguments over project)."""
     import numpy as np
+
+    from twinloc.geometry.grid import adaptive_resolution_note, grid_resolution
 
     workspace = open_workspace(args.source)
     project, scene = workspace.project, workspace.scene
@@ -120,11 +127,20 @@ def resolve_layout(args: argparse.Namespace) -> FloorLayout:
         anchors = np.array([a.position for a in project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
     if len(anchors) == 0:
         raise CliError(f"{args.source}: no enabled anchors; give some with --anchors \"x,y,z;x,y,z\"")
-    resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    chosen = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    resolution = grid_resolution(scene, chosen)
+    note = adaptive_resolution_note(scene) if chosen is None else ""
     tag_height = args.tag_height
     if tag_height is None:
         tag_height = project.settings.tag_height_or(scene.tag_height_m)
-    return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution, tag_height_m=tag_height)
+    return FloorLayout(
+        workspace=workspace, anchors=anchors, resolution_m=resolution, tag_height_m=tag_height, resolution_note=note
+    )
+
+
+def noted(note: str) -> str:
+    """``note`` as an aside to append to a line of text (", note"), or "" when there is none."""
+    return f", {note}" if note else ""
 
 
 def check_writable(path: str | None) -> None:

@@ -8,8 +8,10 @@ import time
 
 from twinloc.cli_verbs.common import (
     CliError,
+    FloorLayout,
     add_layout_arguments,
     check_writable,
+    noted,
     number_in,
     print_json,
     resolve_layout,
@@ -52,11 +54,10 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _compute(args: argparse.Namespace, resolution_m: float | None = None):
+def _compute(args: argparse.Namespace, layout: FloorLayout):
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.error_map_job import error_map_job
 
-    layout = resolve_layout(args)
     settings = layout.workspace.project.error_map
     overrides = {
         "monte_carlo_draws": args.mc,
@@ -70,16 +71,15 @@ def _compute(args: argparse.Namespace, resolution_m: float | None = None):
             settings = dataclasses.replace(settings, physics_only=True, monte_carlo_draws=0)
     except ValueError as error:
         raise CliError(str(error)) from None
-    resolution = resolution_m if resolution_m is not None else layout.resolution_m
     started = time.perf_counter()
     try:
-        job = error_map_job(layout.workspace.scene, layout.anchors, resolution, layout.tag_height_m, settings)
+        job = error_map_job(layout.workspace.scene, layout.anchors, layout.resolution_m, layout.tag_height_m, settings)
         error_map = job.function(report_nothing, CancelToken())
     except ValueError as error:
         raise CliError(f"{args.source}: {error}") from None
     if error_map.magnitude.size == 0:
         raise CliError(f"{args.source}: the scene has no floor cells to evaluate (no evaluation region?)")
-    return layout, error_map, time.perf_counter() - started
+    return error_map, time.perf_counter() - started
 
 
 def run_errormap(args: argparse.Namespace) -> int:
@@ -87,7 +87,8 @@ def run_errormap(args: argparse.Namespace) -> int:
 
     check_writable(args.out)
     check_writable(args.npz)
-    layout, error_map, seconds = _compute(args)
+    layout = resolve_layout(args)
+    error_map, seconds = _compute(args, layout)
     for path, write in ((args.out, write_error_map_csv), (args.npz, write_error_map_npz)):
         if path:
             try:
@@ -95,12 +96,13 @@ def run_errormap(args: argparse.Namespace) -> int:
             except OSError as error:
                 raise CliError(f"{path}: cannot write: {error.strerror or error}") from None
     report = {**error_map.summary(), "seconds": round(seconds, 4), "scene": layout.workspace.scene.name,
-              "anchor_positions": layout.anchors.tolist(), "out": args.out}
+              "anchor_positions": layout.anchors.tolist(), "resolution_note": layout.resolution_note, "out": args.out}
     if args.json:
         print_json(report)
         return 0
     print(
-        f"{report['scene']}: {report['cells']} cells at {report['resolution_m']:g} m, {report['anchors']} anchors\n"
+        f"{report['scene']}: {report['cells']} cells at {report['resolution_m']:g} m{noted(layout.resolution_note)}, "
+        f"{report['anchors']} anchors\n"
         f"  mean / p50 / p90 / max error  {_cm(report['mean_error_m'])} / {_cm(report['p50_error_m'])} / "
         f"{_cm(report['p90_error_m'])} / {_cm(report['max_error_m'])}\n"
         f"  summed error                  {report['sum_error_m']:.1f} m\n"
@@ -115,14 +117,15 @@ def run_survey_plan(args: argparse.Namespace) -> int:
     from twinloc.uwb.survey_plan import SurveyPlanSettings, plan_survey, write_survey_csv
 
     check_writable(args.out)
-    coarse = args.resolution if args.resolution is not None else 0.10
+    layout = resolve_layout(args)
+    coarse = layout.resolution_m
     try:
         plan_settings = SurveyPlanSettings(
             coarse_m=coarse, fine_m=args.fine, error_threshold_m=args.error_threshold, change_threshold=args.change_threshold
         )
     except ValueError as error:
         raise CliError(str(error)) from None
-    layout, error_map, seconds = _compute(args, resolution_m=coarse)
+    error_map, seconds = _compute(args, layout)
     plan = plan_survey(error_map, plan_settings)
     if args.out:
         try:
@@ -130,12 +133,13 @@ def run_survey_plan(args: argparse.Namespace) -> int:
         except OSError as error:
             raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
     report = {**plan.summary(), "coarse_m": coarse, "fine_m": args.fine, "seconds": round(seconds, 4),
-              "scene": layout.workspace.scene.name, "out": args.out}
+              "scene": layout.workspace.scene.name, "resolution_note": layout.resolution_note, "out": args.out}
     if args.json:
         print_json(report)
         return 0
     print(
-        f"{report['scene']}: {report['points']} measuring points ({report['coarse_points']} coarse at {coarse:g} m, "
+        f"{report['scene']}: {report['points']} measuring points ({report['coarse_points']} coarse at {coarse:g} m"
+        f"{noted(layout.resolution_note)}, "
         f"{report['fine_points']} fine at {args.fine:g} m)\n"
         f"  uniform grid at {args.fine:g} m   {report['uniform_points']} points\n"
         f"  saving                 {100 * report['saving_fraction']:.1f} %"

@@ -20,7 +20,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--regions", metavar="NAME,...", help="mounting regions to use (default: all of the scene's)")
     parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...", help="installed anchors kept where they are (metres)")
     parser.add_argument("--top", type=int, default=5, metavar="K", help="distinct layouts to report (default 5)")
-    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, 0.1)")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, else adapted to the floor area)")
     parser.add_argument("--tag-height", type=number_in(0.0, 100.0), metavar="M", help="tag height in metres (default: the project's or scene's)")
     parser.add_argument("--sheet-csv", metavar="FILE.csv", help="write the best layout's installation sheet (name,x_m,y_m,z_m,surface)")
     parser.add_argument("--sheet-html", metavar="FILE.html", help="write a printable installation sheet with a top view")
@@ -31,7 +31,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
     parser.add_argument("--plan", required=True, metavar="FILE.csv", help="installation sheet (name,x_m,y_m,z_m[,surface])")
     parser.add_argument("--as-built", dest="as_built", required=True, metavar="FILE.csv", help="measured positions (name,x_m,y_m,z_m)")
-    parser.add_argument("--resolution", type=number_in(0.01, 5.0), default=0.1, metavar="M", help="cell size of the maps (default 0.1)")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the maps (default: the project's, else adapted to the floor area)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_as_built)
 
@@ -43,6 +43,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
+    from twinloc.geometry.grid import grid_resolution
     from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, random_search
     from twinloc.optim.installation import planned_anchors, write_sheet_csv, write_sheet_html
 
@@ -67,7 +68,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         fixed_anchors=tuple(tuple(p) for p in (args.fixed or ())),
         region_names=tuple(n.strip() for n in args.regions.split(",") if n.strip()) if args.regions else None,
         main_threshold_m=args.main_threshold,
-        resolution_m=args.resolution if args.resolution is not None else project.settings.grid_resolution_m,
+        resolution_m=grid_resolution(scene, args.resolution if args.resolution is not None else project.settings.grid_resolution_m),
         tag_height_m=tag_height,
         population=args.population,
         iterations=args.iterations,
@@ -148,6 +149,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 def run_as_built(args: argparse.Namespace) -> int:
     from twinloc.compute.error_map_job import error_map_job
     from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.geometry.grid import grid_resolution
     from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv
     from twinloc.uwb.layout_objective import weighted_sum_error
 
@@ -166,9 +168,11 @@ def run_as_built(args: argparse.Namespace) -> int:
     planned = [PlannedAnchor(name, position) for name, position in plan_rows.items()]
     installed = [built.get(a.name, a.position) for a in planned]
     tag_height = workspace.project.settings.tag_height_m or scene.tag_height_m
+    chosen = args.resolution if args.resolution is not None else workspace.project.settings.grid_resolution_m
+    resolution = grid_resolution(scene, chosen)
     maps = {}
     for label, anchors in (("plan", [a.position for a in planned]), ("as_built", installed)):
-        job = error_map_job(scene, anchors, args.resolution, tag_height, workspace.project.error_map)
+        job = error_map_job(scene, anchors, resolution, tag_height, workspace.project.error_map)
         error_map = job.function(report_nothing, CancelToken())
         maps[label] = {**error_map.summary(), "weighted_sum_error_m": weighted_sum_error(error_map, scene)}
     report = {"scene": scene.name, "anchors": deviations(planned, built), "plan": maps["plan"], "as_built": maps["as_built"]}

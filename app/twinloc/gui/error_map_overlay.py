@@ -210,10 +210,9 @@ class ErrorMapOverlay(LiveFloorMap):
         project = self._document.project
         scene = self._document.scene
         self._pending_names, positions = self._enabled_anchors()
-        settings = project.settings
         tag_height = self._document.tag_height_m
         self._submitted_at = time.perf_counter()
-        job = error_map_job(scene, positions, settings.grid_resolution_m, tag_height, project.error_map)
+        job = error_map_job(scene, positions, self._document.grid_resolution_m, tag_height, project.error_map)
         self._runner.submit(job, GROUP)
 
     def _on_finished(self, group: str, result: object) -> None:

@@ -69,7 +69,7 @@ class LosOverlay(LiveFloorMap):
 
     def _submit(self) -> None:
         _names, positions = self._enabled_anchors()
-        resolution = self._document.project.settings.grid_resolution_m
+        resolution = self._document.grid_resolution_m
         self._runner.submit(los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m), GROUP)
 
     def _on_finished(self, group: str, result: object) -> None:
