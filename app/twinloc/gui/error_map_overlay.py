@@ -98,6 +98,7 @@ class ErrorMapOverlay(LiveFloorMap):
 
     updated = Signal(object)
     displayChanged = Signal()
+    group = GROUP
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(document, PREVIEW_THROTTLE_MS, enabled=False, parent=parent)
@@ -129,6 +130,7 @@ class ErrorMapOverlay(LiveFloorMap):
             signal.connect(self.refresh)
         document.sceneChanged.connect(self._forget_measured)
         runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
 
     # ------------------------------------------------------------------ state
 

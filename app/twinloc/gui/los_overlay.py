@@ -38,10 +38,11 @@ class LosOverlay(LiveFloorMap):
     Signals
     -------
     updated(object)
-        A new :class:`~twinloc.uwb.visibility.LosMap` is shown.
+        A new :class:`~twinloc.uwb.visibility.LosMap` is shown (or None: the map was taken away).
     """
 
     updated = Signal(object)
+    group = GROUP
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(document, PREVIEW_THROTTLE_MS, enabled=True, parent=parent)
@@ -53,11 +54,13 @@ class LosOverlay(LiveFloorMap):
         for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.settingsChanged):
             signal.connect(self.refresh)
         runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
 
     def _on_disabled(self) -> None:
         self._runner.cancel(GROUP)
         self.los_map = None
         self._viewport.clear_floor_overlay()
+        self.updated.emit(None)
 
     def record_summary(self) -> bool:
         """Keep the shown map's summary in the project as a ``los_map`` result; False when none is shown."""

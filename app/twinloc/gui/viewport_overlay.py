@@ -122,6 +122,7 @@ class FloorOverlay:
                 "color": TEXT_COLOR,
                 "title_font_size": 16,
                 "label_font_size": 14,
+                "render": False,
                 **bar_options,
             },
             **options,
