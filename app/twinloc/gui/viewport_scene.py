@@ -30,9 +30,12 @@ SURFACE_OPACITY = 0.4
 CUTAWAY_OPACITY = 0.08
 EDGE_COLOR = "#2b2f36"
 EDGE_OPACITY = 0.35
-GROUND_COLOR = "#7d8590"
-GROUND_OPACITY = 0.45
-GROUND_SPACING_M = 1.0
+#: Grey lines of 45 % opacity over the background, mixed in advance: drawn opaque, the lines
+#: do not go through depth peeling, which made a city's frames two to three times slower.
+GROUND_COLOR = "#b8bec5"
+#: Spacings the ground grid chooses from, metres: the finest giving at most GROUND_MAX_LINES per side.
+GROUND_SPACINGS_M = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
+GROUND_MAX_LINES = 60
 #: Lift of the ground grid above the floor so it does not z-fight with a floor mesh.
 GROUND_LIFT_M = 0.004
 GROUND_MARGIN_M = 2.0
@@ -154,7 +157,6 @@ class SceneActors:
             self._plotter.add_mesh(
                 ground_grid(self._box[:, :2]),
                 color=GROUND_COLOR,
-                opacity=GROUND_OPACITY,
                 line_width=1.0,
                 lighting=False,
                 pickable=False,
@@ -277,15 +279,20 @@ def feature_edges(meshes: list[pv.PolyData], feature_angle_deg: float = 30.0) ->
     return pv.merge(parts, merge_points=False)
 
 
-def ground_grid(footprint: np.ndarray, spacing_m: float = GROUND_SPACING_M) -> pv.PolyData:
-    """Lines every ``spacing_m`` on the floor around a footprint.
+def ground_grid(footprint: np.ndarray) -> pv.PolyData:
+    """Lines on the floor around a footprint, every metre in a room and wider apart in a city.
+
+    The spacing is the finest of :data:`GROUND_SPACINGS_M` that keeps each side within
+    :data:`GROUND_MAX_LINES` lines: lines a pixel apart would grey the whole floor and
+    cost a software renderer most of a frame.
 
     Parameters
     ----------
     footprint : (2, 2) float64, metres
         [[xmin, ymin], [xmax, ymax]] of the scene.
-    spacing_m : float, default: 1.0
     """
+    extent = float(np.max(footprint[1] - footprint[0])) + 2 * GROUND_MARGIN_M
+    spacing_m = next((s for s in GROUND_SPACINGS_M if extent / s <= GROUND_MAX_LINES), GROUND_SPACINGS_M[-1])
     low = np.floor((footprint[0] - GROUND_MARGIN_M) / spacing_m) * spacing_m
     high = np.ceil((footprint[1] + GROUND_MARGIN_M) / spacing_m) * spacing_m
     xs = np.arange(low[0], high[0] + spacing_m / 2, spacing_m)
