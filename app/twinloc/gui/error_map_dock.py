@@ -306,8 +306,8 @@ class ErrorMapDock(QDockWidget):
         settings, model = project.settings, project.error_map
         tag_height = self._document.tag_height_m
         with _blocked(
-            self.tag_height, self.auto_resolution, self.resolution, self.dimensions, self.physics_only, self.noise, self.draws, self.seed,
-            self.refine, self.incidence, *self.ranging_fields.values(),
+            self.tag_height, self.auto_resolution, self.resolution, self.dimensions, self.physics_only, self.noise,
+            self.draws, self.seed, self.refine, self.incidence, *self.ranging_fields.values(),
         ):
             self.tag_height.setValue(tag_height)
             self.auto_resolution.setChecked(settings.grid_resolution_m is None)
