@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,20 +43,8 @@ def box_field() -> Scene:
     return Scene(name="box field", objects=tuple(objects), materials=dict(material_presets()))
 
 
-def yard_file(tmp_path) -> str:
-    """A scene file of a 600 m x 500 m yard (the evaluation region) with one wall and three anchors."""
-    descriptor = {
-        "format": "twinloc-scene", "version": 1, "name": "yard", "units": "m",
-        "materials": {"brick": {"preset": "brick"}},
-        "objects": [{"name": "wall", "kind": "surface", "material": "brick",
-                     "primitive": {"type": "wall", "start": [300.0, 0.0], "end": [300.0, 100.0], "height": 3.0}}],
-        "regions": [{"name": "yard", "type": "evaluation", "polygon": [[0, 0], [600, 0], [600, 500], [0, 500]]}],
-        "anchors": [{"name": "A1", "position": [100, 100, 5]}, {"name": "A2", "position": [500, 100, 5]},
-                    {"name": "A3", "position": [300, 400, 5]}],
-    }
-    path = tmp_path / "yard.json"
-    path.write_text(json.dumps(descriptor))
-    return str(path)
+#: A 600 m x 500 m yard (the evaluation region) with one wall and three anchors.
+YARD = str(Path(__file__).parents[1] / "data" / "yard.json")
 
 
 class GuiThreadClock:
@@ -169,8 +157,8 @@ def test_editing_anchors_on_2000_objects_never_stalls_the_gui_thread(qtbot, wind
         window.close()
 
 
-def test_a_big_floor_gets_a_coarser_grid_and_says_so(make_window, tmp_path, qtbot):  # noqa: F811
-    window = make_window(yard_file(tmp_path))
+def test_a_big_floor_gets_a_coarser_grid_and_says_so(make_window, qtbot):  # noqa: F811
+    window = make_window(YARD)
     # 600 x 500 cells at 1 m are over the 250,000-cell budget; 300 x 250 at 2 m are not.
     assert window.document.project.settings.grid_resolution_m is None
     assert window.document.grid_resolution_m == 2.0
@@ -187,8 +175,8 @@ def test_a_big_floor_gets_a_coarser_grid_and_says_so(make_window, tmp_path, qtbo
     assert dock.resolution_note.isHidden() and "adapted" not in window.summary_label.text()
 
 
-def test_a_failing_setting_is_reported_once_not_after_every_edit(make_window, tmp_path, qtbot, errors):  # noqa: F811
-    window = make_window(yard_file(tmp_path))
+def test_a_failing_setting_is_reported_once_not_after_every_edit(make_window, qtbot, errors):  # noqa: F811
+    window = make_window(YARD)
     document = window.document
     qtbot.waitUntil(lambda: window.runner.is_idle and window.los_overlay.los_map is not None, timeout=60000)
 
