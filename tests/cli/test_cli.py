@@ -91,6 +91,18 @@ def test_los_uses_a_projects_anchors_and_settings(tmp_path: Path, capsys: pytest
     assert overridden["resolution_m"] == 1.0 and overridden["cells"] < report["cells"]
 
 
+def test_the_default_resolution_adapts_to_the_floor_and_says_so(capsys: pytest.CaptureFixture) -> None:
+    """A 600 m x 500 m yard: 300,000 cells at 1 m are over the 250,000-cell budget, 75,000 at 2 m are not."""
+    yard = str(Path(__file__).parents[1] / "data" / "yard.json")
+    report = run_json(["los", yard, "--json"], capsys)
+    assert report["resolution_m"] == 2.0 and report["cells"] == 300 * 250
+    assert report["resolution_note"] == "adapted to the 600 m × 500 m floor (at most 250,000 cells)"
+    status, out, _err = run(["los", yard], capsys)
+    assert status == 0 and "75000 cells at 2 m, adapted to the 600 m × 500 m floor" in out
+    chosen = run_json(["los", yard, "--resolution", "5", "--json"], capsys)
+    assert chosen["resolution_m"] == 5.0 and chosen["resolution_note"] == ""
+
+
 def _broken_project(tmp_path: Path) -> str:
     path = tmp_path / "broken.twinloc"
     path.write_text('{"format": "twinloc-project", "version": 1, "scene": {"name": 3}}', encoding="utf-8")

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 from matplotlib.path import Path as PolygonPath
 
-from geometry_scenes import make_scene, solid_box
-from twinloc.geometry.grid import FloorGrid, grid_shape, points_in_polygon
+from geometry_scenes import make_scene, solid_box, surface_plane
+from twinloc.geometry.grid import (
+    FLOOR_CELL_BUDGET,
+    FloorGrid,
+    adaptive_resolution,
+    adaptive_resolution_note,
+    grid_resolution,
+    grid_shape,
+    points_in_polygon,
+)
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Region, RegionType
@@ -97,3 +105,43 @@ def test_a_region_smaller_than_a_cell_says_so():
     tiny = Region("spot", RegionType.EVALUATION, np.array([[0.01, 0.01], [0.04, 0.01], [0.04, 0.04]]))
     grid = FloorGrid.over_regions(replace(scene, regions=(tiny,)), 1.0)
     assert grid.cell_count == 0 and "no cell centre of the 1 m grid lies in an evaluation region" in grid.empty_reason
+
+
+def floor_of(width_m: float, depth_m: float):
+    """A scene that is one floor plane, ``width_m`` x ``depth_m``, with its corner at the origin."""
+    return make_scene(surface_plane("floor", (width_m, depth_m), (width_m / 2, depth_m / 2, 0.0)))
+
+
+@pytest.mark.parametrize(
+    ("width_m", "depth_m", "expected_m"),
+    [
+        (18.3, 8.4, 0.1),  # 183 x 84 cells at 0.1 m
+        (50.0, 50.0, 0.1),  # 500 x 500 = 250,000 cells: exactly the budget
+        (50.1, 50.0, 0.2),  # 501 x 500 = 250,500 at 0.1 m; 251 x 250 = 62,750 at 0.2 m
+        (600.0, 500.0, 2.0),  # 600 x 500 = 300,000 at 1 m; 300 x 250 = 75,000 at 2 m
+        (5000.0, 5000.0, 5.0),  # 1,000,000 cells even at 5 m: the coarsest step
+    ],
+)
+def test_adaptive_resolution_is_the_finest_step_within_the_budget(width_m, depth_m, expected_m):
+    assert FLOOR_CELL_BUDGET == 250_000
+    scene = floor_of(width_m, depth_m)
+    assert adaptive_resolution(scene) == expected_m
+    assert grid_resolution(scene, None) == expected_m
+    assert grid_resolution(scene, 0.3) == 0.3
+
+
+def test_adaptive_resolution_follows_the_evaluation_regions_not_the_scene():
+    city = floor_of(1000.0, 800.0)
+    room = Region("room", RegionType.EVALUATION, np.array([[10.0, 10.0], [30.0, 10.0], [30.0, 20.0], [10.0, 20.0]]))
+    assert adaptive_resolution(city) == 2.0  # 500 x 400 = 200,000 cells at 2 m
+    assert adaptive_resolution(replace(city, regions=(room,))) == 0.1  # 200 x 100 cells
+
+
+def test_adaptive_resolution_note_names_the_floor_and_the_budget():
+    assert adaptive_resolution_note(floor_of(600.0, 500.0)) == "adapted to the 600 m × 500 m floor (at most 250,000 cells)"
+    assert adaptive_resolution_note(floor_of(18.3, 8.4)) == "adapted to the 18.3 m × 8.4 m floor (at most 250,000 cells)"
+
+
+def test_too_fine_a_resolution_names_the_automatic_one():
+    with pytest.raises(ValueError, match=r"too fine for this scene: 60000 x 50000 cells .* the automatic 2 m"):
+        FloorGrid.over_regions(floor_of(600.0, 500.0), 0.01)

@@ -242,6 +242,11 @@ def test_error_map_settings_edits_are_undoable(window, qtbot):
     assert field.text() == "0.1" and not dock.noise.isChecked()
     show_error_map(window, qtbot, previous=changed)
 
+    # The hall's 18.3 m x 8.4 m floor takes 0.1 m cells (183 x 84 cells) under the automatic setting.
+    assert dock.auto_resolution.isChecked() and not dock.resolution.isEnabled()
+    assert dock.resolution.value() == 0.1 and window.document.project.settings.grid_resolution_m is None
+    dock.auto_resolution.setChecked(False)
+    assert window.document.project.settings.grid_resolution_m == 0.1 and dock.resolution.isEnabled()
     dock.resolution.setValue(0.25)
     assert window.document.project.settings.grid_resolution_m == 0.25
     coarse = show_error_map(window, qtbot, previous=window.error_map_overlay.error_map)

@@ -17,6 +17,7 @@ from twinloc.geometry.materials import Material, material_presets
 from twinloc.gui.viewport import SceneViewport
 from twinloc.gui.viewport_projection import display_to_widget, widget_to_display
 from twinloc.gui.viewport_scene import SurfaceHit, front_face_hit, placement_for_hit
+from twinloc.gui.viewport_vectors import PointSet
 from twinloc.model.devices import Anchor
 
 pytestmark = pytest.mark.gui
@@ -83,6 +84,12 @@ def colour_pixels(image: np.ndarray, hex_colour: str, min_cosine: float = 0.999)
     return int(np.count_nonzero((cosine >= min_cosine) & (pixels.max(axis=1) > 40)))
 
 
+def display_of(viewport, point) -> tuple[float, float]:
+    """Display coordinates (VTK pixels, bottom-left origin) where the world ``point`` is drawn."""
+    widget = viewport.world_to_widget(point)
+    return widget_to_display(widget.x(), widget.y(), viewport.plotter.height(), viewport.plotter.devicePixelRatioF())
+
+
 def camera_state(viewport) -> tuple:
     camera = viewport.plotter.camera
     return (camera.position, camera.focal_point, camera.up)
@@ -105,6 +112,38 @@ def test_scene_renders_with_material_colours(hall_view, hall_scene):
 
     assert colour_pixels(recoloured, "#00c000", min_cosine=0.98) > 500
     assert colour_pixels(image, "#00c000", min_cosine=0.98) == 0
+
+
+def test_changes_of_one_turn_render_once_when_the_loop_paints(hall_view, hall_scene, qtbot):
+    renders = []
+    observer = hall_view.plotter.renderer.AddObserver("StartEvent", lambda *_: renders.append(1))
+    try:
+        qtbot.wait(50)  # let the first frame of the fixture go
+        renders.clear()
+        grid = floor_grid()
+        hall_view.set_scene(hall_scene)
+        hall_view.set_anchors((Anchor("A1", (2.0, 2.0, 2.5)),), {"A1"})
+        hall_view.set_floor_overlay(grid, grid.points[:, 0], "Map")
+        hall_view.set_floor_markers([PointSet(np.array([[3.0, 3.0]]), "#ff0000", label="Point")])
+        hall_view.view_top()
+        assert renders == []  # nothing drawn inside the slots
+        qtbot.waitUntil(lambda: len(renders) >= 1, timeout=2000)
+        qtbot.wait(100)
+        assert len(renders) == 1
+    finally:
+        hall_view.plotter.renderer.RemoveObserver(observer)
+
+
+def test_scene_objects_are_drawn_by_a_few_actors_and_picked_by_name(hall_view, hall_scene):
+    # Five walls/floor/ceiling surfaces and two solids: each envelope surface its own actor (the
+    # floor, the ceiling, the east, north and west walls), the cabinet and table merged into one.
+    layers = hall_view._scene_actors._layers
+    assert sorted(len(set(layer.cell_objects.tolist())) for layer in layers) == [1, 1, 1, 1, 1, 2]
+    hall_view.view_top()
+    hit = hall_view._scene_actors.pick(hall_view.plotter.renderer, *display_of(hall_view, (9.0, 5.75, 0.75)))
+    assert hit.object_name == "table" and hit.point[2] == pytest.approx(0.75, abs=TOLERANCE_M)
+    hit = hall_view._scene_actors.pick(hall_view.plotter.renderer, *display_of(hall_view, (6.0, 3.5, 1.8)))
+    assert hit.object_name == "cabinet" and hit.point[2] == pytest.approx(1.8, abs=TOLERANCE_M)
 
 
 def test_screenshot_writes_png(hall_view, tmp_path):
@@ -347,6 +386,23 @@ def test_overlay_leaves_nan_cells_undrawn(hall_view):
     assert change[undrawn.y(), undrawn.x()] < 10
 
 
+def test_overlay_cells_are_drawn_where_they_lie(hall_view):
+    hall_view.view_top()
+    grid = floor_grid()
+    x, y = grid.points[:, 0], grid.points[:, 1]
+    values = ((x < 6.0) & (y > 4.0)).astype(float)  # 1 in the north-west quarter only
+    hall_view.set_floor_overlay(grid, values, "Quarter", cmap="viridis", clim=(0.0, 1.0))
+    image = hall_view.screenshot().astype(float)
+    yellow, purple = np.array([0xFD, 0xE7, 0x25]), np.array([0x44, 0x01, 0x54])  # viridis at 1 and 0
+
+    def nearer_yellow(point) -> bool:
+        pixel = image[hall_view.world_to_widget(point).y(), hall_view.world_to_widget(point).x()]
+        return np.linalg.norm(pixel - yellow) < np.linalg.norm(pixel - purple)
+
+    assert nearer_yellow((3.0, 6.0, 0.0))
+    assert not nearer_yellow((3.0, 2.0, 0.0)) and not nearer_yellow((9.0, 6.0, 0.0)) and not nearer_yellow((9.0, 2.0, 0.0))
+
+
 def test_categorical_overlay_labels_integers(hall_view):
     grid = floor_grid()
     counts = (np.arange(len(grid.points)) % 5).astype(float)
@@ -408,10 +464,12 @@ def test_click_on_the_box_wall_from_inside_lands_on_the_wall(box_view, qtbot):
 
 
 def test_the_box_is_drawn_from_the_room_side_only(box_view):
-    # Floor, ceiling and walls of the envelope hide their outer side (so the roof does not
-    # cover the room seen from above); nothing else is culled.
+    # Floor, ceiling and walls of the envelope (merged into one actor) hide their outer side,
+    # so the roof does not cover the room seen from above; nothing else is culled.
     culled = [actor for actor in box_view.plotter.renderer.actors.values() if getattr(actor, "prop", None) is not None and actor.prop.culling == "back"]
-    assert len(culled) == 3
+    assert len(culled) == 1
+    np.testing.assert_allclose(culled[0].GetBounds(), (-5.0, 5.0, -5.0, 5.0, 0.0, 5.0))
+    assert culled[0].GetMapper().GetInput().GetNumberOfCells() == 12  # 2 floor + 2 ceiling + 8 wall triangles
 
 
 # ---- conversions without a window ------------------------------------------------------

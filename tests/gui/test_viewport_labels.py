@@ -61,7 +61,8 @@ def test_ghost_labels_keep_clear_of_anchor_labels(hall_view):
     renderer = hall_view.plotter.renderer
     try:
         for view in (hall_view.view_top, hall_view.view_iso):
-            view()  # renders: the labels are placed for this camera
+            view()
+            hall_view.screenshot()  # renders on the spot: the labels are placed for this camera
             anchor_boxes = hall_view.anchor_label_boxes()
             ghost_boxes = label_boxes(renderer, ghosts.labels_actor)
             assert len(anchor_boxes) == 3 and len(ghost_boxes) == 4

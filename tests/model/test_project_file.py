@@ -66,6 +66,16 @@ def test_project_from_dict_without_folder_keeps_the_path_as_written() -> None:
 def test_missing_optional_sections_take_defaults() -> None:
     project = project_from_dict({"format": "twinloc-project", "version": 1, "scene": {"name": "x"}})
     assert project == Project(scene=SceneRef("x"))
+    assert project.settings.grid_resolution_m is None  # adapted to the floor area
+
+
+def test_an_automatic_resolution_is_stored_as_null_and_a_chosen_one_kept() -> None:
+    automatic = Project(scene=SceneRef("x"))
+    data = project_to_dict(automatic)
+    assert data["settings"]["grid_resolution_m"] is None
+    assert project_from_dict(json.loads(json.dumps(data))) == automatic
+    chosen = project_to_dict(Project(scene=SceneRef("x"), settings=Settings(grid_resolution_m=0.1)))
+    assert project_from_dict(chosen).settings.grid_resolution_m == 0.1
 
 
 @pytest.mark.parametrize("failing", ["fsync", "replace", "write"])

@@ -266,7 +266,10 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
         help="anchor positions in metres (default: the project's enabled anchors, or the scene's)",
     )
     parser.add_argument(
-        "--resolution", type=number_in(0.01, 5.0), metavar="M", help="grid cell size in metres (default: the project's, 0.1)"
+        "--resolution",
+        type=number_in(0.01, 5.0),
+        metavar="M",
+        help="grid cell size in metres (default: the project's, else adapted to the floor area: 0.1 m for a room)",
     )
     add_tag_height_argument(parser)
 
@@ -291,21 +294,26 @@ class FloorLayout:
     """A workspace with the anchors, cell size and tag height a floor-map verb runs on.
 
     anchors : (A, 3) float64, metres.
+    resolution_note : how the adaptive cell size was chosen; "" when the option or the project set it.
     """
 
     workspace: Workspace
     anchors: Any
     resolution_m: float
     tag_height_m: float
+    resolution_note: str = ""
 
 
-def resolve_layout(args: argparse.Namespace, resolution_m: float | None = None) -> FloorLayout:
+def resolve_layout(args: argparse.Namespace) -> FloorLayout:
     """Open ``args.source`` and settle anchors, resolution and tag height (arguments over project).
 
     Positions and heights given as options are checked against the scene, and the map's size
-    against MAX_LINKS; ``resolution_m`` overrides both ``--resolution`` and the project's.
+    against MAX_LINKS. Without ``--resolution`` or a project's, the resolution adapts to the
+    floor area and ``resolution_note`` says so.
     """
     import numpy as np
+
+    from twinloc.geometry.grid import adaptive_resolution_note, grid_resolution
 
     workspace = open_workspace(args.source)
     project, scene = workspace.project, workspace.scene
@@ -317,11 +325,17 @@ def resolve_layout(args: argparse.Namespace, resolution_m: float | None = None) 
         anchors = np.array([a.position for a in project.anchors if a.enabled], dtype=np.float64).reshape(-1, 3)
     if len(anchors) == 0:
         raise CliError(f"{args.source}: no enabled anchors; give some with --anchors \"x,y,z;x,y,z\"")
-    if resolution_m is None:
-        resolution_m = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
-    check_map_size(args.source, scene, resolution_m, len(anchors))
-    return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution_m,
-                       tag_height_m=tag_height_of(args, workspace))
+    chosen = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    resolution = grid_resolution(scene, chosen)
+    check_map_size(args.source, scene, resolution, len(anchors))
+    return FloorLayout(workspace=workspace, anchors=anchors, resolution_m=resolution,
+                       tag_height_m=tag_height_of(args, workspace),
+                       resolution_note=adaptive_resolution_note(scene) if chosen is None else "")
+
+
+def noted(note: str) -> str:
+    """``note`` as an aside to append to a line of text (", note"), or "" when there is none."""
+    return f", {note}" if note else ""
 
 
 # ------------------------------------------------------------------ output

@@ -8,6 +8,7 @@ import time
 
 from twinloc.cli_verbs.common import (
     CliError,
+    FloorLayout,
     add_layout_arguments,
     add_seed_argument,
     check_anchor_count,
@@ -15,6 +16,7 @@ from twinloc.cli_verbs.common import (
     check_writable,
     count,
     length_text,
+    noted,
     number_in,
     print_json,
     resolve_layout,
@@ -63,11 +65,10 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _compute(args: argparse.Namespace, resolution_m: float | None = None):
+def _compute(args: argparse.Namespace, layout: FloorLayout):
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.error_map_job import error_map_job
 
-    layout = resolve_layout(args, resolution_m)
     settings = layout.workspace.project.error_map
     overrides = {
         "monte_carlo_draws": args.mc,
@@ -91,7 +92,7 @@ def _compute(args: argparse.Namespace, resolution_m: float | None = None):
     check_locatable(args.source, error_map)
     if error_map.magnitude.size == 0:
         raise CliError(f"{args.source}: {error_map.grid.empty_reason}")
-    return layout, error_map, time.perf_counter() - started
+    return error_map, time.perf_counter() - started
 
 
 def run_errormap(args: argparse.Namespace) -> int:
@@ -99,7 +100,8 @@ def run_errormap(args: argparse.Namespace) -> int:
 
     check_writable(args.out)
     check_writable(args.npz)
-    layout, error_map, seconds = _compute(args)
+    layout = resolve_layout(args)
+    error_map, seconds = _compute(args, layout)
     for path, write in ((args.out, write_error_map_csv), (args.npz, write_error_map_npz)):
         if path:
             try:
@@ -107,12 +109,13 @@ def run_errormap(args: argparse.Namespace) -> int:
             except OSError as error:
                 raise CliError(f"{path}: cannot write: {error.strerror or error}") from None
     report = {**error_map.summary(), "seconds": round(seconds, 4), "scene": layout.workspace.scene.name,
-              "anchor_positions": layout.anchors.tolist(), "out": args.out}
+              "anchor_positions": layout.anchors.tolist(), "resolution_note": layout.resolution_note, "out": args.out}
     if args.json:
         print_json(report)
         return 0
     print(
-        f"{report['scene']}: {report['cells']} cells at {report['resolution_m']:g} m, {report['anchors']} anchors\n"
+        f"{report['scene']}: {report['cells']} cells at {report['resolution_m']:g} m{noted(layout.resolution_note)}, "
+        f"{report['anchors']} anchors\n"
         f"  mean / p50 / p90 / max error  {length_text(report['mean_error_m'])} / {length_text(report['p50_error_m'])} / "
         f"{length_text(report['p90_error_m'])} / {length_text(report['max_error_m'])}\n"
         f"  summed error                  {report['sum_error_m']:.1f} m\n"
@@ -127,14 +130,15 @@ def run_survey_plan(args: argparse.Namespace) -> int:
     from twinloc.uwb.survey_plan import SurveyPlanSettings, plan_survey, write_survey_csv
 
     check_writable(args.out)
-    coarse = args.resolution if args.resolution is not None else 0.10
+    layout = resolve_layout(args)
+    coarse = layout.resolution_m
     try:
         plan_settings = SurveyPlanSettings(
             coarse_m=coarse, fine_m=args.fine, error_threshold_m=args.error_threshold, change_threshold=args.change_threshold
         )
     except ValueError as error:
         raise CliError(str(error)) from None
-    layout, error_map, seconds = _compute(args, resolution_m=coarse)
+    error_map, seconds = _compute(args, layout)
     plan = plan_survey(error_map, plan_settings)
     if args.out:
         try:

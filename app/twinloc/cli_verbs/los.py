@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from twinloc.cli_verbs.common import CliError, add_layout_arguments, check_writable, print_json, resolve_layout
+from twinloc.cli_verbs.common import CliError, add_layout_arguments, check_writable, noted, print_json, resolve_layout
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -47,13 +47,15 @@ def run_los(args: argparse.Namespace) -> int:
         "backend": ray_engine_for(scene).backend,
         "scene": scene.name,
         "anchor_positions": anchors.tolist(),
+        "resolution_note": layout.resolution_note,
         "out": args.out,
     }
     if args.json:
         print_json(report)
     else:
         print(
-            f"{report['scene']}: {report['cells']} cells at {resolution:g} m, tag height {tag_height:g} m, "
+            f"{report['scene']}: {report['cells']} cells at {resolution:g} m{noted(layout.resolution_note)}, "
+            f"tag height {tag_height:g} m, "
             f"{report['anchors']} anchors\n"
             f"  cells seeing >= 3 anchors  {100 * report['fraction_los_ge_3']:.1f} %\n"
             f"  mean anchors in LOS        {report['mean_los_count']:.2f}\n"

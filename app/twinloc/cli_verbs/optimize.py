@@ -51,7 +51,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help=f"installed anchors kept where they are (metres), at most {MAX_ANCHORS}")
     parser.add_argument("--top", type=count(1, MAX_TOP), default=5, metavar="K",
                         help=f"distinct layouts to report, 1 to {MAX_TOP} (default 5)")
-    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, 0.1)")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, else adapted to the floor area)")
     add_tag_height_argument(parser)
     parser.add_argument("--sheet-csv", metavar="FILE.csv", help="write the best layout's installation sheet (name,x_m,y_m,z_m,surface)")
     parser.add_argument("--sheet-html", metavar="FILE.html", help="write a printable installation sheet with a top view")
@@ -62,7 +62,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
     parser.add_argument("--plan", required=True, metavar="FILE.csv", help="installation sheet (name,x_m,y_m,z_m[,surface])")
     parser.add_argument("--as-built", dest="as_built", required=True, metavar="FILE.csv", help="measured positions (name,x_m,y_m,z_m)")
-    parser.add_argument("--resolution", type=number_in(0.01, 5.0), default=0.1, metavar="M", help="cell size of the maps (default 0.1)")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the maps (default: the project's, else adapted to the floor area)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_as_built)
 
@@ -74,6 +74,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
+    from twinloc.geometry.grid import grid_resolution
     from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, random_search
     from twinloc.optim.installation import planned_anchors, write_sheet_csv, write_sheet_html
 
@@ -87,7 +88,7 @@ def run_optimize(args: argparse.Namespace) -> int:
             raise CliError(f"--fixed: {len(args.fixed)} anchors, more than the {MAX_ANCHORS} a search may keep")
         check_positions("--fixed", args.fixed, scene)
         check_distinct("--fixed", args.fixed)
-    resolution = args.resolution if args.resolution is not None else project.settings.grid_resolution_m
+    resolution = grid_resolution(scene, args.resolution if args.resolution is not None else project.settings.grid_resolution_m)
     check_map_size(args.source, scene, resolution, args.anchors + len(args.fixed or ()))
     request = LayoutRequest(
         anchor_count=args.anchors,
@@ -177,6 +178,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 def run_as_built(args: argparse.Namespace) -> int:
     from twinloc.cancellation import CancelToken, report_nothing
     from twinloc.compute.error_map_job import error_map_job
+    from twinloc.geometry.grid import grid_resolution
     from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv
     from twinloc.uwb.layout_objective import weighted_sum_error
 
@@ -196,13 +198,14 @@ def run_as_built(args: argparse.Namespace) -> int:
     if unknown:
         raise CliError(f"{args.as_built}: anchor(s) not in the plan: {', '.join(unknown)}")
     check_anchor_count(args.plan, len(plan_rows), settings.dimensions)
-    check_map_size(args.source, scene, args.resolution, len(plan_rows))
+    resolution = grid_resolution(scene, args.resolution if args.resolution is not None else workspace.project.settings.grid_resolution_m)
+    check_map_size(args.source, scene, resolution, len(plan_rows))
     planned = [PlannedAnchor(name, position) for name, position in plan_rows.items()]
     installed = [built.get(a.name, a.position) for a in planned]
     tag_height = workspace.project.settings.tag_height_or(scene.tag_height_m)
     maps = {}
     for label, path, anchors in (("plan", args.plan, [a.position for a in planned]), ("as_built", args.as_built, installed)):
-        job = error_map_job(scene, anchors, args.resolution, tag_height, settings)
+        job = error_map_job(scene, anchors, resolution, tag_height, settings)
         try:
             error_map = job.function(report_nothing, CancelToken())
         except ValueError as error:

@@ -1,4 +1,10 @@
-"""The floor grid that maps are computed on: cell centres over the evaluation regions."""
+"""The floor grid that maps are computed on: cell centres over the evaluation regions.
+
+The cell size is the project's choice or, by default, adapted to the floor: the finest of
+:data:`RESOLUTION_STEPS_M` whose grid has at most :data:`FLOOR_CELL_BUDGET` cells, so a
+room gets 10 cm cells and an imported city block a few metres, and every map stays quick
+to compute and to draw.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,11 @@ import numpy as np
 from twinloc.geometry.scene import ObjectKind, Scene
 
 MAX_CELLS = 20_000_000
+"""The most cells a floor grid may have at any resolution (its rectangle, before masking)."""
+FLOOR_CELL_BUDGET = 250_000
+"""The most cells the adaptive resolution allows (a 50 m x 50 m floor at 0.1 m, 500 m x 500 m at 1 m)."""
+RESOLUTION_STEPS_M = (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0)
+"""Cell sizes the adaptive resolution chooses from, metres, finest first."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,14 +98,13 @@ class FloorGrid:
         z = float(scene.tag_height_m if tag_height_m is None else tag_height_m)
         if not math.isfinite(z):
             raise ValueError(f"tag height must be finite, got {tag_height_m!r}")
-        polygons = _area_polygons(scene)
-        stacked = np.vstack(polygons)
-        low = stacked.min(axis=0)
-        counts = grid_shape(scene, resolution_m)
+        low, high, polygons = floor_footprint(scene)
+        counts = cell_counts(low, high, resolution_m)
         if counts[0] * counts[1] > MAX_CELLS:
             raise ValueError(
                 f"grid resolution {resolution_m} m is too fine for this scene: "
-                f"{counts[0]} x {counts[1]} cells (at most {MAX_CELLS})"
+                f"{counts[0]} x {counts[1]} cells (at most {MAX_CELLS}); choose a coarser one, "
+                f"e.g. the automatic {adaptive_resolution(scene):g} m"
             )
         x_centers = low[0] + (np.arange(counts[0]) + 0.5) * resolution_m
         y_centers = low[1] + (np.arange(counts[1]) + 0.5) * resolution_m
@@ -137,6 +147,61 @@ def _empty_reason(scene: Scene, candidates: np.ndarray, resolution_m: float, z: 
     )
 
 
+def adaptive_resolution(scene: Scene) -> float:
+    """The default cell size of ``scene``'s floor maps, metres.
+
+    The finest of :data:`RESOLUTION_STEPS_M` whose grid over the floor (the rectangle
+    around the evaluation regions, or the scene's footprint without them) has at most
+    :data:`FLOOR_CELL_BUDGET` cells; the coarsest step for a floor too big for any.
+    """
+    low, high, _polygons = floor_footprint(scene)
+    for step in RESOLUTION_STEPS_M:
+        columns, rows = cell_counts(low, high, step)
+        if columns * rows <= FLOOR_CELL_BUDGET:
+            return step
+    return RESOLUTION_STEPS_M[-1]
+
+
+def adaptive_resolution_note(scene: Scene) -> str:
+    """Why the adaptive resolution of ``scene`` is what it is, in the user's words.
+
+    E.g. "adapted to the 854 m × 676 m floor (at most 250,000 cells)".
+    """
+    low, high, _polygons = floor_footprint(scene)
+    width, depth = (_metres(float(high[i] - low[i])) for i in range(2))
+    return f"adapted to the {width} m × {depth} m floor (at most {FLOOR_CELL_BUDGET:,} cells)"
+
+
+def grid_resolution(scene: Scene, chosen_m: float | None) -> float:
+    """The cell size floor maps of ``scene`` use, metres: ``chosen_m``, or the adaptive one when None."""
+    return adaptive_resolution(scene) if chosen_m is None else float(chosen_m)
+
+
+def floor_footprint(scene: Scene) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Where a floor grid of ``scene`` lies.
+
+    Returns
+    -------
+    low, high : (2,) float64, metres
+        Corners of the rectangle the grid covers.
+    polygons : list of (K, 2) float64, metres
+        The evaluation polygons cells must lie in (the rectangle itself when the scene has none).
+    """
+    polygons = [region.polygon for region in scene.evaluation_regions() if not region.is_polyline]
+    if polygons:
+        stacked = np.vstack(polygons)
+        return stacked.min(axis=0), stacked.max(axis=0), polygons
+    low, high = scene.bounds[0, :2], scene.bounds[1, :2]
+    return low, high, [np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]], [low[0], high[1]]])]
+
+
+def cell_counts(low: np.ndarray, high: np.ndarray, resolution_m: float) -> tuple[int, int]:
+    """(columns along x, rows along y) of cells of ``resolution_m`` covering the rectangle low..high."""
+    # Round before ceil so 18.3 / 0.1 = 182.99999999999997 gives 183 cells.
+    columns, rows = (max(1, math.ceil(round((high[i] - low[i]) / resolution_m, 9))) for i in range(2))
+    return columns, rows
+
+
 def points_in_polygon(points, polygon) -> np.ndarray:
     """Even-odd test of points against a polygon.
 
@@ -165,17 +230,9 @@ def grid_shape(scene: Scene, resolution_m: float) -> tuple[int, int]:
     """(W, H): the columns and rows of the rectangle :meth:`FloorGrid.over_regions` lays over
     ``scene`` at ``resolution_m`` metres, before cells are masked; W x H bounds the cell count
     and costs nothing to compute."""
-    stacked = np.vstack(_area_polygons(scene))
-    low, high = stacked.min(axis=0), stacked.max(axis=0)
-    # Round before ceil so 18.3 / 0.1 = 182.99999999999997 gives 183 cells.
-    columns, rows = (max(1, math.ceil(round((high[i] - low[i]) / resolution_m, 9))) for i in range(2))
-    return columns, rows
+    low, high, _polygons = floor_footprint(scene)
+    return cell_counts(low, high, resolution_m)
 
 
-def _area_polygons(scene: Scene) -> list[np.ndarray]:
-    """(K, 2) metre polygons a floor grid covers: the evaluation regions, else the floor rectangle."""
-    polygons = [region.polygon for region in scene.evaluation_regions() if not region.is_polyline]
-    if polygons:
-        return polygons
-    low, high = scene.bounds[0, :2], scene.bounds[1, :2]
-    return [np.array([[low[0], low[1]], [high[0], low[1]], [high[0], high[1]], [low[0], high[1]]])]
+def _metres(length_m: float) -> str:
+    return f"{length_m:.0f}" if length_m >= 100.0 else f"{length_m:.3g}"

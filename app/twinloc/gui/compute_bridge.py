@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import CancelledError
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -16,7 +17,9 @@ class JobRunner(QObject):
     Each job is submitted under a *group* ("los"); submitting again to a group cancels the
     job still running there (a newer computation supersedes it), and events of a superseded
     job are dropped. All signals are emitted on the GUI thread; the pool's listeners, which
-    run on worker threads, only post events to it.
+    run on worker threads, only post events to it. A job's progress reports are coalesced:
+    only the newest waits to be delivered, so a job that reports faster than the GUI thread
+    turns (while it draws a big scene) never queues up a backlog of progress-bar repaints.
 
     Signals
     -------
@@ -48,6 +51,8 @@ class JobRunner(QObject):
         self._pool = pool
         self._tickets = itertools.count(1)
         self._current: dict[str, tuple[int, JobHandle]] = {}
+        self._progress_lock = threading.Lock()
+        self._newest_progress: dict[int, tuple[float, str]] = {}
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, job: Job, supersede_group: str) -> JobHandle:
@@ -91,7 +96,11 @@ class JobRunner(QObject):
         def run(progress, cancel):
             def report(fraction: float, text: str) -> None:
                 progress(fraction, text)
-                self._event.emit(group, ticket, "progress", (float(fraction), str(text)))
+                with self._progress_lock:
+                    waiting = ticket in self._newest_progress
+                    self._newest_progress[ticket] = (float(fraction), str(text))
+                if not waiting:
+                    self._event.emit(group, ticket, "progress", None)
 
             return job.function(report, cancel)
 
@@ -99,6 +108,9 @@ class JobRunner(QObject):
 
     @Slot(str, int, str, object)
     def _on_event(self, group: str, ticket: int, kind: str, payload: object) -> None:
+        if kind == "progress":
+            with self._progress_lock:
+                payload = self._newest_progress.pop(ticket)
         current = self._current.get(group)
         if current is None or current[0] != ticket:
             return  # superseded or shut down: nobody wants this job's news any more
@@ -107,9 +119,11 @@ class JobRunner(QObject):
             self.progress.emit(group, fraction, text)
             return
         del self._current[group]
-        self._announce_outcome(group, payload)
+        # Idle first: a slot of the outcome may open a modal dialog, and the progress area
+        # must not stay on the finished job's last step behind it.
         if not self._current:
             self.idleChanged.emit(True)
+        self._announce_outcome(group, payload)
 
     def _announce_outcome(self, group: str, handle: JobHandle) -> None:
         try:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from twinloc.compute.workspace import effective_scene
+from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
 from twinloc.model.analysis import ErrorMapSettings
@@ -64,6 +65,7 @@ class ProjectDocument(QObject):
         self._project = project
         self._base_scene = base_scene
         self._scene = effective_scene(base_scene, project)
+        self._adaptive_resolution = (adaptive_resolution(base_scene), adaptive_resolution_note(base_scene))
         self._path: Path | None = None
         self._selection: list[str] = []
         self.undo_stack = QUndoStack(self)
@@ -85,6 +87,18 @@ class ProjectDocument(QObject):
     def tag_height_m(self) -> float:
         """Height of the tag for floor maps, metres: the project's setting, or else the scene's."""
         return self._project.settings.tag_height_or(self._scene.tag_height_m)
+
+    @property
+    def grid_resolution_m(self) -> float:
+        """Cell size of the floor maps, metres: the project's setting, or else the one adapted to the floor area."""
+        chosen = self._project.settings.grid_resolution_m
+        return self._adaptive_resolution[0] if chosen is None else chosen
+
+    @property
+    def grid_resolution_note(self) -> str:
+        """How the adaptive cell size was chosen ("adapted to the 854 m × 676 m floor …"), or ""
+        when the project sets the cell size."""
+        return self._adaptive_resolution[1] if self._project.settings.grid_resolution_m is None else ""
 
     @property
     def base_scene(self) -> Scene:
@@ -128,6 +142,7 @@ class ProjectDocument(QObject):
         self._project = project
         self._base_scene = base_scene
         self._scene = effective_scene(base_scene, project)
+        self._adaptive_resolution = (adaptive_resolution(base_scene), adaptive_resolution_note(base_scene))
         self.undo_stack.clear()
         if modified:
             self.undo_stack.resetClean()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinloc.geometry.grid import FLOOR_CELL_BUDGET, RESOLUTION_STEPS_M
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.error_map_overlay import COLORMAPS, MODES, ErrorMapOverlay
@@ -133,9 +134,22 @@ class ErrorMapDock(QDockWidget):
         self.tag_height = quantity_spin(0.0, 10.0, 0.1, 2, " m")
         self.tag_height.setToolTip("Height of the tag above the floor (the cells' height)")
         self.tag_height.valueChanged.connect(self._on_tag_height)
-        self.resolution = quantity_spin(0.02, 2.0, 0.05, 2, " m")
+        self.auto_resolution = QCheckBox("Auto")
+        self.auto_resolution.setToolTip(
+            "Adapt the cell size to the floor area: the finest of "
+            f"{', '.join(f'{step:g}' for step in RESOLUTION_STEPS_M)} m that keeps the map within {FLOOR_CELL_BUDGET:,} cells"
+        )
+        self.auto_resolution.toggled.connect(self._on_resolution)
+        self.resolution = quantity_spin(0.02, 5.0, 0.05, 2, " m")
         self.resolution.setToolTip("Cell size of the floor maps (also the coarse spacing of the survey plan)")
         self.resolution.valueChanged.connect(self._on_resolution)
+        self.resolution_row = QWidget()
+        resolution_row = QHBoxLayout(self.resolution_row)
+        resolution_row.setContentsMargins(0, 0, 0, 0)
+        resolution_row.addWidget(self.auto_resolution)
+        resolution_row.addWidget(self.resolution, 1)
+        self.resolution_note = QLabel()
+        self.resolution_note.setWordWrap(True)
 
         form = QFormLayout()
         self._display_form = form
@@ -143,7 +157,8 @@ class ErrorMapDock(QDockWidget):
         form.addRow("Colours", self.cmap_combo)
         form.addRow("Range", self.range_row)
         form.addRow("Tag height", self.tag_height)
-        form.addRow("Resolution", self.resolution)
+        form.addRow("Resolution", self.resolution_row)
+        form.addRow("", self.resolution_note)
         group = QGroupBox("Display")
         group.setLayout(form)
         return group
@@ -291,11 +306,12 @@ class ErrorMapDock(QDockWidget):
         settings, model = project.settings, project.error_map
         tag_height = self._document.tag_height_m
         with _blocked(
-            self.tag_height, self.resolution, self.dimensions, self.physics_only, self.noise, self.draws, self.seed,
-            self.refine, self.incidence, *self.ranging_fields.values(),
+            self.tag_height, self.auto_resolution, self.resolution, self.dimensions, self.physics_only, self.noise,
+            self.draws, self.seed, self.refine, self.incidence, *self.ranging_fields.values(),
         ):
             self.tag_height.setValue(tag_height)
-            self.resolution.setValue(settings.grid_resolution_m)
+            self.auto_resolution.setChecked(settings.grid_resolution_m is None)
+            self.resolution.setValue(self._document.grid_resolution_m)
             self.dimensions.setCurrentIndex(self.dimensions.findData(model.dimensions))
             self.physics_only.setChecked(model.physics_only)
             self.noise.setChecked(model.monte_carlo_draws > 0)
@@ -306,6 +322,9 @@ class ErrorMapDock(QDockWidget):
             for name, edit in self.ranging_fields.items():
                 edit.setText(f"{getattr(model.ranging, name):g}")
             self.incidence.setChecked(model.ranging.incidence_correction)
+        self.resolution.setEnabled(settings.grid_resolution_m is not None)
+        self.resolution_note.setText(self._document.grid_resolution_note.capitalize())
+        self.resolution_note.setVisible(bool(self._document.grid_resolution_note))
         for widget in (self.noise, self.draws, self.seed):
             widget.setEnabled(not model.physics_only)
         self.draws.setEnabled(not model.physics_only and model.monte_carlo_draws > 0)
@@ -412,9 +431,10 @@ class ErrorMapDock(QDockWidget):
         settings = self._document.project.settings
         self._apply_settings(lambda: replace(settings, tag_height_m=float(value)))
 
-    def _on_resolution(self, value: float) -> None:
+    def _on_resolution(self) -> None:
         settings = self._document.project.settings
-        self._apply_settings(lambda: replace(settings, grid_resolution_m=float(value)))
+        chosen = None if self.auto_resolution.isChecked() else float(self.resolution.value())
+        self._apply_settings(lambda: replace(settings, grid_resolution_m=chosen))
 
     def _apply_settings(self, make) -> None:
         try:

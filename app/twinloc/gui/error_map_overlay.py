@@ -98,6 +98,7 @@ class ErrorMapOverlay(LiveFloorMap):
 
     updated = Signal(object)
     displayChanged = Signal()
+    group = GROUP
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(document, PREVIEW_THROTTLE_MS, enabled=False, parent=parent)
@@ -129,6 +130,7 @@ class ErrorMapOverlay(LiveFloorMap):
             signal.connect(self.refresh)
         document.sceneChanged.connect(self._forget_measured)
         runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
 
     # ------------------------------------------------------------------ state
 
@@ -210,10 +212,9 @@ class ErrorMapOverlay(LiveFloorMap):
         project = self._document.project
         scene = self._document.scene
         self._pending_names, positions = self._enabled_anchors()
-        settings = project.settings
         tag_height = self._document.tag_height_m
         self._submitted_at = time.perf_counter()
-        job = error_map_job(scene, positions, settings.grid_resolution_m, tag_height, project.error_map)
+        job = error_map_job(scene, positions, self._document.grid_resolution_m, tag_height, project.error_map)
         self._runner.submit(job, GROUP)
 
     def _on_finished(self, group: str, result: object) -> None:

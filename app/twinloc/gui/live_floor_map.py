@@ -17,8 +17,9 @@ from twinloc.gui.document import ProjectDocument
 class LiveFloorMap(QObject):
     """Base of the live floor-map overlays.
 
-    Subclasses implement ``_submit()`` (capture inputs, submit the job) and ``_on_disabled()``
-    (cancel and clear what they show).
+    Subclasses set ``group`` (their compute group), implement ``_submit()`` (capture inputs,
+    submit the job) and ``_on_disabled()`` (cancel and clear what they show), and connect the
+    runner's ``failed`` signal to ``_on_failed``.
 
     Parameters
     ----------
@@ -28,6 +29,9 @@ class LiveFloorMap(QObject):
     enabled : bool
         Whether the map starts shown.
     """
+
+    group = ""
+    """The compute group the map's jobs run in."""
 
     def __init__(self, document: ProjectDocument, throttle_ms: int, enabled: bool, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +72,11 @@ class LiveFloorMap(QObject):
         self._preview = (name, tuple(float(c) for c in position))
         if self._enabled and not self._timer.isActive():
             self._timer.start(self._throttle_ms)
+
+    def _on_failed(self, group: str, _message: str) -> None:
+        """The map could not be computed (the window says why): show none rather than an outdated one."""
+        if group == self.group and self._enabled:
+            self._on_disabled()
 
     def _enabled_anchors(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Names and (A, 3) positions in metres of the enabled anchors, the dragged one previewed."""

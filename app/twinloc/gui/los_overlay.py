@@ -42,10 +42,11 @@ class LosOverlay(LiveFloorMap):
     Signals
     -------
     updated(object)
-        A new :class:`~twinloc.uwb.visibility.LosMap` is shown, or None: no map (no anchors).
+        A new :class:`~twinloc.uwb.visibility.LosMap` is shown, or None: no map (no anchors, or the map was taken away).
     """
 
     updated = Signal(object)
+    group = GROUP
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(document, PREVIEW_THROTTLE_MS, enabled=True, parent=parent)
@@ -58,12 +59,14 @@ class LosOverlay(LiveFloorMap):
         for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.settingsChanged):
             signal.connect(self.refresh)
         runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
 
     def _on_disabled(self) -> None:
         self._runner.cancel(GROUP)
         self.los_map = None
         self._viewport.clear_floor_overlay()
         self._show_caption(False)
+        self.updated.emit(None)
 
     def record_summary(self) -> bool:
         """Keep the shown map's summary in the project as a ``los_map`` result; False when none is shown."""
@@ -82,7 +85,7 @@ class LosOverlay(LiveFloorMap):
             self._show_caption(True)
             self.updated.emit(None)
             return
-        resolution = self._document.project.settings.grid_resolution_m
+        resolution = self._document.grid_resolution_m
         self._runner.submit(los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m), GROUP)
 
     def _on_finished(self, group: str, result: object) -> None:

@@ -47,6 +47,8 @@ from twinloc.model.project_file import PROJECT_SUFFIX, save_project
 
 MAX_RECENT = 8
 AUTOSAVE_INTERVAL_MS = 60_000
+#: How long the status bar shows a failure that was already shown in a dialog.
+FAILURE_MESSAGE_MS = 10_000
 _SCENE_PATTERNS = "*.json *.obj *.stl *.ply *.glb *.gltf *.xml"
 OPEN_FILTER = f"Projects and scenes (*{PROJECT_SUFFIX} {_SCENE_PATTERNS});;TwinLoc projects (*{PROJECT_SUFFIX});;All files (*)"
 SCENE_FILTER = f"Scenes and meshes ({_SCENE_PATTERNS});;All files (*)"
@@ -144,7 +146,10 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect_document()
         self._connect_viewport()
+        self._failures_shown: dict[str, str] = {}
+        """The last failure shown in a dialog, per compute group (forgotten when one succeeds)."""
         self.runner.failed.connect(self._on_job_failed)
+        self.runner.finished.connect(lambda group, _result: self._failures_shown.pop(group, None))
         self.runner.cancelled.connect(
             lambda group: self.statusBar().showMessage(f"{_GROUP_NAMES.get(group, group)} computation cancelled", 4000)
         )
@@ -297,6 +302,7 @@ class MainWindow(QMainWindow):
         self.los_overlay.updated.connect(lambda _map: self._update_summary())
         self.action_los.toggled.connect(lambda _on: self._update_summary())
         self.error_map_overlay.updated.connect(lambda _map: self._update_summary())
+        self.document.settingsChanged.connect(self._update_summary)
         self.cursor_label = QLabel()
         self.cursor_label.setMinimumWidth(260)
         self.progress_area = JobProgressArea(self.runner, self)
@@ -542,10 +548,13 @@ class MainWindow(QMainWindow):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        """Status-bar line: the scene's size, the anchors and, once computed, the LOS coverage."""
+        """Status-bar line: the scene's size, the anchors, the floor grid and, once computed, the LOS coverage."""
         scene, anchors = self.document.scene, self.document.project.anchors
         enabled = sum(anchor.enabled for anchor in anchors)
-        parts = [f"{len(scene.objects)} objects", f"{enabled} of {len(anchors)} anchors on"]
+        grid = f"floor grid {self.document.grid_resolution_m:g} m"
+        if self.document.grid_resolution_note:
+            grid += f", {self.document.grid_resolution_note}"
+        parts = [f"{len(scene.objects)} objects", f"{enabled} of {len(anchors)} anchors on", grid]
         los_map = self.los_overlay.los_map
         if los_map is not None and los_map.los_count.size:
             coverage = float((los_map.los_count >= 3).mean())
@@ -610,7 +619,15 @@ class MainWindow(QMainWindow):
         self.error_map_overlay.refresh()
 
     def _on_job_failed(self, group: str, message: str) -> None:
-        show_error(self, f"The {_GROUP_NAMES.get(group, group)} computation failed", message)
+        """Show a failure in a dialog once; the same failure again (the next edit recomputes with
+        the same settings) only goes to the status bar, so a bad setting never traps the user in
+        a dialog after every edit."""
+        title = f"The {_GROUP_NAMES.get(group, group)} computation failed"
+        if self._failures_shown.get(group) == message:
+            self.statusBar().showMessage(f"{title}: {message}", FAILURE_MESSAGE_MS)
+            return
+        self._failures_shown[group] = message
+        show_error(self, title, message)
 
     # ------------------------------------------------------------------ persistence helpers
 

@@ -90,7 +90,7 @@ class LayoutOptimiser(QObject):
         plotter = viewport.plotter
         self._ghosts = GhostLayout(plotter, viewport.anchor_label_boxes)
         self._patches = RegionPatches(plotter)
-        self.drawer = RegionDrawer(plotter, plotter.renderer, plotter, plotter.render)
+        self.drawer = RegionDrawer(plotter, plotter.renderer, plotter, viewport.request_render)
         self.drawer.regionDrawn.connect(self.regionDrawn)
         self.drawer.drawingEnded.connect(self.drawingEnded)
         self._tickets = itertools.count(1)
@@ -179,7 +179,7 @@ class LayoutOptimiser(QObject):
             fixed_anchors=tuple(a.position for a in self._fixed),
             region_names=tuple(region_names),
             main_threshold_m=main_threshold_m,
-            resolution_m=settings.grid_resolution_m,
+            resolution_m=self._document.grid_resolution_m,
             tag_height_m=settings.tag_height_or(scene.tag_height_m),
             population=int(population),
             iterations=int(iterations),
@@ -223,12 +223,12 @@ class LayoutOptimiser(QObject):
         values = np.where(error_map.degenerate, np.nan, error_map.cell_error)
         self._viewport.set_floor_overlay(error_map.grid, values, "Error (m)", clim=self.shared_clim())
         self._previewing = True
-        self._viewport.plotter.render()
+        self._viewport.request_render()
 
     def end_preview(self) -> None:
         """Remove the ghosts and, if a result's map is on the floor, hand the floor back."""
         self._ghosts.clear()
-        self._viewport.plotter.render()
+        self._viewport.request_render()
         if self._previewing:
             self._previewing = False
             self._viewport.clear_floor_overlay()
@@ -299,7 +299,7 @@ class LayoutOptimiser(QObject):
         regions = [r for r in self._document.scene.mounting_regions() if r.name in wanted]
         regions += [r for r in self._document.project.mounting_regions if r.name in wanted]
         self._patches.show(regions)
-        self._viewport.plotter.render()
+        self._viewport.request_render()
 
     def new_region_name(self, polyline: bool) -> str:
         stem = "Drawn band" if polyline else "Drawn area"
@@ -346,7 +346,7 @@ class LayoutOptimiser(QObject):
             return
         self.convergence = np.asarray(convergence)
         self._ghosts.show(best, _ghost_labels(self.layout_names))
-        self._viewport.plotter.render()
+        self._viewport.request_render()
         self.iterationDone.emit(t, self.convergence)
 
     def _on_finished(self, group: str, result: object) -> None:
@@ -381,7 +381,7 @@ class LayoutOptimiser(QObject):
         if group == GROUP:
             self._running = False
             self._ghosts.clear()
-            self._viewport.plotter.render()
+            self._viewport.request_render()
             self.runEnded.emit("failed")
 
     def _on_cancelled(self, group: str) -> None:
@@ -389,7 +389,7 @@ class LayoutOptimiser(QObject):
         if group == GROUP:
             self._running = False
             self._ghosts.clear()
-            self._viewport.plotter.render()
+            self._viewport.request_render()
             self.runEnded.emit("cancelled")
 
     def _forget_study(self) -> None:

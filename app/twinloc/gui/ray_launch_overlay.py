@@ -110,7 +110,7 @@ class RayLaunchOverlay(QObject):
         plotter = viewport.plotter
         self._actors = RayActors(plotter)
         self._marker = UeMarker(plotter)
-        self._drag = MarkerDrag(plotter, plotter.renderer, self._marker, plotter.render)
+        self._drag = MarkerDrag(plotter, plotter.renderer, self._marker, viewport.request_render)
         self._drag.dragPreview.connect(self._on_drag)
         self._drag.dragFinished.connect(self._on_drag)
         self.settings = RayLaunchSettings()
@@ -194,7 +194,7 @@ class RayLaunchOverlay(QObject):
         self._ue = position
         if self._visible:
             self._marker.show(position)
-            self._viewport.plotter.render()
+            self._viewport.request_render()
         self.ueChanged.emit(tuple(float(c) for c in position))
         self._schedule_rerun()
 
@@ -307,7 +307,7 @@ class RayLaunchOverlay(QObject):
         else:
             self._actors.clear()
             self._marker.hide()
-        self._viewport.plotter.render()
+        self._viewport.request_render()
 
     def _default_ue(self) -> np.ndarray:
         """The free point at tag height nearest the middle of the scene (a UE inside a solid hears nothing)."""

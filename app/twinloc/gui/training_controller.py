@@ -173,7 +173,7 @@ class MitigationTrainer(QObject):
         if fixes < FIXES_PER_SAMPLE:
             raise ValueError(f"Take at least {FIXES_PER_SAMPLE} fixes per point: one sample is {FIXES_PER_SAMPLE} fixes.")
         scene, tag_height = self._document.scene, self._document.tag_height_m
-        resolution = self._document.project.settings.grid_resolution_m
+        resolution = self._document.grid_resolution_m
         ranging = self._document.project.error_map.ranging
         simulation = SiteSimulation(points=int(points), fixes=int(fixes), seed=int(seed))
 

@@ -4,6 +4,11 @@ The viewport is a view: it draws what it is given (``set_scene``, ``set_anchors`
 ``set_floor_overlay``) and reports what the user does with the mouse as signals; it never
 edits the project. Everything here runs on the GUI thread.
 
+Changes never render on the spot: they ask for a render (:meth:`SceneViewport.request_render`)
+and the view is drawn once when the event loop next paints, however many layers one edit
+changed. On a scene of thousands of objects a render takes a sizeable fraction of a second
+on a software OpenGL; rendering once per change of every layer froze the window for seconds.
+
 Examples
 --------
 >>> viewport = SceneViewport()                                   # doctest: +SKIP
@@ -90,7 +95,7 @@ class SceneViewport(QWidget):
         self._overlay = FloorOverlay(self.plotter)
         self._markers = FloorMarkers(self.plotter)
         self._mouse = ViewportMouse(
-            self.plotter, self.plotter.renderer, self._scene_actors, self._anchor_actors, self.plotter.render
+            self.plotter, self.plotter.renderer, self._scene_actors, self._anchor_actors, self.request_render
         )
         self._mouse.placeRequested.connect(self.placeRequested)
         self._mouse.anchorDragPreview.connect(self.anchorDragPreview)
@@ -116,12 +121,12 @@ class SceneViewport(QWidget):
         if reframe:
             self.view_iso()
         else:
-            self.plotter.render()
+            self.request_render()
 
     def update_materials(self, scene: Scene) -> None:
         """Recolour the objects from ``scene``'s materials; redraws fully if its objects differ."""
         if self._scene_actors.update_materials(scene):
-            self.plotter.render()
+            self.request_render()
         else:
             self.set_scene(scene)
 
@@ -134,7 +139,7 @@ class SceneViewport(QWidget):
                 self._anchor_actors.move(dragged, self._mouse.drag_position)
             else:
                 self._mouse.cancel_drag()
-        self.plotter.render()
+        self.request_render()
 
     def set_floor_overlay(
         self,
@@ -170,12 +175,12 @@ class SceneViewport(QWidget):
         if high <= low:
             high = low + 1.0
         self._overlay.show(grid, values, OverlayStyle(title, cmap, (low, high), bool(categorical)))
-        self.plotter.render()
+        self.request_render()
 
     def clear_floor_overlay(self) -> None:
         """Remove the floor map and its legend."""
         self._overlay.clear()
-        self.plotter.render()
+        self.request_render()
 
     def anchor_label_boxes(self) -> np.ndarray:
         """(N, 4) float64: where the anchors' name labels stand, (x0, y0, x1, y1) display pixels."""
@@ -197,12 +202,12 @@ class SceneViewport(QWidget):
             A note in the top-left corner (e.g. the arrows' scale).
         """
         self._markers.show(list(items), caption)
-        self.plotter.render()
+        self.request_render()
 
     def clear_floor_markers(self) -> None:
         """Remove the arrows, points, caption and legend."""
         self._markers.clear()
-        self.plotter.render()
+        self.request_render()
 
     def floor_markers(self) -> tuple[ArrowSet | PointSet, ...]:
         """The arrow and point sets drawn now."""
@@ -210,6 +215,16 @@ class SceneViewport(QWidget):
 
     def floor_markers_caption(self) -> str:
         return self._markers.caption
+
+    def request_render(self) -> None:
+        """Draw the view again when the event loop next paints (at once if nothing else is queued).
+
+        Qt merges every request of one event-loop turn into one paint, and a paint renders
+        the scene once; a hidden view is not drawn until it is shown. Use this after changing
+        actors; :meth:`screenshot` renders on the spot.
+        """
+        if not self._closed:
+            QWidget.update(self.plotter)  # the widget's update(); BasePlotter has another
 
     # ---- interaction -------------------------------------------------------------------
 
@@ -303,7 +318,7 @@ class SceneViewport(QWidget):
         self.plotter.renderer.ResetCameraClippingRange()
         self._preset = preset
         self._preset_camera = self._camera_state()
-        self.plotter.render()
+        self.request_render()
 
     def _fit_distance(self, bounds: np.ndarray, camera) -> float:
         """Camera distance at which every corner of ``bounds`` is in view (perspective camera)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
+from PySide6.QtCore import QSignalBlocker
 from vtkmodules.vtkRenderingCore import vtkActor
 
 from twinloc.gui.viewport_overlay import OVERLAY_Z_M, TEXT_COLOR
@@ -104,9 +105,12 @@ class FloorMarkers:
                 self._plotter.add_text(caption, position="upper_left", font_size=11, color=TEXT_COLOR, name="twinloc-marker-caption", render=False)
             )
         if legend:
-            box = self._plotter.add_legend(
-                [[label, color] for label, color in legend], bcolor="white", border=True, face="circle"
-            )
+            # add_legend renders on the spot and takes no render=False: silence the plotter's
+            # render signal meanwhile, so the view is drawn once, when the event loop paints.
+            with QSignalBlocker(self._plotter):
+                box = self._plotter.add_legend(
+                    [[label, color] for label, color in legend], bcolor="white", border=True, face="circle"
+                )
             # Below the caption, at the left: the right edge holds the colour bars.
             height = LEGEND_ROW_HEIGHT * len(legend)
             box.GetPositionCoordinate().SetValue(0.01, 0.93 - height)
@@ -164,6 +168,7 @@ class FloorMarkers:
                     "label_font_size": 14,
                     "fmt": "%.2f",
                     "n_labels": 5,
+                    "render": False,
                 },
                 **options,
             )

@@ -29,18 +29,21 @@ class Settings:
     """Project-wide settings.
 
     tag_height_m : height of the tag above the floor for floor maps, metres (None: the scene's).
-    grid_resolution_m : cell size of floor maps, metres.
+    grid_resolution_m : cell size of floor maps, metres; None (the default) adapts it to the
+        floor area (:func:`twinloc.geometry.grid.adaptive_resolution`).
     mounting_height_m : height at which an anchor placed on the floor is mounted, metres.
     """
 
     tag_height_m: float | None = None
-    grid_resolution_m: float = 0.1
+    grid_resolution_m: float | None = None
     mounting_height_m: float = 2.0
 
     def __post_init__(self) -> None:
         if self.tag_height_m is not None and not (math.isfinite(self.tag_height_m) and self.tag_height_m >= 0):
             raise ValueError(f"tag height must be a finite number >= 0 m, got {self.tag_height_m!r}")
-        if not (math.isfinite(self.grid_resolution_m) and 0.01 <= self.grid_resolution_m <= 5.0):
+        if self.grid_resolution_m is not None and not (
+            math.isfinite(self.grid_resolution_m) and 0.01 <= self.grid_resolution_m <= 5.0
+        ):
             raise ValueError(f"grid resolution must be between 0.01 m and 5 m, got {self.grid_resolution_m!r}")
         if not (math.isfinite(self.mounting_height_m) and self.mounting_height_m >= 0):
             raise ValueError(f"mounting height must be a finite number >= 0 m, got {self.mounting_height_m!r}")

@@ -6,7 +6,7 @@ Layout (version 1)::
      "scene": {"name": "uwb_hall", "path": null},
      "anchors": [{"name": "A1", "position": [x, y, z], "enabled": true}, ...],
      "base_stations": [... same fields as anchors ...],
-     "settings": {"tag_height_m": null, "grid_resolution_m": 0.1, "mounting_height_m": 2.0},
+     "settings": {"tag_height_m": null, "grid_resolution_m": null, "mounting_height_m": 2.0},
      "error_map": {"dimensions": 2, "physics_only": false, "monte_carlo_draws": 0, "seed": 0,
                    "refine_iterations": 0, "ranging": {"los_mean_m": 0.02, "los_std_m": 0.03,
                    "nlos_mean_m": 0.1, "nlos_std_m": 0.15, "incidence_correction": false}},
@@ -182,7 +182,7 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
     try:
         settings = Settings(
             tag_height_m=reader.optional_number(settings_data, "tag_height_m", "settings.tag_height_m"),
-            grid_resolution_m=reader.number(settings_data, "grid_resolution_m", "settings.grid_resolution_m", 0.1),
+            grid_resolution_m=reader.optional_number(settings_data, "grid_resolution_m", "settings.grid_resolution_m"),
             mounting_height_m=reader.number(settings_data, "mounting_height_m", "settings.mounting_height_m", 2.0),
         )
     except ValueError as error:

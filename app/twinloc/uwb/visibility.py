@@ -69,7 +69,7 @@ def compute_los_map(
     Parameters
     ----------
     engine : RayEngine
-        Ray engine of the scene; its ``segment_crossings(...).clear`` decides visibility.
+        Ray engine of the scene; a segment that crosses nothing is in line of sight.
     grid : FloorGrid
         Cells to evaluate (``grid.points``, (M, 3) metres).
     anchor_positions : (A, 3) array_like of float, metres
@@ -97,6 +97,9 @@ def compute_los_map(
     points = np.asarray(grid.points, dtype=np.float64)
     n_anchors, n_cells = len(anchors), len(points)
     visible = np.zeros((n_anchors, n_cells), dtype=bool)
+    # Sparse crossings, weights unused: memory follows the crossings, not segments x objects
+    # (per-object tables of a 2,000-object scene took gigabytes and most of a minute).
+    unweighted = np.zeros(len(engine.object_names))
     # Chunks run over cells with all anchors at once, so a chunk is one engine call.
     cells_per_chunk = max(1, SEGMENTS_PER_CHUNK // max(n_anchors, 1))
     for start in range(0, n_cells if n_anchors else 0, cells_per_chunk):
@@ -106,7 +109,8 @@ def compute_los_map(
         chunk = points[start:stop]
         starts = np.repeat(anchors, len(chunk), axis=0)
         ends = np.tile(chunk, (n_anchors, 1))
-        visible[:, start:stop] = engine.segment_crossings(starts, ends).clear.reshape(n_anchors, len(chunk))
+        crossings = engine.weighted_crossings(starts, ends, unweighted, unweighted, unweighted.astype(bool))
+        visible[:, start:stop] = crossings.clear.reshape(n_anchors, len(chunk))
         if progress is not None:
             progress(stop / n_cells, f"Line of sight: {stop} of {n_cells} cells")
     if progress is not None and not (n_anchors and n_cells):
