@@ -73,7 +73,8 @@ def test_generate_simulate_and_train_with_live_losses_and_a_results_table(window
     # Progress and losses arrived while training ran, before it ended.
     end = events.index(("ended", "completed"))
     progress = [value for kind, value in events[:end] if kind == "progress"]
-    assert progress and progress == sorted(progress) and 0 < progress[0] < 1
+    # Only the newest progress is posted, so a busy GUI thread may see only the last report.
+    assert progress and progress == sorted(progress) and all(0 < value <= 1 for value in progress)
     live = [value for kind, value in events[:end] if kind == "losses" and value]
     # Only the newest losses are posted, so a busy GUI thread may skip epochs (even all of the
     # pre-training stage's but its last), but the curves only ever grow, stage by stage.
