@@ -125,7 +125,9 @@ class MitigationTrainer(QObject):
         self.losses: dict[str, tuple[list[float], list[float]]] = {}
         self._training = False
         self._map_shown = False
-        self._latest: tuple[str, list[float], list[float]] | None = None
+        # Newest curves of each stage not yet shown; per stage, so a coalesced report never
+        # loses the end of a stage that finished while the GUI thread was busy.
+        self._latest: dict[str, tuple[list[float], list[float]]] = {}
         self._latest_lock = threading.Lock()
         self._epoch.connect(self._on_epoch, Qt.ConnectionType.QueuedConnection)
         runner.finished.connect(self._on_finished)
@@ -258,8 +260,8 @@ class MitigationTrainer(QObject):
 
         def listener(stage: str, _epoch: int, history) -> None:
             with self._latest_lock:
-                posted = self._latest is not None
-                self._latest = (stage, list(history.train_loss), list(history.validation_loss))
+                posted = bool(self._latest)
+                self._latest[stage] = (list(history.train_loss), list(history.validation_loss))
             if not posted:
                 self._epoch.emit()
 
@@ -418,11 +420,10 @@ class MitigationTrainer(QObject):
     @Slot()
     def _on_epoch(self) -> None:
         with self._latest_lock:
-            latest, self._latest = self._latest, None
-        if latest is None or not self._training:
+            latest, self._latest = self._latest, {}
+        if not latest or not self._training:
             return
-        stage, train_loss, validation_loss = latest
-        self.losses[stage] = (train_loss, validation_loss)
+        self.losses.update(latest)
         self.lossesChanged.emit()
 
     def _on_finished(self, group: str, result: object) -> None:
