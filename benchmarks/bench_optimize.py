@@ -22,8 +22,9 @@ import time
 
 import numpy as np
 
-from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
 from twinloc.geometry.loaders import load_scene
+from twinloc.layout.problem import LayoutRequest, prepare_problem
+from twinloc.layout.search import optimize_layout
 from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, exhaustive_search, random_search
 
 PAPER_ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])

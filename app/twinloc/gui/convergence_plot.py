@@ -12,7 +12,7 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from twinloc.compute.layout_optimization import LayoutRequest
+from twinloc.layout.problem import LayoutRequest
 
 LINE_COLOR = "#1f5fbf"
 

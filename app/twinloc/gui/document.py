@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from twinloc.compute.workspace import effective_scene
+from twinloc.workspace import effective_scene
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
 from twinloc.model.analysis import ErrorMapSettings

@@ -7,7 +7,7 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
-from twinloc.compute.layout_study import LayoutStudy
+from twinloc.layout.study import LayoutStudy
 from twinloc.geometry.scene import Scene
 from twinloc.uwb.error_map import ErrorMap
 

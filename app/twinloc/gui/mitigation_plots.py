@@ -56,7 +56,7 @@ class PositionsPlot(_TwoAreaCanvas):
         super().clear()
 
     def show_result(self, result) -> None:
-        """Draw a :class:`~twinloc.compute.mitigation.MitigationResult`'s test set."""
+        """Draw a :class:`~twinloc.mitigation.training.MitigationResult`'s test set."""
         self.clear()
         test, corrected = result.test, result.corrected["nn"]
         for area, _ in AREAS:

@@ -9,22 +9,16 @@ import pytest
 import torch
 
 from twinloc.cancellation import CancelToken, JobCancelled
-from twinloc.compute.mitigation import (
-    SiteSimulation,
-    load_dataset,
-    measured_dataset,
-    mitigated_map,
-    mitigated_map_job,
-    save_mitigation_model,
-    save_dataset,
-    simulate_site,
-    train_mitigation,
-    virtual_dataset,
-    virtual_dataset_job,
-)
+from twinloc.compute.mitigation_jobs import mitigated_map_job, virtual_dataset_job
 from twinloc.geometry.loaders import load_scene
 from twinloc.learn.models import create_model
-from twinloc.learn.trainer import TrainingSettings, load_checkpoint, predict
+from twinloc.learn.runs import TrainingSettings
+from twinloc.learn.trainer import load_checkpoint, predict
+from twinloc.mitigation.datasets import measured_dataset, virtual_dataset
+from twinloc.mitigation.files import load_dataset, save_dataset, save_mitigation_model
+from twinloc.mitigation.maps import mitigated_map
+from twinloc.mitigation.site import SiteSimulation, simulate_site
+from twinloc.mitigation.training import train_mitigation
 from twinloc.uwb.measured import MeasuredPoint
 
 ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])
