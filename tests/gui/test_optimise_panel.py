@@ -275,3 +275,24 @@ def test_compare_dialog_shows_two_maps_on_one_scale(window, qtbot, errors):
     assert len(images) == 2
     assert images[0].get_clim() == images[1].get_clim()
     dialog.close()
+
+
+def test_the_panel_and_twinloc_optimize_search_the_same_regions_of_a_project(make_window, tmp_path, capsys):  # noqa: F811
+    """A project with a drawn region: the panel offers (and checks) the scene's regions and then the
+    drawn one, and ``twinloc optimize PROJECT`` searches exactly those."""
+    import json
+
+    from twinloc.cli import main
+    from twinloc.model.mounting import MountingRegion
+    from twinloc.model.project_file import save_project
+    from twinloc.workspace import open_source
+
+    drawn = MountingRegion("ceiling strip", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0), (2.0, 5.0)), (3.9, 3.9))
+    path = tmp_path / "hall.twinloc"
+    save_project(open_source("uwb_hall").project.with_mounting_regions((drawn,)), path)
+    window = make_window(str(path))
+    panel = show_panel(window)
+    assert main(["optimize", str(path), "--anchors", "3", "--population", "6", "--iterations", "2", "--json"]) == 0
+    searched = json.loads(capsys.readouterr().out)["mounting_regions"]
+    assert panel.chosen_regions() == window.layout_optimiser.region_names() == searched
+    assert searched == ["south wall band", "east wall band", "north wall band", "west wall band", "ceiling", "ceiling strip"]
