@@ -10,10 +10,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from twinloc.gui.figure_host import FigureHost
 from twinloc.rrt.evaluation import PERCENTILES, Evaluation, error_percentiles
 
 CURVE_COLORS = ("#1f5fbf", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
@@ -26,7 +26,7 @@ class CdfPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.figure = Figure(figsize=(4.0, 2.8), dpi=100, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = FigureHost(self.figure)
         self.canvas.setMinimumHeight(240)
         self.axes = self.figure.add_subplot()
         self.table = QTableWidget(0, len(CSV_FIELDS) - 1)

@@ -8,16 +8,16 @@ taken for one.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from twinloc.gui.figure_host import FigureHost
 from twinloc.layout.problem import LayoutRequest
 
 LINE_COLOR = "#1f5fbf"
 
 
-class ConvergencePlot(FigureCanvasQTAgg):
+class ConvergencePlot(FigureHost):
     """A small matplotlib canvas showing the best fitness (summed error, m) after each iteration.
 
     Call :meth:`show_curve` from the GUI thread (the optimiser's listener posts the curve
@@ -26,9 +26,7 @@ class ConvergencePlot(FigureCanvasQTAgg):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(3.2, 1.8), dpi=100, layout="constrained")
-        super().__init__(self.figure)
-        self.setParent(parent)
+        super().__init__(Figure(figsize=(3.2, 1.8), dpi=100, layout="constrained"), parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(170)
         self.axes = self.figure.add_subplot()

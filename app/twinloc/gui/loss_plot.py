@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from twinloc.gui.figure_host import FigureHost
 
 TRAIN_COLOR = "#1f5fbf"
 VALIDATION_COLOR = "#d62728"
@@ -14,7 +15,7 @@ VALIDATION_COLOR = "#d62728"
 MARKED_EPOCHS = 50
 
 
-class LossPlot(FigureCanvasQTAgg):
+class LossPlot(FigureHost):
     """Training (solid) and validation (dashed) loss, normalised MSE on a log axis.
 
     The stages follow each other on one epoch axis; a dotted line marks where the second
@@ -23,9 +24,7 @@ class LossPlot(FigureCanvasQTAgg):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(3.6, 2.2), dpi=100, layout="constrained")
-        super().__init__(self.figure)
-        self.setParent(parent)
+        super().__init__(Figure(figsize=(3.6, 2.2), dpi=100, layout="constrained"), parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(210)
         self.axes = self.figure.add_subplot()

@@ -9,10 +9,11 @@ before correction, after the network and after the polynomial fit (Fig. 11c,d).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from twinloc.gui.figure_host import FigureHost
 
 AREAS = (("los", "LOS test points"), ("nlos", "NLOS test points"))
 #: Measuring points drawn per area in the positions plot (more would be an unreadable cloud).
@@ -22,13 +23,11 @@ SAMPLES_PER_AREA = 100
 ERROR_STYLES = (("raw", "measured", "#7a8391", "x"), ("nn", "network", "#1f5fbf", "."), ("poly", "polynomial", "#ff7f0e", "^"))
 
 
-class _TwoAreaCanvas(FigureCanvasQTAgg):
+class _TwoAreaCanvas(FigureHost):
     """A canvas with one axes per area, side by side."""
 
     def __init__(self, parent: QWidget | None, height: int) -> None:
-        self.figure = Figure(figsize=(4.0, 2.4), dpi=100, layout="constrained")
-        super().__init__(self.figure)
-        self.setParent(parent)
+        super().__init__(Figure(figsize=(4.0, 2.4), dpi=100, layout="constrained"), parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(height)
         self.axes = dict(zip((area for area, _ in AREAS), self.figure.subplots(1, 2)))

@@ -115,9 +115,9 @@ def train(
         model.train()
         return total / len(validation_index)
 
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimiser, factor=settings.lr_factor, patience=settings.lr_patience
+        optimizer, factor=settings.lr_factor, patience=settings.lr_patience
     )
     history = TrainingHistory()
     batches_per_epoch = math.ceil(len(train_index) / settings.batch_size)
@@ -137,10 +137,10 @@ def train(
                 if time.perf_counter() > deadline:
                     stopped = "time limit"
                     break
-                optimiser.zero_grad(set_to_none=True)
+                optimizer.zero_grad(set_to_none=True)
                 loss = loss_of(x[batch], y[batch])
                 loss.backward()
-                optimiser.step()
+                optimizer.step()
                 summed += loss.item() * len(batch)
                 seen += len(batch)
                 if (batch_number + 1) % settings.progress_every == 0:
@@ -153,7 +153,7 @@ def train(
             current = validation_loss()
             history.train_loss.append(summed / seen)
             history.validation_loss.append(current)
-            history.learning_rate.append(optimiser.param_groups[0]["lr"])
+            history.learning_rate.append(optimizer.param_groups[0]["lr"])
             schedule.step(current)
             if current < best_loss:
                 best_state, best_loss, best_epoch, stale = _state_copy(model), current, epoch, 0
