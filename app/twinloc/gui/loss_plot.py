@@ -24,12 +24,14 @@ class LossPlot(FigureHost):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Figure(figsize=(3.6, 2.2), dpi=100, layout="constrained"), parent)
+        super().__init__((3.6, 2.2), self._add_axes, parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(210)
-        self.axes = self.figure.add_subplot()
         self._losses: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.clear()
+
+    @property
+    def axes(self):
+        return self.figure.axes[0]
 
     @property
     def losses(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -65,6 +67,10 @@ class LossPlot(FigureHost):
             self.axes.set_xlim(0.5, offset + 0.5)
             self.axes.legend(fontsize=6.5, loc="best", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
         self.draw_idle()
+
+    def _add_axes(self, figure: Figure) -> None:
+        figure.add_subplot()
+        self._style_axes()
 
     def _style_axes(self) -> None:
         axes = self.axes
