@@ -12,8 +12,7 @@ import time
 
 import numpy as np
 
-from twinloc.compute.engines import ray_engine_for
-from twinloc.compute.grids import floor_grid_for
+from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.loaders import load_scene
 from twinloc.uwb.error_map import ErrorMapSettings, compute_error_map
 from twinloc.uwb.ranging import RangingModel, material_factors
@@ -53,8 +52,9 @@ def _median_seconds(function, repeats: int) -> float:
 
 def run() -> dict:
     scene = load_scene("uwb_hall")
-    engine = ray_engine_for(scene)
-    grid = floor_grid_for(scene, 0.1, scene.tag_height_m)
+    geometry = GeometryCache()
+    engine = geometry.ray_engine(scene)
+    grid = geometry.floor_grid(scene, 0.1, scene.tag_height_m)
     settings = ErrorMapSettings()
     vectorised = compute_error_map(engine, scene, grid, PAPER_ANCHORS, settings)
     vectorised_s = _median_seconds(lambda: compute_error_map(engine, scene, grid, PAPER_ANCHORS, settings), REPEATS)

@@ -2,7 +2,7 @@
 
 The paper's three anchors; virtual data from the twin's error model on the 10 cm grid, 20 groups
 of eight fixes per cell; the "measured" data come from the SIMULATED physical site of
-:func:`twinloc.compute.mitigation.simulate_site` (a deliberately different twin: permittivities
+:func:`twinloc.mitigation.site.simulate_site` (a deliberately different twin: permittivities
 x1.3, an unmodelled concrete column, noise x1.3; 50 points, half NLOS, 496 fixes each), split
 80/20 at random per sample as in the paper. Reported: the mean positioning error of the held-out
 samples in LOS and NLOS points for the raw fixes (mean of the eight), the network before and
@@ -31,22 +31,14 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from twinloc.cancellation import CancelToken
-from twinloc.compute.mitigation import (
-    DEFAULT_FINE_TUNE,
-    DEFAULT_PRETRAIN,
-    SiteSimulation,
-    measured_dataset,
-    mitigated_map,
-    mitigated_map_job,
-    simulate_site,
-    split_measured,
-    virtual_dataset,
-)
 from twinloc.geometry.loaders import load_scene
 from twinloc.learn.models import create_model
 from twinloc.learn.polynomial import CubicSurfaceFit
 from twinloc.learn.trainer import predict, train
+from twinloc.mitigation.datasets import measured_dataset, split_measured, virtual_dataset
+from twinloc.mitigation.maps import mitigated_map, site_mitigated_map
+from twinloc.mitigation.site import SiteSimulation, simulate_site
+from twinloc.mitigation.training import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN
 from twinloc.model.analysis import RangingModel
 
 PAPER_ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])
@@ -91,8 +83,7 @@ def run() -> dict:
     floor = {
         "twin_pretrained": twin_floor_pretrained,
         "twin_fine_tuned": mitigated_map(scene, model, virtual).area_means(),
-        "simulated_site_fine_tuned": mitigated_map_job(scene, model, virtual, SiteSimulation()).function(
-            lambda fraction, text: None, CancelToken()).area_means(),
+        "simulated_site_fine_tuned": site_mitigated_map(scene, model, virtual, SiteSimulation()).area_means(),
     }
 
     # The same fine-tuning with whole measuring points held out: the correction where nothing was measured.

@@ -1,4 +1,4 @@
-"""Anchor-layout optimisation on uwb_hall: SMA against the baselines, side by side.
+"""Anchor-layout optimization on uwb_hall: SMA against the baselines, side by side.
 
 Three anchors on the four wall bands at 2 m (the paper's setting; the ceiling is left out
 so that exhaustive search stays feasible), minimum distance 1 m, population 50 x 80
@@ -11,7 +11,7 @@ iterations, several seeds. Every layout's summed error is the weighted sum of
 - four empirical layouts; exhaustive search over the 0.5 m wall grid (108 points,
   C(108, 3) layouts) with the same precomputed tables.
 
-Timings: ``sma_run_s`` is the whole optimisation as the CLI runs it (link tables, 4000
+Timings: ``sma_run_s`` is the whole optimization as the CLI runs it (link tables, 4000
 evaluations, full-resolution maps of the top layouts); ``exhaustive_s`` is the exhaustive
 search alone, on tables already built (so the speed ratio favours exhaustive search).
 """
@@ -22,8 +22,9 @@ import time
 
 import numpy as np
 
-from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
 from twinloc.geometry.loaders import load_scene
+from twinloc.layout.problem import LayoutRequest, prepare_problem
+from twinloc.layout.search import optimize_layout
 from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, exhaustive_search, random_search
 
 PAPER_ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])

@@ -35,7 +35,7 @@ def open_window(source: str, width: int, height: int):
     scratch = Path(tempfile.mkdtemp(prefix="twinloc-shots-"))
     os.environ["TWINLOC_DATA_DIR"] = str(scratch / "data")
     # Imported after TWINLOC_DATA_DIR is set; _application applies the shipped stylesheet.
-    from twinloc.compute.workspace import open_source
+    from twinloc.workspace import open_source
     from twinloc.gui.app import _application
     from twinloc.gui.main_window import MainWindow
     from twinloc.model.autosave import AutosaveStore
@@ -124,7 +124,7 @@ def write_simulated_measurements(window) -> Path:
     for a real site); wide CSV layout ``true_x,true_y,x1,y1,...``."""
     from dataclasses import replace
 
-    from twinloc.compute.engines import ray_engine_for
+    from twinloc.geometry.ray_engine import RayEngine
     from twinloc.uwb.multilateration import locate
     from twinloc.uwb.ranging import noisy_ranges, trace_links
 
@@ -132,7 +132,7 @@ def write_simulated_measurements(window) -> Path:
     anchors = np.array([a.position for a in project.anchors if a.enabled])
     tag_height = project.settings.tag_height_m if project.settings.tag_height_m is not None else scene.tag_height_m
     points = np.array([(x, y, tag_height) for x, y in SIMULATED_POINTS])
-    links = trace_links(ray_engine_for(scene), scene, anchors, points)
+    links = trace_links(RayEngine(scene), scene, anchors, points)
     site = replace(project.error_map.ranging, nlos_mean_m=project.error_map.ranging.nlos_mean_m + 0.05)
     ranges = noisy_ranges(links, site, SIMULATED_FIXES, np.random.default_rng(4))
     fixes = np.empty((SIMULATED_FIXES, len(points), 2))

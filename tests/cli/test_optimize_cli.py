@@ -7,10 +7,13 @@ import json
 
 import pytest
 
+from twinloc.model.mounting import MountingRegion
+from twinloc.model.project_file import save_project
+from twinloc.workspace import open_source, scene_with_mounting_regions
 
 WALLS = "south wall band,east wall band,north wall band,west wall band"
 KEYS = {"best_layout", "best_sum_error_m", "evaluations", "seconds", "baselines", "improvement_vs_paper_layout",
-        "improvement_vs_best_empirical", "constraint_violations", "top_layouts"}
+        "improvement_vs_best_empirical", "constraint_violations", "top_layouts", "mounting_regions"}
 
 
 
@@ -55,6 +58,42 @@ def test_bad_requests_exit_2_with_one_line(cli, extra, message):
 def test_scene_without_mounting_regions(cli, room_scene):
     status, _, err = cli(["optimize", room_scene, "--anchors", "3"])
     assert status == 2 and "no mounting regions" in err
+
+
+def test_a_project_is_optimized_on_its_drawn_mounting_region(cli, room_scene, tmp_path):
+    """The room has no mounting region of its own: the one the user drew into the project is the
+    only place anchors may go, as in the GUI's Optimize section, which searches the scene's
+    regions and then the drawn ones (scene_with_mounting_regions)."""
+    drawn = MountingRegion("ceiling strip", ((0.5, 0.4), (3.5, 0.4), (3.5, 1.6), (0.5, 1.6)), (2.5, 2.5))
+    project = open_source(room_scene).project.with_mounting_regions((drawn,))
+    path = tmp_path / "room.twinloc"
+    save_project(project, path)
+    status, out, err = cli(["optimize", str(path), "--anchors", "3", "--population", "8", "--iterations", "3",
+                            "--top", "3", "--seed", "4", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    opened = open_source(str(path))
+    searched_by_the_gui = scene_with_mounting_regions(opened.scene, opened.project.mounting_regions).mounting_regions()
+    assert report["mounting_regions"] == [region.name for region in searched_by_the_gui] == ["ceiling strip"]
+    assert len(report["top_layouts"]) >= 2
+    for layout in report["top_layouts"]:
+        assert layout["surfaces"] == ["ceiling strip"] * 3
+        for x, y, z in layout["layout"]:
+            assert 0.5 - 1e-9 <= x <= 3.5 + 1e-9 and 0.4 - 1e-9 <= y <= 1.6 + 1e-9 and z == pytest.approx(2.5)
+    # --regions names a drawn region like any of the scene's.
+    status, out, err = cli(["optimize", str(path), "--anchors", "3", "--population", "8", "--iterations", "2",
+                            "--regions", "ceiling strip", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["mounting_regions"] == ["ceiling strip"]
+
+
+def test_a_drawn_region_named_like_the_scene_s_is_one_line(cli, tmp_path):
+    clash = MountingRegion("ceiling", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0)), (3.9, 3.9))
+    path = tmp_path / "hall.twinloc"
+    save_project(open_source("uwb_hall").project.with_mounting_regions((clash,)), path)
+    status, out, err = cli(["optimize", str(path), "--anchors", "3", "--json"])
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "mounting region name(s) already used by the scene: 'ceiling'" in err
 
 
 def test_as_built_reports_deviation_and_both_maps(cli, tmp_path):

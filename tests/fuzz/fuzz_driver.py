@@ -49,12 +49,12 @@ def main(argv: list[str]) -> int:
 
 def _loaders() -> dict:
     """The Qt-free functions the GUI's dialogs call, and the one error type each may raise."""
-    from twinloc.compute.mitigation import DatasetError, load_dataset, load_mitigation_model
-    from twinloc.compute.workspace import open_source
     from twinloc.geometry.errors import SceneError
     from twinloc.learn.trainer import CheckpointError
+    from twinloc.mitigation.files import DatasetError, load_dataset, load_mitigation_model
     from twinloc.model.project_file import ProjectFileError
     from twinloc.uwb.measured import MeasuredDataError, load_measured_csv
+    from twinloc.workspace import open_source
     import twinloc.cli  # noqa: F401  (the CLI's verbs import their modules lazily; warm them here)
 
     return {

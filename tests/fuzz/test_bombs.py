@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hostile_inputs import zeros_npz
 
-from twinloc.compute.mitigation import MAX_SAMPLES, DatasetError, load_dataset
+from twinloc.mitigation.datasets import MAX_SAMPLES
+from twinloc.mitigation.files import DatasetError, load_dataset
 
 
 def test_a_zip_bomb_of_training_data_is_refused_from_its_headers(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 
-from twinloc.compute.workspace import open_source
 from twinloc.gui.main_window import MainWindow
 from twinloc.model.autosave import AutosaveStore
+from twinloc.workspace import open_source
 
 
 @pytest.fixture

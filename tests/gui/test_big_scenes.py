@@ -15,7 +15,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from twinloc.compute.workspace import Workspace
+from twinloc.workspace import Workspace
 from twinloc.geometry.materials import material_presets
 from twinloc.geometry.primitives import plane_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject

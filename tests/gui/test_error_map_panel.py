@@ -27,7 +27,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture(scope="module")
 def direct_map():
     """uwb_hall's error map for its three (paper) anchors, computed without the GUI or the job layer."""
-    from twinloc.compute.workspace import open_source
+    from twinloc.workspace import open_source
 
     workspace = open_source("uwb_hall")
     scene = workspace.scene

@@ -304,7 +304,7 @@ def test_autosave_and_recovery(window, tmp_path, make_window, monkeypatch):
 
 
 def test_the_window_starts_whatever_the_autosave_folder_holds(qtbot, tmp_path, window_settings):
-    from twinloc.compute.workspace import open_source
+    from twinloc.workspace import open_source
     from twinloc.gui.main_window import MainWindow
 
     # A stray marker whose "process id" overflows os.kill: removed, and the window starts.

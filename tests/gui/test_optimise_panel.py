@@ -101,7 +101,7 @@ def test_cancel_midway_keeps_the_best_so_far(window, qtbot, errors):
     assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     qtbot.waitUntil(lambda: len(panel.plot.values) >= 2, timeout=RUN_TIMEOUT_MS)
     assert optimiser.ghost_positions.shape == (3, 3)
-    assert window.runner.job_name("optimise") == "Anchor layout optimisation"
+    assert window.runner.job_name("optimise") == "Anchor layout optimization"
     with qtbot.waitSignal(optimiser.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] == "cancelled" and not errors
@@ -275,3 +275,24 @@ def test_compare_dialog_shows_two_maps_on_one_scale(window, qtbot, errors):
     assert len(images) == 2
     assert images[0].get_clim() == images[1].get_clim()
     dialog.close()
+
+
+def test_the_panel_and_twinloc_optimize_search_the_same_regions_of_a_project(make_window, tmp_path, capsys):  # noqa: F811
+    """A project with a drawn region: the panel offers (and checks) the scene's regions and then the
+    drawn one, and ``twinloc optimize PROJECT`` searches exactly those."""
+    import json
+
+    from twinloc.cli import main
+    from twinloc.model.mounting import MountingRegion
+    from twinloc.model.project_file import save_project
+    from twinloc.workspace import open_source
+
+    drawn = MountingRegion("ceiling strip", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0), (2.0, 5.0)), (3.9, 3.9))
+    path = tmp_path / "hall.twinloc"
+    save_project(open_source("uwb_hall").project.with_mounting_regions((drawn,)), path)
+    window = make_window(str(path))
+    panel = show_panel(window)
+    assert main(["optimize", str(path), "--anchors", "3", "--population", "6", "--iterations", "2", "--json"]) == 0
+    searched = json.loads(capsys.readouterr().out)["mounting_regions"]
+    assert panel.chosen_regions() == window.layout_optimiser.region_names() == searched
+    assert searched == ["south wall band", "east wall band", "north wall band", "west wall band", "ceiling", "ceiling strip"]

@@ -9,10 +9,10 @@ import pytest
 from fixtures_window import autosave_store, drag_world, make_window, window_settings  # noqa: F401
 from PySide6.QtWidgets import QFileDialog
 
-from twinloc.compute.rrt_jobs import LocateResult
-from twinloc.gui.ray_launch_overlay import MAX_DRAWN_POINTS
 from twinloc.gui.viewport_rays import station_color
+from twinloc.rrt.drawing import MAX_DRAWN_POINTS
 from twinloc.rrt.evaluation import PERCENTILES
+from twinloc.rrt.simulation import LocateResult
 
 pytestmark = pytest.mark.gui
 

@@ -1,4 +1,4 @@
-"""Small scenes built in code for the layout-optimisation tests."""
+"""Small scenes built in code for the layout-optimization tests."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""The GUI's optimisation job without a window: drawn regions, the current layout's map, names."""
+"""The GUI's optimization job without a window: drawn regions, the current layout's map, names."""
 
 from __future__ import annotations
 
@@ -8,29 +8,19 @@ import pytest
 from optim_scenes import room
 
 from twinloc.cancellation import CancelToken, report_nothing
-from twinloc.compute.engines import ray_engine_for
-from twinloc.compute.grids import floor_grid_for
-from twinloc.compute.layout_optimization import LayoutRequest
-from twinloc.compute.layout_study import current_layout_job, layout_study_job, names_for_layout, scene_with_mounting_regions
-from twinloc.compute.workspace import open_source
+from twinloc.compute.layout_jobs import current_layout_job, layout_study_job
+from twinloc.geometry.grid import FloorGrid
+from twinloc.geometry.ray_engine import RayEngine
+from twinloc.layout.problem import LayoutRequest
+from twinloc.layout.study import names_for_layout
 from twinloc.model.mounting import MountingRegion
 from twinloc.uwb.error_map import compute_error_map
+from twinloc.workspace import open_source, scene_with_mounting_regions
 
 
 def test_names_skip_the_fixed_anchors():
     assert names_for_layout(3) == ("A1", "A2", "A3")
     assert names_for_layout(2, {"A1", "A3"}) == ("A2", "A4")
-
-
-def test_drawn_regions_join_the_scene_and_clash_is_refused():
-    scene = open_source("uwb_hall").scene
-    drawn = MountingRegion("ceiling strip", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0), (2.0, 5.0)), (3.9, 3.9))
-    merged = scene_with_mounting_regions(scene, (drawn,))
-    assert [r.name for r in merged.mounting_regions()][-1] == "ceiling strip"
-    assert merged.content_hash() != scene.content_hash()
-    assert scene_with_mounting_regions(scene, ()) is scene
-    with pytest.raises(ValueError, match="already used"):
-        scene_with_mounting_regions(scene, (MountingRegion("ceiling", drawn.polygon, drawn.z_range_m),))
 
 
 def test_study_places_anchors_on_a_drawn_region_and_maps_the_current_layout():
@@ -67,8 +57,9 @@ def test_current_layout_is_scored_again_after_an_edit():
     # Any other layout: the error map of exactly those anchors on the 0.25 m reporting grid.
     moved = [(0.0, 0.0, 2.0), (6.0, 4.0, 2.0), (0.0, 4.0, 2.0), (6.0, 0.0, 2.0)]
     edited = current_layout_job(study, moved).function(report_nothing, CancelToken())
-    grid = floor_grid_for(scene, 0.25, scene.tag_height_m)
-    expected = compute_error_map(ray_engine_for(scene), scene, grid, np.array(moved), request.settings)
+    engine = RayEngine(scene)
+    grid = FloorGrid.over_regions(scene, 0.25, scene.tag_height_m, engine=engine)
+    expected = compute_error_map(engine, scene, grid, np.array(moved), request.settings)
     np.testing.assert_allclose(edited.current_map.anchor_positions, moved)
     assert edited.current_stats["mean_error_m"] == pytest.approx(float(expected.cell_error[~expected.degenerate].mean()))
     assert edited.current_stats["sum_error_m"] != pytest.approx(study.current_stats["sum_error_m"])

@@ -2,8 +2,8 @@
 
 from optim_scenes import room
 from twinloc.compute.jobs import ComputePool
-from twinloc.compute.layout_optimization import LayoutRequest
-from twinloc.compute.layout_study import layout_study_job
+from twinloc.compute.layout_jobs import layout_study_job
+from twinloc.layout.problem import LayoutRequest
 
 REQUEST = LayoutRequest(3, population=8, iterations=4, resolution_m=0.25, objective_resolution_m=0.5, top_k=2)
 

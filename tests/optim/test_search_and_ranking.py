@@ -1,10 +1,11 @@
-"""Baselines, distinct ranking and the layout optimisation run on a small room."""
+"""Baselines, distinct ranking and the layout optimization run on a small room."""
 
 import numpy as np
 import pytest
 
 from optim_scenes import room
-from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
+from twinloc.layout.problem import LayoutRequest, prepare_problem
+from twinloc.layout.search import optimize_layout
 from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, exhaustive_search, random_search
 from twinloc.optim.mounting import MountingSpace
 from twinloc.optim.ranking import best_distinct, layout_difference_m

@@ -131,7 +131,7 @@ def segment_meets_box(starts: np.ndarray, ends: np.ndarray, box: np.ndarray) -> 
 def test_uwb_hall_matches_an_analytic_column_check() -> None:
     # The hall's only obstacles between anchors and tag plane are its eight box columns,
     # so a slab test against their bounding boxes gives the exact visibility.
-    from twinloc.compute.workspace import open_source
+    from twinloc.workspace import open_source
 
     scene = open_source("uwb_hall").scene
     engine = RayEngine(scene)

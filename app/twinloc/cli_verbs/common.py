@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from twinloc.model.analysis import MAX_SEED
 
 if TYPE_CHECKING:
-    from twinloc.compute.workspace import Workspace
+    from twinloc.workspace import Workspace
     from twinloc.geometry.scene import Scene
 
 #: Seeds of every verb: numpy's legacy generators, scikit-learn and SciPy take no more.
@@ -55,10 +55,10 @@ class CliError(Exception):
 
 
 def open_workspace(source: str) -> Workspace:
-    """:func:`twinloc.compute.workspace.open_source`, its errors turned into :class:`CliError`."""
-    from twinloc.compute.workspace import open_source
+    """:func:`twinloc.workspace.open_source`, its errors turned into :class:`CliError`."""
     from twinloc.geometry.errors import SceneError
     from twinloc.model.project_file import ProjectFileError
+    from twinloc.workspace import open_source
 
     try:
         return open_source(source)

@@ -67,7 +67,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _compute(args: argparse.Namespace, layout: FloorLayout):
     from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.compute.error_map_job import error_map_job
+    from twinloc.compute.error_map_jobs import error_map_job
 
     settings = layout.workspace.project.error_map
     overrides = {

@@ -60,10 +60,11 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     import numpy as np
 
     from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.compute.mitigation import (
-        DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, measured_csv_dataset, mitigation_job, simulated_site_dataset,
-        virtual_dataset_job,
-    )
+    from twinloc.compute.mitigation_jobs import mitigation_job, virtual_dataset_job
+    from twinloc.geometry.cache import GeometryCache
+    from twinloc.mitigation.datasets import measured_csv_dataset
+    from twinloc.mitigation.site import simulated_site_dataset
+    from twinloc.mitigation.training import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN
     from twinloc.uwb.measured import MeasuredDataError
 
     check_writable(args.save)
@@ -71,15 +72,17 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     scene = layout.workspace.scene
     ranging = layout.workspace.project.error_map.ranging
     check_anchor_count(args.source, len(layout.anchors), 2)  # the fixes are 2D
+    geometry = GeometryCache()
     try:
         if args.measured:
-            measured = measured_csv_dataset(args.measured, scene, layout.anchors, layout.tag_height_m)
+            measured = measured_csv_dataset(args.measured, scene, layout.anchors, layout.tag_height_m, geometry)
             at_tag_height = np.column_stack([measured.true, np.full(len(measured.true), layout.tag_height_m)])
             check_positions(f"{args.measured}: measuring point", at_tag_height, scene)
         else:
-            measured = simulated_site_dataset(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging)
+            measured = simulated_site_dataset(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging,
+                                              geometry=geometry)
         virtual = virtual_dataset_job(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, args.groups,
-                                      ranging, args.seed)
+                                      ranging, args.seed, geometry)
         pretrain = replace(DEFAULT_PRETRAIN, epochs=args.epochs, seed=args.seed, time_limit_s=args.time_limit)
         fine_tune = replace(DEFAULT_FINE_TUNE, epochs=args.fine_tune_epochs, seed=args.seed, time_limit_s=args.time_limit)
         job = mitigation_job(virtual, measured, pretrain, fine_tune, split=args.split, seed=args.seed, save_path=args.save)

@@ -18,18 +18,19 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def run_los(args: argparse.Namespace) -> int:
     from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.compute.engines import ray_engine_for
-    from twinloc.compute.los_job import los_map_job
+    from twinloc.compute.los_jobs import los_map_job
+    from twinloc.geometry.cache import GeometryCache
     from twinloc.uwb.visibility import los_map_to_csv
 
     check_writable(args.out)
     layout = resolve_layout(args)
     scene, anchors = layout.workspace.scene, layout.anchors
     resolution, tag_height = layout.resolution_m, layout.tag_height_m
+    geometry = GeometryCache()
 
     started = time.perf_counter()
     try:
-        los_map = los_map_job(scene, anchors, resolution, tag_height).function(report_nothing, CancelToken())
+        los_map = los_map_job(scene, anchors, resolution, tag_height, geometry).function(report_nothing, CancelToken())
     except ValueError as error:  # inputs the grid refuses, e.g. more cells than it allows
         raise CliError(f"{args.source}: {error}") from None
     seconds = time.perf_counter() - started
@@ -44,7 +45,7 @@ def run_los(args: argparse.Namespace) -> int:
     report = {
         **los_map.summary(),
         "seconds": round(seconds, 4),
-        "backend": ray_engine_for(scene).backend,
+        "backend": geometry.ray_engine(scene).backend,
         "scene": scene.name,
         "anchor_positions": anchors.tolist(),
         "resolution_note": layout.resolution_note,

@@ -1,4 +1,8 @@
-"""``twinloc optimize SCENE`` and ``twinloc as-built SCENE``: propose anchor layouts, check the installation."""
+"""``twinloc optimize SCENE`` and ``twinloc as-built SCENE``: propose anchor layouts, check the installation.
+
+A project's drawn mounting regions join its scene's (:func:`twinloc.workspace.scene_with_mounting_regions`,
+what the GUI's Optimize section searches too).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     add_seed_argument(parser, "seed; the same seed gives the same result")
     parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
     parser.add_argument("--main-threshold", type=number_in(0.0, 1000.0), metavar="M", help="error allowed in main-area cells (default: no constraint)")
-    parser.add_argument("--regions", metavar="NAME,...", help="mounting regions to use (default: all of the scene's)")
+    parser.add_argument("--regions", metavar="NAME,...",
+                        help="mounting regions to use (default: all of the scene's and, for a project, the drawn ones)")
     parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...",
                         help=f"installed anchors kept where they are (metres), at most {MAX_ANCHORS}")
     parser.add_argument("--top", type=count(1, MAX_TOP), default=5, metavar="K",
@@ -73,15 +78,22 @@ def run_optimize(args: argparse.Namespace) -> int:
     import numpy as np
 
     from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.compute.layout_optimization import LayoutRequest, optimize_layout, prepare_problem
+    from twinloc.geometry.cache import GeometryCache
+    from twinloc.layout.problem import LayoutRequest, prepare_problem
+    from twinloc.layout.search import optimize_layout
     from twinloc.geometry.grid import grid_resolution
     from twinloc.optim.baselines import differential_evolution_search, empirical_layouts, random_search
     from twinloc.optim.installation import planned_anchors, write_sheet_csv, write_sheet_html
+    from twinloc.workspace import scene_with_mounting_regions
 
     check_writable(args.sheet_csv)
     check_writable(args.sheet_html)
     workspace = open_workspace(args.source)
-    project, scene = workspace.project, workspace.scene
+    project = workspace.project
+    try:
+        scene = scene_with_mounting_regions(workspace.scene, project.mounting_regions)
+    except ValueError as error:
+        raise CliError(f"{args.source}: {error}") from None
     tag_height = tag_height_of(args, workspace)
     if args.fixed:
         if len(args.fixed) > MAX_ANCHORS:
@@ -106,7 +118,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     try:
-        problem = prepare_problem(scene, request)
+        problem = prepare_problem(scene, request, geometry=GeometryCache())
     except ValueError as error:
         raise CliError(f"{args.source}: {error}") from None
     result = optimize_layout(problem, report_nothing, CancelToken())
@@ -151,6 +163,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         ],
         "convergence": result.convergence.tolist(),
         "fixed_anchors": space.fixed_anchors.tolist(),
+        "mounting_regions": [surface.name for surface in space.surfaces],
     }
     sheet = planned_anchors(best.positions, best.surfaces)
     try:
@@ -163,7 +176,8 @@ def run_optimize(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-    lines = [f"{scene.name}: {args.anchors} anchors, {result.evaluations} evaluations in {seconds:.1f} s"]
+    lines = [f"{scene.name}: {args.anchors} anchors, {result.evaluations} evaluations in {seconds:.1f} s",
+             f"  on {', '.join(report['mounting_regions'])}"]
     for anchor in sheet:
         x, y, z = anchor.position
         lines.append(f"  {anchor.name}  ({x:.2f}, {y:.2f}, {z:.2f}) m  on {anchor.surface}")
@@ -177,7 +191,8 @@ def run_optimize(args: argparse.Namespace) -> int:
 
 def run_as_built(args: argparse.Namespace) -> int:
     from twinloc.cancellation import CancelToken, report_nothing
-    from twinloc.compute.error_map_job import error_map_job
+    from twinloc.compute.error_map_jobs import error_map_job
+    from twinloc.geometry.cache import GeometryCache
     from twinloc.geometry.grid import grid_resolution
     from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv
     from twinloc.uwb.layout_objective import weighted_sum_error
@@ -203,9 +218,10 @@ def run_as_built(args: argparse.Namespace) -> int:
     planned = [PlannedAnchor(name, position) for name, position in plan_rows.items()]
     installed = [built.get(a.name, a.position) for a in planned]
     tag_height = workspace.project.settings.tag_height_or(scene.tag_height_m)
+    geometry = GeometryCache()
     maps = {}
     for label, path, anchors in (("plan", args.plan, [a.position for a in planned]), ("as_built", args.as_built, installed)):
-        job = error_map_job(scene, anchors, resolution, tag_height, settings)
+        job = error_map_job(scene, anchors, resolution, tag_height, settings, geometry)
         try:
             error_map = job.function(report_nothing, CancelToken())
         except ValueError as error:

@@ -1,1 +1,1 @@
-"""Compute jobs: pure functions of immutable inputs, a pool that runs them, a result cache."""
+"""The compute pool and its result cache (``jobs``), and one thin module of jobs per feature (``<feature>_jobs``)."""

@@ -1,49 +1,40 @@
-"""Reverse-ray-tracing jobs: locate one UE, and evaluate accuracy over random drops."""
+"""Reverse-ray-tracing jobs: the default UE position, locate one UE, evaluate accuracy over random drops."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
-from twinloc.compute.engines import ray_engine_for
 from twinloc.compute.jobs import Job, input_key
+from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import Scene
 from twinloc.rrt.evaluation import Evaluation, EvaluationSetting, drop_ues, evaluate
 from twinloc.rrt.faces import planar_faces
-from twinloc.rrt.locate import LocateSettings, LocateTrace, PositionEstimate, trace_locate
-from twinloc.rrt.measurement import Measurements, NoiseModel, measure
-from twinloc.rrt.paths import Path, PathFinder
+from twinloc.rrt.locate import LocateSettings
+from twinloc.rrt.measurement import NoiseModel
+from twinloc.rrt.paths import PathFinder
+from twinloc.rrt.simulation import LocateResult, default_ue_position, locate_simulated_ue
 
 
-@dataclass(frozen=True)
-class LocateResult:
-    """One simulated measurement and its estimate.
+def path_finder_for(scene: Scene, geometry: GeometryCache | None = None) -> PathFinder:
+    """A path finder on ``scene``'s ray engine from ``geometry`` (None: a new engine)."""
+    return PathFinder(cache_or_new(geometry).ray_engine(scene), planar_faces(scene))
 
-    truth : (3,) float64, metres.
-    paths : each station's strongest path (None: it heard nothing).
-    seconds : time of the estimate alone (launching, fits, density search).
-    trace : the launched rays, fitted points and mixtures, when the job was asked to keep them.
+
+def default_ue_job(scene: Scene, geometry: GeometryCache | None = None) -> Job:
+    """A job finding :func:`~twinloc.rrt.simulation.default_ue_position` of ``scene``, (3,) metres.
+
+    Keyed by the geometry and the tag height, the only inputs the position depends on.
     """
 
-    truth: np.ndarray
-    paths: tuple[Path | None, ...]
-    measurements: Measurements
-    estimate: PositionEstimate
-    seconds: float
-    trace: LocateTrace | None = None
+    def run(progress: ProgressFn, cancel: CancelToken) -> np.ndarray:
+        progress(0.0, "Placing the UE")
+        return default_ue_position(scene, cache_or_new(geometry).ray_engine(scene))
 
-    @property
-    def error_m(self) -> float:
-        return float(np.linalg.norm(self.estimate.position - self.truth))
-
-
-def path_finder_for(scene: Scene) -> PathFinder:
-    """A path finder on the shared ray engine of ``scene``."""
-    return PathFinder(ray_engine_for(scene), planar_faces(scene))
+    key = input_key("rrt_default_ue", scene.geometry_hash(), scene.tag_height_m)
+    return Job(name="Default UE position", function=run, key=key)
 
 
 def locate_job(
@@ -54,6 +45,7 @@ def locate_job(
     settings: LocateSettings = LocateSettings(),
     seed: int = 0,
     keep_trace: bool = False,
+    geometry: GeometryCache | None = None,
 ) -> Job:
     """A job simulating the measurements of a UE at ``ue`` and locating it.
 
@@ -68,31 +60,20 @@ def locate_job(
         Seeds the measurement noise and the launching.
     keep_trace : bool, default: False
         Keep the launched rays, fitted points and mixtures in the result (for drawing them).
+    geometry : GeometryCache or None
+        The application's ray engines (None: the job builds its own).
 
     Returns
     -------
     Job
-        Its result is a :class:`LocateResult`.
+        Its result is a :class:`~twinloc.rrt.simulation.LocateResult`.
     """
     ue = np.array(ue, dtype=np.float64).reshape(3)
     stations = np.array(stations, dtype=np.float64).reshape(-1, 3)
 
     def run(progress: ProgressFn, cancel: CancelToken) -> LocateResult:
-        progress(0.0, "Finding propagation paths")
-        finder = path_finder_for(scene)
-        paths = tuple(finder.strongest(ue, station, settings.bounces) for station in stations)
-        cancel.raise_if_cancelled()
-        rng = np.random.default_rng(seed)
-        measurements = measure(paths, noise, rng)
-        progress(0.3, "Launching rays and fitting mixtures")
-        started = time.perf_counter()
-        trace = trace_locate(finder.engine, stations, measurements, settings, rng, height_m=ue[2])
-        seconds = time.perf_counter() - started
-        progress(1.0, "Located")
-        return LocateResult(
-            truth=ue, paths=paths, measurements=measurements, estimate=trace.estimate, seconds=seconds,
-            trace=trace if keep_trace else None,
-        )
+        return locate_simulated_ue(path_finder_for(scene, geometry), ue, stations, noise, settings, seed, keep_trace,
+                                   progress=progress, cancel=cancel)
 
     key = input_key("rrt_locate", scene.content_hash(), ue, stations, noise, settings, seed, keep_trace)
     return Job(name="Locate UE", function=run, key=key)
@@ -105,6 +86,7 @@ def evaluation_job(
     drops: int,
     locate_settings: LocateSettings = LocateSettings(),
     seed: int = 0,
+    geometry: GeometryCache | None = None,
 ) -> Job:
     """A job dropping ``drops`` UEs in ``scene`` (seeded) and evaluating every setting.
 
@@ -120,7 +102,7 @@ def evaluation_job(
 
     def run(progress: ProgressFn, cancel: CancelToken) -> Evaluation:
         progress(0.0, "Dropping UEs")
-        finder = path_finder_for(scene)
+        finder = path_finder_for(scene, geometry)
         ues = drop_ues(finder.engine, scene.bounds, drops, np.random.default_rng(seed))
         return evaluate(finder, stations, ues, settings, locate_settings, seed, scaled_progress(progress, 0.02, 1.0), cancel)
 

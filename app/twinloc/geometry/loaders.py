@@ -10,7 +10,6 @@ from twinloc.geometry.envelope import with_room_envelope
 from twinloc.geometry.errors import SceneError
 from twinloc.geometry.materials import material_presets
 from twinloc.geometry.meshes import MESH_SUFFIXES, as_scene_object, connected_pieces, mesh_parts, surface_mesh
-from twinloc.geometry.mitsuba import load_mitsuba_scene
 from twinloc.geometry.scene import Scene, SceneObject
 from twinloc.geometry.scene_file import load_scene_file
 
@@ -53,6 +52,8 @@ def load_scene(source: str | Path) -> Scene:
         if suffix == ".json":
             return load_scene_file(path)
         if suffix == ".xml":
+            from twinloc.geometry.mitsuba import load_mitsuba_scene  # lxml: loaded for the first Mitsuba file
+
             return with_room_envelope(load_mitsuba_scene(path))
         if suffix in MESH_SUFFIXES:
             presets = material_presets()

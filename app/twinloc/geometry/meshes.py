@@ -1,4 +1,9 @@
-"""Reading mesh files through trimesh and checking triangle meshes for the scene."""
+"""Reading mesh files through trimesh and checking triangle meshes for the scene.
+
+trimesh (with SciPy and networkx) takes about a third of a bare window's start-up to import,
+so it is imported by the functions that need it; the solids of a scene descriptor's primitives,
+closed by construction, are checked without it (:func:`closed_primitive`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import trimesh
-from trimesh.resolvers import FilePathResolver
 
 from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.scene import ObjectKind, SceneObject
@@ -53,6 +56,8 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
         The file is missing, not a regular file, too large, unreadable, or holds no triangles
         or more than ``MAX_SCENE_TRIANGLES``.
     """
+    import trimesh
+
     data = read_scene_input(path, MAX_MESH_FILE_BYTES, where, f"mesh file {str(path)!r}")
     is_gltf = path.suffix.lower() in (".glb", ".gltf")
     if path.suffix.lower() == ".gltf":
@@ -67,7 +72,7 @@ def mesh_parts(path: Path, where: str) -> list[tuple[str, np.ndarray, np.ndarray
             loaded = trimesh.load_scene(
                 io.BytesIO(data),
                 file_type=path.suffix.lower().lstrip("."),
-                resolver=_LimitedResolver(path.parent),
+                resolver=_limited_resolver(path.parent),
                 process=False,
                 split_objects=True,
                 split_groups=True,
@@ -112,6 +117,8 @@ def connected_pieces(vertices, faces) -> list[tuple[np.ndarray, np.ndarray]]:
     -------
     list of (vertices (V', 3) float64 metres, faces (F', 3) int64)
     """
+    import trimesh
+
     with np.errstate(all="ignore"):
         mesh = trimesh.Trimesh(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64), process=True)
         labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
@@ -126,11 +133,16 @@ def connected_pieces(vertices, faces) -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-class _LimitedResolver(FilePathResolver):
-    """Files a glTF or OBJ refers to, read like the file itself: regular files within the size limit."""
+def _limited_resolver(folder: Path):
+    """A trimesh resolver of the files a glTF or OBJ in ``folder`` refers to, read like the file
+    itself: regular files within the size limit."""
+    from trimesh.resolvers import FilePathResolver
 
-    def get(self, name: str) -> bytes:
-        return read_input_bytes(self.absolute(name.strip()), MAX_MESH_FILE_BYTES)
+    class LimitedResolver(FilePathResolver):
+        def get(self, name: str) -> bytes:
+            return read_input_bytes(self.absolute(name.strip()), MAX_MESH_FILE_BYTES)
+
+    return LimitedResolver(folder)
 
 
 def load_mesh_file(path: Path, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +198,8 @@ def closed_solid(vertices, faces, where: str) -> tuple[np.ndarray, np.ndarray]:
     SceneError
         As ``surface_mesh``, or the mesh is not closed.
     """
+    import trimesh
+
     vertices, faces = surface_mesh(vertices, faces, where)
     with np.errstate(all="ignore"):  # slivers among the triangles have no unit normal
         mesh = trimesh.Trimesh(vertices, faces, process=True)
@@ -200,8 +214,31 @@ def closed_solid(vertices, faces, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array(mesh.vertices, dtype=np.float64), np.array(mesh.faces, dtype=np.int64)
 
 
+def closed_primitive(vertices, faces, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """A checked solid made from one primitive (a box, a cylinder): :func:`closed_solid`'s result
+    without trimesh.
+
+    A primitive is one closed body; a mirroring transform may have turned it inside out, which
+    the sign of its volume tells, and then its triangles are turned. Anything that is not a
+    closed, consistently wound mesh goes through :func:`closed_solid`, which says why or repairs it.
+
+    Raises
+    ------
+    SceneError
+        As :func:`closed_solid`.
+    """
+    vertices, faces = surface_mesh(vertices, faces, where)
+    if not _closed_and_wound_one_way(vertices, faces):
+        return closed_solid(vertices, faces, where)
+    corners = vertices[faces]
+    volume = np.einsum("ij,ij->i", corners[:, 0], np.cross(corners[:, 1], corners[:, 2])).sum() / 6.0
+    return vertices, faces if volume > 0.0 else faces[:, ::-1]
+
+
 def is_closed(vertices, faces) -> bool:
     """True when the mesh is watertight once coincident vertices are merged."""
+    import trimesh
+
     with np.errstate(all="ignore"):
         return bool(trimesh.Trimesh(vertices, faces, process=True).is_watertight)
 
@@ -219,3 +256,15 @@ def as_scene_object(name: str, material: str, vertices, faces, where: str) -> Sc
         vertices, faces = closed_solid(vertices, faces, where)
         return SceneObject(name=name, kind=ObjectKind.SOLID, material=material, vertices=vertices, faces=faces)
     return SceneObject(name=name, kind=ObjectKind.SURFACE, material=material, vertices=vertices, faces=faces)
+
+
+def _closed_and_wound_one_way(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    """Whether every vertex is used and none coincides with another (to 1e-8 m, as trimesh merges)
+    and every edge is used by two triangles, once in each direction: a closed mesh that trimesh
+    would keep as it is."""
+    if len(np.unique(faces)) != len(vertices) or len(np.unique(np.round(vertices, 8), axis=0)) != len(vertices):
+        return False
+    directed = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    if len(np.unique(directed, axis=0)) != len(directed):
+        return False
+    return len(np.unique(np.vstack([directed, directed[:, ::-1]]), axis=0)) == len(directed)

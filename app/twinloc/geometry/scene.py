@@ -64,7 +64,7 @@ class Region:
         mounting band along a wall a polyline (K >= 2) with ``is_polyline`` set.
     z_range_m : (zmin, zmax) metres; mounting height band (evaluation regions ignore it).
     weight : weight of this region's cells in summed error objectives.
-    main_area : errors here are held below a threshold by the layout optimiser.
+    main_area : errors here are held below a threshold by the layout optimizer.
     """
 
     name: str

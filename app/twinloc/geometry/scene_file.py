@@ -12,7 +12,14 @@ import numpy as np
 from twinloc.geometry import primitives
 from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.materials import Material, material_presets
-from twinloc.geometry.meshes import MAX_COORDINATE_M, MAX_SCENE_TRIANGLES, closed_solid, load_mesh_file, surface_mesh
+from twinloc.geometry.meshes import (
+    MAX_COORDINATE_M,
+    MAX_SCENE_TRIANGLES,
+    closed_primitive,
+    closed_solid,
+    load_mesh_file,
+    surface_mesh,
+)
 from twinloc.geometry.scene import ObjectKind, Region, RegionType, Scene, SceneObject
 from twinloc.geometry.transforms import euler_xyz_matrix
 from twinloc.model.devices import Anchor, BaseStation
@@ -201,7 +208,8 @@ class _SceneReader:
         vertices = self.transformed(vertices, entry.get("transform", {}), label)
         where = f"{self.path}: {label}"
         if kind is ObjectKind.SOLID:
-            vertices, faces = closed_solid(vertices, faces, where)
+            closed = closed_primitive if "primitive" in entry else closed_solid
+            vertices, faces = closed(vertices, faces, where)
         else:
             vertices, faces = surface_mesh(vertices, faces, where)
         return SceneObject(name=name, kind=kind, material=material, vertices=vertices, faces=faces)

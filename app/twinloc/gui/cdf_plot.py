@@ -10,10 +10,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from twinloc.gui.figure_host import FigureHost
 from twinloc.rrt.evaluation import PERCENTILES, Evaluation, error_percentiles
 
 CURVE_COLORS = ("#1f5fbf", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
@@ -25,10 +25,8 @@ class CdfPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.figure = Figure(figsize=(4.0, 2.8), dpi=100, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = FigureHost((4.0, 2.8), self._add_axes)
         self.canvas.setMinimumHeight(240)
-        self.axes = self.figure.add_subplot()
         self.table = QTableWidget(0, len(CSV_FIELDS) - 1)
         self.table.setHorizontalHeaderLabels(
             ["Setting", "Estimator", "Drops", *(f"p{q} (m)" for q in PERCENTILES), "Mean (m)"]
@@ -43,7 +41,14 @@ class CdfPlot(QWidget):
         layout.addWidget(self.table)
         self._rows: list[dict] = []
         self._curves: list[tuple[str, np.ndarray]] = []
-        self.clear()
+
+    @property
+    def figure(self) -> Figure:
+        return self.canvas.figure
+
+    @property
+    def axes(self):
+        return self.figure.axes[0]
 
     @property
     def curves(self) -> list[tuple[str, np.ndarray]]:
@@ -108,6 +113,10 @@ class CdfPlot(QWidget):
                 value = row[key]
                 text = "fail" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
                 self.table.setItem(r, c, QTableWidgetItem(text))
+
+    def _add_axes(self, figure: Figure) -> None:
+        figure.add_subplot()
+        self._style_axes()
 
     def _style_axes(self) -> None:
         axes = self.axes

@@ -8,16 +8,16 @@ taken for one.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from twinloc.compute.layout_optimization import LayoutRequest
+from twinloc.gui.figure_host import FigureHost
+from twinloc.layout.problem import LayoutRequest
 
 LINE_COLOR = "#1f5fbf"
 
 
-class ConvergencePlot(FigureCanvasQTAgg):
+class ConvergencePlot(FigureHost):
     """A small matplotlib canvas showing the best fitness (summed error, m) after each iteration.
 
     Call :meth:`show_curve` from the GUI thread (the optimiser's listener posts the curve
@@ -26,21 +26,19 @@ class ConvergencePlot(FigureCanvasQTAgg):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(3.2, 1.8), dpi=100, layout="constrained")
-        super().__init__(self.figure)
-        self.setParent(parent)
+        super().__init__((3.2, 1.8), self._add_curve, parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(170)
-        self.axes = self.figure.add_subplot()
-        (self._line,) = self.axes.plot([], [], color=LINE_COLOR, linewidth=1.8, marker="o", markersize=2.5)
         self._total = 1
-        self._style_axes()
-        self.start(1, LayoutRequest.objective_resolution_m)
+
+    @property
+    def axes(self):
+        return self.figure.axes[0]
 
     @property
     def values(self) -> np.ndarray:
         """(T,) float64: the best fitness shown, one per iteration so far."""
-        return np.asarray(self._line.get_ydata(), dtype=np.float64)
+        return np.asarray(self._curve.get_ydata(), dtype=np.float64)
 
     @property
     def title(self) -> str:
@@ -50,11 +48,11 @@ class ConvergencePlot(FigureCanvasQTAgg):
         """Begin a new run of ``iterations`` iterations (the x axis spans them) whose objective
         is evaluated on a grid of ``objective_grid_m`` metres."""
         self._total = max(int(iterations), 1)
-        self.axes.set_title(f"Search objective on the {objective_grid_m:g} m grid", fontsize=8)
+        self._set_title(objective_grid_m)
         self.clear_curve()
 
     def clear_curve(self) -> None:
-        self._line.set_data([], [])
+        self._curve.set_data([], [])
         self.axes.set_xlim(0.5, self._total + 0.5)
         self.axes.set_ylim(0.0, 1.0)
         self.draw_idle()
@@ -63,7 +61,7 @@ class ConvergencePlot(FigureCanvasQTAgg):
         """Show ``convergence`` (T,) float, metres: the best fitness after iterations 1..T."""
         values = np.asarray(convergence, dtype=np.float64).ravel()
         iterations = np.arange(1, values.size + 1)
-        self._line.set_data(iterations, values)
+        self._curve.set_data(iterations, values)
         self.axes.set_xlim(0.5, max(self._total, values.size) + 0.5)
         finite = values[np.isfinite(values)]
         if finite.size:
@@ -71,6 +69,19 @@ class ConvergencePlot(FigureCanvasQTAgg):
             pad = 0.08 * (high - low) if high > low else max(abs(high) * 0.05, 1.0)
             self.axes.set_ylim(low - pad, high + pad)
         self.draw_idle()
+
+    @property
+    def _curve(self):
+        return self.axes.lines[0]
+
+    def _add_curve(self, figure: Figure) -> None:
+        figure.add_subplot().plot([], [], color=LINE_COLOR, linewidth=1.8, marker="o", markersize=2.5)
+        self._style_axes()
+        self._set_title(LayoutRequest.objective_resolution_m)
+        self.clear_curve()
+
+    def _set_title(self, objective_grid_m: float) -> None:
+        self.axes.set_title(f"Search objective on the {objective_grid_m:g} m grid", fontsize=8)
 
     def _style_axes(self) -> None:
         axes = self.axes

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from twinloc.compute.workspace import effective_scene
 from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
@@ -21,6 +20,7 @@ from twinloc.model.analysis import ErrorMapSettings
 from twinloc.model.devices import Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, Settings
+from twinloc.workspace import effective_scene
 
 _MOVE_ANCHOR_ID = 1001
 _SET_SETTINGS_ID = 1002

@@ -2,7 +2,7 @@
 
 Like the LOS overlay, inputs are captured on the GUI thread (effective scene, enabled anchor
 positions, grid settings, :class:`~twinloc.model.analysis.ErrorMapSettings`) into an
-:func:`~twinloc.compute.error_map_job.error_map_job` that runs on the pool under the supersede
+:func:`~twinloc.compute.error_map_jobs.error_map_job` that runs on the pool under the supersede
 group ``"error_map"``; a newer request (an anchor being dragged) cancels the older one, and
 results are drawn on the GUI thread. How the map is shown (display mode, colours, survey
 thresholds, imported measurements) is view state kept here, not in the project.
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from twinloc.compute.error_map_job import error_map_job
+from twinloc.compute.error_map_jobs import error_map_job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.live_floor_map import LiveFloorMap

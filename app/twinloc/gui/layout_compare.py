@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
-from twinloc.compute.layout_study import LayoutStudy
 from twinloc.geometry.scene import Scene
+from twinloc.gui.figure_host import FigureHost
+from twinloc.layout.study import LayoutStudy
 from twinloc.uwb.error_map import ErrorMap
 
 CMAP = "viridis"
@@ -21,9 +21,9 @@ class LayoutCompareDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Compare: current layout and layout {index + 1}")
         layout = study.optimization.layouts[index]
-        self.figure = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        draw_comparison(self.figure, study.current_map, study.current_stats, layout.error_map, layout.stats, index, clim)
+        self.canvas = FigureHost((11, 4.2), lambda figure: draw_comparison(
+            figure, study.current_map, study.current_stats, layout.error_map, layout.stats, index, clim))
+        self.figure = self.canvas.figure
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         box = QVBoxLayout(self)

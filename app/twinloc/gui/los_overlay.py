@@ -1,7 +1,7 @@
 """The live line-of-sight overlay: recomputed on the pool whenever its inputs change.
 
 Inputs are captured on the GUI thread (the effective scene, enabled anchor positions,
-grid settings) into a :func:`~twinloc.compute.los_job.los_map_job`; the job runs on the
+grid settings) into a :func:`~twinloc.compute.los_jobs.los_map_job`; the job runs on the
 compute pool under the supersede group ``"los"``, so a newer request (an anchor being
 dragged) cancels the older one, and the result is drawn on the GUI thread. With no enabled
 anchor there is nothing to count (every cell would read 0 on a 0-1 legend): the floor stays
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from PySide6.QtCore import QObject, Signal
 
-from twinloc.compute.los_job import los_map_job
+from twinloc.compute.los_jobs import los_map_job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.live_floor_map import LiveFloorMap

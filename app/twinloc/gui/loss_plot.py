@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from twinloc.gui.figure_host import FigureHost
 
 TRAIN_COLOR = "#1f5fbf"
 VALIDATION_COLOR = "#d62728"
@@ -14,7 +15,7 @@ VALIDATION_COLOR = "#d62728"
 MARKED_EPOCHS = 50
 
 
-class LossPlot(FigureCanvasQTAgg):
+class LossPlot(FigureHost):
     """Training (solid) and validation (dashed) loss, normalised MSE on a log axis.
 
     The stages follow each other on one epoch axis; a dotted line marks where the second
@@ -23,14 +24,14 @@ class LossPlot(FigureCanvasQTAgg):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(3.6, 2.2), dpi=100, layout="constrained")
-        super().__init__(self.figure)
-        self.setParent(parent)
+        super().__init__((3.6, 2.2), self._add_axes, parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(210)
-        self.axes = self.figure.add_subplot()
         self._losses: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.clear()
+
+    @property
+    def axes(self):
+        return self.figure.axes[0]
 
     @property
     def losses(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -66,6 +67,10 @@ class LossPlot(FigureCanvasQTAgg):
             self.axes.set_xlim(0.5, offset + 0.5)
             self.axes.legend(fontsize=6.5, loc="best", frameon=True, framealpha=0.9, edgecolor="#dde2e8")
         self.draw_idle()
+
+    def _add_axes(self, figure: Figure) -> None:
+        figure.add_subplot()
+        self._style_axes()
 
     def _style_axes(self) -> None:
         axes = self.axes

@@ -23,9 +23,7 @@ from PySide6.QtWidgets import (
 
 import twinloc
 from twinloc.compute.jobs import ComputePool
-from twinloc.compute.workspace import SceneFileMissing, Workspace, open_source
 from twinloc.geometry.loaders import SHIPPED_SCENES
-from twinloc.gui.anchor_export import write_anchors
 from twinloc.gui.anchors_dock import AnchorsDock
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
@@ -42,8 +40,10 @@ from twinloc.gui.scene_dock import SceneDock
 from twinloc.gui.training_controller import MitigationTrainer
 from twinloc.gui.training_dock import TrainingDock
 from twinloc.gui.viewport import SceneViewport
+from twinloc.model.anchor_export import write_anchors
 from twinloc.model.autosave import AutosaveStore, RecoveryCandidate
 from twinloc.model.project_file import PROJECT_SUFFIX, save_project
+from twinloc.workspace import SceneFileMissing, Workspace, open_source
 
 MAX_RECENT = 8
 AUTOSAVE_INTERVAL_MS = 60_000
@@ -685,7 +685,7 @@ class MainWindow(QMainWindow):
 
 
 def _open_waiting(source: str, scene_path: str | None = None) -> Workspace:
-    """:func:`~twinloc.compute.workspace.open_source` under the wait cursor."""
+    """:func:`~twinloc.workspace.open_source` under the wait cursor."""
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         return open_source(source, scene_path)

@@ -9,10 +9,11 @@ before correction, after the network and after the polynomial fit (Fig. 11c,d).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from twinloc.gui.figure_host import FigureHost
 
 AREAS = (("los", "LOS test points"), ("nlos", "NLOS test points"))
 #: Measuring points drawn per area in the positions plot (more would be an unreadable cloud).
@@ -22,41 +23,50 @@ SAMPLES_PER_AREA = 100
 ERROR_STYLES = (("raw", "measured", "#7a8391", "x"), ("nn", "network", "#1f5fbf", "."), ("poly", "polynomial", "#ff7f0e", "^"))
 
 
-class _TwoAreaCanvas(FigureCanvasQTAgg):
+class _TwoAreaCanvas(FigureHost):
     """A canvas with one axes per area, side by side."""
 
     def __init__(self, parent: QWidget | None, height: int) -> None:
-        self.figure = Figure(figsize=(4.0, 2.4), dpi=100, layout="constrained")
-        super().__init__(self.figure)
-        self.setParent(parent)
+        super().__init__((4.0, 2.4), self._add_areas, parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(height)
-        self.axes = dict(zip((area for area, _ in AREAS), self.figure.subplots(1, 2)))
-        self.clear()
+
+    @property
+    def axes(self) -> dict:
+        """{"los" | "nlos": the axes of that area}."""
+        return dict(zip((area for area, _ in AREAS), self.figure.axes))
 
     def clear(self) -> None:
+        for axes in self.axes.values():
+            axes.clear()
+        self._style_areas()
+        self.draw_idle()
+
+    def _add_areas(self, figure: Figure) -> None:
+        figure.subplots(1, 2)
+        self._style_areas()
+
+    def _style_areas(self) -> None:
         for area, title in AREAS:
             axes = self.axes[area]
-            axes.clear()
             axes.set_title(title, fontsize=8)
             axes.tick_params(labelsize=6.5)
             axes.grid(True, color="#dde2e8", linewidth=0.6)
-        self.draw_idle()
 
 
 class PositionsPlot(_TwoAreaCanvas):
     """True, measured and corrected positions of a few test points per area (Fig. 11a,b)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.points_shown: dict[str, int] = {}
         super().__init__(parent, 250)
+        self.points_shown = {area: 0 for area, _ in AREAS}
 
     def clear(self) -> None:
         self.points_shown = {area: 0 for area, _ in AREAS}
         super().clear()
 
     def show_result(self, result) -> None:
-        """Draw a :class:`~twinloc.compute.mitigation.MitigationResult`'s test set."""
+        """Draw a :class:`~twinloc.mitigation.training.MitigationResult`'s test set."""
         self.clear()
         test, corrected = result.test, result.corrected["nn"]
         for area, _ in AREAS:
@@ -83,8 +93,8 @@ class SampleErrorsPlot(_TwoAreaCanvas):
     """Error of each test sample: measured, network-corrected, polynomial-corrected (Fig. 11c,d)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.errors_shown: dict[str, dict[str, np.ndarray]] = {}
         super().__init__(parent, 230)
+        self.errors_shown: dict[str, dict[str, np.ndarray]] = {}
 
     def clear(self) -> None:
         self.errors_shown = {}

@@ -1,7 +1,7 @@
 """The Optimise section's commands: run the layout optimisation, preview, accept, export, import.
 
-:class:`LayoutOptimiser` is the Qt side of :mod:`twinloc.compute.layout_study`: it captures the
-document into a :class:`~twinloc.compute.layout_optimization.LayoutRequest`, runs the job on
+:class:`LayoutOptimiser` is the Qt side of :mod:`twinloc.layout.study`: it captures the
+document into a :class:`~twinloc.layout.problem.LayoutRequest`, runs the job on
 the application's :class:`JobRunner` (its own group, so the live maps keep theirs), posts the
 best-so-far layout from the worker thread to the GUI thread through a queued signal, draws it
 as ghost spheres, scores the layout in place again when the anchors are edited (the results'
@@ -18,21 +18,18 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from twinloc.compute.layout_optimization import LayoutRequest, RankedLayout
-from twinloc.compute.layout_study import (
-    LayoutStudy,
-    current_layout_job,
-    layout_study_job,
-    names_for_layout,
-    scene_with_mounting_regions,
-)
+from twinloc.compute.layout_jobs import current_layout_job, layout_study_job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.viewport_ghosts import GhostLayout
 from twinloc.gui.viewport_regions import RegionDrawer, RegionPatches
+from twinloc.layout.problem import LayoutRequest
+from twinloc.layout.search import RankedLayout
+from twinloc.layout.study import LayoutStudy, names_for_layout
 from twinloc.model.devices import Anchor
 from twinloc.model.mounting import MountingRegion
 from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv, write_sheet_csv, write_sheet_html
+from twinloc.workspace import scene_with_mounting_regions
 
 GROUP = "optimise"
 #: The current layout scored again after an edit; its own group, so an edit never cancels a run.

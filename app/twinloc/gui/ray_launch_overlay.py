@@ -16,27 +16,22 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from twinloc.cancellation import CancelToken, ProgressFn
-from twinloc.compute.engines import ray_engine_for
 from twinloc.compute.jobs import Job
-from twinloc.compute.rrt_jobs import LocateResult, evaluation_job, locate_job
+from twinloc.compute.rrt_jobs import evaluation_job, locate_job
+from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.viewport import SceneViewport
-from twinloc.gui.viewport_rays import MarkerDrag, RayActors, RayDrawing, UeMarker
+from twinloc.gui.viewport_rays import MarkerDrag, RayActors, UeMarker
+from twinloc.rrt.drawing import RayDrawing, drawing_for
 from twinloc.rrt.evaluation import EvaluationSetting
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
+from twinloc.rrt.simulation import LocateResult, default_ue_position
 
 LOCATE_GROUP = "rrt"
 EVALUATION_GROUP = "rrt_evaluation"
 FUSIONS = {"none": "AoA only", "pt": "PT (Algorithm 1)", "rpt": "RPT (Algorithm 2)"}
-#: At most this many launched rays and fitted points per station are drawn.
-MAX_DRAWN_RAYS = 120
-MAX_DRAWN_POINTS = 1500
-#: Drawn rays are cut at this length: a ray leaving an open model would be drawn 1 km long.
-MAX_DRAWN_SEGMENT_M = 40.0
-#: Mixture components lighter than this are not drawn.
-MIN_DRAWN_WEIGHT = 0.05
 #: Reruns after a UE or base-station move wait this long for the next move.
 RERUN_DELAY_MS = 120
 
@@ -86,7 +81,7 @@ class RayLaunchOverlay(QObject):
     Signals
     -------
     updated(object)
-        A new :class:`~twinloc.compute.rrt_jobs.LocateResult`, a :class:`LocateFailure`, or None (cleared).
+        A new :class:`~twinloc.rrt.simulation.LocateResult`, a :class:`LocateFailure`, or None (cleared).
     ueChanged(object)
         The UE's (x, y, z) metres.
     evaluated(object)
@@ -312,62 +307,7 @@ class RayLaunchOverlay(QObject):
     def _default_ue(self) -> np.ndarray:
         """The free point at tag height nearest the middle of the scene (a UE inside a solid hears nothing)."""
         scene = self._document.scene
-        low, high = np.asarray(scene.bounds, dtype=np.float64)
-        centre = (low + high) / 2.0
-        x, y = np.meshgrid(np.linspace(low[0], high[0], 41)[1:-1], np.linspace(low[1], high[1], 41)[1:-1])
-        candidates = np.column_stack([x.ravel(), y.ravel(), np.full(x.size, scene.tag_height_m)])
-        candidates = candidates[np.argsort(np.linalg.norm(candidates[:, :2] - centre[:2], axis=1))]
-        free = candidates[~ray_engine_for(scene).points_inside_solids(candidates)]
-        return free[0] if len(free) else np.array([centre[0], centre[1], scene.tag_height_m])
-
-
-def drawing_for(result: LocateResult, stations: np.ndarray, mode: str, rng: np.random.Generator) -> RayDrawing:
-    """The arrays that show ``result`` (which must carry its trace); pure numpy, any thread.
-
-    Parameters
-    ----------
-    result : LocateResult
-    stations : (B, 3) float, metres
-    mode : "2d" or "3d"
-    rng : numpy.random.Generator
-        Picks the subsets of rays and points drawn.
-    """
-    trace = result.trace
-    height = float(result.truth[2])
-    paths = {b: path.points for b, path in enumerate(result.paths) if path is not None}
-    rays, clouds, contours, ellipsoids = {}, {}, {}, {}
-    bundle = trace.rays
-    for b in np.unique(bundle.source):
-        own = bundle.of_source(int(b))
-        chosen = _subset(len(own.source), MAX_DRAWN_RAYS, rng)
-        lengths = np.minimum(own.lengths[chosen], MAX_DRAWN_SEGMENT_M)
-        starts = own.origins[chosen]
-        ends = starts + lengths[..., None] * own.directions[chosen]
-        travelled = lengths > 0.0
-        rays[int(b)] = np.stack([starts[travelled], ends[travelled]], axis=1)
-    for b, points in trace.points.items():
-        shown = points[_subset(len(points), MAX_DRAWN_POINTS, rng)]
-        clouds[b] = shown if shown.shape[1] == 3 else np.column_stack([shown, np.full(len(shown), height)])
-    for b, mixture in trace.mixtures.items():
-        kept = [k for k in range(len(mixture.weights)) if mixture.weights[k] >= MIN_DRAWN_WEIGHT]
-        if mode == "2d":
-            contours[b] = [
-                _ellipse(mixture.means[k], mixture.covariances[k], scale, height) for k in kept for scale in (1.0, 2.0)
-            ]
-        else:
-            ellipsoids[b] = [(mixture.means[k], _semi_axes(mixture.covariances[k])) for k in kept]
-    estimate = result.estimate.position
-    return RayDrawing(
-        stations=np.asarray(stations, dtype=np.float64),
-        paths=paths,
-        rays=rays,
-        clouds=clouds,
-        contours=contours,
-        ellipsoids=ellipsoids,
-        estimate=estimate,
-        truth=result.truth,
-        caption=f"error {result.error_m:.2f} m",
-    )
+        return default_ue_position(scene, RayEngine(scene))
 
 
 def _drawing_job(job: Job, ue: np.ndarray, stations: np.ndarray, mode: str) -> Job:
@@ -381,21 +321,3 @@ def _drawing_job(job: Job, ue: np.ndarray, stations: np.ndarray, mode: str) -> J
         return result, drawing_for(result, stations, mode, np.random.default_rng(0))
 
     return Job(job.name, run, None)
-
-
-def _subset(count: int, most: int, rng: np.random.Generator) -> np.ndarray:
-    return np.arange(count) if count <= most else np.sort(rng.choice(count, most, replace=False))
-
-
-def _ellipse(mean: np.ndarray, covariance: np.ndarray, scale: float, height: float, samples: int = 72) -> np.ndarray:
-    """(samples + 1, 3) closed polyline, metres: the ``scale``-sigma ellipse of a 2D Gaussian at ``height``."""
-    axes = _semi_axes(covariance) * scale
-    angle = np.linspace(0.0, 2.0 * np.pi, samples + 1)
-    points = mean + np.column_stack([np.cos(angle), np.sin(angle)]) @ axes.T
-    return np.column_stack([points, np.full(len(points), height)])
-
-
-def _semi_axes(covariance: np.ndarray) -> np.ndarray:
-    """(D, D): the 1-sigma semi-axis vectors of a Gaussian as columns, metres."""
-    variances, vectors = np.linalg.eigh(covariance)
-    return vectors * np.sqrt(np.maximum(variances, 0.0))

@@ -1,6 +1,6 @@
 """The Training section's commands: data, training runs, model files and the mitigated map.
 
-:class:`MitigationTrainer` is the Qt side of :mod:`twinloc.compute.mitigation`. It keeps the
+:class:`MitigationTrainer` is the Qt side of :mod:`twinloc.mitigation`. It keeps the
 virtual data (generated from the document's twin), the measured data (a CSV file or the
 SIMULATED site), the last trained or loaded model, and runs every long step on the
 application's :class:`JobRunner` in groups of its own, so the live maps keep theirs. The
@@ -20,27 +20,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from twinloc.compute.mitigation import (
-    FIXES_PER_SAMPLE,
-    MitigatedMap,
-    MitigationDataset,
-    MitigationResult,
-    SiteSimulation,
-    load_dataset,
-    load_mitigation_model,
-    measured_csv_dataset,
-    mitigated_map_job,
-    mitigation_checkpoint,
-    mitigation_job,
-    save_dataset,
-    simulated_site_dataset,
-    virtual_dataset_job,
-)
 from twinloc.compute.jobs import Job
+from twinloc.compute.mitigation_jobs import mitigated_map_job, mitigation_job, virtual_dataset_job
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
-from twinloc.learn.models import create_model
-from twinloc.learn.trainer import TrainingSettings, save_checkpoint
+from twinloc.learn.runs import TrainingSettings
+from twinloc.mitigation.datasets import FIXES_PER_SAMPLE, MitigationDataset, check_virtual_data, measured_csv_dataset
+from twinloc.mitigation.files import load_dataset, load_mitigation_model, mitigation_checkpoint, save_dataset
+from twinloc.mitigation.maps import MitigatedMap
+from twinloc.mitigation.site import SiteSimulation, simulated_site_dataset
+from twinloc.mitigation.training import MitigationResult
 
 VIRTUAL_GROUP = "training_virtual"
 MEASURED_GROUP = "training_measured"
@@ -56,7 +45,7 @@ class LoadedModel:
     """The model the section holds, with what its checkpoint records.
 
     model : the torch module; provenance and extra : the checkpoint's metadata (see
-    :func:`twinloc.compute.mitigation.mitigation_checkpoint`); source : the file it came from,
+    :func:`twinloc.mitigation.files.mitigation_checkpoint`); source : the file it came from,
     or "" when trained in this session and not saved yet.
     """
 
@@ -223,14 +212,7 @@ class MitigationTrainer(QObject):
             A broken file, or data of another scene or anchor layout (the data held are kept).
         """
         data = load_dataset(path)
-        provenance = data.provenance
-        if provenance.get("kind") != "virtual":
-            raise ValueError(f"{Path(path).name} holds {provenance.get('kind', 'unknown')} data, not virtual data of the twin.")
-        if provenance.get("scene_hash") != self._document.scene.content_hash():
-            raise ValueError(f"{Path(path).name} was generated for another scene or other materials.")
-        recorded, anchors = np.asarray(provenance["anchors"], dtype=float), self.anchors()
-        if recorded.shape != anchors.shape or not np.allclose(recorded, anchors):
-            raise ValueError(f"{Path(path).name} was generated for another anchor layout.")
+        check_virtual_data(data, self._document.scene, self.anchors(), Path(path).name)
         self.virtual = data
         self.dataChanged.emit()
 
@@ -247,6 +229,8 @@ class MitigationTrainer(QObject):
         ValueError
             Data missing, or model settings the architecture refuses.
         """
+        from twinloc.learn.models import create_model  # torch loads with the first run, not at start-up
+
         try:
             create_model(architecture, **model_kwargs)
         except (KeyError, TypeError, ValueError) as error:
@@ -280,6 +264,8 @@ class MitigationTrainer(QObject):
         """Write the current model as a ``.pt`` checkpoint (atomically)."""
         if self.current is None:
             raise ValueError("There is no model to save: train or load one first.")
+        from twinloc.learn.trainer import save_checkpoint  # torch is loaded once a model exists
+
         save_checkpoint(path, self.current.model, provenance=self.current.provenance, extra=self.current.extra)
         self.current = LoadedModel(self.current.model, self.current.provenance, self.current.extra, str(path))
         self.modelChanged.emit()
@@ -291,7 +277,7 @@ class MitigationTrainer(QObject):
         ------
         CheckpointError
             Not a checkpoint, not an error mitigation model (16 inputs, 2 outputs), or damaged
-            metadata (see :func:`~twinloc.compute.mitigation.load_mitigation_model`).
+            metadata (see :func:`~twinloc.mitigation.files.load_mitigation_model`).
         """
         checkpoint = load_mitigation_model(path)
         self.current = LoadedModel(checkpoint.model, checkpoint.provenance, checkpoint.extra, str(path))

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinloc.compute.mitigation import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, SiteSimulation
 from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.loss_plot import LossPlot
@@ -44,7 +43,9 @@ from twinloc.gui.training_controller import (
     VIRTUAL_GROUP,
     MitigationTrainer,
 )
-from twinloc.learn.trainer import TrainingSettings
+from twinloc.learn.runs import TrainingSettings
+from twinloc.mitigation.site import SiteSimulation
+from twinloc.mitigation.training import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN
 
 MODEL_FILTER = "TwinLoc models (*.pt)"
 DATA_FILTER = "Training data (*.npz)"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyvista as pv
@@ -27,6 +26,7 @@ from twinloc.gui.viewport_projection import (
     widget_to_display,
     world_to_display,
 )
+from twinloc.rrt.drawing import RayDrawing
 
 _LOG = logging.getLogger(__name__)
 
@@ -49,31 +49,6 @@ CAPTION_NAME = "twinloc-rrt-caption"
 def station_color(index: int) -> str:
     """The colour of base station ``index`` (its position in the project's list)."""
     return STATION_COLORS[index % len(STATION_COLORS)]
-
-
-@dataclass(frozen=True, eq=False)
-class RayDrawing:
-    """What one reverse-ray-tracing result looks like in the scene.
-
-    stations : (B, 3) float64, metres.
-    paths : station index -> (K + 2, 3) float64 metres, its true strongest path.
-    rays : station index -> (M, 2, 3) float64 metres, segments of a subset of its launched rays.
-    clouds : station index -> (M, 3) float64 metres, (a subsample of) the points its mixture was fitted to.
-    contours : station index -> list of (P, 3) closed polylines, metres (2D: 1 sigma and 2 sigma ellipses).
-    ellipsoids : station index -> list of (centre (3,), semi-axes (3, 3) columns, metres) (3D: 1 sigma).
-    estimate, truth : (3,) float64 metres, or None.
-    caption : str, e.g. "error 0.12 m".
-    """
-
-    stations: np.ndarray
-    paths: dict = field(default_factory=dict)
-    rays: dict = field(default_factory=dict)
-    clouds: dict = field(default_factory=dict)
-    contours: dict = field(default_factory=dict)
-    ellipsoids: dict = field(default_factory=dict)
-    estimate: np.ndarray | None = None
-    truth: np.ndarray | None = None
-    caption: str = ""
 
 
 class RayActors:

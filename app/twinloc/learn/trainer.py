@@ -21,8 +21,8 @@ import math
 import pickle
 import time
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from torch import nn
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
 from twinloc.learn.models import create_model
+from twinloc.learn.runs import EpochListener, TrainingHistory, TrainingResult, TrainingSettings
 from twinloc.model.atomic import write_atomic
 from twinloc.model.input_files import MIB, read_input_bytes
 
@@ -40,14 +41,9 @@ __all__ = [
     "CHECKPOINT_LIMIT_BYTES",
     "Checkpoint",
     "CheckpointError",
-    "EpochListener",
-    "TrainingHistory",
-    "TrainingResult",
-    "TrainingSettings",
     "load_checkpoint",
     "predict",
     "save_checkpoint",
-    "settings_dict",
     "train",
 ]
 
@@ -65,83 +61,6 @@ MAX_METADATA_VALUES = 1_000_000
 
 class CheckpointError(ValueError):
     """A file that is not a usable TwinLoc model; the message names the file and says why."""
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """How a model is trained.
-
-    epochs : most passes over the training data.
-    batch_size : samples per Adam step.
-    learning_rate : initial Adam step size.
-    weight_decay : L2 penalty of Adam.
-    validation_fraction : share of the samples held out for validation, in [0, 0.9]; with none
-        held out, early stopping and the schedule watch the training loss.
-    patience : epochs without validation improvement before training stops.
-    lr_patience, lr_factor : epochs without improvement before the learning rate is multiplied
-        by lr_factor.
-    seed : seed of the split and of the batch order.
-    progress_every : report progress every this many batches.
-    threads : torch intra-op threads while training (see the module docstring).
-    time_limit_s : wall-clock budget in seconds, or None; training stops at the first batch
-        boundary past it ("time limit") and keeps the best weights seen, like a cancellation.
-    """
-
-    epochs: int = 50
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    validation_fraction: float = 0.2
-    patience: int = 8
-    lr_patience: int = 3
-    lr_factor: float = 0.5
-    seed: int = 0
-    progress_every: int = 20
-    threads: int = 1
-    time_limit_s: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.progress_every < 1 or self.threads < 1:
-            raise ValueError("epochs, batch size, progress interval and threads must be >= 1")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning rate must be > 0, got {self.learning_rate!r}")
-        if not (0.0 <= self.validation_fraction <= 0.9):
-            raise ValueError(f"validation fraction must be in [0, 0.9], got {self.validation_fraction!r}")
-        if self.patience < 1 or self.lr_patience < 0 or not (0.0 < self.lr_factor < 1.0):
-            raise ValueError("patience must be >= 1, lr patience >= 0 and lr factor in (0, 1)")
-        if self.time_limit_s is not None and not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
-            raise ValueError(f"time limit must be > 0 seconds or None, got {self.time_limit_s!r}")
-
-
-@dataclass
-class TrainingHistory:
-    """Per completed epoch: mean training loss, validation loss, learning rate (normalised MSE)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-    learning_rate: list[float] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    """What :func:`train` did.
-
-    best_epoch : 0-based epoch whose weights the model holds now (-1: stopped in the first
-        epoch; the model holds the better of its initial and partly trained weights).
-    stopped : "completed", "early stopping", "time limit" or "cancelled".
-    seconds : wall-clock training time.
-    """
-
-    history: TrainingHistory
-    best_epoch: int
-    best_loss: float
-    stopped: str
-    seconds: float
-
-
-EpochListener = Callable[[int, TrainingHistory], None]
-"""``listener(epoch, history)`` after each completed epoch (0-based), on the training thread;
-``history`` grows in place, so copy what must outlive the call."""
 
 
 def train(
@@ -196,9 +115,9 @@ def train(
         model.train()
         return total / len(validation_index)
 
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimiser, factor=settings.lr_factor, patience=settings.lr_patience
+        optimizer, factor=settings.lr_factor, patience=settings.lr_patience
     )
     history = TrainingHistory()
     batches_per_epoch = math.ceil(len(train_index) / settings.batch_size)
@@ -218,10 +137,10 @@ def train(
                 if time.perf_counter() > deadline:
                     stopped = "time limit"
                     break
-                optimiser.zero_grad(set_to_none=True)
+                optimizer.zero_grad(set_to_none=True)
                 loss = loss_of(x[batch], y[batch])
                 loss.backward()
-                optimiser.step()
+                optimizer.step()
                 summed += loss.item() * len(batch)
                 seen += len(batch)
                 if (batch_number + 1) % settings.progress_every == 0:
@@ -234,7 +153,7 @@ def train(
             current = validation_loss()
             history.train_loss.append(summed / seen)
             history.validation_loss.append(current)
-            history.learning_rate.append(optimiser.param_groups[0]["lr"])
+            history.learning_rate.append(optimizer.param_groups[0]["lr"])
             schedule.step(current)
             if current < best_loss:
                 best_state, best_loss, best_epoch, stale = _state_copy(model), current, epoch, 0
@@ -365,11 +284,6 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         provenance=metadata["provenance"],
         extra=metadata["extra"],
     )
-
-
-def settings_dict(settings: TrainingSettings) -> dict[str, Any]:
-    """``settings`` as a plain dict, for checkpoint metadata."""
-    return asdict(settings)
 
 
 def _unpickled_payload(path: Path, content: bytes) -> Any:

@@ -1,4 +1,4 @@
-"""Mounting regions the user draws: where the layout optimiser may put anchors.
+"""Mounting regions the user draws: where the layout optimizer may put anchors.
 
 A scene ships its own mounting regions (:class:`twinloc.geometry.scene.Region` of type
 MOUNTING); these are the project's additions, kept with the project and drawn in the GUI.

@@ -87,7 +87,7 @@ class Project:
     material_overrides: dict[str, MaterialOverride] = field(default_factory=dict)
     results: tuple[ResultRecord, ...] = ()
     mounting_regions: tuple[MountingRegion, ...] = ()
-    """Mounting regions the user drew, added to the scene's for the layout optimiser."""
+    """Mounting regions the user drew, added to the scene's for the layout optimizer."""
 
     def with_anchors(self, anchors: tuple[Anchor, ...]) -> Project:
         return replace(self, anchors=tuple(anchors))

@@ -1,1 +1,1 @@
-"""Anchor layout optimisation."""
+"""Anchor layout search: the slime mould algorithm, mounting spaces, baselines, installation sheets."""

@@ -1,11 +1,11 @@
-"""Layouts to judge the slime mould optimiser against.
+"""Layouts to judge the slime mould optimizer against.
 
 - random search and SciPy's differential evolution with the same evaluation budget;
 - the layouts a planner would pick by hand (corners, long-wall zigzag, centred triangle,
   perimeter spread), projected onto the mounting regions;
 - exhaustive search over every combination of a coarse mounting grid.
 
-The searches take the same batched objective as the optimiser: ``objective(X)`` with X
+The searches take the same batched objective as the optimizer: ``objective(X)`` with X
 (P, D) decision vectors of a :class:`~twinloc.optim.mounting.MountingSpace` returning (P,)
 fitness.
 """

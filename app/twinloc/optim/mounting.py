@@ -10,9 +10,9 @@ end with the others on one axis u (metres):
   are moved to the nearest point of its boundary.
 
 So each anchor has one variable (u) when the space holds only bands and two (u, v) when it
-holds a polygon (v is ignored for an anchor on a band), and the optimiser may move an anchor
+holds a polygon (v is ignored for an anchor on a band), and the optimizer may move an anchor
 from one surface to another. A surface's height is the middle of its ``z_range_m``; mounting
-heights are not optimised.
+heights are not optimized.
 
 The space also carries the minimum distance between anchors and the anchors kept fixed, and
 :meth:`MountingSpace.repair` moves crowded anchors so that every layout it returns keeps

@@ -1,9 +1,8 @@
-"""The best few layouts that differ from each other, out of everything an optimiser evaluated."""
+"""The best few layouts that differ from each other, out of everything an optimizer evaluated."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 
 def layout_difference_m(first, second) -> float:
@@ -13,6 +12,8 @@ def layout_difference_m(first, second) -> float:
     distance, and the largest paired distance is returned (0 for the same layout listed in
     another order).
     """
+    from scipy.optimize import linear_sum_assignment  # loaded with the first ranking, not at start-up
+
     first = np.asarray(first, dtype=np.float64)
     second = np.asarray(second, dtype=np.float64)
     distance = np.linalg.norm(first[:, None, :] - second[None, :, :], axis=2)

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from twinloc.rrt.mixture import Mixture
 
@@ -67,6 +66,8 @@ def product_mode(mixtures: Sequence[Mixture], candidates: np.ndarray | None = No
     starts = np.vstack([m.means for m in mixtures] + ([np.asarray(candidates, dtype=np.float64)] if candidates is not None else []))
     values = product_log_density(mixtures, starts)
     order = np.argsort(-values)
+    from scipy.optimize import minimize  # SciPy's optimizers load with the first estimate, not at start-up
+
     best_position, best_value = starts[order[0]], values[order[0]]
     tried: list[np.ndarray] = []
     for index in order:

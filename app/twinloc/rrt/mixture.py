@@ -6,9 +6,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 DEFAULT_MAX_COMPONENTS = 6
 REG_COVAR_M2 = 1e-5
@@ -99,6 +96,11 @@ def fit_mixture(
     -------
     Mixture
     """
+    # scikit-learn takes a noticeable part of the GUI's start-up: loaded by the first fit.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
+
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or len(points) < 2:
         raise ValueError(f"need at least two points of shape (M, D), got {points.shape}")

@@ -1,6 +1,6 @@
 """The anchor-layout objective: summed positioning error of many layouts in one batch.
 
-Tracing every link of every candidate layout in every optimiser iteration is far too slow
+Tracing every link of every candidate layout in every optimizer iteration is far too slow
 (50 layouts x 3 anchors x thousands of cells per iteration). The links are traced once, from
 a dense set of candidate anchor *sites* (every few decimetres along the mounting regions) to
 every objective cell; a layout's anchors then take their excess path by interpolating

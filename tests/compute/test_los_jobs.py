@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from twinloc.cancellation import CancelToken
-from twinloc.compute.engines import ray_engine_for
 from twinloc.compute.jobs import ComputePool, JobCancelled
-from twinloc.compute.los_job import los_map_job
-from twinloc.compute.workspace import open_source
+from twinloc.compute.los_jobs import los_map_job
+from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.grid import FloorGrid
+from twinloc.geometry.ray_engine import RayEngine
 from twinloc.uwb.visibility import compute_los_map
+from twinloc.workspace import open_source
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def anchors(hall) -> np.ndarray:
 def test_the_job_computes_the_los_map_of_the_scene(hall, anchors) -> None:
     reports = []
     los_map = los_map_job(hall, anchors, 0.5, 1.0).function(lambda f, t: reports.append(f), CancelToken())
-    engine = ray_engine_for(hall)
+    engine = RayEngine(hall)
     direct = compute_los_map(engine, FloorGrid.over_regions(hall, 0.5, 1.0, engine=engine), anchors)
     np.testing.assert_array_equal(los_map.visible, direct.visible)
     assert reports[0] == 0.0 and reports[-1] == pytest.approx(1.0) and reports == sorted(reports)
@@ -64,23 +65,7 @@ def test_a_cancelled_job_raises_job_cancelled(hall, anchors) -> None:
         los_map_job(hall, anchors, 0.5, 1.0).function(lambda f, t: None, token)
 
 
-def test_engines_are_shared_per_scene(hall) -> None:
-    assert ray_engine_for(hall) is ray_engine_for(open_source("uwb_hall").scene)
-
-
-def test_a_material_edit_keeps_the_ray_engine_and_floor_grid_but_not_results():
-    import dataclasses
-
-    from twinloc.compute.engines import ray_engine_for
-    from twinloc.compute.grids import floor_grid_for
-    from twinloc.geometry.loaders import load_scene
-
-    hall = load_scene("uwb_hall")
-    concrete = hall.materials["concrete"]
-    edited = hall.with_materials({"concrete": dataclasses.replace(concrete, relative_permittivity=6.0)})
-    assert edited.content_hash() != hall.content_hash()  # results that use permittivity are recomputed
-    assert ray_engine_for(edited) is ray_engine_for(hall)
-    assert floor_grid_for(edited, 0.5, 1.0) is floor_grid_for(hall, 0.5, 1.0)
-    moved = dataclasses.replace(hall, objects=hall.objects[:-1])  # one column fewer: new geometry
-    assert moved.geometry_hash() != hall.geometry_hash()
-    assert ray_engine_for(moved) is not ray_engine_for(hall)
+def test_the_job_takes_its_engine_and_grid_from_the_geometry_cache_it_is_given(hall, anchors) -> None:
+    geometry = GeometryCache()
+    los_map = los_map_job(hall, anchors, 0.5, 1.0, geometry).function(lambda f, t: None, CancelToken())
+    assert los_map.grid is geometry.floor_grid(hall, 0.5, 1.0)

@@ -12,19 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from twinloc.compute.mitigation import (
-    MAX_GROUPS,
-    MAX_SAMPLES,
-    DatasetError,
-    load_dataset,
-    load_mitigation_model,
-    mitigated_map,
-    virtual_dataset,
-)
 from twinloc.geometry.grid import MAX_CELLS
 from twinloc.geometry.loaders import load_scene
 from twinloc.learn.models import create_model
 from twinloc.learn.trainer import CheckpointError, save_checkpoint
+from twinloc.mitigation.datasets import MAX_SAMPLES, virtual_dataset
+from twinloc.mitigation.files import DatasetError, load_dataset, load_mitigation_model
+from twinloc.mitigation.maps import mitigated_map
+from twinloc.model.analysis import MAX_GROUPS
 
 PROVENANCE = {"kind": "virtual", "scene": "hall", "scene_hash": "abc", "anchors": [[0.0, 0.0, 2.0], [5.0, 0.0, 2.0]],
               "tag_height_m": 1.0, "resolution_m": 0.5, "groups": 2, "seed": 3,

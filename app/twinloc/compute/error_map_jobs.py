@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
-from twinloc.compute.engines import ray_engine_for
-from twinloc.compute.grids import floor_grid_for
 from twinloc.compute.jobs import Job, input_key
+from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import Scene
 from twinloc.uwb.error_map import ErrorMap, ErrorMapSettings, compute_error_map
 
@@ -18,6 +17,7 @@ def error_map_job(
     resolution_m: float,
     tag_height_m: float,
     settings: ErrorMapSettings = ErrorMapSettings(),
+    geometry: GeometryCache | None = None,
 ) -> Job:
     """A job computing the :class:`~twinloc.uwb.error_map.ErrorMap` of an anchor layout.
 
@@ -28,6 +28,7 @@ def error_map_job(
     resolution_m : float, floor cell size in metres.
     tag_height_m : float, metres.
     settings : ErrorMapSettings
+    geometry : GeometryCache or None, the application's ray engines and floor grids (None: the job builds its own).
     """
     anchors = np.array(anchor_positions, dtype=np.float64).reshape(-1, 3)
     anchors.flags.writeable = False
@@ -35,8 +36,9 @@ def error_map_job(
 
     def run(progress: ProgressFn, cancel: CancelToken) -> ErrorMap:
         progress(0.0, "Preparing floor grid")
-        engine = ray_engine_for(scene)
-        grid = floor_grid_for(scene, resolution_m, tag_height_m)
+        cache = cache_or_new(geometry)
+        engine = cache.ray_engine(scene)
+        grid = cache.floor_grid(scene, resolution_m, tag_height_m)
         cancel.raise_if_cancelled()
         return compute_error_map(
             engine, scene, grid, anchors, settings, progress=scaled_progress(progress, 0.1, 1.0), cancel=cancel

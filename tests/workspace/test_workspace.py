@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import trimesh
 
-from twinloc.compute.workspace import SceneFileMissing, effective_scene, new_project_for_scene, open_source
 from twinloc.geometry.errors import SceneError
+from twinloc.geometry.scene import RegionType
 from twinloc.model.devices import Anchor
+from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, SceneRef, Settings
 from twinloc.model.project_file import ProjectFileError, save_project
+from twinloc.workspace import SceneFileMissing, effective_scene, new_project_for_scene, open_source, scene_with_mounting_regions
 
 
 def test_a_shipped_scene_opens_as_a_new_project() -> None:
@@ -121,3 +123,17 @@ def test_new_project_takes_the_scene_defaults() -> None:
     scene = open_source("uwb_hall").scene
     project = new_project_for_scene(scene, SceneRef("uwb_hall"))
     assert project.anchors == scene.anchors and project.settings == Settings()
+
+
+def test_drawn_regions_join_the_scene_and_clash_is_refused():
+    scene = open_source("uwb_hall").scene
+    drawn = MountingRegion("ceiling strip", ((2.0, 3.0), (16.0, 3.0), (16.0, 5.0), (2.0, 5.0)), (3.9, 3.9))
+    merged = scene_with_mounting_regions(scene, (drawn,))
+    added = merged.mounting_regions()[-1]
+    assert [r.name for r in merged.mounting_regions()] == [r.name for r in scene.mounting_regions()] + ["ceiling strip"]
+    assert added.type is RegionType.MOUNTING and added.z_range_m == (3.9, 3.9) and not added.is_polyline
+    assert added.polygon.tolist() == [[2.0, 3.0], [16.0, 3.0], [16.0, 5.0], [2.0, 5.0]]
+    assert merged.content_hash() != scene.content_hash()
+    assert scene_with_mounting_regions(scene, ()) is scene
+    with pytest.raises(ValueError, match="already used"):
+        scene_with_mounting_regions(scene, (MountingRegion("ceiling", drawn.polygon, drawn.z_range_m),))

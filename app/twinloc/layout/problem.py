@@ -1,31 +1,26 @@
-"""Anchor-layout optimisation of a scene: the problem, the slime mould run and its results.
+"""The anchor-layout optimization problem of a scene: what is asked, and what every search shares.
 
 :func:`prepare_problem` builds what every search shares, once: the mounting space, a
 coarse objective grid (0.2 m by default: a quarter of the 0.1 m map's cells, and 16 sites
 per metre of wall traced to each of them) and the link tables of
-:class:`~twinloc.uwb.layout_objective.LayoutObjective`. :func:`optimize_layout` runs the slime
-mould algorithm on it and reports the best few distinct layouts with statistics from
-:func:`~twinloc.uwb.error_map.compute_error_map` at the full reporting resolution, ordered
-by them, so the interpolated, coarse objective only steers the search and never makes (or
-orders) the reported numbers.
+:class:`~twinloc.uwb.layout_objective.LayoutObjective`. :class:`LayoutScorer` gives the
+statistics of a layout on the full reporting grid, which the results show and are ordered by
+(:mod:`twinloc.layout.search`), so the interpolated, coarse objective only steers the search
+and never makes (or orders) the reported numbers.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
-from twinloc.compute.engines import ray_engine_for
-from twinloc.compute.grids import floor_grid_for
+from twinloc.cancellation import CancelToken, ProgressFn
+from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import Scene
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.optim.mounting import MountingSpace
-from twinloc.optim.ranking import best_distinct
-from twinloc.optim.sma import SmaResult, slime_mould_minimize
 from twinloc.uwb.error_map import ErrorMap, compute_error_map
 from twinloc.uwb.layout_objective import LayoutObjective, cell_weights
 
@@ -33,13 +28,9 @@ from twinloc.uwb.layout_objective import LayoutObjective, cell_weights
 #: that a layout breaking the constraint loses against any that keeps it in the hall scenes.
 MAIN_AREA_PENALTY = 10.0
 
-IterationListener = Callable[[int, np.ndarray, float, np.ndarray], None]
-"""``listener(t, best_layout (N, 3) metres, best_fitness, convergence (t,))`` after iteration t."""
-
-
 @dataclass(frozen=True)
 class LayoutRequest:
-    """What to optimise.
+    """What to optimize.
 
     anchor_count : anchors to place, N.
     min_distance_m : least distance between any two anchors, metres.
@@ -147,41 +138,17 @@ class LayoutScorer:
         return stats, error_map
 
 
-@dataclass(frozen=True, eq=False)
-class RankedLayout:
-    """One reported layout: positions (N, 3) metres, the mounting region of each anchor,
-    its objective fitness, statistics (see :meth:`LayoutProblem.stats`) and error map."""
-
-    positions: np.ndarray
-    surfaces: tuple[str, ...]
-    fitness: float
-    stats: dict
-    error_map: ErrorMap
-
-
-@dataclass(frozen=True, eq=False)
-class LayoutOptimization:
-    """Result of :func:`optimize_layout`.
-
-    layouts : best first by the summed error on the reporting grid (the Sum a user is shown),
-    so layouts[0] is the best. convergence : (T,) best fitness per iteration, on the coarser
-    objective grid. seconds : the whole run, preparation included. sma : the raw SMA result.
-    """
-
-    layouts: tuple[RankedLayout, ...]
-    convergence: np.ndarray
-    evaluations: int
-    seconds: float
-    cancelled: bool
-    sma: SmaResult
-
-    @property
-    def best(self) -> RankedLayout:
-        return self.layouts[0]
-
-
-def prepare_problem(scene: Scene, request: LayoutRequest, progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> LayoutProblem:
+def prepare_problem(
+    scene: Scene,
+    request: LayoutRequest,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    geometry: GeometryCache | None = None,
+) -> LayoutProblem:
     """Build the mounting space and the objective's link tables.
+
+    ``geometry`` gives the scene's ray engine and floor grids (None: built for this problem).
 
     Raises
     ------
@@ -206,9 +173,10 @@ def prepare_problem(scene: Scene, request: LayoutRequest, progress: ProgressFn |
         area_spacing_m=request.area_spacing_m,
     )
     tag_height = scene.tag_height_m if request.tag_height_m is None else request.tag_height_m
-    engine = ray_engine_for(scene)
-    objective_grid = floor_grid_for(scene, request.objective_resolution_m, tag_height)
-    report_grid = floor_grid_for(scene, request.resolution_m, tag_height)
+    geometry = cache_or_new(geometry)
+    engine = geometry.ray_engine(scene)
+    objective_grid = geometry.floor_grid(scene, request.objective_resolution_m, tag_height)
+    report_grid = geometry.floor_grid(scene, request.resolution_m, tag_height)
     if objective_grid.cell_count == 0 or report_grid.cell_count == 0:
         raise ValueError(f"scene {scene.name!r} has no floor cells to evaluate")
     objective = LayoutObjective(
@@ -233,67 +201,4 @@ def prepare_problem(scene: Scene, request: LayoutRequest, progress: ProgressFn |
         report_grid=report_grid,
         settings=settings,
         prepare_seconds=time.perf_counter() - started,
-    )
-
-
-def optimize_layout(
-    problem: LayoutProblem,
-    progress: ProgressFn | None = None,
-    cancel: CancelToken | None = None,
-    listener: IterationListener | None = None,
-) -> LayoutOptimization:
-    """Run the slime mould algorithm on a prepared problem and rank its distinct best layouts.
-
-    Progress covers the search (to 0.9, one report per iteration: "iteration t of T, best
-    ... m") and the full-resolution maps of the reported layouts. A cancelled run keeps
-    the best layouts found so far (``cancelled`` set).
-    """
-    started = time.perf_counter()
-    request, space = problem.request, problem.space
-    report = progress or (lambda fraction, text: None)
-    search_progress = scaled_progress(report, 0.0, 0.9)
-    rng = np.random.default_rng([request.seed, 1])  # the repair's own stream, fixed by the seed
-
-    def on_iteration(t: int, best_x: np.ndarray, best_fitness: float, convergence: np.ndarray) -> None:
-        search_progress(t / request.iterations, f"iteration {t} of {request.iterations}, best {best_fitness:.1f} m")
-        if listener is not None:
-            listener(t, space.positions(best_x[None])[0], best_fitness, convergence)
-
-    result = slime_mould_minimize(
-        problem.fitness,
-        space.lower,
-        space.upper,
-        population=request.population,
-        iterations=request.iterations,
-        seed=request.seed,
-        repair=lambda X: space.repair(X, rng),
-        cancel=cancel,
-        callback=on_iteration,
-    )
-    layouts = space.positions(result.evaluated_x)
-    chosen = best_distinct(layouts, result.evaluated_fitness, request.top_k, request.distinct_m)
-    ranked = []
-    for rank, index in enumerate(chosen):
-        report(0.9 + 0.1 * rank / len(chosen), f"Error map of layout {rank + 1} of {len(chosen)}")
-        stats, error_map = problem.stats(layouts[index])
-        ranked.append(
-            RankedLayout(
-                positions=layouts[index],
-                surfaces=tuple(space.surface_names(result.evaluated_x[index])),
-                fitness=float(result.evaluated_fitness[index]),
-                stats=stats,
-                error_map=error_map,
-            )
-        )
-    report(1.0, "Layouts ready")
-    # The search ranked them on the coarse objective grid; the numbers reported (and shown) are
-    # the reporting grid's, so they are ordered by those.
-    ranked.sort(key=lambda layout: layout.stats["sum_error_m"])
-    return LayoutOptimization(
-        layouts=tuple(ranked),
-        convergence=result.convergence,
-        evaluations=result.evaluations,
-        seconds=problem.prepare_seconds + time.perf_counter() - started,
-        cancelled=result.cancelled,
-        sma=result,
     )

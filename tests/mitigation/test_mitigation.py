@@ -9,22 +9,17 @@ import pytest
 import torch
 
 from twinloc.cancellation import CancelToken, JobCancelled
-from twinloc.compute.mitigation import (
-    SiteSimulation,
-    load_dataset,
-    measured_dataset,
-    mitigated_map,
-    mitigated_map_job,
-    save_mitigation_model,
-    save_dataset,
-    simulate_site,
-    train_mitigation,
-    virtual_dataset,
-    virtual_dataset_job,
-)
+from twinloc.compute.mitigation_jobs import mitigated_map_job, virtual_dataset_job
+from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.loaders import load_scene
 from twinloc.learn.models import create_model
-from twinloc.learn.trainer import TrainingSettings, load_checkpoint, predict
+from twinloc.learn.runs import TrainingSettings
+from twinloc.learn.trainer import load_checkpoint, predict
+from twinloc.mitigation.datasets import check_virtual_data, measured_dataset, virtual_dataset
+from twinloc.mitigation.files import load_dataset, save_dataset, save_mitigation_model
+from twinloc.mitigation.maps import mitigated_map
+from twinloc.mitigation.site import SiteSimulation, simulate_site
+from twinloc.mitigation.training import train_mitigation
 from twinloc.uwb.measured import MeasuredPoint
 
 ANCHORS = np.array([[3.8, 0.0, 2.0], [9.4, 7.2, 2.0], [14.4, 0.1, 2.0]])
@@ -56,6 +51,27 @@ def test_virtual_data_job_is_keyed_by_its_inputs_and_cancellable(hall):
     token.cancel()
     with pytest.raises(JobCancelled):
         job.function(lambda fraction, text: None, token)
+
+
+def test_loaded_virtual_data_must_belong_to_the_open_scene_and_anchors(hall):
+    data = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 2.0, groups=1)
+    check_virtual_data(data, hall, ANCHORS + 1e-12, "v.npz")  # the same layout, as read back from JSON
+    with pytest.raises(ValueError, match=r"^v\.npz holds simulated site data, not virtual data of the twin\.$"):
+        check_virtual_data(dataclasses.replace(data, provenance={"kind": "simulated site"}), hall, ANCHORS, "v.npz")
+    concrete = hall.materials["concrete"]
+    wetter = hall.with_materials({"concrete": dataclasses.replace(concrete, relative_permittivity=9.0)})
+    with pytest.raises(ValueError, match=r"^v\.npz was generated for another scene or other materials\.$"):
+        check_virtual_data(data, wetter, ANCHORS, "v.npz")
+    for other in (ANCHORS[:2], ANCHORS + [0.1, 0.0, 0.0]):
+        with pytest.raises(ValueError, match=r"^v\.npz was generated for another anchor layout\.$"):
+            check_virtual_data(data, hall, other, "v.npz")
+
+
+def test_each_sample_is_at_the_centre_of_the_cell_it_names(hall):
+    geometry = GeometryCache()
+    data = virtual_dataset(hall, ANCHORS, hall.tag_height_m, 2.0, groups=1, geometry=geometry)
+    grid = geometry.floor_grid(hall, 2.0, hall.tag_height_m)
+    np.testing.assert_array_equal(data.true, grid.points[data.point, :2])
 
 
 def test_datasets_round_trip_through_compressed_npz(hall, tmp_path):

@@ -1,4 +1,8 @@
-"""What the application works on: a project and its scene, opened from whatever the user named."""
+"""What the application works on: a project and its scene, opened from whatever the user named.
+
+The GUI and the CLI open sources here, and both search the same mounting regions for an
+anchor layout: the scene's and the project's drawn ones (:func:`scene_with_mounting_regions`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from twinloc.geometry.errors import SceneError
 from twinloc.geometry.loaders import SHIPPED_SCENES, load_scene
-from twinloc.geometry.scene import Scene
+from twinloc.geometry.scene import Region, RegionType, Scene
+from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import Project, SceneRef
 from twinloc.model.project_file import PROJECT_SUFFIX, ProjectFileError, load_project
 
@@ -122,3 +129,30 @@ def effective_scene(base_scene: Scene, project: Project) -> Scene:
 def new_project_for_scene(scene: Scene, scene_ref: SceneRef) -> Project:
     """A fresh project on ``scene`` with the scene's default anchors and base stations."""
     return Project(scene=scene_ref, anchors=tuple(scene.anchors), base_stations=tuple(scene.base_stations))
+
+
+def scene_with_mounting_regions(scene: Scene, regions: tuple[MountingRegion, ...]) -> Scene:
+    """``scene`` with the user's mounting ``regions`` added after its own.
+
+    Raises
+    ------
+    ValueError
+        A drawn region named like one of the scene's regions.
+    """
+    if not regions:
+        return scene
+    taken = {region.name for region in scene.regions}
+    clashes = [region.name for region in regions if region.name in taken]
+    if clashes:
+        raise ValueError(f"mounting region name(s) already used by the scene: {', '.join(map(repr, clashes))}")
+    added = tuple(
+        Region(
+            name=region.name,
+            type=RegionType.MOUNTING,
+            polygon=np.asarray(region.polygon, dtype=np.float64),
+            z_range_m=region.z_range_m,
+            is_polyline=region.is_polyline,
+        )
+        for region in regions
+    )
+    return dataclasses.replace(scene, regions=(*scene.regions, *added))

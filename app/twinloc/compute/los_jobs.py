@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
-from twinloc.compute.engines import ray_engine_for
 from twinloc.compute.jobs import Job, input_key
-from twinloc.geometry.grid import FloorGrid
+from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import Scene
 from twinloc.uwb.visibility import LosMap, compute_los_map
 
 
-def los_map_job(scene: Scene, anchor_positions: np.ndarray, resolution_m: float, tag_height_m: float) -> Job:
+def los_map_job(
+    scene: Scene,
+    anchor_positions: np.ndarray,
+    resolution_m: float,
+    tag_height_m: float,
+    geometry: GeometryCache | None = None,
+) -> Job:
     """A job computing the LOS map of ``scene`` over its evaluation regions.
 
     Parameters
@@ -25,6 +30,8 @@ def los_map_job(scene: Scene, anchor_positions: np.ndarray, resolution_m: float,
         Floor grid cell size, metres.
     tag_height_m : float
         Height of the grid above the floor, metres.
+    geometry : GeometryCache or None
+        The application's ray engines and floor grids (None: the job builds its own).
 
     Returns
     -------
@@ -38,10 +45,11 @@ def los_map_job(scene: Scene, anchor_positions: np.ndarray, resolution_m: float,
 
     def run(progress: ProgressFn, cancel: CancelToken) -> LosMap:
         progress(0.0, "Preparing ray engine")
-        engine = ray_engine_for(scene)
+        cache = cache_or_new(geometry)
+        engine = cache.ray_engine(scene)
         cancel.raise_if_cancelled()
         progress(0.1, "Building floor grid")
-        grid = FloorGrid.over_regions(scene, resolution_m, tag_height_m, engine=engine)
+        grid = cache.floor_grid(scene, resolution_m, tag_height_m)
         cancel.raise_if_cancelled()
         return compute_los_map(engine, grid, anchors, progress=scaled_progress(progress, 0.15, 1.0), cancel=cancel)
 
