@@ -75,15 +75,8 @@ def test_overlay_follows_an_anchor_drag_and_supersedes_older_jobs(window, qtbot)
     window.viewport.view_top()
     before = show_error_map(window, qtbot)
     values = window.viewport.overlay_values()
-    handles = []
-    submit = window.runner.submit
-
-    def spy(job, group):
-        handle = submit(job, group)
-        handles.append((group, handle))
-        return handle
-
-    window.runner.submit = spy
+    tasks = []
+    window.runner.taskStarted.connect(tasks.append)
     anchor = window.document.project.anchors[1]
     start = np.array(anchor.position)
     target = start + np.array([-3.0, -3.0, 0.0])
@@ -96,12 +89,12 @@ def test_overlay_follows_an_anchor_drag_and_supersedes_older_jobs(window, qtbot)
     assert window.document.undo_stack.count() == 1  # the drag is one undo step; recomputing adds none
 
     # Many previews in a burst: the older jobs are cancelled, only the newest is drawn.
-    handles.clear()
+    tasks.clear()
     for step in range(8):
         window.viewport.anchorDragPreview.emit(anchor.name, (4.0 + step, 5.0, 2.0))
         QTest.qWait(70)  # > the preview throttle: each preview submits a job
     final = show_error_map(window, qtbot, previous=after)
-    ours = [handle for group, handle in handles if group == "error_map"]
+    ours = [task.handle for task in tasks if task.key == "error_map"]
     assert len(ours) >= 4
     assert all(handle.cancelled or handle.future.done() for handle in ours[:-1])
     np.testing.assert_allclose(final.anchor_positions[1], (11.0, 5.0, 2.0))

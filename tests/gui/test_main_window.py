@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -426,3 +427,38 @@ def test_starting_on_a_project_whose_scene_moved_asks_where_it_is(qtbot, tmp_pat
     assert window.document.is_modified
     window.document.undo_stack.setClean()
     window.close()
+
+
+def test_a_long_task_does_not_delay_the_los_map_of_a_drag(qtbot, window_settings, autosave_store):
+    """One thread per lane, the long one held by a run that waits for the test: the drag's map still comes."""
+    from twinloc.compute.jobs import ComputePool, Job
+    from twinloc.compute.workspace import open_source
+    from twinloc.gui.main_window import MainWindow
+    from twinloc.gui.tasks import LIVE, LONG
+
+    lanes = {LIVE: ComputePool(max_workers=1), LONG: ComputePool(max_workers=1)}
+    window = MainWindow(open_source("uwb_hall"), settings=window_settings, autosave=autosave_store, lanes=lanes)
+    window.show()
+    qtbot.waitExposed(window)
+    started, release = threading.Event(), threading.Event()
+    try:
+        wait_for_overlay(qtbot, window)
+        long_run = window.runner.submit(Job("Long run", lambda progress, cancel: started.set() or release.wait(60)), lane=LONG)
+        assert started.wait(10)
+        window.viewport.view_top()
+        anchor = window.document.project.anchors[0]
+        x, y = open_floor_point(window.document.scene)
+        drag_world(window, np.array(anchor.position), np.array([x, y, anchor.position[2]]))
+        qtbot.waitUntil(lambda: window.document.anchor(anchor.name).position != anchor.position, timeout=3000)
+        moved = window.document.anchor(anchor.name).position
+
+        def shows_the_moved_anchor() -> bool:
+            los_map = window.los_overlay.los_map
+            return los_map is not None and np.allclose(los_map.anchor_positions[0], moved)
+
+        qtbot.waitUntil(shows_the_moved_anchor, timeout=20000)
+        assert long_run.running and not release.is_set()
+    finally:
+        release.set()
+        window.document.undo_stack.setClean()
+        window.close()

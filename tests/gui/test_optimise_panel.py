@@ -101,7 +101,7 @@ def test_cancel_midway_keeps_the_best_so_far(window, qtbot, errors):
     assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     qtbot.waitUntil(lambda: len(panel.plot.values) >= 2, timeout=RUN_TIMEOUT_MS)
     assert optimiser.ghost_positions.shape == (3, 3)
-    assert window.runner.job_name("optimise") == "Anchor layout optimisation"
+    assert window.runner.task("layout").name == "Anchor layout optimisation"
     with qtbot.waitSignal(optimiser.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] == "cancelled" and not errors

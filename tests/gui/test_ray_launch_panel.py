@@ -78,12 +78,11 @@ def test_dragging_the_ue_reruns_in_the_background(hall, qtbot):
     hall.ray_launch_dock.run()
     first = wait_for_result(qtbot, hall)
     submitted = []
-    submit = hall.runner.submit
-    hall.runner.submit = lambda job, group: submitted.append(group) or submit(job, group)
+    hall.runner.taskStarted.connect(lambda task: submitted.append(task.key))
     target = np.array(UE) + (1.0, 2.0, 0.0)
     drag_world(hall, UE, target, steps=10)
     after = wait_for_result(qtbot, hall, previous=first)
-    assert submitted and set(submitted) == {"rrt"}
+    assert submitted and set(submitted) == {"locate"}
     assert len(submitted) <= 4  # throttled: one rerun per burst of moves, not one per mouse move
     assert not np.allclose(after.truth, first.truth)
     np.testing.assert_allclose(after.truth[:2], target[:2], atol=0.3)

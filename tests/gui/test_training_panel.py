@@ -67,7 +67,9 @@ def test_generate_simulate_and_train_with_live_losses_and_a_results_table(window
     events = []
     trainer.lossesChanged.connect(lambda: events.append(("losses", {k: len(v[0]) for k, v in trainer.losses.items()})))
     trainer.trainingEnded.connect(lambda stopped: events.append(("ended", stopped)))
-    window.runner.progress.connect(lambda group, fraction, text: events.append(("progress", fraction)) if group == "training" else None)
+    window.runner.taskStarted.connect(
+        lambda task: task.progress.connect(lambda fraction, text: events.append(("progress", fraction))) if task.key == "training" else None
+    )
     assert train_to_end(qtbot, window, dock) == "completed" and not errors
 
     # Progress and losses arrived while training ran, before it ended.

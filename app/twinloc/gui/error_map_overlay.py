@@ -2,8 +2,8 @@
 
 Like the LOS overlay, inputs are captured on the GUI thread (effective scene, enabled anchor
 positions, grid settings, :class:`~twinloc.model.analysis.ErrorMapSettings`) into an
-:func:`~twinloc.compute.error_map_job.error_map_job` that runs on the pool under the supersede
-group ``"error_map"``; a newer request (an anchor being dragged) cancels the older one, and
+:func:`~twinloc.compute.error_map_job.error_map_job` that runs in the live lane under the key
+``"error_map"``, superseding the running one: a newer request (an anchor being dragged) cancels the older one, and
 results are drawn on the GUI thread. How the map is shown (display mode, colours, survey
 thresholds, imported measurements) is view state kept here, not in the project.
 """
@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.error_map_job import error_map_job
-from twinloc.gui.compute_bridge import JobRunner
+from twinloc.gui.tasks import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.live_floor_map import LiveFloorMap
 from twinloc.gui.viewport_vectors import ArrowSet, PointSet, nice_scale
@@ -26,7 +26,7 @@ from twinloc.uwb.error_map import ErrorMap
 from twinloc.uwb.measured import MeasuredPoint, PredictionComparison, compare_with_prediction, load_measured_csv, nearest_cells
 from twinloc.uwb.survey_plan import SurveyPlan, SurveyPlanSettings, plan_survey
 
-GROUP = "error_map"
+KEY = "error_map"
 PREVIEW_THROTTLE_MS = 60
 """At most one recomputation per this interval while an anchor is dragged (a map takes ~0.2 s)."""
 
@@ -98,15 +98,13 @@ class ErrorMapOverlay(LiveFloorMap):
 
     updated = Signal(object)
     displayChanged = Signal()
-    group = GROUP
+    key = KEY
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(document, PREVIEW_THROTTLE_MS, enabled=False, parent=parent)
         self._runner = runner
         self.viewport = viewport
         self._display = ErrorMapDisplay()
-        self._submitted_at = 0.0
-        self._pending_names: tuple[str, ...] = ()
         self.error_map: ErrorMap | None = None
         """The map on display (None before the first result or while hidden)."""
         self.anchor_names: tuple[str, ...] = ()
@@ -129,8 +127,6 @@ class ErrorMapOverlay(LiveFloorMap):
         ):
             signal.connect(self.refresh)
         document.sceneChanged.connect(self._forget_measured)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
 
     # ------------------------------------------------------------------ state
 
@@ -139,7 +135,7 @@ class ErrorMapOverlay(LiveFloorMap):
         return self._display
 
     def _on_disabled(self) -> None:
-        self._runner.cancel(GROUP)
+        self._runner.cancel(KEY)
         had_map = self.error_map is not None
         self.error_map = None
         self.survey_plan = None
@@ -211,18 +207,20 @@ class ErrorMapOverlay(LiveFloorMap):
     def _submit(self) -> None:
         project = self._document.project
         scene = self._document.scene
-        self._pending_names, positions = self._enabled_anchors()
+        names, positions = self._enabled_anchors()
         tag_height = self._document.tag_height_m
-        self._submitted_at = time.perf_counter()
+        submitted_at = time.perf_counter()
         job = error_map_job(scene, positions, self._document.grid_resolution_m, tag_height, project.error_map)
-        self._runner.submit(job, GROUP)
+        task = self._runner.submit(job, key=KEY, supersede=True)
+        task.finished.connect(lambda result: self._on_finished(result, names, submitted_at))
+        task.failed.connect(self._on_failed)
 
-    def _on_finished(self, group: str, result: object) -> None:
-        if group != GROUP or not self._enabled or not isinstance(result, ErrorMap):
+    def _on_finished(self, result: ErrorMap, names: tuple[str, ...], submitted_at: float) -> None:
+        if not self._enabled:
             return
         self.error_map = result
-        self.anchor_names = self._pending_names
-        self.compute_seconds = time.perf_counter() - self._submitted_at
+        self.anchor_names = names
+        self.compute_seconds = time.perf_counter() - submitted_at
         self._draw()
         self.updated.emit(result)
 

@@ -1,26 +1,26 @@
-"""The status-bar area that shows the running job: its text, a progress bar and Cancel."""
+"""The status-bar area that shows the running task: its name and text, a progress bar and Cancel."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from twinloc.gui.compute_bridge import JobRunner
+from twinloc.gui.tasks import JobRunner, Task
 
 SHOW_DELAY_MS = 300
 """Jobs that finish sooner never show the area, so quick recomputations do not flicker."""
 
 
 class JobProgressArea(QWidget):
-    """Progress of the jobs of a :class:`JobRunner`; hidden while the runner is idle.
+    """Progress of the tasks of a :class:`JobRunner`; hidden while the runner is idle.
 
-    Shows the group that reported last; Cancel cancels that group's job.
+    Shows the task that reported last; Cancel cancels that task.
     """
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
-        self._group: str | None = None
+        self._task: Task | None = None
 
         self.label = QLabel()
         self.bar = QProgressBar()
@@ -44,21 +44,21 @@ class JobProgressArea(QWidget):
         self._show_timer.setInterval(SHOW_DELAY_MS)
         self._show_timer.timeout.connect(self._show_if_busy)
 
-        runner.progress.connect(self._on_progress)
+        runner.taskStarted.connect(lambda task: task.progress.connect(self._on_progress))
         runner.idleChanged.connect(self._on_idle_changed)
         self.hide()
 
-    def _on_progress(self, group: str, fraction: float, text: str) -> None:
-        self._group = group
-        name = self._runner.job_name(group) or group
-        self.label.setText(f"{name}: {text}" if text else name)
+    def _on_progress(self, fraction: float, text: str) -> None:
+        # The sender, not a lambda holding the task: a connection holding its own sender keeps it alive.
+        task = self._task = self.sender()
+        self.label.setText(f"{task.name}: {text}" if text else task.name)
         self.bar.setValue(round(fraction * 1000))
 
     def _on_idle_changed(self, idle: bool) -> None:
         if idle:
             self._show_timer.stop()
             self.hide()
-            self._group = None
+            self._task = None
         else:
             self.bar.setValue(0)
             self._show_timer.start()
@@ -68,5 +68,5 @@ class JobProgressArea(QWidget):
             self.show()
 
     def _cancel(self) -> None:
-        if self._group is not None:
-            self._runner.cancel(self._group)
+        if self._task is not None:
+            self._task.cancel()

@@ -17,9 +17,9 @@ from twinloc.gui.document import ProjectDocument
 class LiveFloorMap(QObject):
     """Base of the live floor-map overlays.
 
-    Subclasses set ``group`` (their compute group), implement ``_submit()`` (capture inputs,
-    submit the job) and ``_on_disabled()`` (cancel and clear what they show), and connect the
-    runner's ``failed`` signal to ``_on_failed``.
+    Subclasses set ``key`` (the key their tasks run under), implement ``_submit()`` (capture
+    inputs, submit the job superseding the previous one) and ``_on_disabled()`` (cancel and
+    clear what they show), and connect their task's ``failed`` signal to ``_on_failed``.
 
     Parameters
     ----------
@@ -30,8 +30,8 @@ class LiveFloorMap(QObject):
         Whether the map starts shown.
     """
 
-    group = ""
-    """The compute group the map's jobs run in."""
+    key = ""
+    """The key the map's tasks run under (a newer one supersedes the running one)."""
 
     def __init__(self, document: ProjectDocument, throttle_ms: int, enabled: bool, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -73,9 +73,9 @@ class LiveFloorMap(QObject):
         if self._enabled and not self._timer.isActive():
             self._timer.start(self._throttle_ms)
 
-    def _on_failed(self, group: str, _message: str) -> None:
+    def _on_failed(self, _message: str) -> None:
         """The map could not be computed (the window says why): show none rather than an outdated one."""
-        if group == self.group and self._enabled:
+        if self._enabled:
             self._on_disabled()
 
     def _enabled_anchors(self) -> tuple[tuple[str, ...], np.ndarray]:

@@ -2,8 +2,8 @@
 
 Inputs are captured on the GUI thread (the effective scene, enabled anchor positions,
 grid settings) into a :func:`~twinloc.compute.los_job.los_map_job`; the job runs on the
-compute pool under the supersede group ``"los"``, so a newer request (an anchor being
-dragged) cancels the older one, and the result is drawn on the GUI thread. With no enabled
+live lane under the key ``"los"``, superseding the running one, so a newer request (an anchor
+being dragged) cancels the older one, and the result is drawn on the GUI thread. With no enabled
 anchor there is nothing to count (every cell would read 0 on a 0-1 legend): the floor stays
 bare and a caption in the view says what to do.
 """
@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.los_job import los_map_job
-from twinloc.gui.compute_bridge import JobRunner
+from twinloc.gui.tasks import JobRunner
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.live_floor_map import LiveFloorMap
 from twinloc.model.project import ResultRecord
 from twinloc.uwb.visibility import LosMap
 
-GROUP = "los"
+KEY = "los"
 OVERLAY_TITLE = "LOS anchors"
 NO_ANCHORS_CAPTION = "LOS overlay: place anchors to see how many of them each floor cell sees"
 PREVIEW_THROTTLE_MS = 40
@@ -46,7 +46,7 @@ class LosOverlay(LiveFloorMap):
     """
 
     updated = Signal(object)
-    group = GROUP
+    key = KEY
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(document, PREVIEW_THROTTLE_MS, enabled=True, parent=parent)
@@ -58,11 +58,9 @@ class LosOverlay(LiveFloorMap):
 
         for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.settingsChanged):
             signal.connect(self.refresh)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
 
     def _on_disabled(self) -> None:
-        self._runner.cancel(GROUP)
+        self._runner.cancel(KEY)
         self.los_map = None
         self._viewport.clear_floor_overlay()
         self._show_caption(False)
@@ -79,17 +77,20 @@ class LosOverlay(LiveFloorMap):
     def _submit(self) -> None:
         _names, positions = self._enabled_anchors()
         if not len(positions):
-            self._runner.cancel(GROUP)
+            self._runner.cancel(KEY)
             self.los_map = None
             self._viewport.clear_floor_overlay()
             self._show_caption(True)
             self.updated.emit(None)
             return
         resolution = self._document.grid_resolution_m
-        self._runner.submit(los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m), GROUP)
+        job = los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m)
+        task = self._runner.submit(job, key=KEY, supersede=True)
+        task.finished.connect(self._on_finished)
+        task.failed.connect(self._on_failed)
 
-    def _on_finished(self, group: str, result: object) -> None:
-        if group != GROUP or not self._enabled or not isinstance(result, LosMap):
+    def _on_finished(self, result: LosMap) -> None:
+        if not self._enabled:
             return
         self.los_map = result
         top = max(int(result.anchor_positions.shape[0]), 1)

@@ -7,6 +7,7 @@ the viewport and the docks show it and send edits to it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -27,7 +28,6 @@ from twinloc.compute.workspace import SceneFileMissing, Workspace, open_source
 from twinloc.geometry.loaders import SHIPPED_SCENES
 from twinloc.gui.anchor_export import write_anchors
 from twinloc.gui.anchors_dock import AnchorsDock
-from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.error_map_dock import ErrorMapDock
@@ -39,6 +39,7 @@ from twinloc.gui.optimise_panel import OptimisePanel
 from twinloc.gui.ray_launch_dock import RayLaunchDock
 from twinloc.gui.ray_launch_overlay import RayLaunchOverlay
 from twinloc.gui.scene_dock import SceneDock
+from twinloc.gui.tasks import JobRunner, Task, default_lanes
 from twinloc.gui.training_controller import MitigationTrainer
 from twinloc.gui.training_dock import TrainingDock
 from twinloc.gui.viewport import SceneViewport
@@ -57,20 +58,6 @@ _SETTINGS_GEOMETRY = "window/geometry"
 _SETTINGS_STATE = "window/state"
 _SETTINGS_RECENT = "recent/files"
 _STATE_VERSION = 1
-#: How the compute groups are named in messages.
-_GROUP_NAMES = {
-    "los": "LOS",
-    "error_map": "error map",
-    "optimise": "layout optimisation",
-    "optimise-current": "current layout's error map",
-    "rrt": "reverse ray tracing",
-    "rrt_evaluation": "reverse-ray-tracing evaluation",
-    "training_virtual": "virtual training data",
-    "training_measured": "simulated site",
-    "training": "model training",
-    "training_map": "mitigated error map",
-    "training_save": "virtual-data save",
-}
 
 
 class MainWindow(QMainWindow):
@@ -85,8 +72,9 @@ class MainWindow(QMainWindow):
         application's (organisation "TwinLoc", application "TwinLoc").
     autosave : AutosaveStore or None, default: None
         Where snapshots of unsaved work go; None uses the default autosave folder.
-    pool : ComputePool or None, default: None
-        The pool jobs run on; None makes one. The window shuts it down when it closes.
+    lanes : mapping of str to ComputePool, or None, default: None
+        The pools tasks run on, by lane (see :mod:`twinloc.gui.tasks`); None makes the
+        default ones. The window shuts them down when it closes.
     """
 
     def __init__(
@@ -94,7 +82,7 @@ class MainWindow(QMainWindow):
         workspace: Workspace,
         settings: QSettings | None = None,
         autosave: AutosaveStore | None = None,
-        pool: ComputePool | None = None,
+        lanes: Mapping[str, ComputePool] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
@@ -107,7 +95,7 @@ class MainWindow(QMainWindow):
 
         self.document = ProjectDocument(workspace.project, workspace.base_scene, self)
         self.document.set_path(workspace.project_path)
-        self.runner = JobRunner(pool if pool is not None else ComputePool(), self)
+        self.runner = JobRunner(lanes if lanes is not None else default_lanes(), self)
 
         self.viewport = SceneViewport(self)
         self.setCentralWidget(self.viewport)
@@ -136,7 +124,7 @@ class MainWindow(QMainWindow):
         self.ray_launch_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.layout_optimiser.previewEnded.connect(self._restore_floor_map)
         self.mitigation_trainer = MitigationTrainer(self.document, self.runner, self.viewport, self)
-        self.training_dock = TrainingDock(self.mitigation_trainer, self.runner, self)
+        self.training_dock = TrainingDock(self.mitigation_trainer, self)
         self.tabifyDockWidget(self.ray_launch_dock, self.training_dock)
         self.error_map_dock.raise_()
         self.training_dock.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -147,12 +135,8 @@ class MainWindow(QMainWindow):
         self._connect_document()
         self._connect_viewport()
         self._failures_shown: dict[str, str] = {}
-        """The last failure shown in a dialog, per compute group (forgotten when one succeeds)."""
-        self.runner.failed.connect(self._on_job_failed)
-        self.runner.finished.connect(lambda group, _result: self._failures_shown.pop(group, None))
-        self.runner.cancelled.connect(
-            lambda group: self.statusBar().showMessage(f"{_GROUP_NAMES.get(group, group)} computation cancelled", 4000)
-        )
+        """The last failure shown in a dialog, per task name (forgotten when one succeeds)."""
+        self.runner.taskStarted.connect(self._watch_task)
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_INTERVAL_MS)
@@ -618,15 +602,21 @@ class MainWindow(QMainWindow):
         self.los_overlay.refresh()
         self.error_map_overlay.refresh()
 
-    def _on_job_failed(self, group: str, message: str) -> None:
+    def _watch_task(self, task: Task) -> None:
+        name = task.name  # not the task itself: a connection holding its own sender keeps it alive
+        task.failed.connect(lambda message: self._on_task_failed(name, message))
+        task.finished.connect(lambda _result: self._failures_shown.pop(name, None))
+        task.cancelled.connect(lambda: self.statusBar().showMessage(f"{name}: cancelled", 4000))
+
+    def _on_task_failed(self, name: str, message: str) -> None:
         """Show a failure in a dialog once; the same failure again (the next edit recomputes with
         the same settings) only goes to the status bar, so a bad setting never traps the user in
         a dialog after every edit."""
-        title = f"The {_GROUP_NAMES.get(group, group)} computation failed"
-        if self._failures_shown.get(group) == message:
+        title = f"{name} failed"
+        if self._failures_shown.get(name) == message:
             self.statusBar().showMessage(f"{title}: {message}", FAILURE_MESSAGE_MS)
             return
-        self._failures_shown[group] = message
+        self._failures_shown[name] = message
         show_error(self, title, message)
 
     # ------------------------------------------------------------------ persistence helpers

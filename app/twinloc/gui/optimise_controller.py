@@ -1,10 +1,9 @@
 """The Optimise section's commands: run the layout optimisation, preview, accept, export, import.
 
 :class:`LayoutOptimiser` is the Qt side of :mod:`twinloc.compute.layout_study`: it captures the
-document into a :class:`~twinloc.compute.layout_optimization.LayoutRequest`, runs the job on
-the application's :class:`JobRunner` (its own group, so the live maps keep theirs), posts the
-best-so-far layout from the worker thread to the GUI thread through a queued signal, draws it
-as ghost spheres, scores the layout in place again when the anchors are edited (the results'
+document into a :class:`~twinloc.compute.layout_optimization.LayoutRequest`, runs the job in the
+long lane of the application's :class:`JobRunner` (so the live maps keep their threads), receives
+the best-so-far layout as the task's live reports, draws it as ghost spheres, scores the layout in place again when the anchors are edited (the results'
 "now" row), and turns the user's decisions into document edits (one undo step each).
 The panel (:mod:`twinloc.gui.optimise_panel`) is a view of this object.
 """
@@ -12,11 +11,10 @@ The panel (:mod:`twinloc.gui.optimise_panel`) is a view of this object.
 from __future__ import annotations
 
 import itertools
-import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.layout_optimization import LayoutRequest, RankedLayout
 from twinloc.compute.layout_study import (
@@ -26,17 +24,17 @@ from twinloc.compute.layout_study import (
     names_for_layout,
     scene_with_mounting_regions,
 )
-from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.tasks import LONG, JobRunner, Publish
 from twinloc.gui.viewport_ghosts import GhostLayout
 from twinloc.gui.viewport_regions import RegionDrawer, RegionPatches
 from twinloc.model.devices import Anchor
 from twinloc.model.mounting import MountingRegion
 from twinloc.optim.installation import PlannedAnchor, deviations, read_as_built_csv, write_sheet_csv, write_sheet_html
 
-GROUP = "optimise"
-#: The current layout scored again after an edit; its own group, so an edit never cancels a run.
-CURRENT_GROUP = "optimise-current"
+KEY = "layout"
+#: The current layout scored again after an edit; its own key, so an edit never cancels a run.
+CURRENT_KEY = "layout-current"
 FIXED_SURFACE = "installed (kept fixed)"
 
 
@@ -77,11 +75,6 @@ class LayoutOptimiser(QObject):
     regionDrawn = Signal(object, bool)
     drawingEnded = Signal()
 
-    # Posted from the worker thread when a new best-so-far waits in ``_latest``. Iterations can
-    # come faster than the GUI renders; only the newest is kept, so the event queue never floods
-    # and a Cancel click is handled at once.
-    _iteration = Signal()
-
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._document = document
@@ -93,8 +86,6 @@ class LayoutOptimiser(QObject):
         self.drawer = RegionDrawer(plotter, plotter.renderer, plotter, viewport.request_render)
         self.drawer.regionDrawn.connect(self.regionDrawn)
         self.drawer.drawingEnded.connect(self.drawingEnded)
-        self._tickets = itertools.count(1)
-        self._ticket = 0
         self._running = False
         self._previewing = False
         self.study: LayoutStudy | None = None
@@ -106,12 +97,6 @@ class LayoutOptimiser(QObject):
         self._fixed: tuple[Anchor, ...] = ()
         self._scored: tuple | None = None  # the enabled anchors' positions the study's "now" is of
         self.convergence = np.zeros(0)
-        self._latest: tuple | None = None
-        self._latest_lock = threading.Lock()
-        self._iteration.connect(self._on_iteration, Qt.ConnectionType.QueuedConnection)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
         document.sceneChanged.connect(self._forget_study)
         document.anchorsChanged.connect(self._score_current)
 
@@ -163,7 +148,7 @@ class LayoutOptimiser(QObject):
         ValueError
             No region chosen or a drawn region clashing with the scene's names; problems
             found while preparing (too few anchors, a minimum distance that cannot be kept)
-            arrive later through the runner's ``failed`` signal.
+            arrive later as ``runEnded("failed")`` (the window shows the message).
         """
         if not region_names:
             raise ValueError("Choose at least one mounting region.")
@@ -190,25 +175,22 @@ class LayoutOptimiser(QObject):
         self.request = request
         self.layout_names = names_for_layout(request.anchor_count, {a.name for a in self._fixed})
         self._scored = self._current_positions()
-        self._runner.cancel(CURRENT_GROUP)
+        self._runner.cancel(CURRENT_KEY)
         self.end_preview()
-        self._ticket = ticket = next(self._tickets)
+        task = self._runner.submit_publishing(
+            lambda publish: layout_study_job(scene, request, others, _best_so_far(publish)), lane=LONG, key=KEY, supersede=True
+        )
+        task.published.connect(self._on_iteration)
+        task.finished.connect(self._on_finished)
+        task.failed.connect(self._on_failed)
+        task.cancelled.connect(self._on_cancelled)
         self._running = True
         self.convergence = np.zeros(0)
-
-        def listener(t: int, best: np.ndarray, _fitness: float, convergence: np.ndarray) -> None:
-            with self._latest_lock:
-                posted = self._latest is not None
-                self._latest = (ticket, int(t), np.array(best), np.array(convergence))
-            if not posted:
-                self._iteration.emit()
-
-        self._runner.submit(layout_study_job(scene, request, others, listener), GROUP)
         self.runStarted.emit(request.iterations)
 
     def cancel(self) -> None:
         """Stop the run; it finishes with the best layouts found so far."""
-        self._runner.cancel(GROUP)
+        self._runner.cancel(KEY)
 
     # ------------------------------------------------------------------ results
 
@@ -321,9 +303,8 @@ class LayoutOptimiser(QObject):
 
     def stop(self) -> None:
         """Release the viewport objects (the window is closing)."""
-        if self._running:
-            self._runner.cancel(GROUP)
-        self._runner.cancel(CURRENT_GROUP)
+        self._runner.cancel(KEY)
+        self._runner.cancel(CURRENT_KEY)
         self.drawer.detach()
         self._ghosts.clear()
         self._patches.clear()
@@ -335,30 +316,14 @@ class LayoutOptimiser(QObject):
             raise IndexError("no optimisation results")
         return self.study.optimization.layouts[index]
 
-    @Slot()
-    def _on_iteration(self) -> None:
-        with self._latest_lock:
-            latest, self._latest = self._latest, None
-        if latest is None:
-            return
-        ticket, t, best, convergence = latest
-        if ticket != self._ticket or not self._running:
-            return
-        self.convergence = np.asarray(convergence)
+    def _on_iteration(self, report: tuple) -> None:
+        t, best, convergence = report
+        self.convergence = convergence
         self._ghosts.show(best, _ghost_labels(self.layout_names))
         self._viewport.request_render()
         self.iterationDone.emit(t, self.convergence)
 
-    def _on_finished(self, group: str, result: object) -> None:
-        if not isinstance(result, LayoutStudy):
-            return
-        if group == CURRENT_GROUP:
-            if not self._running and self.study is not None and result.optimization is self.study.optimization:
-                self.study = result
-                self.studyChanged.emit()
-            return
-        if group != GROUP:
-            return
+    def _on_finished(self, result: LayoutStudy) -> None:
         self._running = False
         self.study = result
         self.convergence = np.asarray(result.optimization.convergence)
@@ -375,30 +340,42 @@ class LayoutOptimiser(QObject):
         if self.study is None or self._running or positions == self._scored:
             return
         self._scored = positions
-        self._runner.submit(current_layout_job(self.study, positions), CURRENT_GROUP)
+        task = self._runner.submit(current_layout_job(self.study, positions), key=CURRENT_KEY, supersede=True)
+        task.finished.connect(self._on_scored)
 
-    def _on_failed(self, group: str, _message: str) -> None:
-        if group == GROUP:
-            self._running = False
-            self._ghosts.clear()
-            self._viewport.request_render()
-            self.runEnded.emit("failed")
+    def _on_scored(self, result: LayoutStudy) -> None:
+        if not self._running and self.study is not None and result.optimization is self.study.optimization:
+            self.study = result
+            self.studyChanged.emit()
 
-    def _on_cancelled(self, group: str) -> None:
+    def _on_failed(self, _message: str) -> None:
+        self._end_without_result("failed")
+
+    def _on_cancelled(self) -> None:
         # Cancelled before the search began (while the link tables were prepared): nothing to keep.
-        if group == GROUP:
-            self._running = False
-            self._ghosts.clear()
-            self._viewport.request_render()
-            self.runEnded.emit("cancelled")
+        self._end_without_result("cancelled")
+
+    def _end_without_result(self, outcome: str) -> None:
+        self._running = False
+        self._ghosts.clear()
+        self._viewport.request_render()
+        self.runEnded.emit(outcome)
 
     def _forget_study(self) -> None:
-        if self._running:
-            self._runner.cancel(GROUP)
-        self._runner.cancel(CURRENT_GROUP)
+        self._runner.cancel(KEY)
+        self._runner.cancel(CURRENT_KEY)
         self.end_preview()
         self.study = None
         self.studyChanged.emit()
+
+
+def _best_so_far(publish: Publish):
+    """The optimizer's iteration listener, publishing (t, best (N, 3) metres, convergence (t,) metres)."""
+
+    def listener(t: int, best: np.ndarray, _fitness: float, convergence: np.ndarray) -> None:
+        publish((int(t), np.array(best), np.array(convergence)))
+
+    return listener
 
 
 def _ghost_labels(names) -> list[str]:

@@ -1,10 +1,10 @@
 """Reverse ray tracing of one UE, live in the viewport, and batch evaluations.
 
 The overlay captures the document's enabled base stations, the UE position and the
-:class:`RayLaunchSettings` into a locate job, runs it on the application's :class:`JobRunner`
-(group "rrt": a newer run supersedes an older one) and draws the result through
-:mod:`twinloc.gui.viewport_rays`. Moving the UE marker or a base station reruns it, throttled.
-Evaluations run in group "rrt_evaluation". The drawing's arrays are built on the worker,
+:class:`RayLaunchSettings` into a locate job, runs it in the live lane of the application's
+:class:`JobRunner` (key "locate": a newer run supersedes an older one) and draws the result
+through :mod:`twinloc.gui.viewport_rays`. Moving the UE marker or a base station reruns it,
+throttled. Evaluations run in the long lane (key "evaluation"). The drawing's arrays are built on the worker,
 the actors on the GUI thread.
 """
 
@@ -19,16 +19,16 @@ from twinloc.cancellation import CancelToken, ProgressFn
 from twinloc.compute.engines import ray_engine_for
 from twinloc.compute.jobs import Job
 from twinloc.compute.rrt_jobs import LocateResult, evaluation_job, locate_job
-from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.tasks import LONG, JobRunner
 from twinloc.gui.viewport import SceneViewport
 from twinloc.gui.viewport_rays import MarkerDrag, RayActors, RayDrawing, UeMarker
 from twinloc.rrt.evaluation import EvaluationSetting
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
 
-LOCATE_GROUP = "rrt"
-EVALUATION_GROUP = "rrt_evaluation"
+LOCATE_KEY = "locate"
+EVALUATION_KEY = "evaluation"
 FUSIONS = {"none": "AoA only", "pt": "PT (Algorithm 1)", "rpt": "RPT (Algorithm 2)"}
 #: At most this many launched rays and fitted points per station are drawn.
 MAX_DRAWN_RAYS = 120
@@ -125,10 +125,6 @@ class RayLaunchOverlay(QObject):
         self._rerun.setSingleShot(True)
         self._rerun.setInterval(RERUN_DELAY_MS)
         self._rerun.timeout.connect(self.run)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
-        runner.progress.connect(self._on_progress)
         document.baseStationsChanged.connect(self._on_stations_changed)
         document.sceneChanged.connect(self._on_scene_changed)
 
@@ -213,7 +209,8 @@ class RayLaunchOverlay(QObject):
             self._document.scene, self._ue, stations, self.settings.noise(), self.settings.locate_settings(),
             self.settings.seed, keep_trace=True,
         )
-        self._runner.submit(_drawing_job(job, self._ue, stations, self.settings.mode), LOCATE_GROUP)
+        task = self._runner.submit(_drawing_job(job, self._ue, stations, self.settings.mode), key=LOCATE_KEY, supersede=True)
+        task.finished.connect(lambda outcome: self._show_result(*outcome))
 
     def evaluate(self, drops: int, aoa_sigmas_deg) -> None:
         """Evaluate ``drops`` random UEs for each AoA sigma in the background."""
@@ -226,15 +223,19 @@ class RayLaunchOverlay(QObject):
             self._document.scene, stations, settings, int(drops),
             replace(self.settings.locate_settings(), mode=self.settings.mode), self.settings.seed,
         )
-        self._runner.submit(job, EVALUATION_GROUP)
+        task = self._runner.submit(job, lane=LONG, key=EVALUATION_KEY, supersede=True)
+        task.progress.connect(self.evaluationProgress)
+        task.finished.connect(self._on_evaluated)
+        task.failed.connect(self.evaluationEnded)
+        task.cancelled.connect(lambda: self.evaluationEnded.emit("cancelled"))
 
     def cancel_evaluation(self) -> None:
-        self._runner.cancel(EVALUATION_GROUP)
+        self._runner.cancel(EVALUATION_KEY)
 
     def clear(self) -> None:
         """Forget the result (the marker and stations stay while visible)."""
         self._rerun.stop()
-        self._runner.cancel(LOCATE_GROUP)
+        self._runner.cancel(LOCATE_KEY)
         self._result, self._drawing = None, None
         self._redraw()
         self.updated.emit(None)
@@ -264,32 +265,17 @@ class RayLaunchOverlay(QObject):
         self._schedule_rerun()
 
     def _on_scene_changed(self) -> None:
-        self._runner.cancel(LOCATE_GROUP)
+        self._runner.cancel(LOCATE_KEY)
         self._result, self._drawing = None, None
         self._ue = self._default_ue()
         self._redraw()
         self.updated.emit(None)
         self.ueChanged.emit(tuple(float(c) for c in self._ue))
 
-    def _on_finished(self, group: str, result: object) -> None:
-        if group == LOCATE_GROUP:
-            self._show_result(*result)
-        elif group == EVALUATION_GROUP:
-            self._evaluation = result
-            self.evaluated.emit(result)
-            self.evaluationEnded.emit("finished")
-
-    def _on_failed(self, group: str, message: str) -> None:
-        if group == EVALUATION_GROUP:
-            self.evaluationEnded.emit(message)
-
-    def _on_cancelled(self, group: str) -> None:
-        if group == EVALUATION_GROUP:
-            self.evaluationEnded.emit("cancelled")
-
-    def _on_progress(self, group: str, fraction: float, text: str) -> None:
-        if group == EVALUATION_GROUP:
-            self.evaluationProgress.emit(fraction, text)
+    def _on_evaluated(self, evaluation) -> None:
+        self._evaluation = evaluation
+        self.evaluated.emit(evaluation)
+        self.evaluationEnded.emit("finished")
 
     def _show_result(self, result, drawing: RayDrawing | None = None) -> None:
         if self._stopped:

@@ -2,23 +2,22 @@
 
 :class:`MitigationTrainer` is the Qt side of :mod:`twinloc.compute.mitigation`. It keeps the
 virtual data (generated from the document's twin), the measured data (a CSV file or the
-SIMULATED site), the last trained or loaded model, and runs every long step on the
-application's :class:`JobRunner` in groups of its own, so the live maps keep theirs. The
-trainer's per-epoch losses are posted from the worker thread through a queued signal, the
-newest only, so a fast run never floods the event queue. The data belong to the anchors and
+SIMULATED site), the last trained or loaded model, and runs every long step in the long lane
+of the application's :class:`JobRunner`, so the live maps keep their threads. The trainer's
+per-epoch losses arrive as the training task's live reports, the newest only, so a fast run
+never floods the event queue. The data belong to the anchors and
 the scene they were made for: an edit of either forgets them (the model is kept).
 The dock (:mod:`twinloc.gui.training_dock`) is a view of this object.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.mitigation import (
     FIXES_PER_SAMPLE,
@@ -37,16 +36,16 @@ from twinloc.compute.mitigation import (
     virtual_dataset_job,
 )
 from twinloc.compute.jobs import Job
-from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.tasks import LONG, JobRunner, Publish, Task
 from twinloc.learn.models import create_model
 from twinloc.learn.trainer import TrainingSettings, save_checkpoint
 
-VIRTUAL_GROUP = "training_virtual"
-MEASURED_GROUP = "training_measured"
-TRAIN_GROUP = "training"
-MAP_GROUP = "training_map"
-SAVE_GROUP = "training_save"
+VIRTUAL_KEY = "training_virtual"
+MEASURED_KEY = "training_measured"
+TRAIN_KEY = "training"
+MAP_KEY = "training_map"
+SAVE_KEY = "training_save"
 #: What the mitigated map shows: per-cell mean error after the network, before it, or the gain.
 MAP_VIEWS = {"nn": "NN error (m)", "raw": "Raw error (m)", "gain": "Reduction (m)"}
 
@@ -82,6 +81,10 @@ class MitigationTrainer(QObject):
         :attr:`virtual` or :attr:`measured` changed (generated, imported, loaded or forgotten).
     dataForgotten(str)
         The document changed under the data; the text says why.
+    dataEnded(str)
+        Generating or simulating data ended: "finished", "failed" or "cancelled".
+    progress(float, str)
+        Progress of the data being made or of the training run: fraction done and what is done.
     lossesChanged()
         :attr:`losses` grew by an epoch (or was reset for a new run or a loaded model).
     trainingEnded(str)
@@ -99,14 +102,14 @@ class MitigationTrainer(QObject):
 
     dataChanged = Signal()
     dataForgotten = Signal(str)
+    dataEnded = Signal(str)
+    progress = Signal(float, str)
     lossesChanged = Signal()
     trainingEnded = Signal(str)
     modelChanged = Signal()
     mapChanged = Signal()
     mapEnded = Signal()
     saved = Signal(str)
-
-    _epoch = Signal()
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -125,12 +128,6 @@ class MitigationTrainer(QObject):
         self.losses: dict[str, tuple[list[float], list[float]]] = {}
         self._training = False
         self._map_shown = False
-        self._latest: tuple[str, list[float], list[float]] | None = None
-        self._latest_lock = threading.Lock()
-        self._epoch.connect(self._on_epoch, Qt.ConnectionType.QueuedConnection)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
         self._data_inputs = self._inputs()
         for signal, what in ((document.sceneChanged, "The scene"), (document.materialsChanged, "The scene's materials"),
                              (document.anchorsChanged, "The anchor layout"), (document.settingsChanged, "The tag height"),
@@ -165,7 +162,7 @@ class MitigationTrainer(QObject):
         project = self._document.project
         job = virtual_dataset_job(self._document.scene, anchors, self._document.tag_height_m, resolution_m, groups,
                                   project.error_map.ranging, seed)
-        self._runner.submit(job, VIRTUAL_GROUP)
+        self._watch_data(self._runner.submit(job, lane=LONG, key=VIRTUAL_KEY, supersede=True), "virtual")
 
     def simulate_site(self, points: int, fixes: int, seed: int) -> None:
         """Start measuring the SIMULATED physical site (see :class:`SiteSimulation`)."""
@@ -181,7 +178,7 @@ class MitigationTrainer(QObject):
             progress(0.0, "Measuring the simulated site")
             return simulated_site_dataset(scene, anchors, tag_height, resolution, ranging, simulation)
 
-        self._runner.submit(Job("Simulated site", run), MEASURED_GROUP)
+        self._watch_data(self._runner.submit(Job("Simulated site", run), lane=LONG, key=MEASURED_KEY, supersede=True), "measured")
 
     def import_measured(self, path: str | Path) -> None:
         """Read measuring points from a CSV file (see :mod:`twinloc.uwb.measured`).
@@ -199,7 +196,7 @@ class MitigationTrainer(QObject):
         """Start writing the virtual data as a compressed ``.npz`` with its provenance.
 
         A worker thread writes it (the hall at 10 cm compresses for about 2 s); ``saved``
-        follows, or the runner's ``failed``.
+        follows (a failure is shown by the window).
         """
         if self.virtual is None:
             raise ValueError("There are no virtual data to save: generate them first.")
@@ -210,7 +207,8 @@ class MitigationTrainer(QObject):
             save_dataset(data, path)
             return path
 
-        self._runner.submit(Job("Saving training data", run), SAVE_GROUP)
+        task = self._runner.submit(Job("Saving training data", run), lane=LONG, key=SAVE_KEY, supersede=True)
+        task.finished.connect(lambda written: self.saved.emit(str(written)))
 
     def load_virtual(self, path: str | Path) -> None:
         """Read virtual data saved before; they must belong to the open scene and anchors.
@@ -243,7 +241,7 @@ class MitigationTrainer(QObject):
         Raises
         ------
         ValueError
-            Data missing, or model settings the architecture refuses.
+            Data missing, model settings the architecture refuses, or a run still going.
         """
         try:
             create_model(architecture, **model_kwargs)
@@ -253,24 +251,26 @@ class MitigationTrainer(QObject):
             raise ValueError("Generate (or load) the virtual data of the twin first.")
         if self.measured is None:
             raise ValueError("Import measured data or simulate a site first: the model is fine-tuned and tested on them.")
+        virtual, measured = self.virtual, self.measured
+        task = self._runner.submit_publishing(
+            lambda publish: mitigation_job(virtual, measured, pretrain, fine_tune, architecture=architecture,
+                                           model_kwargs=model_kwargs, split=split, seed=seed,
+                                           epoch_listener=_losses_so_far(publish)),
+            lane=LONG, key=TRAIN_KEY,
+        )
+        task.progress.connect(self.progress)
+        task.published.connect(self._on_losses)
+        task.finished.connect(self._on_trained)
+        task.failed.connect(lambda _message: self._end_training("failed"))
+        # Cancelled before training began (while a stage was set up): no result to show.
+        task.cancelled.connect(lambda: self._end_training("cancelled"))
+        self._training = True
         self.losses = {}
         self.lossesChanged.emit()
 
-        def listener(stage: str, _epoch: int, history) -> None:
-            with self._latest_lock:
-                posted = self._latest is not None
-                self._latest = (stage, list(history.train_loss), list(history.validation_loss))
-            if not posted:
-                self._epoch.emit()
-
-        job = mitigation_job(self.virtual, self.measured, pretrain, fine_tune, architecture=architecture,
-                             model_kwargs=model_kwargs, split=split, seed=seed, epoch_listener=listener)
-        self._training = True
-        self._runner.submit(job, TRAIN_GROUP)
-
     def cancel(self) -> None:
         """Stop training; the run ends with the best weights so far and their comparison."""
-        self._runner.cancel(TRAIN_GROUP)
+        self._runner.cancel(TRAIN_KEY)
 
     # ------------------------------------------------------------------ model files
 
@@ -312,7 +312,7 @@ class MitigationTrainer(QObject):
             No model or no virtual data.
         """
         if not shown:
-            self._runner.cancel(MAP_GROUP)
+            self._runner.cancel(MAP_KEY)
             self._hide_map()
             return
         if self.current is None:
@@ -360,8 +360,8 @@ class MitigationTrainer(QObject):
 
     def stop(self) -> None:
         """The window is closing: stop the jobs and let go of the floor."""
-        for group in (VIRTUAL_GROUP, MEASURED_GROUP, TRAIN_GROUP, MAP_GROUP):
-            self._runner.cancel(group)
+        for key in (VIRTUAL_KEY, MEASURED_KEY, TRAIN_KEY, MAP_KEY):
+            self._runner.cancel(key)
         self._map_shown = False
 
     # ------------------------------------------------------------------ internals
@@ -374,7 +374,11 @@ class MitigationTrainer(QObject):
 
     def _submit_map(self) -> None:
         site = self.site_simulation() if self.map_floor == "site" else None
-        self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual, site), MAP_GROUP)
+        task = self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual, site),
+                                   key=MAP_KEY, supersede=True)
+        task.finished.connect(self._on_map)
+        task.failed.connect(lambda _message: self._hide_map())
+        task.cancelled.connect(lambda: self._hide_map() if self.map is None else None)
 
     def _draw_map(self) -> None:
         values = self.map_values()
@@ -406,8 +410,8 @@ class MitigationTrainer(QObject):
         if inputs == self._data_inputs:
             return  # e.g. an anchor renamed, or another setting changed
         self._data_inputs = inputs
-        for group in (VIRTUAL_GROUP, MEASURED_GROUP, MAP_GROUP):
-            self._runner.cancel(group)
+        for key in (VIRTUAL_KEY, MEASURED_KEY, MAP_KEY):
+            self._runner.cancel(key)
         if self.virtual is None and self.measured is None:
             return
         self.virtual = self.measured = None
@@ -415,52 +419,50 @@ class MitigationTrainer(QObject):
         self.dataChanged.emit()
         self.dataForgotten.emit(f"{what} changed: the training data were made for the old one; generate them again.")
 
-    @Slot()
-    def _on_epoch(self) -> None:
-        with self._latest_lock:
-            latest, self._latest = self._latest, None
-        if latest is None or not self._training:
-            return
-        stage, train_loss, validation_loss = latest
+    def _watch_data(self, task: Task, kind: str) -> None:
+        """Keep what ``task`` makes as the ``kind`` ("virtual" or "measured") data."""
+        task.progress.connect(self.progress)
+        task.finished.connect(lambda data: self._on_data(kind, data))
+        task.failed.connect(lambda _message: self.dataEnded.emit("failed"))
+        task.cancelled.connect(lambda: self.dataEnded.emit("cancelled"))
+
+    def _on_data(self, kind: str, data: MitigationDataset) -> None:
+        setattr(self, kind, data)
+        self.dataChanged.emit()
+        self.dataEnded.emit("finished")
+
+    def _on_losses(self, report: tuple[str, list[float], list[float]]) -> None:
+        stage, train_loss, validation_loss = report
         self.losses[stage] = (train_loss, validation_loss)
         self.lossesChanged.emit()
 
-    def _on_finished(self, group: str, result: object) -> None:
-        if group == VIRTUAL_GROUP:
-            self.virtual = result
-            self.dataChanged.emit()
-        elif group == MEASURED_GROUP:
-            self.measured = result
-            self.dataChanged.emit()
-        elif group == TRAIN_GROUP:
-            self._training = False
-            self.result = result
-            provenance, extra = mitigation_checkpoint(result)
-            self.current = LoadedModel(result.model, provenance, extra)
-            self.losses = {stage: (list(t.history.train_loss), list(t.history.validation_loss))
-                           for stage, t in result.training.items()}
-            self.lossesChanged.emit()
-            self.modelChanged.emit()
-            self.trainingEnded.emit(result.stopped)
-            if self._map_shown:
-                self._submit_map()
-        elif group == MAP_GROUP and self._map_shown:
+    def _on_trained(self, result: MitigationResult) -> None:
+        self.result = result
+        provenance, extra = mitigation_checkpoint(result)
+        self.current = LoadedModel(result.model, provenance, extra)
+        self.losses = {stage: (list(t.history.train_loss), list(t.history.validation_loss))
+                       for stage, t in result.training.items()}
+        self._training = False
+        self.lossesChanged.emit()
+        self.modelChanged.emit()
+        self.trainingEnded.emit(result.stopped)
+        if self._map_shown:
+            self._submit_map()
+
+    def _end_training(self, outcome: str) -> None:
+        self._training = False
+        self.trainingEnded.emit(outcome)
+
+    def _on_map(self, result: MitigatedMap) -> None:
+        if self._map_shown:
             self.map = result
             self._draw_map()
-        elif group == SAVE_GROUP:
-            self.saved.emit(str(result))
 
-    def _on_failed(self, group: str, _message: str) -> None:
-        # The main window reports the message; here only the state is put right.
-        if group == TRAIN_GROUP:
-            self._training = False
-            self.trainingEnded.emit("failed")
-        elif group == MAP_GROUP:
-            self._hide_map()
 
-    def _on_cancelled(self, group: str) -> None:
-        if group == TRAIN_GROUP:  # cancelled before training began (while a stage was set up)
-            self._training = False
-            self.trainingEnded.emit("cancelled")
-        elif group == MAP_GROUP and self.map is None:
-            self._hide_map()
+def _losses_so_far(publish: Publish):
+    """The trainer's epoch listener, publishing (stage, training losses, validation losses) so far."""
+
+    def listener(stage: str, _epoch: int, history) -> None:
+        publish((stage, list(history.train_loss), list(history.validation_loss)))
+
+    return listener

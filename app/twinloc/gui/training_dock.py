@@ -33,17 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from twinloc.compute.mitigation import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, SiteSimulation
-from twinloc.gui.compute_bridge import JobRunner
 from twinloc.gui.dialogs import show_error
 from twinloc.gui.loss_plot import LossPlot
 from twinloc.gui.mitigation_plots import PositionsPlot, SampleErrorsPlot
 from twinloc.gui.panel_widgets import button_row, fit_rows, quantity_spin, scroll_column
-from twinloc.gui.training_controller import (
-    MEASURED_GROUP,
-    TRAIN_GROUP,
-    VIRTUAL_GROUP,
-    MitigationTrainer,
-)
+from twinloc.gui.training_controller import MitigationTrainer
 from twinloc.learn.trainer import TrainingSettings
 
 MODEL_FILTER = "TwinLoc models (*.pt)"
@@ -70,7 +64,7 @@ class TrainingDock(QDockWidget):
 
     message = Signal(str)
 
-    def __init__(self, trainer: MitigationTrainer, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, trainer: MitigationTrainer, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("TrainingDock")
         self._trainer = trainer
@@ -91,9 +85,8 @@ class TrainingDock(QDockWidget):
         trainer.trainingEnded.connect(self._on_training_ended)
         trainer.mapChanged.connect(self._show_map_state)
         trainer.saved.connect(lambda path: self.message.emit(f"Virtual data saved to {Path(path).name}"))
-        runner.progress.connect(self._on_progress)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
+        trainer.progress.connect(self._on_progress)
+        trainer.dataEnded.connect(self._on_data_ended)
         self._show_data()
         self._show_model()
         self._show_map_state()
@@ -406,10 +399,9 @@ class TrainingDock(QDockWidget):
             )
         )
 
-    def _on_progress(self, group: str, fraction: float, text: str) -> None:
-        if group in (TRAIN_GROUP, VIRTUAL_GROUP, MEASURED_GROUP):
-            self.progress_bar.setValue(round(1000 * fraction))
-            self.status_label.setText(text)
+    def _on_progress(self, fraction: float, text: str) -> None:
+        self.progress_bar.setValue(round(1000 * fraction))
+        self.status_label.setText(text)
 
     def _on_training_ended(self, stopped: str) -> None:
         self._set_training(False)
@@ -425,12 +417,10 @@ class TrainingDock(QDockWidget):
         else:
             self.status_label.setText(f"Training {_STOPPED_TEXT.get(stopped, stopped)}.")
 
-    def _on_failed(self, group: str, _message: str) -> None:
-        if group in (VIRTUAL_GROUP, MEASURED_GROUP):
+    def _on_data_ended(self, outcome: str) -> None:
+        if outcome == "failed":
             self.status_label.setText("Generating the data failed.")
-
-    def _on_cancelled(self, group: str) -> None:
-        if group in (VIRTUAL_GROUP, MEASURED_GROUP):
+        elif outcome == "cancelled":
             self.status_label.setText("Cancelled.")
 
     def _set_training(self, training: bool) -> None:
