@@ -11,10 +11,10 @@ from fixtures_window import autosave_store, drag_world, make_window, window, win
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
+from twinloc.geometry.floor_layer import ArrowSet, PointSet
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.viewport_vectors import ArrowSet, PointSet
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
 from twinloc.model.devices import Anchor
 from twinloc.model.project import Project, SceneRef

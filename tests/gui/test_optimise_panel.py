@@ -275,3 +275,21 @@ def test_compare_dialog_shows_two_maps_on_one_scale(window, qtbot, errors):
     assert len(images) == 2
     assert images[0].get_clim() == images[1].get_clim()
     dialog.close()
+
+
+def test_previewing_a_layout_without_anchors_hides_the_place_anchors_caption(make_window, qtbot, errors):
+    """industrial_hall has no anchors: the LOS layer is a caption. A previewed proposal owns the
+    whole floor (no caption beside its map); the caption comes back when the preview ends."""
+    window = make_window("industrial_hall")
+    viewport = window.viewport
+    qtbot.waitUntil(lambda: "place anchors" in viewport.floor_markers_caption())
+    panel = show_panel(window)
+    configure(panel, anchors=3, population=4, iterations=2)
+    assert run_to_end(qtbot, window) == "finished" and not errors
+    panel.results.selectRow(0)
+    layout = window.layout_optimiser.study.optimization.layouts[0]
+    expected = layout.error_map.grid.to_image(np.where(layout.error_map.degenerate, np.nan, layout.error_map.cell_error))
+    np.testing.assert_allclose(viewport.overlay_values(), expected, equal_nan=True)
+    assert viewport.floor_markers_caption() == "" and viewport.floor_markers() == ()
+    panel.results.clearSelection()
+    assert viewport.overlay_values() is None and "place anchors" in viewport.floor_markers_caption()

@@ -11,13 +11,13 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMainWindow
 
+from twinloc.geometry.floor_layer import PointSet
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.materials import Material, material_presets
 from twinloc.gui.viewport import SceneViewport
 from twinloc.gui.viewport_projection import display_to_widget, widget_to_display
 from twinloc.gui.viewport_scene import SurfaceHit, front_face_hit, placement_for_hit
-from twinloc.gui.viewport_vectors import PointSet
 from twinloc.model.devices import Anchor
 
 pytestmark = pytest.mark.gui

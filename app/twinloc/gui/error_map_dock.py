@@ -64,6 +64,8 @@ class ErrorMapDock(QDockWidget):
     overlay : ErrorMapOverlay
     show_action : QAction
         The checkable action that puts the error map on the floor (in place of the LOS map).
+    viewport : SceneViewport
+        The view "Export View as PNG" saves.
 
     Signals
     -------
@@ -73,15 +75,18 @@ class ErrorMapDock(QDockWidget):
 
     message = Signal(str)
 
-    def __init__(self, document: ProjectDocument, overlay: ErrorMapOverlay, show_action: QAction, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, document: ProjectDocument, overlay: ErrorMapOverlay, show_action: QAction, viewport, parent: QWidget | None = None
+    ) -> None:
         super().__init__("Error Map", parent)
         self.setObjectName("ErrorMapDock")
         self._document = document
         self._overlay = overlay
         self._show_action = show_action
+        self._viewport = viewport
 
         self.show_on_floor = QCheckBox("Show on the floor (instead of LOS)")
-        self.show_on_floor.setToolTip("Compute the error map and draw it on the floor (View ▸ Error Map Overlay, E)")
+        self.show_on_floor.setToolTip("Compute the error map and draw it on the floor (View ▸ Error Map, E)")
         self.show_on_floor.toggled.connect(show_action.setChecked)
         show_action.toggled.connect(self._on_action_toggled)
 
@@ -485,7 +490,7 @@ class ErrorMapDock(QDockWidget):
         if target is None:
             return
         try:
-            self._overlay.viewport.screenshot(target)
+            self._viewport.screenshot(target)
         except (OSError, RuntimeError, ValueError) as error:
             show_error(self, "Could not export the view", f"{target}: {error}")
             return

@@ -1,10 +1,11 @@
-"""The live positioning-error overlay: the error map of the anchor layout, drawn on the floor.
+"""The live positioning-error map: the error map of the anchor layout, published to the floor.
 
 Like the LOS overlay, inputs are captured on the GUI thread (effective scene, enabled anchor
 positions, grid settings, :class:`~twinloc.model.analysis.ErrorMapSettings`) into an
 :func:`~twinloc.compute.error_map_job.error_map_job` that runs in the live lane under the key
-``"error_map"``, superseding the running one: a newer request (an anchor being dragged) cancels the older one, and
-results are drawn on the GUI thread. How the map is shown (display mode, colours, survey
+``"error_map"``, superseding the running one: a newer request (an anchor being dragged)
+cancels the older one, and the map is published to the floor stack as the layer
+``"error_map"`` in the display mode chosen in the dock. How the map is shown (display mode, colours, survey
 thresholds, imported measurements) is view state kept here, not in the project.
 """
 
@@ -18,10 +19,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.error_map_job import error_map_job
-from twinloc.gui.tasks import JobRunner
+from twinloc.geometry.floor_layer import ArrowSet, FloorLayer, PointSet, nice_scale
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.floor_stack import FloorStack
 from twinloc.gui.live_floor_map import LiveFloorMap
-from twinloc.gui.viewport_vectors import ArrowSet, PointSet, nice_scale
+from twinloc.gui.tasks import JobRunner
 from twinloc.uwb.error_map import ErrorMap
 from twinloc.uwb.measured import MeasuredPoint, PredictionComparison, compare_with_prediction, load_measured_csv, nearest_cells
 from twinloc.uwb.survey_plan import SurveyPlan, SurveyPlanSettings, plan_survey
@@ -78,20 +80,12 @@ class ErrorMapDisplay:
 
 
 class ErrorMapOverlay(LiveFloorMap):
-    """Keeps the viewport showing the error map of the document's enabled anchors.
-
-    Parameters
-    ----------
-    document : ProjectDocument
-    runner : JobRunner
-    viewport : SceneViewport
-        ``set_floor_overlay``/``clear_floor_overlay`` and ``set_floor_markers``/``clear_floor_markers``
-        are used.
+    """Keeps the floor layer ``"error_map"`` showing the error map of the document's enabled anchors.
 
     Signals
     -------
     updated(object)
-        A new :class:`~twinloc.uwb.error_map.ErrorMap` is shown (or None: it was hidden).
+        A new :class:`~twinloc.uwb.error_map.ErrorMap` is shown (or None: it was turned off).
     displayChanged()
         :attr:`display` or the imported measurements changed.
     """
@@ -100,13 +94,11 @@ class ErrorMapOverlay(LiveFloorMap):
     displayChanged = Signal()
     key = KEY
 
-    def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
-        super().__init__(document, PREVIEW_THROTTLE_MS, enabled=False, parent=parent)
-        self._runner = runner
-        self.viewport = viewport
+    def __init__(self, document: ProjectDocument, runner: JobRunner, floor: FloorStack, parent: QObject | None = None) -> None:
         self._display = ErrorMapDisplay()
+        self._revision = 0
         self.error_map: ErrorMap | None = None
-        """The map on display (None before the first result or while hidden)."""
+        """The map on display (None before the first result or while off)."""
         self.anchor_names: tuple[str, ...] = ()
         """Names of the map's anchors, in the order of ``error_map.anchor_positions``."""
         self.compute_seconds: float | None = None
@@ -117,6 +109,7 @@ class ErrorMapOverlay(LiveFloorMap):
         self.comparison: PredictionComparison | None = None
         self.note = ""
         """What the current view leaves out or needs, in the user's words ("" when nothing)."""
+        super().__init__(document, runner, floor, PREVIEW_THROTTLE_MS, parent)
 
         for signal in (
             document.sceneChanged,
@@ -135,14 +128,9 @@ class ErrorMapOverlay(LiveFloorMap):
         return self._display
 
     def _on_disabled(self) -> None:
-        self._runner.cancel(KEY)
-        had_map = self.error_map is not None
         self.error_map = None
         self.survey_plan = None
         self.comparison = None
-        self.viewport.clear_floor_markers()
-        if had_map:
-            self.viewport.clear_floor_overlay()
         self.updated.emit(None)
 
     def set_display(self, display: ErrorMapDisplay) -> None:
@@ -210,14 +198,16 @@ class ErrorMapOverlay(LiveFloorMap):
         names, positions = self._enabled_anchors()
         tag_height = self._document.tag_height_m
         submitted_at = time.perf_counter()
+        revision = self._floor.revise(KEY)
         job = error_map_job(scene, positions, self._document.grid_resolution_m, tag_height, project.error_map)
         task = self._runner.submit(job, key=KEY, supersede=True)
-        task.finished.connect(lambda result: self._on_finished(result, names, submitted_at))
+        task.finished.connect(lambda result: self._on_finished(result, names, submitted_at, revision))
         task.failed.connect(self._on_failed)
 
-    def _on_finished(self, result: ErrorMap, names: tuple[str, ...], submitted_at: float) -> None:
+    def _on_finished(self, result: ErrorMap, names: tuple[str, ...], submitted_at: float, revision: int) -> None:
         if not self._enabled:
             return
+        self._revision = revision
         self.error_map = result
         self.anchor_names = names
         self.compute_seconds = time.perf_counter() - submitted_at
@@ -227,113 +217,114 @@ class ErrorMapOverlay(LiveFloorMap):
     # ------------------------------------------------------------------ drawing
 
     def _draw(self) -> None:
-        """Show the current map in the current mode (GUI thread only)."""
+        """Publish the current map in the current mode (GUI thread only)."""
         error_map = self.error_map
         self.survey_plan = None
         self.comparison = None
         if error_map is None or not self._enabled:
             return
-        mode = self._display.mode
+        mode, display = self._display.mode, self._display
         self.note = _degenerate_note(error_map)
         if mode in ("magnitude", "gdop", "los_count"):
-            self.viewport.clear_floor_markers()
-            self._draw_heatmap(error_map, mode)
-            return
-        self.viewport.clear_floor_overlay()
-        if mode == "vectors":
-            self._draw_vectors(error_map)
+            layer = heatmap_layer(error_map, display)
+        elif mode == "vectors":
+            layer = vectors_layer(error_map, display)
         elif mode == "survey":
-            self._draw_survey(error_map)
+            layer, self.survey_plan = survey_layer(error_map, display)
+        elif self.measured:
+            layer, self.comparison = measured_layer(error_map, self.measured, self.measured_source)
         else:
-            self._draw_measured(error_map)
-
-    def _draw_heatmap(self, error_map: ErrorMap, mode: str) -> None:
-        display = self._display
-        if mode == "los_count":
-            top = max(int(error_map.anchor_positions.shape[0]), 1)
-            self.viewport.set_floor_overlay(
-                error_map.grid, error_map.los_count, "LOS anchors", cmap=display.cmap, clim=(0, top), categorical=True
-            )
-            return
-        if mode == "gdop":
-            values, title = np.where(error_map.degenerate, np.nan, error_map.gdop), "GDOP"
-        else:
-            values = np.where(error_map.degenerate, np.nan, error_map.cell_error)
-            draws = error_map.monte_carlo.draws if error_map.monte_carlo is not None else 0
-            title = f"Mean error (m), {draws} draws" if draws else "Error (m)"
-        self.viewport.set_floor_overlay(error_map.grid, values, title, cmap=display.cmap, clim=self._clim(values, mode))
-
-    def _clim(self, values: np.ndarray, mode: str) -> tuple[float, float]:
-        if not self._display.auto_range:
-            return (self._display.low, self._display.high)
-        finite = values[np.isfinite(values)]
-        if not finite.size:
-            return (0.0, 1.0)
-        if mode == "gdop":  # GDOP soars along the line through two anchors; keep the rest readable
-            return (float(finite.min()), float(min(np.percentile(finite, 99), finite.max())))
-        return (0.0, float(finite.max()))
-
-    def _draw_vectors(self, error_map: ErrorMap) -> None:
-        grid = error_map.grid
-        valid = ~error_map.degenerate
-        extent = max(np.ptp(grid.x_centers), np.ptp(grid.y_centers), grid.resolution_m)
-        stride = max(1, int(round(extent / ARROWS_ACROSS / grid.resolution_m)))
-        rows, columns = np.nonzero(grid.mask)
-        picked = (rows % stride == stride // 2) & (columns % stride == stride // 2) & valid
-        vectors = _vectors(error_map)
-        lengths = np.linalg.norm(vectors[picked], axis=1)
-        if not lengths.size:
-            self.viewport.clear_floor_markers()
-            return
-        spacing = stride * grid.resolution_m
-        # Typical (upper-quartile) errors span one arrow spacing; the largest may overlap their neighbours.
-        scale = nice_scale(spacing / max(float(np.percentile(lengths, 75)), 1e-6))
-        clim = self._clim(np.linalg.norm(vectors, axis=1)[valid], "magnitude")
-        arrows = ArrowSet(grid.points[picked, :2], vectors[picked], scale, cmap=self._display.cmap, clim=clim)
-        caption = f"Error vectors every {spacing:.2f} m, drawn ×{scale:g} (1 m of error = {scale:g} m on the floor)"
-        self.viewport.set_floor_markers([arrows], caption)
-
-    def _draw_survey(self, error_map: ErrorMap) -> None:
-        coarse = float(error_map.grid.resolution_m)
-        settings = SurveyPlanSettings(
-            coarse_m=coarse,
-            fine_m=coarse / 2.0,
-            error_threshold_m=self._display.survey_error_threshold_m,
-            change_threshold=self._display.survey_change_threshold,
-        )
-        plan = plan_survey(error_map, settings)
-        self.survey_plan = plan
-        size = 4.0 if coarse >= 0.2 else 3.0
-        self.viewport.set_floor_markers(
-            [
-                PointSet(plan.points[~plan.fine], COARSE_COLOR, size, f"coarse ({coarse:g} m)"),
-                PointSet(plan.points[plan.fine], FINE_COLOR, size * 0.8, f"fine ({coarse / 2:g} m)"),
-            ],
-            f"Survey plan: {len(plan.points)} points vs {plan.uniform_points} uniform "
-            f"(saving {100 * plan.saving_fraction:.0f} %)",
-        )
-
-    def _draw_measured(self, error_map: ErrorMap) -> None:
-        if not self.measured:
             self.note = "Import measured points (Import Measured CSV…) to compare them with the prediction."
-            self.viewport.clear_floor_markers()
-            return
-        comparison = compare_with_prediction(self.measured, error_map)
-        self.comparison = comparison
-        lengths = np.concatenate([np.linalg.norm(comparison.measured_error, axis=1), np.linalg.norm(comparison.predicted_error, axis=1)])
-        lengths = lengths[np.isfinite(lengths)]
-        span = max(np.ptp(comparison.true[:, 0]), np.ptp(comparison.true[:, 1]), 1.0) if len(comparison.true) > 1 else 4.0
-        reach = min(2.0, 0.15 * span)
-        scale = nice_scale(reach / max(float(lengths.max()) if lengths.size else 0.0, 1e-6))
-        self.viewport.set_floor_markers(
-            [
-                PointSet(comparison.true, TRUTH_COLOR, 9.0, "true position"),
-                # Predicted wide and light underneath, measured narrow on top: both stay visible where they agree.
-                ArrowSet(comparison.true, comparison.predicted_error, scale, color=PREDICTED_COLOR, label="predicted error", width_px=6.0),
-                ArrowSet(comparison.true, comparison.measured_error, scale, color=MEASURED_COLOR, label="measured mean error"),
-            ],
-            f"{self.measured_source}: {len(comparison.true)} points, arrows drawn ×{scale:g}",
-        )
+            layer = None
+        self._floor.publish(KEY, layer, self._revision)
+
+
+def heatmap_layer(error_map: ErrorMap, display: ErrorMapDisplay) -> FloorLayer:
+    """The "magnitude", "gdop" or "los_count" mode of ``error_map``: a map coloured per cell."""
+    if display.mode == "los_count":
+        top = max(int(error_map.anchor_positions.shape[0]), 1)
+        return FloorLayer(error_map.grid, error_map.los_count, "LOS anchors", cmap=display.cmap, clim=(0, top), categorical=True)
+    if display.mode == "gdop":
+        values, title = np.where(error_map.degenerate, np.nan, error_map.gdop), "GDOP"
+    else:
+        values = np.where(error_map.degenerate, np.nan, error_map.cell_error)
+        draws = error_map.monte_carlo.draws if error_map.monte_carlo is not None else 0
+        title = f"Mean error (m), {draws} draws" if draws else "Error (m)"
+    return FloorLayer(error_map.grid, values, title, cmap=display.cmap, clim=_clim(values, display, display.mode))
+
+
+def vectors_layer(error_map: ErrorMap, display: ErrorMapDisplay) -> FloorLayer | None:
+    """The "vectors" mode: arrows on a sparse lattice of cells, coloured by length (None: no cell has a fix)."""
+    grid = error_map.grid
+    valid = ~error_map.degenerate
+    extent = max(np.ptp(grid.x_centers), np.ptp(grid.y_centers), grid.resolution_m)
+    stride = max(1, int(round(extent / ARROWS_ACROSS / grid.resolution_m)))
+    rows, columns = np.nonzero(grid.mask)
+    picked = (rows % stride == stride // 2) & (columns % stride == stride // 2) & valid
+    vectors = _vectors(error_map)
+    lengths = np.linalg.norm(vectors[picked], axis=1)
+    if not lengths.size:
+        return None
+    spacing = stride * grid.resolution_m
+    # Typical (upper-quartile) errors span one arrow spacing; the largest may overlap their neighbours.
+    scale = nice_scale(spacing / max(float(np.percentile(lengths, 75)), 1e-6))
+    clim = _clim(np.linalg.norm(vectors, axis=1)[valid], display, "magnitude")
+    arrows = ArrowSet(grid.points[picked, :2], vectors[picked], scale, cmap=display.cmap, clim=clim)
+    caption = f"Error vectors every {spacing:.2f} m, drawn ×{scale:g} (1 m of error = {scale:g} m on the floor)"
+    return FloorLayer(markers=(arrows,), caption=caption)
+
+
+def survey_layer(error_map: ErrorMap, display: ErrorMapDisplay) -> tuple[FloorLayer, SurveyPlan]:
+    """The "survey" mode: the measuring points of a survey planned on ``error_map``, and the plan."""
+    coarse = float(error_map.grid.resolution_m)
+    settings = SurveyPlanSettings(
+        coarse_m=coarse,
+        fine_m=coarse / 2.0,
+        error_threshold_m=display.survey_error_threshold_m,
+        change_threshold=display.survey_change_threshold,
+    )
+    plan = plan_survey(error_map, settings)
+    size = 4.0 if coarse >= 0.2 else 3.0
+    layer = FloorLayer(
+        markers=(
+            PointSet(plan.points[~plan.fine], COARSE_COLOR, size, f"coarse ({coarse:g} m)"),
+            PointSet(plan.points[plan.fine], FINE_COLOR, size * 0.8, f"fine ({coarse / 2:g} m)"),
+        ),
+        caption=f"Survey plan: {len(plan.points)} points vs {plan.uniform_points} uniform "
+        f"(saving {100 * plan.saving_fraction:.0f} %)",
+    )
+    return layer, plan
+
+
+def measured_layer(error_map: ErrorMap, measured: list[MeasuredPoint], source: str) -> tuple[FloorLayer, PredictionComparison]:
+    """The "measured" mode: measured and predicted mean errors at each measured point, and their comparison."""
+    comparison = compare_with_prediction(measured, error_map)
+    lengths = np.concatenate([np.linalg.norm(comparison.measured_error, axis=1), np.linalg.norm(comparison.predicted_error, axis=1)])
+    lengths = lengths[np.isfinite(lengths)]
+    span = max(np.ptp(comparison.true[:, 0]), np.ptp(comparison.true[:, 1]), 1.0) if len(comparison.true) > 1 else 4.0
+    reach = min(2.0, 0.15 * span)
+    scale = nice_scale(reach / max(float(lengths.max()) if lengths.size else 0.0, 1e-6))
+    layer = FloorLayer(
+        markers=(
+            PointSet(comparison.true, TRUTH_COLOR, 9.0, "true position"),
+            # Predicted wide and light underneath, measured narrow on top: both stay visible where they agree.
+            ArrowSet(comparison.true, comparison.predicted_error, scale, color=PREDICTED_COLOR, label="predicted error", width_px=6.0),
+            ArrowSet(comparison.true, comparison.measured_error, scale, color=MEASURED_COLOR, label="measured mean error"),
+        ),
+        caption=f"{source}: {len(comparison.true)} points, arrows drawn ×{scale:g}",
+    )
+    return layer, comparison
+
+
+def _clim(values: np.ndarray, display: ErrorMapDisplay, mode: str) -> tuple[float, float]:
+    if not display.auto_range:
+        return (display.low, display.high)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return (0.0, 1.0)
+    if mode == "gdop":  # GDOP soars along the line through two anchors; keep the rest readable
+        return (float(finite.min()), float(min(np.percentile(finite, 99), finite.max())))
+    return (0.0, float(finite.max()))
 
 
 def _vectors(error_map: ErrorMap) -> np.ndarray:
@@ -349,4 +340,3 @@ def _degenerate_note(error_map: ErrorMap) -> str:
         need = 4 if error_map.settings.dimensions == 3 else 3
         return f"No cell can be located: {error_map.settings.dimensions}D fixes need at least {need} usable anchors."
     return f"{count} cells have no fix (too few usable anchors); they are not drawn."
-

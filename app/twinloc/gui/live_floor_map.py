@@ -1,9 +1,10 @@
 """What the live floor maps share: when to recompute, and the anchors they are computed for.
 
-A floor map (LOS, error map) recomputes soon after the document changes (a zero-interval
-single shot coalesces the several signals one edit may emit) and, while an anchor is
-dragged, at most once per throttle interval with the previewed position; the document only
-changes when the drag ends.
+A floor map (LOS, error map) is a layer of the floor stack and computes only while the user
+has it on. It recomputes soon after the document changes (a zero-interval single shot
+coalesces the several signals one edit may emit) and, while an anchor is dragged, at most
+once per throttle interval with the previewed position; the document only changes when the
+drag ends.
 """
 
 from __future__ import annotations
@@ -12,52 +13,55 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.floor_stack import FloorStack
+from twinloc.gui.tasks import JobRunner
 
 
 class LiveFloorMap(QObject):
-    """Base of the live floor-map overlays.
+    """Base of the live floor-map controllers.
 
-    Subclasses set ``key`` (the key their tasks run under), implement ``_submit()`` (capture
-    inputs, submit the job superseding the previous one) and ``_on_disabled()`` (cancel and
-    clear what they show), and connect their task's ``failed`` signal to ``_on_failed``.
+    Subclasses set ``key`` (their floor layer's key, also the key their tasks run under),
+    implement ``_submit()`` (capture inputs, take a revision of the layer, submit the job
+    superseding the previous one) and ``_on_disabled()`` (forget what they computed), and
+    connect their task's ``failed`` signal to ``_on_failed``.
 
     Parameters
     ----------
     document : ProjectDocument
+    runner : JobRunner
+    floor : FloorStack
+        Where the map is published; it must have the layer ``key`` registered.
     throttle_ms : int
         Least interval between recomputations while an anchor is dragged.
-    enabled : bool
-        Whether the map starts shown.
     """
 
     key = ""
-    """The key the map's tasks run under (a newer one supersedes the running one)."""
+    """The key of the map's floor layer and of its tasks (a newer task supersedes the running one)."""
 
-    def __init__(self, document: ProjectDocument, throttle_ms: int, enabled: bool, parent: QObject | None = None) -> None:
+    def __init__(
+        self, document: ProjectDocument, runner: JobRunner, floor: FloorStack, throttle_ms: int, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._document = document
+        self._runner = runner
+        self._floor = floor
         self._throttle_ms = throttle_ms
-        self._enabled = enabled
+        self._enabled = floor.active == self.key
         self._preview: tuple[str, tuple[float, float, float]] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._submit)
+        floor.activeChanged.connect(self._on_active_changed)
+        if self._enabled:
+            self.refresh()
 
     @property
     def enabled(self) -> bool:
+        """True while the map's layer is on (and the map is computed)."""
         return self._enabled
 
-    def set_enabled(self, enabled: bool) -> None:
-        """Show (and compute) or hide (and stop computing) the map."""
-        self._enabled = bool(enabled)
-        if self._enabled:
-            self.refresh()
-        else:
-            self._timer.stop()
-            self._on_disabled()
-
     def stop(self) -> None:
-        """Stop recomputing for good (the window is closing; the pool is shut down next)."""
+        """Stop recomputing for good (the window is closing; the lanes are shut down next)."""
         self._enabled = False
         self._timer.stop()
 
@@ -73,10 +77,26 @@ class LiveFloorMap(QObject):
         if self._enabled and not self._timer.isActive():
             self._timer.start(self._throttle_ms)
 
+    def _on_active_changed(self, active: str | None) -> None:
+        enabled = active == self.key
+        if enabled == self._enabled:
+            return
+        self._enabled = enabled
+        if enabled:
+            self.refresh()
+        else:
+            self._disable()
+
+    def _disable(self) -> None:
+        self._timer.stop()
+        self._runner.cancel(self.key)
+        self._floor.withdraw(self.key)
+        self._on_disabled()
+
     def _on_failed(self, _message: str) -> None:
         """The map could not be computed (the window says why): show none rather than an outdated one."""
         if self._enabled:
-            self._on_disabled()
+            self._disable()
 
     def _enabled_anchors(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Names and (A, 3) positions in metres of the enabled anchors, the dragged one previewed."""
@@ -84,4 +104,3 @@ class LiveFloorMap(QObject):
         enabled = [anchor for anchor in self._document.project.anchors if anchor.enabled]
         positions = np.array([moved.get(a.name, a.position) for a in enabled], dtype=np.float64).reshape(-1, 3)
         return tuple(a.name for a in enabled), positions
-

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -32,6 +32,7 @@ from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.error_map_dock import ErrorMapDock
 from twinloc.gui.error_map_overlay import ErrorMapOverlay
+from twinloc.gui.floor_stack import FloorStack
 from twinloc.gui.job_progress import JobProgressArea
 from twinloc.gui.los_overlay import LosOverlay
 from twinloc.gui.optimise_controller import LayoutOptimiser
@@ -40,7 +41,7 @@ from twinloc.gui.ray_launch_dock import RayLaunchDock
 from twinloc.gui.ray_launch_overlay import RayLaunchOverlay
 from twinloc.gui.scene_dock import SceneDock
 from twinloc.gui.tasks import JobRunner, Task, default_lanes
-from twinloc.gui.training_controller import MitigationTrainer
+from twinloc.gui.training_controller import MAP_KEY, MitigationTrainer
 from twinloc.gui.training_dock import TrainingDock
 from twinloc.gui.viewport import SceneViewport
 from twinloc.model.autosave import AutosaveStore, RecoveryCandidate
@@ -103,14 +104,24 @@ class MainWindow(QMainWindow):
         self.anchors_dock = AnchorsDock(self.document, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.scene_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.anchors_dock)
-        self.los_overlay = LosOverlay(self.document, self.runner, self.viewport, self)
-        self.error_map_overlay = ErrorMapOverlay(self.document, self.runner, self.viewport, self)
+        self.floor = FloorStack(self.viewport, self)
+        self.action_los = self.floor.register(
+            "los", "&LOS Map", "L", "Colour the floor by anchors in line of sight", active=True
+        )
+        self.action_error_map = self.floor.register(
+            "error_map", "&Error Map", "E", "Show the positioning error map on the floor (settings in the Error Map dock)"
+        )
+        self.action_mitigated_map = self.floor.register(
+            MAP_KEY, "&Mitigated Error Map", tip="Show the error left after the trained model (Training dock)"
+        )
+        self.los_overlay = LosOverlay(self.document, self.runner, self.floor, self)
+        self.error_map_overlay = ErrorMapOverlay(self.document, self.runner, self.floor, self)
 
         self._build_actions()
-        self.error_map_dock = ErrorMapDock(self.document, self.error_map_overlay, self.action_error_map, self)
+        self.error_map_dock = ErrorMapDock(self.document, self.error_map_overlay, self.action_error_map, self.viewport, self)
         self.splitDockWidget(self.anchors_dock, self.error_map_dock, Qt.Orientation.Vertical)
         self.error_map_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        self.layout_optimiser = LayoutOptimiser(self.document, self.runner, self.viewport, self)
+        self.layout_optimiser = LayoutOptimiser(self.document, self.runner, self.viewport, self.floor, self)
         self.optimise_panel = OptimisePanel(self.document, self.layout_optimiser, self)
         self.anchors_dock.add_section("Optimise", self.optimise_panel)
         self.optimise_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -122,13 +133,11 @@ class MainWindow(QMainWindow):
         self.ray_launch_dock = RayLaunchDock(self.document, self.ray_launch_overlay, self.action_ray_launch, self)
         self.tabifyDockWidget(self.error_map_dock, self.ray_launch_dock)
         self.ray_launch_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        self.layout_optimiser.previewEnded.connect(self._restore_floor_map)
-        self.mitigation_trainer = MitigationTrainer(self.document, self.runner, self.viewport, self)
+        self.mitigation_trainer = MitigationTrainer(self.document, self.runner, self.floor, self)
         self.training_dock = TrainingDock(self.mitigation_trainer, self)
         self.tabifyDockWidget(self.ray_launch_dock, self.training_dock)
         self.error_map_dock.raise_()
         self.training_dock.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.mitigation_trainer.mapEnded.connect(self._restore_floor_map)
         self._build_menus()
         self._build_tool_bar()
         self._build_status_bar()
@@ -189,22 +198,6 @@ class MainWindow(QMainWindow):
         self.action_view_top = action("&Top View", self.viewport.view_top, "Ctrl+1")
         self.action_view_iso = action("&Isometric View", self.viewport.view_iso, "Ctrl+2")
         self.action_view_fit = action("&Fit Scene", self.viewport.view_fit, "Ctrl+0")
-        # One floor map at a time: the LOS map or the error map (or neither).
-        self.action_los = QAction("&LOS Overlay", self)
-        self.action_los.setShortcut(QKeySequence("L"))
-        self.action_los.setStatusTip("Colour the floor by anchors in line of sight")
-        self.action_los.setCheckable(True)
-        self.action_los.setChecked(True)
-        self.action_los.toggled.connect(self.los_overlay.set_enabled)
-        self.action_error_map = QAction("&Error Map Overlay", self)
-        self.action_error_map.setShortcut(QKeySequence("E"))
-        self.action_error_map.setStatusTip("Show the positioning error map on the floor (settings in the Error Map dock)")
-        self.action_error_map.setCheckable(True)
-        self.action_error_map.toggled.connect(self.error_map_overlay.set_enabled)
-        self.floor_map_group = QActionGroup(self)
-        self.floor_map_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        self.floor_map_group.addAction(self.action_los)
-        self.floor_map_group.addAction(self.action_error_map)
         self.action_record_los = action(
             "&Record LOS Summary in Project", self.record_los_summary, None, "Keep the current LOS statistics with the project"
         )
@@ -242,7 +235,9 @@ class MainWindow(QMainWindow):
             ]
         )
         view_menu.addSeparator()
-        view_menu.addActions([self.action_los, self.action_error_map, self.action_ray_launch, self.action_record_los])
+        view_menu.addActions(self.floor.actions())
+        view_menu.addSeparator()
+        view_menu.addActions([self.action_ray_launch, self.action_record_los])
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.action_about)
@@ -284,7 +279,7 @@ class MainWindow(QMainWindow):
         self.summary_label = QLabel()
         self.statusBar().addWidget(self.summary_label)
         self.los_overlay.updated.connect(lambda _map: self._update_summary())
-        self.action_los.toggled.connect(lambda _on: self._update_summary())
+        self.floor.shownChanged.connect(self._update_summary)
         self.error_map_overlay.updated.connect(lambda _map: self._update_summary())
         self.document.settingsChanged.connect(self._update_summary)
         self.cursor_label = QLabel()
@@ -465,7 +460,7 @@ class MainWindow(QMainWindow):
         if self.los_overlay.record_summary():
             self.statusBar().showMessage("LOS summary recorded in the project", 4000)
         else:
-            show_error(self, "No LOS map", "Turn the LOS overlay on and wait for it to be computed first.")
+            show_error(self, "No LOS map", "Turn the LOS map on (View ▸ LOS Map) and wait for it to be computed first.")
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -519,8 +514,6 @@ class MainWindow(QMainWindow):
         self.action_delete.setEnabled(bool(self.document.selection))
         self.setWindowModified(self.document.is_modified)
         self._update_title()
-        self.los_overlay.refresh()
-        self.error_map_overlay.refresh()
 
     def _show_scene(self) -> None:
         self.viewport.set_scene(self.document.scene)
@@ -596,11 +589,6 @@ class MainWindow(QMainWindow):
             self.document.set_selection([n for n in selection if n != name])
         else:
             self.document.set_selection([*selection, name])
-
-    def _restore_floor_map(self) -> None:
-        """A previewed layout's map left the floor: show the enabled map of the anchors again."""
-        self.los_overlay.refresh()
-        self.error_map_overlay.refresh()
 
     def _watch_task(self, task: Task) -> None:
         name = task.name  # not the task itself: a connection holding its own sender keeps it alive

@@ -24,7 +24,9 @@ from twinloc.compute.layout_study import (
     names_for_layout,
     scene_with_mounting_regions,
 )
+from twinloc.geometry.floor_layer import FloorLayer
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.floor_stack import FloorStack
 from twinloc.gui.tasks import LONG, JobRunner, Publish
 from twinloc.gui.viewport_ghosts import GhostLayout
 from twinloc.gui.viewport_regions import RegionDrawer, RegionPatches
@@ -46,8 +48,9 @@ class LayoutOptimiser(QObject):
     document : ProjectDocument
     runner : JobRunner
     viewport : SceneViewport
-        Its ``plotter`` receives the ghost spheres, region patches and the drawing sketch;
-        ``set_floor_overlay``/``clear_floor_overlay`` show a previewed layout's map.
+        Its ``plotter`` receives the ghost spheres, region patches and the drawing sketch.
+    floor : FloorStack
+        Shows a previewed layout's error map on top of the floor's active layer.
 
     Signals
     -------
@@ -60,8 +63,6 @@ class LayoutOptimiser(QObject):
         current layout was scored again after an edit, or the results were cleared).
     runEnded(str)
         The run is over: "finished", "cancelled" or "failed".
-    previewEnded()
-        A previewed result's map left the floor: whoever owns the floor map redraws it.
     regionDrawn(object, bool)
         The drawer closed a shape: (K, 2) metres and whether it is a wall band.
     drawingEnded()
@@ -71,15 +72,17 @@ class LayoutOptimiser(QObject):
     iterationDone = Signal(int, object)
     studyChanged = Signal()
     runEnded = Signal(str)
-    previewEnded = Signal()
     regionDrawn = Signal(object, bool)
     drawingEnded = Signal()
 
-    def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
+    def __init__(
+        self, document: ProjectDocument, runner: JobRunner, viewport, floor: FloorStack, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._document = document
         self._runner = runner
         self._viewport = viewport
+        self._floor = floor
         plotter = viewport.plotter
         self._ghosts = GhostLayout(plotter, viewport.anchor_label_boxes)
         self._patches = RegionPatches(plotter)
@@ -87,7 +90,6 @@ class LayoutOptimiser(QObject):
         self.drawer.regionDrawn.connect(self.regionDrawn)
         self.drawer.drawingEnded.connect(self.drawingEnded)
         self._running = False
-        self._previewing = False
         self.study: LayoutStudy | None = None
         """The last run's results (None before the first or after the document changed scene)."""
         self.request: LayoutRequest | None = None
@@ -203,18 +205,14 @@ class LayoutOptimiser(QObject):
         self._ghosts.show(layout.positions, _ghost_labels(self.layout_names))
         error_map = layout.error_map
         values = np.where(error_map.degenerate, np.nan, error_map.cell_error)
-        self._viewport.set_floor_overlay(error_map.grid, values, "Error (m)", clim=self.shared_clim())
-        self._previewing = True
+        self._floor.show_preview(KEY, FloorLayer(error_map.grid, values, "Error (m)", clim=self.shared_clim()))
         self._viewport.request_render()
 
     def end_preview(self) -> None:
-        """Remove the ghosts and, if a result's map is on the floor, hand the floor back."""
+        """Remove the ghosts and, if a result's map is on the floor, give the floor back to its active layer."""
         self._ghosts.clear()
         self._viewport.request_render()
-        if self._previewing:
-            self._previewing = False
-            self._viewport.clear_floor_overlay()
-            self.previewEnded.emit()
+        self._floor.end_preview(KEY)
 
     def shared_clim(self) -> tuple[float, float]:
         """One colour range for the current layout's map and every result's (0 to the largest p99)."""

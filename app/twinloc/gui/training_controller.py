@@ -36,7 +36,9 @@ from twinloc.compute.mitigation import (
     virtual_dataset_job,
 )
 from twinloc.compute.jobs import Job
+from twinloc.geometry.floor_layer import FloorLayer
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.floor_stack import FloorStack
 from twinloc.gui.tasks import LONG, JobRunner, Publish, Task
 from twinloc.learn.models import create_model
 from twinloc.learn.trainer import TrainingSettings, save_checkpoint
@@ -44,7 +46,8 @@ from twinloc.learn.trainer import TrainingSettings, save_checkpoint
 VIRTUAL_KEY = "training_virtual"
 MEASURED_KEY = "training_measured"
 TRAIN_KEY = "training"
-MAP_KEY = "training_map"
+MAP_KEY = "mitigated_map"
+"""The key of the mitigated map's floor layer and of its tasks."""
 SAVE_KEY = "training_save"
 #: What the mitigated map shows: per-cell mean error after the network, before it, or the gain.
 MAP_VIEWS = {"nn": "NN error (m)", "raw": "Raw error (m)", "gain": "Reduction (m)"}
@@ -72,8 +75,8 @@ class MitigationTrainer(QObject):
     ----------
     document : ProjectDocument
     runner : JobRunner
-    viewport : SceneViewport
-        ``set_floor_overlay``/``clear_floor_overlay`` show the mitigated map.
+    floor : FloorStack
+        Shows the mitigated map as the layer :data:`MAP_KEY`, which must be registered.
 
     Signals
     -------
@@ -95,7 +98,7 @@ class MitigationTrainer(QObject):
     mapChanged()
         The mitigated map was shown, redrawn or hidden.
     mapEnded()
-        The mitigated map left the floor: whoever owns the floor map redraws it.
+        The mitigated map left the floor.
     saved(str)
         :meth:`save_virtual` wrote this file.
     """
@@ -111,11 +114,12 @@ class MitigationTrainer(QObject):
     mapEnded = Signal()
     saved = Signal(str)
 
-    def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, parent: QObject | None = None) -> None:
+    def __init__(self, document: ProjectDocument, runner: JobRunner, floor: FloorStack, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._document = document
         self._runner = runner
-        self._viewport = viewport
+        self._floor = floor
+        self._revision = 0
         self.virtual: MitigationDataset | None = None
         self.measured: MitigationDataset | None = None
         self.result: MitigationResult | None = None
@@ -127,12 +131,16 @@ class MitigationTrainer(QObject):
         """Where the map applies the model: "twin" (the virtual data) or "site" (the simulated site's floor)."""
         self.losses: dict[str, tuple[list[float], list[float]]] = {}
         self._training = False
-        self._map_shown = False
+        self._map_shown = floor.active == MAP_KEY
         self._data_inputs = self._inputs()
         for signal, what in ((document.sceneChanged, "The scene"), (document.materialsChanged, "The scene's materials"),
                              (document.anchorsChanged, "The anchor layout"), (document.settingsChanged, "The tag height"),
                              (document.errorMapSettingsChanged, "The ranging model")):
             signal.connect(lambda what=what: self._forget_data_if_stale(what))
+        floor.activeChanged.connect(self._on_floor_changed)
+        self.dataChanged.connect(self._offer_map)
+        self.modelChanged.connect(self._offer_map)
+        self._offer_map()
 
     # ------------------------------------------------------------------ state
 
@@ -304,7 +312,8 @@ class MitigationTrainer(QObject):
     # ------------------------------------------------------------------ the mitigated map
 
     def show_map(self, shown: bool) -> None:
-        """Apply the model to the virtual data and show the per-cell error on the floor (or stop).
+        """Apply the model to the virtual data and show the per-cell error on the floor, in place
+        of the floor's active layer (or stop, giving the floor back to that layer).
 
         Raises
         ------
@@ -312,15 +321,13 @@ class MitigationTrainer(QObject):
             No model or no virtual data.
         """
         if not shown:
-            self._runner.cancel(MAP_KEY)
-            self._hide_map()
+            self._floor.release(MAP_KEY)
             return
         if self.current is None:
             raise ValueError("Train or load a model first.")
         if self.virtual is None:
             raise ValueError("Generate (or load) the virtual data first: the map applies the model to them.")
-        self._map_shown = True
-        self._submit_map()
+        self._floor.set_active(MAP_KEY)
 
     def site_simulation(self) -> SiteSimulation | None:
         """The simulation behind the measured data, or None when they are not simulated."""
@@ -359,10 +366,9 @@ class MitigationTrainer(QObject):
         return {"nn": self.map.nn, "raw": self.map.raw, "gain": self.map.raw - self.map.nn}[self.map_view]
 
     def stop(self) -> None:
-        """The window is closing: stop the jobs and let go of the floor."""
+        """The window is closing: stop the jobs."""
         for key in (VIRTUAL_KEY, MEASURED_KEY, TRAIN_KEY, MAP_KEY):
             self._runner.cancel(key)
-        self._map_shown = False
 
     # ------------------------------------------------------------------ internals
 
@@ -372,13 +378,33 @@ class MitigationTrainer(QObject):
             raise ValueError(f"Place at least three enabled anchors: a fix needs three ranges ({len(anchors)} enabled).")
         return anchors
 
+    def _offer_map(self) -> None:
+        """The map's View action can turn it on once there are a model and virtual data."""
+        self._floor.action(MAP_KEY).setEnabled(self.current is not None and self.virtual is not None)
+
+    def _on_floor_changed(self, active: str | None) -> None:
+        shown = active == MAP_KEY
+        if shown == self._map_shown:
+            return
+        self._map_shown = shown
+        if shown:
+            self._submit_map()
+            self.mapChanged.emit()
+            return
+        self._runner.cancel(MAP_KEY)
+        self._floor.withdraw(MAP_KEY)
+        self.map = None
+        self.mapChanged.emit()
+        self.mapEnded.emit()
+
     def _submit_map(self) -> None:
         site = self.site_simulation() if self.map_floor == "site" else None
+        revision = self._floor.revise(MAP_KEY)
         task = self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual, site),
                                    key=MAP_KEY, supersede=True)
-        task.finished.connect(self._on_map)
-        task.failed.connect(lambda _message: self._hide_map())
-        task.cancelled.connect(lambda: self._hide_map() if self.map is None else None)
+        task.finished.connect(lambda result: self._on_map(result, revision))
+        task.failed.connect(lambda _message: self._floor.release(MAP_KEY))
+        task.cancelled.connect(lambda: self._floor.release(MAP_KEY) if self.map is None else None)
 
     def _draw_map(self) -> None:
         values = self.map_values()
@@ -390,15 +416,9 @@ class MitigationTrainer(QObject):
         else:
             both = np.concatenate([self.map.raw, self.map.nn])
             clim, cmap = (0.0, float(np.nanpercentile(both, 99)) if np.isfinite(both).any() else 1.0), "viridis"
-        self._viewport.set_floor_overlay(self.map.grid, values, MAP_VIEWS[self.map_view], cmap=cmap, clim=clim)
+        layer = FloorLayer(self.map.grid, values, MAP_VIEWS[self.map_view], cmap=cmap, clim=clim)
+        self._floor.publish(MAP_KEY, layer, self._revision)
         self.mapChanged.emit()
-
-    def _hide_map(self) -> None:
-        was_shown, self._map_shown, self.map = self._map_shown, False, None
-        if was_shown:
-            self._viewport.clear_floor_overlay()
-            self.mapChanged.emit()
-            self.mapEnded.emit()
 
     def _inputs(self) -> tuple:
         """What the data depend on: the effective scene, the enabled anchors, the tag height, the ranging model."""
@@ -415,7 +435,7 @@ class MitigationTrainer(QObject):
         if self.virtual is None and self.measured is None:
             return
         self.virtual = self.measured = None
-        self._hide_map()
+        self._floor.release(MAP_KEY)
         self.dataChanged.emit()
         self.dataForgotten.emit(f"{what} changed: the training data were made for the old one; generate them again.")
 
@@ -453,9 +473,9 @@ class MitigationTrainer(QObject):
         self._training = False
         self.trainingEnded.emit(outcome)
 
-    def _on_map(self, result: MitigatedMap) -> None:
+    def _on_map(self, result: MitigatedMap, revision: int) -> None:
         if self._map_shown:
-            self.map = result
+            self.map, self._revision = result, revision
             self._draw_map()
 
 

@@ -28,13 +28,14 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
+from twinloc.geometry.floor_layer import ArrowSet, PointSet
 from twinloc.geometry.scene import Scene
 from twinloc.gui.viewport_anchors import AnchorActors
 from twinloc.gui.viewport_mouse import ViewportMouse
 from twinloc.gui.viewport_overlay import FloorOverlay, OverlayStyle
 from twinloc.gui.viewport_projection import display_to_widget, world_to_display
 from twinloc.gui.viewport_scene import SceneActors
-from twinloc.gui.viewport_vectors import ArrowSet, FloorMarkers, PointSet
+from twinloc.gui.viewport_vectors import FloorMarkers
 from twinloc.model.devices import Anchor
 
 BACKGROUND_BOTTOM = "#f7f8fa"

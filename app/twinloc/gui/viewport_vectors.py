@@ -1,19 +1,18 @@
 """Arrows and point markers drawn flat just above the floor, with a caption and a legend.
 
-Error vectors are centimetres to metres long while the floor is tens of metres wide, so
-arrows are drawn ``scale`` times their true length; the caption says by how much. A set of
-arrows is drawn either in one colour or coloured by its length (with its own colour bar).
+The sets are :class:`~twinloc.geometry.floor_layer.ArrowSet` and
+:class:`~twinloc.geometry.floor_layer.PointSet` values. A set of arrows is drawn either in
+one colour or coloured by its length (with its own colour bar).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
 from PySide6.QtCore import QSignalBlocker
 from vtkmodules.vtkRenderingCore import vtkActor
 
+from twinloc.geometry.floor_layer import ArrowSet, PointSet
 from twinloc.gui.viewport_overlay import OVERLAY_Z_M, TEXT_COLOR
 
 #: Markers float this far above the floor map so they are never hidden by it.
@@ -24,43 +23,6 @@ LEGEND_WIDTH = 0.2
 #: Head length as a fraction of the drawn arrow, clamped to these lengths (metres).
 HEAD_FRACTION = 0.35
 HEAD_LENGTH_M = (0.07, 0.3)
-
-
-@dataclass(frozen=True, eq=False)
-class ArrowSet:
-    """Arrows from ``origins`` along ``vectors``.
-
-    origins : (N, 2) float64, metres on the floor.
-    vectors : (N, 2) float64, metres (the true length; drawn ``scale`` times longer).
-    scale : float, drawn metres per metre of vector.
-    color : str or None, default: None
-        One colour for every arrow; None colours them by length with ``cmap``/``clim``
-        and a colour bar titled ``title``.
-    label : str, default: ""
-        Legend entry (only for one-colour sets).
-    width_px : float, default: 2.5
-        Width of the shafts, pixels.
-    """
-
-    origins: np.ndarray
-    vectors: np.ndarray
-    scale: float
-    color: str | None = None
-    cmap: str = "viridis"
-    clim: tuple[float, float] | None = None
-    title: str = "Error (m)"
-    label: str = ""
-    width_px: float = 2.5
-
-
-@dataclass(frozen=True, eq=False)
-class PointSet:
-    """Round markers at ``points`` ((N, 2) float64, metres), ``size_px`` pixels wide."""
-
-    points: np.ndarray
-    color: str
-    size_px: float = 5.0
-    label: str = ""
 
 
 class FloorMarkers:
@@ -218,11 +180,3 @@ def arrow_mesh(origins: np.ndarray, drawn: np.ndarray, values: np.ndarray) -> pv
     mesh.cell_data["length"] = np.concatenate([values, values])  # VTK orders line cells before polygons
     return mesh
 
-
-def nice_scale(value: float) -> float:
-    """The number of the form 1, 2 or 5 × 10^k nearest to ``value`` (> 0) on a log scale."""
-    if not np.isfinite(value) or value <= 0:
-        return 1.0
-    exponent = np.floor(np.log10(value))
-    candidates = np.array([1.0, 2.0, 5.0, 10.0]) * 10**exponent
-    return float(candidates[np.argmin(np.abs(np.log(candidates / value)))])
