@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 
 from twinloc.compute.workspace import open_source
+from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui.main_window import MainWindow
 from twinloc.model.autosave import AutosaveStore
 
@@ -79,3 +80,20 @@ def drag_world(window, start, end, steps: int = 8) -> None:
         point = QPoint(round(a.x() + (b.x() - a.x()) * step / steps), round(a.y() + (b.y() - a.y()) * step / steps))
         QTest.mouseMove(interactor, point, 20)
     QTest.mouseRelease(interactor, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b, 20)
+
+
+def open_floor_point(scene) -> tuple[float, float]:
+    """A point of the scene's floor with nothing above it up to just under the ceiling."""
+    engine = RayEngine(scene)
+    (xmin, ymin, _), (xmax, ymax, zmax) = scene.bounds
+    top = zmax - 0.05
+    for fx in np.linspace(0.4, 0.6, 9):
+        for fy in np.linspace(0.3, 0.7, 9):
+            x, y = xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)
+            around = np.array([[x + dx, y + dy, top] for dx in (-0.5, 0, 0.5) for dy in (-0.5, 0, 0.5)])
+            if engine.points_inside_solids(around).any():
+                continue
+            hits = engine.first_hit(around, np.tile([0.0, 0.0, -1.0], (len(around), 1)))
+            if np.all(~np.isfinite(hits.distance) | (hits.distance > top - 0.01)):
+                return float(x), float(y)
+    raise AssertionError("no open floor point in the scene")

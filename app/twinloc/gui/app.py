@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 import twinloc
 from twinloc._paths import resources_dir
 from twinloc.compute.workspace import SceneFileMissing, open_source
-from twinloc.gui.dialogs import show_error
 from twinloc.gui.main_window import MainWindow
+from twinloc.gui.widgets.dialogs import show_error
 
 DEFAULT_SCENE = "uwb_hall"
 STYLESHEET = "twinloc.qss"

@@ -1,0 +1,49 @@
+"""The positioning-error map: the floor layer "error_map" in its display modes, and its dock."""
+
+from __future__ import annotations
+
+from twinloc.gui.feature import DockPlacement, Feature, FeatureContext, FeatureParts
+from twinloc.gui.features.error_map.controller import KEY, ErrorMapOverlay
+from twinloc.gui.features.error_map.dock import ErrorMapDock
+from twinloc.gui.features.live_floor_map import empty_floor_summary
+
+
+def _build(context: FeatureContext) -> FeatureParts:
+    show = context.floor.register(
+        KEY, "&Error Map", "E", "Show the positioning error map on the floor (settings in the Error Map dock)"
+    )
+    show.setIconText("Error Map")
+    controller = ErrorMapOverlay(context.document, context.runner, context.floor, context.window)
+    dock = ErrorMapDock(context.document, controller, show, context.viewport, context.window)
+    dock.message.connect(lambda text: context.show_message(text, 4000))
+    context.viewport.anchorDragPreview.connect(controller.preview_anchor)
+
+    def show_readout(point) -> None:
+        dock.show_readout((controller.readout(point[0], point[1]) if point is not None else None) or "")
+
+    context.viewport.cursorMoved.connect(show_readout)
+
+    def summary() -> tuple[str, str]:
+        error_map = controller.error_map
+        if error_map is None:
+            return "", ""
+        if error_map.grid.empty_reason:
+            return empty_floor_summary(error_map.grid)
+        located = ~error_map.degenerate
+        if not located.any():
+            return "", ""
+        return f"mean positioning error {float(error_map.cell_error[located].mean()):.2f} m", ""
+
+    return FeatureParts(
+        controller=controller,
+        dock=dock,
+        placement=DockPlacement(below="anchors", height=595),
+        tool_actions=(show,),
+        summary=summary,
+        summary_changed=controller.updated,
+        readout=controller.readout,
+        shutdown=controller.stop,
+    )
+
+
+FEATURE = Feature("error_map", _build)

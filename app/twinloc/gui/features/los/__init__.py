@@ -1,0 +1,52 @@
+"""The line-of-sight map: the floor layer "los" (on at start-up) and its summary in the project."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction
+
+from twinloc.gui.feature import Feature, FeatureContext, FeatureParts
+from twinloc.gui.features.live_floor_map import empty_floor_summary
+from twinloc.gui.features.los.controller import KEY, LosOverlay
+from twinloc.gui.widgets.dialogs import show_error
+
+#: Share of the floor that must see this many anchors for a 2D fix.
+FIX_ANCHORS = 3
+
+
+def _build(context: FeatureContext) -> FeatureParts:
+    show = context.floor.register(KEY, "&LOS Map", "L", "Colour the floor by anchors in line of sight", active=True)
+    show.setIconText("LOS")
+    controller = LosOverlay(context.document, context.runner, context.floor, context.window)
+    context.viewport.anchorDragPreview.connect(controller.preview_anchor)
+
+    record = QAction("&Record LOS Summary in Project", context.window)
+    record.setStatusTip("Keep the current LOS statistics with the project")
+
+    def record_summary() -> None:
+        if controller.record_summary():
+            context.show_message("LOS summary recorded in the project", 4000)
+        else:
+            show_error(context.window, "No LOS map", "Turn the LOS map on (View ▸ LOS Map) and wait for it to be computed first.")
+
+    record.triggered.connect(record_summary)
+
+    def summary() -> tuple[str, str]:
+        los_map = controller.los_map
+        if los_map is None:
+            return "", ""
+        if los_map.grid.empty_reason:
+            return empty_floor_summary(los_map.grid)
+        coverage = float((los_map.los_count >= FIX_ANCHORS).mean())
+        return f"{coverage:.0%} of the floor sees ≥ {FIX_ANCHORS} anchors", ""
+
+    return FeatureParts(
+        controller=controller,
+        view_actions=(record,),
+        tool_actions=(show,),
+        summary=summary,
+        summary_changed=controller.updated,
+        shutdown=controller.stop,
+    )
+
+
+FEATURE = Feature("los", _build)
