@@ -162,7 +162,7 @@ def wait_for_error_map(window) -> None:
 
 
 def wait_for_los(window) -> None:
-    wait_until(QApplication.instance(), lambda: window.runner.is_idle and window.viewport.overlay_values() is not None)
+    wait_until(QApplication.instance(), lambda: window.runner.is_idle and window.viewport.floor_map_values() is not None)
 
 
 def settle(app, ms: int = 300) -> None:

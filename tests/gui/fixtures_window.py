@@ -51,17 +51,17 @@ def window(make_window):
     return make_window()
 
 
-def wait_for_overlay(qtbot, window, previous: np.ndarray | None = None, timeout: int = 20000) -> np.ndarray:
+def wait_for_floor_map(qtbot, window, previous: np.ndarray | None = None, timeout: int = 20000) -> np.ndarray:
     """Wait until the viewport shows an LOS map (different from ``previous`` when given)."""
 
     def ready() -> bool:
-        values = window.viewport.overlay_values()
+        values = window.viewport.floor_map_values()
         if values is None or not window.runner.is_idle:
             return False
         return previous is None or values.shape != previous.shape or not np.array_equal(values, previous, equal_nan=True)
 
     qtbot.waitUntil(ready, timeout=timeout)
-    return window.viewport.overlay_values()
+    return window.viewport.floor_map_values()
 
 
 def click_world(window, point, button=Qt.MouseButton.LeftButton) -> None:

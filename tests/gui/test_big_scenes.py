@@ -187,7 +187,7 @@ def test_a_failing_setting_is_reported_once_not_after_every_edit(make_window, qt
     qtbot.waitUntil(lambda: window.runner.is_idle and len(errors) == 1, timeout=20000)
     assert "0.01 m is too fine" in errors[0][1] and "the automatic 2 m" in errors[0][1]
     assert window.progress_area.isHidden()
-    assert window.feature("los").controller.los_map is None and window.viewport.overlay_values() is None  # no outdated map
+    assert window.feature("los").controller.los_map is None and window.viewport.floor_map_values() is None  # no outdated map
 
     for x in (120.0, 140.0):  # edits recompute with the same setting: the status bar says it, no dialog
         window.statusBar().clearMessage()

@@ -122,7 +122,7 @@ def test_a_new_feature_plugs_in_and_closing_runs_every_shutdown(build):
     assert parts.view_actions[0] in window.view_menu.actions()
     window.floor.action("probe").trigger()
     assert window.floor.active == "probe" and not window.floor.action("los").isChecked()
-    np.testing.assert_array_equal(window.viewport.overlay_values(), np.arange(12.0).reshape(3, 4))
+    np.testing.assert_array_equal(window.viewport.floor_map_values(), np.arange(12.0).reshape(3, 4))
 
     assert shut_down == []
     window.close()

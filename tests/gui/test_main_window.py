@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from fixtures_window import autosave_store, click_world, drag_world, make_window, open_floor_point, wait_for_overlay, window, window_settings  # noqa: F401
+from fixtures_window import autosave_store, click_world, drag_world, make_window, open_floor_point, wait_for_floor_map, window, window_settings  # noqa: F401
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
@@ -278,7 +278,7 @@ def test_the_window_starts_whatever_the_autosave_folder_holds(qtbot, tmp_path, w
 
 
 def test_viewport_screenshot_is_not_blank(window, qtbot):
-    wait_for_overlay(qtbot, window)
+    wait_for_floor_map(qtbot, window)
     image = window.viewport.screenshot()
     assert image.ndim == 3 and image.shape[2] == 3
     assert image.std() > 10

@@ -21,10 +21,10 @@ class RecordingViewport:
         self.map: tuple | None = None
         self.markers: tuple | None = None
 
-    def set_floor_overlay(self, grid, values, title, cmap="viridis", clim=None, categorical=False) -> None:
+    def set_floor_map(self, grid, values, title, cmap="viridis", clim=None, categorical=False) -> None:
         self.map = (title, tuple(np.asarray(values)))
 
-    def clear_floor_overlay(self) -> None:
+    def clear_floor_map(self) -> None:
         self.map = None
 
     def set_floor_markers(self, items, caption="") -> None:

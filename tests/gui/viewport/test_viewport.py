@@ -123,7 +123,7 @@ def test_changes_of_one_turn_render_once_when_the_loop_paints(hall_view, hall_sc
         grid = floor_grid()
         hall_view.set_scene(hall_scene)
         hall_view.set_anchors((Anchor("A1", (2.0, 2.0, 2.5)),), {"A1"})
-        hall_view.set_floor_overlay(grid, grid.points[:, 0], "Map")
+        hall_view.set_floor_map(grid, grid.points[:, 0], "Map")
         hall_view.set_floor_markers([PointSet(np.array([[3.0, 3.0]]), "#ff0000", label="Point")])
         hall_view.view_top()
         assert renders == []  # nothing drawn inside the slots
@@ -343,10 +343,10 @@ def test_cursor_reports_the_scene_point(hall_view, qtbot):
         QTest.mouseMove(hall_view.plotter, QPoint(3, 3))
 
 
-# ---- floor overlay ---------------------------------------------------------------------
+# ---- floor map -------------------------------------------------------------------------
 
 
-def test_floor_overlay_shows_values_and_clears(hall_view):
+def test_floor_map_shows_values_and_clears(hall_view):
     hall_view.view_top()
     grid = floor_grid()
     values = grid.points[:, 0] / 12.0  # 0 at the west wall, 1 at the east wall
@@ -354,30 +354,30 @@ def test_floor_overlay_shows_values_and_clears(hall_view):
     before = hall_view.screenshot()
     probe = hall_view.world_to_widget((2.25, 6.25, 0.0))
 
-    hall_view.set_floor_overlay(grid, values, "Test map (m)", cmap="viridis", clim=(0.0, 1.0))
+    hall_view.set_floor_map(grid, values, "Test map (m)", cmap="viridis", clim=(0.0, 1.0))
     shown = hall_view.screenshot()
 
-    assert np.array_equal(hall_view.overlay_values(), grid.to_image(values), equal_nan=True)
+    assert np.array_equal(hall_view.floor_map_values(), grid.to_image(values), equal_nan=True)
     assert "Test map (m)" in hall_view.plotter.scalar_bars
     change = np.abs(shown.astype(int) - before.astype(int)).sum(axis=2)
     assert change[probe.y(), probe.x()] > 60
 
-    hall_view.clear_floor_overlay()
+    hall_view.clear_floor_map()
     cleared = hall_view.screenshot()
 
-    assert hall_view.overlay_values() is None
+    assert hall_view.floor_map_values() is None
     assert "Test map (m)" not in hall_view.plotter.scalar_bars
     assert np.abs(cleared.astype(int) - before.astype(int)).sum(axis=2)[probe.y(), probe.x()] < 10
 
 
-def test_overlay_leaves_nan_cells_undrawn(hall_view):
+def test_floor_map_leaves_nan_cells_undrawn(hall_view):
     hall_view.view_top()
     grid = floor_grid()
     values = np.full(len(grid.points), np.nan)
     west = grid.points[:, 0] < 6.0
     values[west] = 1.0
     before = hall_view.screenshot()
-    hall_view.set_floor_overlay(grid, values, "Half map", clim=(0.0, 1.0))
+    hall_view.set_floor_map(grid, values, "Half map", clim=(0.0, 1.0))
     shown = hall_view.screenshot()
     change = np.abs(shown.astype(int) - before.astype(int)).sum(axis=2)
     drawn = hall_view.world_to_widget((3.25, 2.25, 0.0))
@@ -386,12 +386,12 @@ def test_overlay_leaves_nan_cells_undrawn(hall_view):
     assert change[undrawn.y(), undrawn.x()] < 10
 
 
-def test_overlay_cells_are_drawn_where_they_lie(hall_view):
+def test_floor_map_cells_are_drawn_where_they_lie(hall_view):
     hall_view.view_top()
     grid = floor_grid()
     x, y = grid.points[:, 0], grid.points[:, 1]
     values = ((x < 6.0) & (y > 4.0)).astype(float)  # 1 in the north-west quarter only
-    hall_view.set_floor_overlay(grid, values, "Quarter", cmap="viridis", clim=(0.0, 1.0))
+    hall_view.set_floor_map(grid, values, "Quarter", cmap="viridis", clim=(0.0, 1.0))
     image = hall_view.screenshot().astype(float)
     yellow, purple = np.array([0xFD, 0xE7, 0x25]), np.array([0x44, 0x01, 0x54])  # viridis at 1 and 0
 
@@ -403,10 +403,10 @@ def test_overlay_cells_are_drawn_where_they_lie(hall_view):
     assert not nearer_yellow((3.0, 2.0, 0.0)) and not nearer_yellow((9.0, 6.0, 0.0)) and not nearer_yellow((9.0, 2.0, 0.0))
 
 
-def test_categorical_overlay_labels_integers(hall_view):
+def test_categorical_floor_map_labels_integers(hall_view):
     grid = floor_grid()
     counts = (np.arange(len(grid.points)) % 5).astype(float)
-    hall_view.set_floor_overlay(grid, counts, "Anchors in LOS", cmap="tab10", clim=(0, 4), categorical=True)
+    hall_view.set_floor_map(grid, counts, "Anchors in LOS", cmap="tab10", clim=(0, 4), categorical=True)
     bar = hall_view.plotter.scalar_bars["Anchors in LOS"]
     labels = bar.GetCustomLabels()
     assert bar.GetUseCustomLabels()
@@ -414,16 +414,16 @@ def test_categorical_overlay_labels_integers(hall_view):
     assert bar.GetLookupTable().GetNumberOfTableValues() == 5
 
 
-def test_replacing_overlay_keeps_one_legend(hall_view):
+def test_replacing_the_floor_map_keeps_one_legend(hall_view):
     grid = floor_grid()
     values = grid.points[:, 1]
-    hall_view.set_floor_overlay(grid, values, "Map A")
+    hall_view.set_floor_map(grid, values, "Map A")
     count = len(hall_view.plotter.renderer.actors)
-    hall_view.set_floor_overlay(grid, values * 2, "Map A")
-    hall_view.set_floor_overlay(grid, values, "Map B", cmap="magma")
+    hall_view.set_floor_map(grid, values * 2, "Map A")
+    hall_view.set_floor_map(grid, values, "Map B", cmap="magma")
     assert list(hall_view.plotter.scalar_bars.keys()) == ["Map B"]
     assert len(hall_view.plotter.renderer.actors) == count
-    assert np.array_equal(hall_view.overlay_values(), grid.to_image(values), equal_nan=True)
+    assert np.array_equal(hall_view.floor_map_values(), grid.to_image(values), equal_nan=True)
 
 
 # ---- a room given as one closed shell (Sionna's box) -------------------------------------

@@ -18,7 +18,7 @@ import pyvista as pv
 from vtkmodules.vtkCommonCore import vtkDoubleArray
 from vtkmodules.vtkRenderingCore import vtkActor
 
-OVERLAY_Z_M = 0.02
+MAP_Z_M = 0.02
 #: A map wider or longer than this many cells is drawn with every n-th cell (no screen shows more).
 MAX_TEXTURE_CELLS = 8192
 TEXT_COLOR = "#1c1f24"
@@ -27,7 +27,7 @@ MAX_CATEGORY_LABELS = 11
 
 
 @dataclass(frozen=True)
-class OverlayStyle:
+class MapStyle:
     """How values map to colours.
 
     clim : (low, high) of the colour scale, in the values' unit.
@@ -40,7 +40,7 @@ class OverlayStyle:
     categorical: bool
 
 
-class FloorOverlay:
+class FloorMapActor:
     """The floor map of a viewport.
 
     Parameters
@@ -52,7 +52,7 @@ class FloorOverlay:
     def __init__(self, plotter: pv.BasePlotter) -> None:
         self._plotter = plotter
         self._actor: vtkActor | None = None
-        self._style: OverlayStyle | None = None
+        self._style: MapStyle | None = None
         self._image: np.ndarray | None = None
 
     @property
@@ -60,14 +60,14 @@ class FloorOverlay:
         """(H, W) float64 copy of the values shown (NaN where nothing is drawn), or None."""
         return None if self._image is None else self._image.copy()
 
-    def show(self, grid, values: np.ndarray, style: OverlayStyle) -> None:
+    def show(self, grid, values: np.ndarray, style: MapStyle) -> None:
         """Draw ``values`` on the cells of ``grid`` (a FloorGrid), replacing the previous map.
 
         Parameters
         ----------
         grid : twinloc.geometry.grid.FloorGrid
         values : (M,) float, one per masked cell of ``grid``
-        style : OverlayStyle
+        style : MapStyle
         """
         image = np.asarray(grid.to_image(np.asarray(values, dtype=float)), dtype=float)
         if not np.isfinite(image).any():
@@ -79,7 +79,7 @@ class FloorOverlay:
                 self._style = style
             stride = _stride(image.shape)
             shown = image[::stride, ::stride]
-            self._actor.mapper.dataset = overlay_rectangle(grid, shown.shape, stride)
+            self._actor.mapper.dataset = map_rectangle(grid, shown.shape, stride)
             self._actor.texture = cell_texture(shown, self._actor.mapper.lookup_table)
         self._image = image
 
@@ -93,7 +93,7 @@ class FloorOverlay:
         self._style = None
         self._image = None
 
-    def _add(self, style: OverlayStyle) -> vtkActor:
+    def _add(self, style: MapStyle) -> vtkActor:
         """An actor whose mapper holds the legend's colour table; what it draws is set by :meth:`show`."""
         low, high = style.clim
         options: dict = {"clim": (low, high)}
@@ -133,8 +133,8 @@ class FloorOverlay:
         return actor
 
 
-def overlay_rectangle(grid, texels: tuple[int, int], stride: int = 1) -> pv.PolyData:
-    """The rectangle under the cells of ``grid`` at :data:`OVERLAY_Z_M`, with texture coordinates.
+def map_rectangle(grid, texels: tuple[int, int], stride: int = 1) -> pv.PolyData:
+    """The rectangle under the cells of ``grid`` at :data:`MAP_Z_M`, with texture coordinates.
 
     Parameters
     ----------
@@ -147,7 +147,7 @@ def overlay_rectangle(grid, texels: tuple[int, int], stride: int = 1) -> pv.Poly
     step = float(grid.resolution_m)
     x0, y0 = float(grid.x_centers[0]) - step / 2, float(grid.y_centers[0]) - step / 2
     x1, y1 = x0 + texels[1] * stride * step, y0 + texels[0] * stride * step
-    corners = np.array([[x0, y0, OVERLAY_Z_M], [x1, y0, OVERLAY_Z_M], [x1, y1, OVERLAY_Z_M], [x0, y1, OVERLAY_Z_M]])
+    corners = np.array([[x0, y0, MAP_Z_M], [x1, y0, MAP_Z_M], [x1, y1, MAP_Z_M], [x0, y1, MAP_Z_M]])
     rectangle = pv.PolyData(corners, faces=[4, 0, 1, 2, 3])
     rectangle.active_texture_coordinates = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     return rectangle

@@ -23,7 +23,7 @@ class FloorStack(QObject):
     Parameters
     ----------
     viewport : SceneViewport
-        Only its ``set_floor_overlay``/``clear_floor_overlay`` and
+        Only its ``set_floor_map``/``clear_floor_map`` and
         ``set_floor_markers``/``clear_floor_markers`` are used, and only by this object.
 
     Signals
@@ -165,11 +165,11 @@ class FloorStack(QObject):
         # Markers first: the colour bar of arrows coloured by length may bear the new map's title.
         self._viewport.clear_floor_markers()
         if layer is not None and layer.has_map:
-            self._viewport.set_floor_overlay(
+            self._viewport.set_floor_map(
                 layer.grid, layer.values, layer.legend_title, cmap=layer.cmap, clim=layer.clim, categorical=layer.categorical
             )
         else:
-            self._viewport.clear_floor_overlay()
+            self._viewport.clear_floor_map()
         if layer is not None and (layer.markers or layer.caption):
             self._viewport.set_floor_markers(list(layer.markers), layer.caption)
         self.shownChanged.emit()

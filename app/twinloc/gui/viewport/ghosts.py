@@ -1,7 +1,7 @@
 """A proposed anchor layout drawn in the viewport as translucent "ghost" spheres.
 
 Ghosts are not anchors of the document: they preview the best layout so far while an
-optimisation runs, or a result picked in the results table. They cannot be picked or dragged.
+optimization runs, or a result picked in the results table. They cannot be picked or dragged.
 Their name labels are placed afresh before every frame (the camera may have moved) beside
 their spheres where they overlap no anchor label and no other ghost label.
 """

@@ -13,10 +13,10 @@ from PySide6.QtCore import QSignalBlocker
 from vtkmodules.vtkRenderingCore import vtkActor
 
 from twinloc.geometry.floor_layer import ArrowSet, PointSet
-from twinloc.gui.viewport.floor_map import OVERLAY_Z_M, TEXT_COLOR
+from twinloc.gui.viewport.floor_map import MAP_Z_M, TEXT_COLOR
 
 #: Markers float this far above the floor map so they are never hidden by it.
-MARKER_Z_M = OVERLAY_Z_M + 0.04
+MARKER_Z_M = MAP_Z_M + 0.04
 #: Legend rows, as fractions of the view's height and width.
 LEGEND_ROW_HEIGHT = 0.035
 LEGEND_WIDTH = 0.2

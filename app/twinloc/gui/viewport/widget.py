@@ -1,7 +1,7 @@
 """The 3D viewport: the scene, its anchors and a floor map in a pyvistaqt interactor.
 
 The viewport is a view: it draws what it is given (``set_scene``, ``set_anchors``,
-``set_floor_overlay``) and reports what the user does with the mouse as signals; it never
+``set_floor_map``) and reports what the user does with the mouse as signals; it never
 edits the project. Everything here runs on the GUI thread.
 
 Changes never render on the spot: they ask for a render (:meth:`SceneViewport.request_render`)
@@ -31,7 +31,7 @@ from pyvistaqt import QtInteractor
 from twinloc.geometry.floor_layer import ArrowSet, PointSet
 from twinloc.geometry.scene import Scene
 from twinloc.gui.viewport.anchors import AnchorActors
-from twinloc.gui.viewport.floor_map import FloorOverlay, OverlayStyle
+from twinloc.gui.viewport.floor_map import FloorMapActor, MapStyle
 from twinloc.gui.viewport.markers import FloorMarkers
 from twinloc.gui.viewport.mouse import ViewportMouse
 from twinloc.gui.viewport.projection import display_to_widget, world_to_display
@@ -93,7 +93,7 @@ class SceneViewport(QWidget):
         self.plotter.add_axes(interactive=False, line_width=2, color="#1c1f24")
         self._scene_actors = SceneActors(self.plotter)
         self._anchor_actors = AnchorActors(self.plotter)
-        self._overlay = FloorOverlay(self.plotter)
+        self._floor_map = FloorMapActor(self.plotter)
         self._markers = FloorMarkers(self.plotter)
         self._mouse = ViewportMouse(
             self.plotter, self.plotter.renderer, self._scene_actors, self._anchor_actors, self.request_render
@@ -142,7 +142,7 @@ class SceneViewport(QWidget):
                 self._mouse.cancel_drag()
         self.request_render()
 
-    def set_floor_overlay(
+    def set_floor_map(
         self,
         grid,
         values: np.ndarray,
@@ -175,21 +175,21 @@ class SceneViewport(QWidget):
         low, high = float(clim[0]), float(clim[1])
         if high <= low:
             high = low + 1.0
-        self._overlay.show(grid, values, OverlayStyle(title, cmap, (low, high), bool(categorical)))
+        self._floor_map.show(grid, values, MapStyle(title, cmap, (low, high), bool(categorical)))
         self.request_render()
 
-    def clear_floor_overlay(self) -> None:
+    def clear_floor_map(self) -> None:
         """Remove the floor map and its legend."""
-        self._overlay.clear()
+        self._floor_map.clear()
         self.request_render()
 
     def anchor_label_boxes(self) -> np.ndarray:
         """(N, 4) float64: where the anchors' name labels stand, (x0, y0, x1, y1) display pixels."""
         return self._anchor_actors.label_boxes(self.plotter.renderer)
 
-    def overlay_values(self) -> np.ndarray | None:
+    def floor_map_values(self) -> np.ndarray | None:
         """(H, W) float64 copy of the floor map shown (NaN where no cell is drawn), or None."""
-        return self._overlay.image
+        return self._floor_map.image
 
     def set_floor_markers(self, items: list[ArrowSet | PointSet], caption: str = "") -> None:
         """Draw arrows and points just above the floor, replacing the previous ones.
@@ -286,7 +286,7 @@ class SceneViewport(QWidget):
             self._closed = True
             self.plotter.renderer.RemoveObserver(self._cutaway_observer)
             self._mouse.detach()
-            self._overlay.clear()
+            self._floor_map.clear()
             self._markers.clear()
             self._anchor_actors.clear()
             self._scene_actors.clear()

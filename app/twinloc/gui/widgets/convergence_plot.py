@@ -1,4 +1,4 @@
-"""The live convergence curve of a layout optimisation: best fitness per iteration.
+"""The live convergence curve of a layout optimization: best fitness per iteration.
 
 The fitness is the search's objective, evaluated on a coarser grid than the error maps the
 results are scored on; the plot's title names that grid so the two kinds of sums are not
@@ -20,7 +20,7 @@ LINE_COLOR = "#1f5fbf"
 class ConvergencePlot(FigureCanvasQTAgg):
     """A small matplotlib canvas showing the best fitness (summed error, m) after each iteration.
 
-    Call :meth:`show_curve` from the GUI thread (the optimiser's listener posts the curve
+    Call :meth:`show_curve` from the GUI thread (the optimizer's listener posts the curve
     through a queued signal); redrawing is deferred with ``draw_idle`` so a burst of
     iterations costs one repaint.
     """

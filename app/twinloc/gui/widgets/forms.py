@@ -46,7 +46,7 @@ def quantity_spin(low: float, high: float, step: float, decimals: int, suffix: s
 
 def fit_rows(table: QTableWidget, rows: int, scroll_bar: bool = False) -> None:
     """Fix ``table``'s height to show its header and ``rows`` rows (and a horizontal scroll
-    bar when ``scroll_bar``), so a panel never squeezes it to a row or two."""
+    bar when ``scroll_bar``), so a dock never squeezes it to a row or two."""
     height = table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize()
     if scroll_bar:
         height += table.horizontalScrollBar().sizeHint().height()

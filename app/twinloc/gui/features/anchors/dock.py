@@ -173,7 +173,7 @@ class AnchorsDock(QDockWidget):
         self._on_anchors_changed()
 
     def add_section(self, title: str, widget: QWidget) -> None:
-        """Show ``widget`` (e.g. the Optimise section) on a tab of its own beside the anchors table."""
+        """Show ``widget`` (e.g. the Optimize section) on a tab of its own beside the anchors table."""
         tabs = self.widget()
         if not isinstance(tabs, QTabWidget):
             body = tabs

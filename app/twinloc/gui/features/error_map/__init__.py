@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from twinloc.gui.feature import DockPlacement, Feature, FeatureContext, FeatureParts
-from twinloc.gui.features.error_map.controller import KEY, ErrorMapOverlay
+from twinloc.gui.features.error_map.controller import KEY, ErrorMapController
 from twinloc.gui.features.error_map.dock import ErrorMapDock
-from twinloc.gui.features.live_floor_map import empty_floor_summary
+from twinloc.gui.features.live_map import empty_floor_summary
 
 
 def _build(context: FeatureContext) -> FeatureParts:
@@ -13,7 +13,7 @@ def _build(context: FeatureContext) -> FeatureParts:
         KEY, "&Error Map", "E", "Show the positioning error map on the floor (settings in the Error Map dock)"
     )
     show.setIconText("Error Map")
-    controller = ErrorMapOverlay(context.document, context.runner, context.floor, context.window)
+    controller = ErrorMapController(context.document, context.runner, context.floor, context.window)
     dock = ErrorMapDock(context.document, controller, show, context.viewport, context.window)
     dock.message.connect(lambda text: context.show_message(text, 4000))
     context.viewport.anchorDragPreview.connect(controller.preview_anchor)

@@ -3,7 +3,7 @@
 Computation settings are document state: the widgets write them with
 ``ProjectDocument.set_error_map`` / ``set_settings`` (undoable) and are refreshed from the
 document with their signals blocked, so edits never loop. How the map is shown (display mode,
-colours, survey thresholds) is view state of the :class:`ErrorMapOverlay`.
+colours, survey thresholds) is view state of the :class:`ErrorMapController`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 
 from twinloc.geometry.grid import FLOOR_CELL_BUDGET, RESOLUTION_STEPS_M
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.features.error_map.controller import COLORMAPS, MODES, ErrorMapOverlay
+from twinloc.gui.features.error_map.controller import ErrorMapController
+from twinloc.gui.features.error_map.layers import COLORMAPS, MODES
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import quantity_spin, scroll_column
 from twinloc.model.analysis import ErrorMapSettings
@@ -56,12 +57,12 @@ _DEFAULT_DRAWS = 100
 
 
 class ErrorMapDock(QDockWidget):
-    """Dock controlling the :class:`ErrorMapOverlay`.
+    """Dock controlling the :class:`ErrorMapController`.
 
     Parameters
     ----------
     document : ProjectDocument
-    overlay : ErrorMapOverlay
+    controller : ErrorMapController
     show_action : QAction
         The checkable action that puts the error map on the floor (in place of the LOS map).
     viewport : SceneViewport
@@ -76,12 +77,12 @@ class ErrorMapDock(QDockWidget):
     message = Signal(str)
 
     def __init__(
-        self, document: ProjectDocument, overlay: ErrorMapOverlay, show_action: QAction, viewport, parent: QWidget | None = None
+        self, document: ProjectDocument, controller: ErrorMapController, show_action: QAction, viewport, parent: QWidget | None = None
     ) -> None:
         super().__init__("Error Map", parent)
         self.setObjectName("ErrorMapDock")
         self._document = document
-        self._overlay = overlay
+        self._controller = controller
         self._show_action = show_action
         self._viewport = viewport
 
@@ -105,8 +106,8 @@ class ErrorMapDock(QDockWidget):
         document.settingsChanged.connect(self._show_settings)
         document.sceneChanged.connect(self._show_settings)
         document.errorMapSettingsChanged.connect(self._show_settings)
-        overlay.updated.connect(lambda _map: self._show_summary())
-        overlay.displayChanged.connect(self._show_display)
+        controller.updated.connect(lambda _map: self._show_summary())
+        controller.displayChanged.connect(self._show_display)
         self._show_settings()
         self._show_display()
 
@@ -336,7 +337,7 @@ class ErrorMapDock(QDockWidget):
         self.seed.setEnabled(not model.physics_only and model.monte_carlo_draws > 0)
 
     def _show_display(self) -> None:
-        display = self._overlay.display
+        display = self._controller.display
         with _blocked(self.mode_combo, self.cmap_combo, self.auto_range, self.range_low, self.range_high, self.survey_error, self.survey_change):
             self.mode_combo.setCurrentIndex(self.mode_combo.findData(display.mode))
             self.cmap_combo.setCurrentText(display.cmap)
@@ -354,9 +355,9 @@ class ErrorMapDock(QDockWidget):
         self._show_summary()
 
     def _show_summary(self) -> None:
-        overlay = self._overlay
-        error_map = overlay.error_map
-        if not overlay.enabled:
+        controller = self._controller
+        error_map = controller.error_map
+        if not controller.enabled:
             self.summary_label.setText("The error map is computed while it is shown on the floor.")
             self.survey_label.setText("")
             return
@@ -381,12 +382,12 @@ class ErrorMapDock(QDockWidget):
             f"{summary['cells']} cells at {summary['resolution_m']:g} m, {summary['anchors']} anchors, "
             f"{summary['degenerate_cells']} degenerate"
         )
-        if overlay.compute_seconds is not None:
-            lines.append(f"Computed in {overlay.compute_seconds:.2f} s")
-        if overlay.note:
-            lines.append(f"<i>{overlay.note}</i>")
-        if overlay.comparison is not None:
-            comparison = overlay.comparison
+        if controller.compute_seconds is not None:
+            lines.append(f"Computed in {controller.compute_seconds:.2f} s")
+        if controller.note:
+            lines.append(f"<i>{controller.note}</i>")
+        if controller.comparison is not None:
+            comparison = controller.comparison
             usable = comparison.distance_to_predicted[~_isnan_rows(comparison.predicted_error)]
             if usable.size:
                 lines.append(
@@ -394,7 +395,7 @@ class ErrorMapDock(QDockWidget):
                     f"mean |fix − prediction| {_length(float(usable.mean()))}"
                 )
         self.summary_label.setText("<br>".join(lines))
-        plan = overlay.survey_plan
+        plan = controller.survey_plan
         if plan is not None:
             self.survey_label.setText(
                 f"{len(plan.points)} points ({int((~plan.fine).sum())} coarse, {int(plan.fine.sum())} fine) "
@@ -406,7 +407,7 @@ class ErrorMapDock(QDockWidget):
         """Show the values of the cell under the mouse ("" clears)."""
         self.hover_label.setText(text)
 
-    # ------------------------------------------------------------------ widgets → document / overlay
+    # ------------------------------------------------------------------ widgets → document / controller
 
     def _on_action_toggled(self, checked: bool) -> None:
         with _blocked(self.show_on_floor):
@@ -425,12 +426,12 @@ class ErrorMapDock(QDockWidget):
 
     def _set_display(self, **changes) -> None:
         try:
-            display = replace(self._overlay.display, **changes)
+            display = replace(self._controller.display, **changes)
         except ValueError as error:
             self._show_display()
             show_error(self, "Cannot show the error map that way", str(error))
             return
-        self._overlay.set_display(display)
+        self._controller.set_display(display)
 
     def _on_tag_height(self, value: float) -> None:
         settings = self._document.project.settings
@@ -506,12 +507,12 @@ class ErrorMapDock(QDockWidget):
 
     def export_survey(self) -> None:
         """Write the survey plan's measuring points as CSV (x_m,y_m,density)."""
-        if self._overlay.error_map is None:
+        if self._controller.error_map is None:
             self._no_map()
             return
-        if self._overlay.display.mode != "survey":
+        if self._controller.display.mode != "survey":
             self._set_display(mode="survey")
-        plan = self._overlay.survey_plan
+        plan = self._controller.survey_plan
         if plan is None:
             return
         target = self._ask_save("Export Survey Plan", "survey-plan.csv", "CSV files (*.csv)", ".csv")
@@ -530,7 +531,7 @@ class ErrorMapDock(QDockWidget):
         if not path:
             return
         try:
-            count = self._overlay.load_measured(path)
+            count = self._controller.load_measured(path)
         except MeasuredDataError as error:
             show_error(self, "Could not import measured points", str(error))
             return
@@ -539,7 +540,7 @@ class ErrorMapDock(QDockWidget):
         self.message.emit(f"Imported {count} measured points from {Path(path).name}")
 
     def _export_map(self, kind: str, suffix: str, label: str, write) -> None:
-        error_map = self._overlay.error_map
+        error_map = self._controller.error_map
         if error_map is None:
             self._no_map()
             return

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from twinloc.gui.feature import Feature, FeatureContext, FeatureParts, Section
-from twinloc.gui.features.layout.controller import LayoutOptimiser
-from twinloc.gui.features.layout.section import OptimisePanel
+from twinloc.gui.features.layout.controller import LayoutController
+from twinloc.gui.features.layout.section import OptimizeSection
 
 
 def _build(context: FeatureContext) -> FeatureParts:
-    controller = LayoutOptimiser(context.document, context.runner, context.viewport, context.floor, context.window)
-    section = OptimisePanel(context.document, controller, context.window)
+    controller = LayoutController(context.document, context.runner, context.viewport, context.floor, context.window)
+    section = OptimizeSection(context.document, controller, context.window)
     section.message.connect(lambda text: context.show_message(text, 5000))
     return FeatureParts(
-        controller=controller, sections=(Section("anchors", "Optimise", section),), shutdown=controller.stop
+        controller=controller, sections=(Section("anchors", "Optimize", section),), shutdown=controller.stop
     )
 
 

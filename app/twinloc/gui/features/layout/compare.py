@@ -38,7 +38,7 @@ def draw_comparison(figure: Figure, before: ErrorMap, before_stats: dict, after:
     image = None
     for ax, error_map, stats, title in (
         (axes[0], before, before_stats, "Current layout"),
-        (axes[1], after, after_stats, f"Optimised layout {index + 1}"),
+        (axes[1], after, after_stats, f"Optimized layout {index + 1}"),
     ):
         grid = error_map.grid
         values = grid.to_image(np.where(error_map.degenerate, np.nan, error_map.cell_error))

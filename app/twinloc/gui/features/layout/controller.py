@@ -1,11 +1,11 @@
-"""The Optimise section's commands: run the layout optimisation, preview, accept, export, import.
+"""The Optimize section's commands: run the layout optimization, preview, accept, export, import.
 
-:class:`LayoutOptimiser` is the Qt side of :mod:`twinloc.compute.layout_study`: it captures the
+:class:`LayoutController` is the Qt side of :mod:`twinloc.compute.layout_study`: it captures the
 document into a :class:`~twinloc.compute.layout_optimization.LayoutRequest`, runs the job in the
 long lane of the application's :class:`JobRunner` (so the live maps keep their threads), receives
 the best-so-far layout as the task's live reports, draws it as ghost spheres, scores the layout in place again when the anchors are edited (the results'
 "now" row), and turns the user's decisions into document edits (one undo step each).
-The panel (:mod:`twinloc.gui.features.layout.section`) is a view of this object.
+The section (:mod:`twinloc.gui.features.layout.section`) is a view of this object.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from twinloc.compute.layout_study import (
     names_for_layout,
     scene_with_mounting_regions,
 )
-from twinloc.geometry.floor_layer import FloorLayer
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.features.layout.layers import preview_layer
 from twinloc.gui.tasks import LONG, JobRunner, Publish
 from twinloc.gui.viewport.floor_stack import FloorStack
 from twinloc.gui.viewport.ghosts import GhostLayout
@@ -40,8 +40,8 @@ CURRENT_KEY = "layout-current"
 FIXED_SURFACE = "installed (kept fixed)"
 
 
-class LayoutOptimiser(QObject):
-    """Runs layout optimisations for a document and shows their results in a viewport.
+class LayoutController(QObject):
+    """Runs layout optimizations for a document and shows their results in a viewport.
 
     Parameters
     ----------
@@ -93,7 +93,7 @@ class LayoutOptimiser(QObject):
         self.study: LayoutStudy | None = None
         """The last run's results (None before the first or after the document changed scene)."""
         self.request: LayoutRequest | None = None
-        """What the last run optimised (None before the first run)."""
+        """What the last run optimized (None before the first run)."""
         self.layout_names: tuple[str, ...] = ()
         """Names the placed anchors of every layout of :attr:`study` get when accepted or exported."""
         self._fixed: tuple[Anchor, ...] = ()
@@ -119,7 +119,7 @@ class LayoutOptimiser(QObject):
         return self._fixed
 
     def region_names(self) -> list[str]:
-        """Names of every mounting region the optimiser can use: the scene's, then the drawn ones."""
+        """Names of every mounting region the optimizer can use: the scene's, then the drawn ones."""
         scene_names = [region.name for region in self._document.scene.mounting_regions()]
         return scene_names + [region.name for region in self._document.project.mounting_regions]
 
@@ -143,7 +143,7 @@ class LayoutOptimiser(QObject):
         seed: int,
         top_k: int = 5,
     ) -> None:
-        """Start an optimisation of the document's scene with its drawn regions.
+        """Start an optimization of the document's scene with its drawn regions.
 
         Raises
         ------
@@ -203,9 +203,7 @@ class LayoutOptimiser(QObject):
             return
         layout = self._layout(index)
         self._ghosts.show(layout.positions, _ghost_labels(self.layout_names))
-        error_map = layout.error_map
-        values = np.where(error_map.degenerate, np.nan, error_map.cell_error)
-        self._floor.show_preview(KEY, FloorLayer(error_map.grid, values, "Error (m)", clim=self.shared_clim()))
+        self._floor.show_preview(KEY, preview_layer(layout.error_map, self.shared_clim()))
         self._viewport.request_render()
 
     def end_preview(self) -> None:
@@ -225,7 +223,7 @@ class LayoutOptimiser(QObject):
     def accept(self, index: int) -> None:
         """Replace the document's anchors with result ``index`` (one undo step)."""
         self.end_preview()
-        self._document.replace_anchors(self.layout_anchors(index), "Accept optimised layout")
+        self._document.replace_anchors(self.layout_anchors(index), "Accept optimized layout")
 
     def export_sheet(self, index: int | None, csv_path: str | Path) -> tuple[Path, Path]:
         """Write the installation sheet of result ``index`` (None: the document's anchors) as
@@ -311,7 +309,7 @@ class LayoutOptimiser(QObject):
 
     def _layout(self, index: int) -> RankedLayout:
         if self.study is None:
-            raise IndexError("no optimisation results")
+            raise IndexError("no optimization results")
         return self.study.optimization.layouts[index]
 
     def _on_iteration(self, report: tuple) -> None:

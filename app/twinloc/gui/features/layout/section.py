@@ -1,6 +1,6 @@
-"""The Optimise section of the Anchors dock: settings, mounting regions, run, results.
+"""The Optimize section of the Anchors dock: settings, mounting regions, run, results.
 
-A view of :class:`~twinloc.gui.features.layout.controller.LayoutOptimiser` and of the document:
+A view of :class:`~twinloc.gui.features.layout.controller.LayoutController` and of the document:
 it reads its widgets into a run, lists the results and forwards the user's choices (preview,
 compare, accept, export, import). Nothing here computes.
 """
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.layout.compare import LayoutCompareDialog
-from twinloc.gui.features.layout.controller import LayoutOptimiser
+from twinloc.gui.features.layout.controller import LayoutController
 from twinloc.gui.widgets.convergence_plot import ConvergencePlot
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows
@@ -55,8 +55,8 @@ DEVIATION_HEADERS = ("Name", "Plan (m)", "As built (m)", "Deviation (m)")
 DRAW_KINDS = {"Ceiling area": ("ceiling", False), "Floor area": ("floor", False), "Wall band": ("band", True)}
 
 
-class OptimisePanel(QWidget):
-    """Settings, regions, Run/Cancel, the convergence plot and the results of layout optimisation.
+class OptimizeSection(QWidget):
+    """Settings, regions, Run/Cancel, the convergence plot and the results of layout optimization.
 
     Signals
     -------
@@ -66,14 +66,14 @@ class OptimisePanel(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, document: ProjectDocument, optimiser: LayoutOptimiser, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, controller: LayoutController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("OptimisePanel")
+        self.setObjectName("OptimizeSection")
         self._document = document
-        self.optimiser = optimiser
+        self.controller = controller
 
-        # -- what to optimise
-        self.anchor_count = _spin(1, 32, 4, "Anchors the optimiser places (in addition to the fixed ones)")
+        # -- what to optimize
+        self.anchor_count = _spin(1, 32, 4, "Anchors the optimizer places (in addition to the fixed ones)")
         self.min_distance = _double(0.0, 100.0, 1.0, " m", "Least distance between any two anchors")
         self.use_threshold = QCheckBox("Main-area threshold")
         self.use_threshold.setToolTip("Hold the error in main-area cells below this value")
@@ -100,7 +100,7 @@ class OptimisePanel(QWidget):
 
         # -- mounting regions
         self.region_list = QListWidget()
-        self.region_list.setToolTip("Checked regions are where the optimiser may mount anchors")
+        self.region_list.setToolTip("Checked regions are where the optimizer may mount anchors")
         self.region_list.setMaximumHeight(110)
         self.region_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.region_list.itemChanged.connect(lambda _item: self._show_regions())
@@ -133,7 +133,7 @@ class OptimisePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop and keep the best layouts found so far")
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(optimiser.cancel)
+        self.cancel_button.clicked.connect(controller.cancel)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.plot = ConvergencePlot(self)
@@ -204,12 +204,12 @@ class OptimisePanel(QWidget):
         document.anchorsChanged.connect(self._show_anchors)
         document.sceneChanged.connect(self._show_regions_list)
         document.mountingRegionsChanged.connect(self._show_regions_list)
-        optimiser.runStarted.connect(self._on_run_started)
-        optimiser.iterationDone.connect(self._on_iteration)
-        optimiser.studyChanged.connect(self._show_results)
-        optimiser.runEnded.connect(self._on_run_ended)
-        optimiser.regionDrawn.connect(self._on_region_drawn)
-        optimiser.drawingEnded.connect(lambda: self._set_draw_button(False))
+        controller.runStarted.connect(self._on_run_started)
+        controller.iterationDone.connect(self._on_iteration)
+        controller.studyChanged.connect(self._show_results)
+        controller.runEnded.connect(self._on_run_ended)
+        controller.regionDrawn.connect(self._on_region_drawn)
+        controller.drawingEnded.connect(lambda: self._set_draw_button(False))
         self.anchor_count.setValue(max(len(document.project.anchors), 3))
         self._show_anchors()
         self._show_regions_list()
@@ -232,7 +232,7 @@ class OptimisePanel(QWidget):
 
     def run(self) -> None:
         try:
-            self.optimiser.run(
+            self.controller.run(
                 anchor_count=self.anchor_count.value(),
                 fixed_names=self.fixed_names(),
                 region_names=self.chosen_regions(),
@@ -243,21 +243,21 @@ class OptimisePanel(QWidget):
                 seed=self.seed.value(),
             )
         except ValueError as error:
-            show_error(self, "Cannot optimise the layout", str(error))
+            show_error(self, "Cannot optimize the layout", str(error))
 
     def accept_selected(self) -> None:
         index = self.selected_result()
         if index is None:
             return
-        self.optimiser.accept(index)
+        self.controller.accept(index)
         self.message.emit(f"Accepted layout {index + 1}; Undo brings the previous anchors back")
 
     def compare(self) -> None:
         index = self.selected_result()
-        study = self.optimiser.study
+        study = self.controller.study
         if index is None or study is None:
             return
-        self.compare_dialog = LayoutCompareDialog(study, index, self.optimiser.shared_clim(), self._document.scene, self)
+        self.compare_dialog = LayoutCompareDialog(study, index, self.controller.shared_clim(), self._document.scene, self)
         self.compare_dialog.show()
 
     def export_sheet(self) -> None:
@@ -268,7 +268,7 @@ class OptimisePanel(QWidget):
             return
         target = Path(path) if Path(path).suffix.lower() == ".csv" else Path(f"{path}.csv")
         try:
-            csv_path, html_path = self.optimiser.export_sheet(index, target)
+            csv_path, html_path = self.controller.export_sheet(index, target)
         except OSError as error:
             show_error(self, "Could not export the installation sheet", f"{target}: {error.strerror or error}")
             return
@@ -279,7 +279,7 @@ class OptimisePanel(QWidget):
         if not path:
             return
         try:
-            rows = self.optimiser.import_as_built(path)
+            rows = self.controller.import_as_built(path)
         except (OSError, ValueError) as error:
             show_error(self, "Could not import the as-built positions", str(error))
             return
@@ -288,7 +288,7 @@ class OptimisePanel(QWidget):
         worst = max((row["distance_m"] for row in reported), default=0.0)
         self.message.emit(f"Imported {len(reported)} as-built positions; largest deviation {100 * worst:.1f} cm")
 
-    # ------------------------------------------------------------------ document and optimiser → widgets
+    # ------------------------------------------------------------------ document and optimizer → widgets
 
     def _show_anchors(self) -> None:
         checked = set(self.fixed_names())
@@ -306,7 +306,7 @@ class OptimisePanel(QWidget):
         self.region_list.blockSignals(True)
         self.region_list.clear()
         drawn = {region.name for region in self._document.project.mounting_regions}
-        for name in self.optimiser.region_names():
+        for name in self.controller.region_names():
             item = QListWidgetItem(name if name in drawn else f"{name}  (scene)")
             item.setData(Qt.ItemDataRole.UserRole, name)
             flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
@@ -319,13 +319,13 @@ class OptimisePanel(QWidget):
         self._show_regions()
 
     def _show_regions(self) -> None:
-        self.optimiser.show_regions(self.chosen_regions() if self.show_regions.isChecked() else None)
+        self.controller.show_regions(self.chosen_regions() if self.show_regions.isChecked() else None)
 
     def _on_run_started(self, iterations: int) -> None:
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Preparing the mounting sites…")
-        self.plot.start(iterations, self.optimiser.request.objective_resolution_m)
+        self.plot.start(iterations, self.controller.request.objective_resolution_m)
         self.results.setRowCount(0)
 
     def _on_iteration(self, t: int, convergence) -> None:
@@ -335,28 +335,28 @@ class OptimisePanel(QWidget):
     def _on_run_ended(self, outcome: str) -> None:
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        study = self.optimiser.study
+        study = self.controller.study
         if outcome == "failed":
-            self.status.setText("The optimisation failed.")
+            self.status.setText("The optimization failed.")
         elif outcome == "cancelled" and (study is None or not study.optimization.layouts):
             self.status.setText("Cancelled before the search began.")
         elif outcome == "cancelled":
             done = len(study.optimization.convergence)
             self.status.setText(f"Cancelled after {done} of {study.request.iterations} iterations: best layouts so far below.")
         else:
-            optimisation = study.optimization
-            self.status.setText(f"{optimisation.evaluations} layouts evaluated in {optimisation.seconds:.1f} s.")
+            optimization = study.optimization
+            self.status.setText(f"{optimization.evaluations} layouts evaluated in {optimization.seconds:.1f} s.")
         if study is not None and outcome != "failed":
             self.plot.show_curve(study.optimization.convergence)
 
     def _show_results(self) -> None:
-        study = self.optimiser.study
+        study = self.controller.study
         selected = self.selected_result()
         self.results.blockSignals(True)
         self.results.setRowCount(0)
         rows = []
         if study is not None:
-            # Proposals come best Sum first (the optimiser orders them); the current layout is
+            # Proposals come best Sum first (the optimizer orders them); the current layout is
             # listed for reference below them, so that row i is layout i.
             rows += [(str(i + 1), layout.stats) for i, layout in enumerate(study.optimization.layouts)]
             if study.current_stats is not None:
@@ -387,13 +387,13 @@ class OptimisePanel(QWidget):
 
     def _on_result_selected(self) -> None:
         index = self.selected_result()
-        if index is not None and (self.optimiser.study is None or index >= len(self.optimiser.study.optimization.layouts)):
+        if index is not None and (self.controller.study is None or index >= len(self.controller.study.optimization.layouts)):
             index = None
-        self.optimiser.preview(index)
+        self.controller.preview(index)
         self._update_result_buttons()
 
     def _update_result_buttons(self) -> None:
-        study = self.optimiser.study
+        study = self.controller.study
         index = self.selected_result()
         has = study is not None and index is not None and index < len(study.optimization.layouts)
         self.accept_button.setEnabled(has)
@@ -421,7 +421,7 @@ class OptimisePanel(QWidget):
         self.draw_height.setValue(max(height, 0.0))
 
     def _on_draw_toggled(self, on: bool) -> None:
-        drawer = self.optimiser.drawer
+        drawer = self.controller.drawer
         if on and not drawer.active:
             _, polyline = DRAW_KINDS[self.draw_kind.currentText()]
             drawer.start(self.draw_height.value(), polyline)
@@ -436,7 +436,7 @@ class OptimisePanel(QWidget):
 
     def _on_region_drawn(self, polygon, polyline: bool) -> None:
         try:
-            name = self.optimiser.add_region(polygon, polyline, self.draw_height.value())
+            name = self.controller.add_region(polygon, polyline, self.draw_height.value())
         except ValueError as error:
             show_error(self, "Cannot add the mounting region", str(error))
             return
@@ -445,7 +445,7 @@ class OptimisePanel(QWidget):
 
     def _delete_regions(self) -> None:
         names = [item.data(Qt.ItemDataRole.UserRole) for item in self.region_list.selectedItems()]
-        self.optimiser.delete_regions(names)
+        self.controller.delete_regions(names)
 
 
 def _items(widget: QListWidget) -> list[QListWidgetItem]:

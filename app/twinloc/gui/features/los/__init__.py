@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 
 from twinloc.gui.feature import Feature, FeatureContext, FeatureParts
-from twinloc.gui.features.live_floor_map import empty_floor_summary
-from twinloc.gui.features.los.controller import KEY, LosOverlay
+from twinloc.gui.features.live_map import empty_floor_summary
+from twinloc.gui.features.los.controller import KEY, LosMapController
 from twinloc.gui.widgets.dialogs import show_error
 
 #: Share of the floor that must see this many anchors for a 2D fix.
@@ -16,7 +16,7 @@ FIX_ANCHORS = 3
 def _build(context: FeatureContext) -> FeatureParts:
     show = context.floor.register(KEY, "&LOS Map", "L", "Colour the floor by anchors in line of sight", active=True)
     show.setIconText("LOS")
-    controller = LosOverlay(context.document, context.runner, context.floor, context.window)
+    controller = LosMapController(context.document, context.runner, context.floor, context.window)
     context.viewport.anchorDragPreview.connect(controller.preview_anchor)
 
     record = QAction("&Record LOS Summary in Project", context.window)

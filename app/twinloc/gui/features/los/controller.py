@@ -15,22 +15,20 @@ from datetime import datetime, timezone
 from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.los_job import los_map_job
-from twinloc.geometry.floor_layer import FloorLayer
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.features.live_floor_map import LiveFloorMap
+from twinloc.gui.features.live_map import LiveMapController
+from twinloc.gui.features.los.layers import NO_ANCHORS_LAYER, los_layer
 from twinloc.gui.tasks import JobRunner
 from twinloc.gui.viewport.floor_stack import FloorStack
 from twinloc.model.project import ResultRecord
 from twinloc.uwb.visibility import LosMap
 
 KEY = "los"
-OVERLAY_TITLE = "LOS anchors"
-NO_ANCHORS_CAPTION = "LOS map: place anchors to see how many of them each floor cell sees"
 PREVIEW_THROTTLE_MS = 40
 """At most one recomputation per this interval while an anchor is dragged."""
 
 
-class LosOverlay(LiveFloorMap):
+class LosMapController(LiveMapController):
     """Keeps the floor layer ``"los"`` showing the LOS anchor count of each floor cell.
 
     Signals
@@ -67,7 +65,7 @@ class LosOverlay(LiveFloorMap):
         if not len(positions):
             self._runner.cancel(KEY)
             self.los_map = None
-            self._floor.publish(KEY, FloorLayer(caption=NO_ANCHORS_CAPTION), revision)
+            self._floor.publish(KEY, NO_ANCHORS_LAYER, revision)
             self.updated.emit(None)
             return
         resolution = self._document.grid_resolution_m
@@ -82,8 +80,3 @@ class LosOverlay(LiveFloorMap):
         self.los_map = result
         self.updated.emit(result)
 
-
-def los_layer(los_map: LosMap) -> FloorLayer:
-    """The floor layer of ``los_map``: one colour per count of anchors in line of sight, 0 to all."""
-    top = max(int(los_map.anchor_positions.shape[0]), 1)
-    return FloorLayer(los_map.grid, los_map.los_count, OVERLAY_TITLE, clim=(0, top), categorical=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 
 from twinloc.gui.feature import DockPlacement, Feature, FeatureContext, FeatureParts
-from twinloc.gui.features.ray_launch.controller import RayLaunchOverlay
+from twinloc.gui.features.ray_launch.controller import RayLaunchController
 from twinloc.gui.features.ray_launch.dock import RayLaunchDock
 
 
 def _build(context: FeatureContext) -> FeatureParts:
-    controller = RayLaunchOverlay(context.document, context.runner, context.viewport, context.window)
+    controller = RayLaunchController(context.document, context.runner, context.viewport, context.window)
     show = QAction("&Ray Launch Overlay", context.window)
     show.setShortcut(QKeySequence("R"))
     show.setStatusTip("Show the base stations, the draggable UE and the reverse ray tracing result")

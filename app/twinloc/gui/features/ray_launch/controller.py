@@ -1,6 +1,6 @@
 """Reverse ray tracing of one UE, live in the viewport, and batch evaluations.
 
-The overlay captures the document's enabled base stations, the UE position and the
+The controller captures the document's enabled base stations, the UE position and the
 :class:`RayLaunchSettings` into a locate job, runs it in the live lane of the application's
 :class:`JobRunner` (key "locate": a newer run supersedes an older one) and draws the result
 through :mod:`twinloc.gui.viewport.rays`. Moving the UE marker or a base station reruns it,
@@ -43,7 +43,7 @@ RERUN_DELAY_MS = 120
 
 @dataclass(frozen=True)
 class RayLaunchSettings:
-    """How the Ray Launch panel measures and locates.
+    """How the Ray Launch dock measures and locates.
 
     aoa_sigma_deg : AoA noise on azimuth and elevation, degrees.
     fusion : "none", "pt" (propagation time) or "rpt" (relative propagation time).
@@ -80,7 +80,7 @@ class LocateFailure:
     message: str
 
 
-class RayLaunchOverlay(QObject):
+class RayLaunchController(QObject):
     """Runs reverse ray tracing for the UE marker and draws it in ``viewport``.
 
     Signals

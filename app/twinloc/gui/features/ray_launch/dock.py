@@ -3,7 +3,7 @@
 Base stations are document state: table edits go through
 ``ProjectDocument.replace_base_stations`` (undoable) and the table is refreshed from the
 document with its signals blocked, so edits never loop. The UE position and the settings
-belong to the :class:`RayLaunchOverlay`, which reruns when they change.
+belong to the :class:`RayLaunchController`, which reruns when they change.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.features.ray_launch.controller import FUSIONS, LocateFailure, RayLaunchOverlay, RayLaunchSettings
+from twinloc.gui.features.ray_launch.controller import FUSIONS, LocateFailure, RayLaunchController, RayLaunchSettings
 from twinloc.gui.viewport.rays import station_color
 from twinloc.gui.widgets.cdf_plot import CdfPlot
 from twinloc.gui.widgets.dialogs import show_error
@@ -47,14 +47,14 @@ _DEFAULT_STATION_HEIGHT_M = 2.4
 
 
 class RayLaunchDock(QDockWidget):
-    """Dock controlling a :class:`RayLaunchOverlay`.
+    """Dock controlling a :class:`RayLaunchController`.
 
     Parameters
     ----------
     document : ProjectDocument
-    overlay : RayLaunchOverlay
+    controller : RayLaunchController
     show_action : QAction
-        The checkable action that shows the overlay in the viewport (View ▸ Ray Launch Overlay).
+        The checkable action that shows the controller in the viewport (View ▸ Ray Launch Overlay).
 
     Signals
     -------
@@ -64,11 +64,11 @@ class RayLaunchDock(QDockWidget):
 
     message = Signal(str)
 
-    def __init__(self, document: ProjectDocument, overlay: RayLaunchOverlay, show_action: QAction, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, controller: RayLaunchController, show_action: QAction, parent: QWidget | None = None) -> None:
         super().__init__("Ray Launch", parent)
         self.setObjectName("RayLaunchDock")
         self._document = document
-        self._overlay = overlay
+        self._controller = controller
         self._show_action = show_action
 
         self.show_in_view = QCheckBox("Show in the viewport")
@@ -88,15 +88,15 @@ class RayLaunchDock(QDockWidget):
 
         document.baseStationsChanged.connect(self._show_stations)
         document.sceneChanged.connect(self._show_stations)
-        overlay.ueChanged.connect(self._show_ue)
-        overlay.updated.connect(self._show_result)
-        overlay.evaluated.connect(self.cdf_plot.show_evaluation)
-        overlay.evaluated.connect(lambda _e: self._enable_exports(True))
-        overlay.evaluationProgress.connect(self._on_evaluation_progress)
-        overlay.evaluationEnded.connect(self._on_evaluation_ended)
+        controller.ueChanged.connect(self._show_ue)
+        controller.updated.connect(self._show_result)
+        controller.evaluated.connect(self.cdf_plot.show_evaluation)
+        controller.evaluated.connect(lambda _e: self._enable_exports(True))
+        controller.evaluationProgress.connect(self._on_evaluation_progress)
+        controller.evaluationEnded.connect(self._on_evaluation_ended)
         self._show_stations()
-        self._show_ue(tuple(overlay.ue))
-        self._show_settings(overlay.settings)
+        self._show_ue(tuple(controller.ue))
+        self._show_settings(controller.settings)
 
     # ------------------------------------------------------------------ construction
 
@@ -170,7 +170,7 @@ class RayLaunchDock(QDockWidget):
         self.draw_rays = QCheckBox("Draw launched rays")
         self.draw_rays.setChecked(True)
         self.draw_rays.setToolTip("Draw up to 120 launched rays per base station (off: see the point clouds better)")
-        self.draw_rays.toggled.connect(self._overlay.set_rays_drawn)
+        self.draw_rays.toggled.connect(self._controller.set_rays_drawn)
         self.result_label = QLabel("Not run yet.")
         self.result_label.setWordWrap(True)
         form = QFormLayout()
@@ -199,7 +199,7 @@ class RayLaunchDock(QDockWidget):
         self.evaluate_button.clicked.connect(self.evaluate)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._overlay.cancel_evaluation)
+        self.cancel_button.clicked.connect(self._controller.cancel_evaluation)
         self.evaluation_bar = QProgressBar()
         self.evaluation_bar.setRange(0, 1000)
         self.evaluation_bar.setTextVisible(False)
@@ -244,10 +244,10 @@ class RayLaunchDock(QDockWidget):
         )
 
     def run(self) -> None:
-        self._overlay.set_settings(self.settings())
+        self._controller.set_settings(self.settings())
         self.show_in_view.setChecked(True)
         self.result_label.setText("Running…")
-        self._overlay.run()
+        self._controller.run()
 
     def evaluate(self) -> None:
         try:
@@ -257,12 +257,12 @@ class RayLaunchDock(QDockWidget):
         except ValueError:
             show_error(self, "Cannot evaluate", "Give the AoA sigma values as numbers >= 0 separated by commas, e.g. 0.25, 1")
             return
-        self._overlay.set_settings(self.settings())
+        self._controller.set_settings(self.settings())
         self.evaluate_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.evaluation_bar.setValue(0)
         self.evaluation_label.setText("Evaluating…")
-        self._overlay.evaluate(self.drops.value(), sigmas)
+        self._controller.evaluate(self.drops.value(), sigmas)
 
     def add_station(self) -> None:
         stations = self._document.project.base_stations
@@ -293,7 +293,7 @@ class RayLaunchDock(QDockWidget):
         if path is not None:
             self._export(lambda: self.cdf_plot.write_csv(path), path)
 
-    # ------------------------------------------------------------------ document/overlay → widgets
+    # ------------------------------------------------------------------ document/controller → widgets
 
     def _show_stations(self) -> None:
         table = self.station_table
@@ -360,13 +360,13 @@ class RayLaunchDock(QDockWidget):
         else:
             self.evaluation_label.setText(f"Failed: {outcome}")
 
-    # ------------------------------------------------------------------ widgets → document/overlay
+    # ------------------------------------------------------------------ widgets → document/controller
 
     def _on_action_toggled(self, checked: bool) -> None:
         self.show_in_view.blockSignals(True)
         self.show_in_view.setChecked(checked)
         self.show_in_view.blockSignals(False)
-        self._overlay.set_visible(checked)
+        self._controller.set_visible(checked)
 
     def _on_station_edited(self, item: QTableWidgetItem) -> None:
         row, column = item.row(), item.column()
@@ -389,10 +389,10 @@ class RayLaunchDock(QDockWidget):
         )
 
     def _on_ue_edited(self) -> None:
-        self._overlay.set_ue([spin.value() for spin in self.ue_spins])
+        self._controller.set_ue([spin.value() for spin in self.ue_spins])
 
     def _on_settings_edited(self, *_args) -> None:
-        self._overlay.set_settings(self.settings())
+        self._controller.set_settings(self.settings())
 
     def _enabled_index(self, row: int) -> int:
         """The colour index of the station in ``row``: its place among the enabled stations."""

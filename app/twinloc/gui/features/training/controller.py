@@ -1,6 +1,6 @@
 """The Training section's commands: data, training runs, model files and the mitigated map.
 
-:class:`MitigationTrainer` is the Qt side of :mod:`twinloc.compute.mitigation`. It keeps the
+:class:`TrainingController` is the Qt side of :mod:`twinloc.compute.mitigation`. It keeps the
 virtual data (generated from the document's twin), the measured data (a CSV file or the
 SIMULATED site), the last trained or loaded model, and runs every long step in the long lane
 of the application's :class:`JobRunner`, so the live maps keep their threads. The trainer's
@@ -36,8 +36,8 @@ from twinloc.compute.mitigation import (
     virtual_dataset_job,
 )
 from twinloc.compute.jobs import Job
-from twinloc.geometry.floor_layer import FloorLayer
 from twinloc.gui.document import ProjectDocument
+from twinloc.gui.features.training.layers import MAP_VIEWS, mitigated_layer, view_values
 from twinloc.gui.tasks import LONG, JobRunner, Publish, Task
 from twinloc.gui.viewport.floor_stack import FloorStack
 from twinloc.learn.models import create_model
@@ -49,8 +49,6 @@ TRAIN_KEY = "training"
 MAP_KEY = "mitigated_map"
 """The key of the mitigated map's floor layer and of its tasks."""
 SAVE_KEY = "training_save"
-#: What the mitigated map shows: per-cell mean error after the network, before it, or the gain.
-MAP_VIEWS = {"nn": "NN error (m)", "raw": "Raw error (m)", "gain": "Reduction (m)"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class LoadedModel:
     source: str = ""
 
 
-class MitigationTrainer(QObject):
+class TrainingController(QObject):
     """Trains error mitigation models for a document and shows their mitigated map.
 
     Parameters
@@ -361,9 +359,7 @@ class MitigationTrainer(QObject):
 
     def map_values(self) -> np.ndarray | None:
         """(M,) float64, metres, the values :attr:`map_view` draws per cell, or None."""
-        if self.map is None:
-            return None
-        return {"nn": self.map.nn, "raw": self.map.raw, "gain": self.map.raw - self.map.nn}[self.map_view]
+        return view_values(self.map, self.map_view) if self.map is not None else None
 
     def stop(self) -> None:
         """The window is closing: stop the jobs."""
@@ -407,17 +403,9 @@ class MitigationTrainer(QObject):
         task.cancelled.connect(lambda: self._floor.release(MAP_KEY) if self.map is None else None)
 
     def _draw_map(self) -> None:
-        values = self.map_values()
-        if not self._map_shown or values is None:
+        if not self._map_shown or self.map is None:
             return
-        if self.map_view == "gain":
-            limit = float(np.nanpercentile(np.abs(values), 99)) if np.isfinite(values).any() else 1.0
-            clim, cmap = (-limit, limit), "RdBu"
-        else:
-            both = np.concatenate([self.map.raw, self.map.nn])
-            clim, cmap = (0.0, float(np.nanpercentile(both, 99)) if np.isfinite(both).any() else 1.0), "viridis"
-        layer = FloorLayer(self.map.grid, values, MAP_VIEWS[self.map_view], cmap=cmap, clim=clim)
-        self._floor.publish(MAP_KEY, layer, self._revision)
+        self._floor.publish(MAP_KEY, mitigated_layer(self.map, self.map_view), self._revision)
         self.mapChanged.emit()
 
     def _inputs(self) -> tuple:

@@ -1,6 +1,6 @@
 """The Training dock: data, model and training settings, live losses, results, model files, map.
 
-A view of :class:`~twinloc.gui.features.training.controller.MitigationTrainer`: buttons call it, its
+A view of :class:`~twinloc.gui.features.training.controller.TrainingController`: buttons call it, its
 signals refresh the labels, plots and table. Data from the simulated site are labelled
 SIMULATED wherever they appear, so that nobody mistakes them for a survey.
 """
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinloc.compute.mitigation import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, SiteSimulation
-from twinloc.gui.features.training.controller import MitigationTrainer
+from twinloc.gui.features.training.controller import TrainingController
 from twinloc.gui.features.training.plots import PositionsPlot, SampleErrorsPlot
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows, quantity_spin, scroll_column
@@ -54,7 +54,7 @@ _STOPPED_TEXT = {"completed": "completed", "early stopping": "stopped early (no 
 
 
 class TrainingDock(QDockWidget):
-    """Dock controlling a :class:`MitigationTrainer`.
+    """Dock controlling a :class:`TrainingController`.
 
     Signals
     -------
@@ -64,7 +64,7 @@ class TrainingDock(QDockWidget):
 
     message = Signal(str)
 
-    def __init__(self, trainer: MitigationTrainer, parent: QWidget | None = None) -> None:
+    def __init__(self, trainer: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("TrainingDock")
         self._trainer = trainer

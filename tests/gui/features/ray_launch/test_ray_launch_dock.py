@@ -1,4 +1,4 @@
-"""The Ray Launch dock and overlay driven like a user would, checked against the job's own result."""
+"""The Ray Launch dock and controller driven like a user would, checked against the job's own result."""
 
 from __future__ import annotations
 
@@ -30,22 +30,22 @@ def hall(make_window):  # noqa: F811
 
 
 def wait_for_result(qtbot, window, previous=None, timeout: int = 30000):
-    overlay = window.feature("ray_launch").controller
+    controller = window.feature("ray_launch").controller
     qtbot.waitUntil(
-        lambda: overlay.result is not None and overlay.result is not previous and window.runner.is_idle, timeout=timeout
+        lambda: controller.result is not None and controller.result is not previous and window.runner.is_idle, timeout=timeout
     )
-    return overlay.result
+    return controller.result
 
 
 def test_run_draws_rays_point_clouds_contours_and_the_estimate(hall, qtbot, errors):
-    dock, overlay = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
+    dock, controller = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
     dock.run()
     result = wait_for_result(qtbot, hall)
     assert isinstance(result, LocateResult), result
     assert hall.feature("ray_launch").view_actions[0].isChecked() and dock.show_in_view.isChecked()
     np.testing.assert_allclose(result.truth, UE)
     trace = result.trace
-    actors = overlay.actors
+    actors = controller.actors
     assert set(actors.clouds) == set(result.estimate.stations_used) == set(trace.points)
     for b, (actor, color, count) in actors.clouds.items():
         assert color == station_color(b)
@@ -114,13 +114,13 @@ def test_base_station_table_edits_are_undoable_and_rerun(hall, qtbot):
 
 
 def test_evaluation_fills_the_cdf_and_exports(hall, qtbot, tmp_path, monkeypatch):
-    dock, overlay = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
+    dock, controller = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
     dock.drops.setValue(3)
     dock.sigma_list.setText("1")
     dock.evaluate()
     assert dock.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: overlay.evaluation is not None and dock.evaluate_button.isEnabled(), timeout=60000)
-    evaluation = overlay.evaluation
+    qtbot.waitUntil(lambda: controller.evaluation is not None and dock.evaluate_button.isEnabled(), timeout=60000)
+    evaluation = controller.evaluation
     curves = dict(dock.cdf_plot.curves)
     assert len(curves) == 2
     twin = curves["2D, AoA 1°, PT 0.5 m, twin"]
@@ -142,13 +142,13 @@ def test_evaluation_fills_the_cdf_and_exports(hall, qtbot, tmp_path, monkeypatch
 
 
 def test_evaluation_can_be_cancelled(hall, qtbot):
-    dock, overlay = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
+    dock, controller = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
     dock.drops.setValue(500)
     dock.evaluate()
     dock.cancel_button.click()
     qtbot.waitUntil(lambda: dock.evaluate_button.isEnabled(), timeout=30000)
     assert dock.evaluation_label.text() == "Cancelled."
-    assert overlay.evaluation is None
+    assert controller.evaluation is None
 
 
 def _rgb(color: str) -> tuple[float, float, float]:

@@ -18,7 +18,7 @@ from twinloc.gui.tasks import JobRunner
 from twinloc.gui.viewport.floor_stack import FloorStack
 
 
-class LiveFloorMap(QObject):
+class LiveMapController(QObject):
     """Base of the live floor-map controllers.
 
     Subclasses set ``key`` (their floor layer's key, also the key their tasks run under),

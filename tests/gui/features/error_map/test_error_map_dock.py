@@ -1,4 +1,4 @@
-"""The Error Map dock and overlay driven like a user would, checked against the model called directly."""
+"""The Error Map dock and controller driven like a user would, checked against the model called directly."""
 
 from __future__ import annotations
 
@@ -40,22 +40,22 @@ def direct_map():
 
 def show_error_map(window, qtbot, previous=None, timeout: int = 20000):
     """Turn the error map on (if needed) and wait for a result other than ``previous``."""
-    overlay = window.feature("error_map").controller
+    controller = window.feature("error_map").controller
     window.floor.action("error_map").setChecked(True)
     qtbot.waitUntil(
-        lambda: overlay.error_map is not None and overlay.error_map is not previous and window.runner.is_idle,
+        lambda: controller.error_map is not None and controller.error_map is not previous and window.runner.is_idle,
         timeout=timeout,
     )
-    return overlay.error_map
+    return controller.error_map
 
 
-def test_overlay_on_floor_equals_directly_computed_magnitudes(window, qtbot, direct_map):
+def test_map_on_floor_equals_directly_computed_magnitudes(window, qtbot, direct_map):
     expected_map, _names = direct_map
     assert window.floor.action("los").isChecked() and not window.floor.action("error_map").isChecked()
     show_error_map(window, qtbot)
     assert not window.floor.action("los").isChecked()  # one floor map at a time
     assert window.feature("los").controller.los_map is None
-    shown = window.viewport.overlay_values()
+    shown = window.viewport.floor_map_values()
     expected = expected_map.grid.to_image(np.where(expected_map.degenerate, np.nan, expected_map.magnitude))
     assert shown.shape == expected.shape
     np.testing.assert_allclose(shown, expected, rtol=0, atol=1e-9, equal_nan=True)
@@ -71,10 +71,10 @@ def test_overlay_on_floor_equals_directly_computed_magnitudes(window, qtbot, dir
     assert not window.feature("error_map").dock.show_on_floor.isChecked()
 
 
-def test_overlay_follows_an_anchor_drag_and_supersedes_older_jobs(window, qtbot):
+def test_map_follows_an_anchor_drag_and_supersedes_older_jobs(window, qtbot):
     window.viewport.view_top()
     before = show_error_map(window, qtbot)
-    values = window.viewport.overlay_values()
+    values = window.viewport.floor_map_values()
     tasks = []
     window.runner.taskStarted.connect(tasks.append)
     anchor = window.document.project.anchors[1]
@@ -84,7 +84,7 @@ def test_overlay_follows_an_anchor_drag_and_supersedes_older_jobs(window, qtbot)
     qtbot.waitUntil(lambda: window.document.anchor(anchor.name).position != anchor.position, timeout=3000)
     after = show_error_map(window, qtbot, previous=before)
     np.testing.assert_allclose(after.anchor_positions[1], window.document.anchor(anchor.name).position)
-    changed = window.viewport.overlay_values()
+    changed = window.viewport.floor_map_values()
     assert not np.array_equal(changed, values, equal_nan=True)
     assert window.document.undo_stack.count() == 1  # the drag is one undo step; recomputing adds none
 
@@ -149,7 +149,7 @@ def test_display_modes_change_what_the_viewport_shows(window, qtbot, tmp_path, m
     error_map = show_error_map(window, qtbot)
 
     dock.mode_combo.setCurrentIndex(dock.mode_combo.findData("vectors"))
-    assert window.viewport.overlay_values() is None
+    assert window.viewport.floor_map_values() is None
     (arrows,) = window.viewport.floor_markers()
     assert isinstance(arrows, ArrowSet) and 50 < len(arrows.origins) < error_map.magnitude.size
     assert "drawn ×" in window.viewport.floor_markers_caption()
@@ -167,11 +167,11 @@ def test_display_modes_change_what_the_viewport_shows(window, qtbot, tmp_path, m
 
     dock.mode_combo.setCurrentIndex(dock.mode_combo.findData("los_count"))
     assert window.viewport.floor_markers() == ()
-    np.testing.assert_array_equal(window.viewport.overlay_values(), expected_map.grid.to_image(expected_map.los_count.astype(float)))
+    np.testing.assert_array_equal(window.viewport.floor_map_values(), expected_map.grid.to_image(expected_map.los_count.astype(float)))
 
     dock.mode_combo.setCurrentIndex(dock.mode_combo.findData("gdop"))
     gdop = expected_map.grid.to_image(np.where(expected_map.degenerate, np.nan, expected_map.gdop))
-    np.testing.assert_allclose(window.viewport.overlay_values(), gdop, equal_nan=True)
+    np.testing.assert_allclose(window.viewport.floor_map_values(), gdop, equal_nan=True)
 
 
 def test_measured_points_are_compared_with_the_prediction(window, qtbot, tmp_path, monkeypatch, errors):

@@ -1,4 +1,4 @@
-"""The Optimise section driven through its widgets: run, cancel, accept/undo, export, import, draw."""
+"""The Optimize section driven through its widgets: run, cancel, accept/undo, export, import, draw."""
 
 from __future__ import annotations
 
@@ -16,25 +16,25 @@ pytestmark = pytest.mark.gui
 RUN_TIMEOUT_MS = 120_000
 
 
-def show_panel(window):
-    """Bring the Optimise tab of the Anchors dock to the front, as a user would."""
+def show_section(window):
+    """Bring the Optimize tab of the Anchors dock to the front, as a user would."""
     tabs = window.feature("anchors").dock.widget()
     tabs.setCurrentIndex(tabs.count() - 1)
     return window.feature("layout").sections[0].widget
 
 
-def configure(panel, anchors=3, population=8, iterations=5, min_distance=1.5, seed=1):
-    panel.anchor_count.setValue(anchors)
-    panel.population.setValue(population)
-    panel.iterations.setValue(iterations)
-    panel.min_distance.setValue(min_distance)
-    panel.seed.setValue(seed)
+def configure(section, anchors=3, population=8, iterations=5, min_distance=1.5, seed=1):
+    section.anchor_count.setValue(anchors)
+    section.population.setValue(population)
+    section.iterations.setValue(iterations)
+    section.min_distance.setValue(min_distance)
+    section.seed.setValue(seed)
 
 
 def run_to_end(qtbot, window):
-    panel = show_panel(window)
+    section = show_section(window)
     with qtbot.waitSignal(window.feature("layout").controller.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(section.run_button, Qt.MouseButton.LeftButton)
     return ended.args[0]
 
 
@@ -48,40 +48,40 @@ def on_uwb_hall_regions(point, tolerance=1e-6) -> bool:
     return abs(z - 2.0) < tolerance and inside and on_wall
 
 
-def result_column(panel, column: int) -> list[str]:
-    return [panel.results.item(row, column).text() for row in range(panel.results.rowCount())]
+def result_column(section, column: int) -> list[str]:
+    return [section.results.item(row, column).text() for row in range(section.results.rowCount())]
 
 
 def test_run_fills_results_on_mounting_regions_with_min_distance(window, qtbot, errors):
     window.resize(1500, 1000)
-    panel = show_panel(window)
-    configure(panel)
-    assert panel.chosen_regions() == ["south wall band", "east wall band", "north wall band", "west wall band", "ceiling"]
+    section = show_section(window)
+    configure(section)
+    assert section.chosen_regions() == ["south wall band", "east wall band", "north wall band", "west wall band", "ceiling"]
     outcome = run_to_end(qtbot, window)
     assert outcome == "finished" and not errors
     study = window.feature("layout").controller.study
     layouts = study.optimization.layouts
     assert 1 <= len(layouts) <= 5
-    assert panel.results.rowCount() == len(layouts) + 1  # the current layout is listed for reference
-    assert panel.results.item(len(layouts), 0).text() == "now"
-    assert float(panel.results.item(0, 1).text()) == pytest.approx(layouts[0].stats["sum_error_m"], abs=0.05)
+    assert section.results.rowCount() == len(layouts) + 1  # the current layout is listed for reference
+    assert section.results.item(len(layouts), 0).text() == "now"
+    assert float(section.results.item(0, 1).text()) == pytest.approx(layouts[0].stats["sum_error_m"], abs=0.05)
     # Proposals are listed by the Sum the table shows, best first.
-    sums = [float(text) for text in result_column(panel, 1)[: len(layouts)]]
+    sums = [float(text) for text in result_column(section, 1)[: len(layouts)]]
     assert sums == sorted(sums)
-    assert result_column(panel, 0) == [str(i + 1) for i in range(len(layouts))] + ["now"]
+    assert result_column(section, 0) == [str(i + 1) for i in range(len(layouts))] + ["now"]
     # The curve and the table are on different grids, and both say which.
-    assert panel.plot.title == "Search objective on the 0.2 m grid"
-    assert panel.results_caption.isVisible()
-    assert "0.1 m map grid" in panel.results_caption.text() and "0.2 m grid" in panel.results_caption.text()
+    assert section.plot.title == "Search objective on the 0.2 m grid"
+    assert section.results_caption.isVisible()
+    assert "0.1 m map grid" in section.results_caption.text() and "0.2 m grid" in section.results_caption.text()
     # At 1500 x 1000 the whole table, every row of it, fits in the dock's view at once.
-    table, scroll = panel.results, window.feature("anchors").dock.widget().currentWidget()
+    table, scroll = section.results, window.feature("anchors").dock.widget().currentWidget()
     last = table.rowCount() - 1
     assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height()
     assert table.viewport().height() >= 4 * table.rowHeight(0)
     assert not table.horizontalScrollBar().isVisible()
     assert table.height() <= scroll.viewport().height()
-    assert len(panel.plot.values) == 5
-    assert np.all(np.diff(panel.plot.values) <= 1e-9)
+    assert len(section.plot.values) == 5
+    assert np.all(np.diff(section.plot.values) <= 1e-9)
     best = layouts[0].positions
     assert best.shape == (3, 3)
     assert all(on_uwb_hall_regions(p) for p in best)
@@ -90,67 +90,67 @@ def test_run_fills_results_on_mounting_regions_with_min_distance(window, qtbot, 
     # The best-so-far layout of the last iteration is previewed as ghosts, not added to the document.
     assert window.feature("layout").controller.ghost_positions.shape == (3, 3)
     assert len(window.document.project.anchors) == 3
-    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert section.run_button.isEnabled() and not section.cancel_button.isEnabled()
 
 
 def test_cancel_midway_keeps_the_best_so_far(window, qtbot, errors):
-    panel = show_panel(window)
-    configure(panel, population=12, iterations=1000)
-    optimiser = window.feature("layout").controller
-    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
-    assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
-    qtbot.waitUntil(lambda: len(panel.plot.values) >= 2, timeout=RUN_TIMEOUT_MS)
-    assert optimiser.ghost_positions.shape == (3, 3)
+    section = show_section(window)
+    configure(section, population=12, iterations=1000)
+    controller = window.feature("layout").controller
+    qtbot.mouseClick(section.run_button, Qt.MouseButton.LeftButton)
+    assert section.cancel_button.isEnabled() and not section.run_button.isEnabled()
+    qtbot.waitUntil(lambda: len(section.plot.values) >= 2, timeout=RUN_TIMEOUT_MS)
+    assert controller.ghost_positions.shape == (3, 3)
     assert window.runner.task("layout").name == "Anchor layout optimisation"
-    with qtbot.waitSignal(optimiser.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(controller.runEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        qtbot.mouseClick(section.cancel_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] == "cancelled" and not errors
-    study = optimiser.study
+    study = controller.study
     assert study.optimization.cancelled
     assert 2 <= len(study.optimization.convergence) < 1000
     assert len(study.optimization.layouts) >= 1
-    assert panel.results.rowCount() >= 1
-    assert "Cancelled after" in panel.status.text()
+    assert section.results.rowCount() >= 1
+    assert "Cancelled after" in section.status.text()
 
 
 def test_accept_replaces_anchors_in_one_undo_step(window, qtbot, errors):
-    panel = show_panel(window)
-    configure(panel)
+    section = show_section(window)
+    configure(section)
     before = window.document.project.anchors
     run_to_end(qtbot, window)
-    panel.results.selectRow(0)
-    assert panel.accept_button.isEnabled()
+    section.results.selectRow(0)
+    assert section.accept_button.isEnabled()
     # Selecting a result previews it: its ghosts and its map on the floor.
-    assert window.viewport.overlay_values() is not None
+    assert window.viewport.floor_map_values() is not None
     expected = window.feature("layout").controller.layout_anchors(0)
     depth = window.document.undo_stack.count()
-    now_before = result_column(panel, 1)[-1]
-    qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
+    now_before = result_column(section, 1)[-1]
+    qtbot.mouseClick(section.accept_button, Qt.MouseButton.LeftButton)
     anchors = window.document.project.anchors
     assert [a.name for a in anchors] == ["A1", "A2", "A3"]
     np.testing.assert_allclose([a.position for a in anchors], window.feature("layout").controller.study.optimization.layouts[0].positions)
     assert anchors == expected
     assert window.document.undo_stack.count() == depth + 1
-    assert window.document.undo_stack.undoText() == "Accept optimised layout"
+    assert window.document.undo_stack.undoText() == "Accept optimized layout"
     # The "now" row follows the edit: the accepted layout is now in place, with layout 1's numbers.
-    qtbot.waitUntil(lambda: result_column(panel, 1)[-1] == result_column(panel, 1)[0], timeout=RUN_TIMEOUT_MS)
-    assert result_column(panel, 0)[-1] == "now" and not errors
+    qtbot.waitUntil(lambda: result_column(section, 1)[-1] == result_column(section, 1)[0], timeout=RUN_TIMEOUT_MS)
+    assert result_column(section, 0)[-1] == "now" and not errors
     window.action_undo.trigger()
     assert window.document.project.anchors == before
-    qtbot.waitUntil(lambda: result_column(panel, 1)[-1] == now_before, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: result_column(section, 1)[-1] == now_before, timeout=RUN_TIMEOUT_MS)
     window.action_redo.trigger()
     assert window.document.project.anchors == expected
 
 
 def test_fixed_anchor_stays_and_keeps_its_name(window, qtbot, errors):
-    panel = show_panel(window)
-    configure(panel, anchors=2)
-    panel.fixed_list.item(0).setCheckState(Qt.CheckState.Checked)
-    assert panel.fixed_names() == ["A1"]
+    section = show_section(window)
+    configure(section, anchors=2)
+    section.fixed_list.item(0).setCheckState(Qt.CheckState.Checked)
+    assert section.fixed_names() == ["A1"]
     run_to_end(qtbot, window)
     kept = window.document.anchor("A1")
-    panel.results.selectRow(0)
-    qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
+    section.results.selectRow(0)
+    qtbot.mouseClick(section.accept_button, Qt.MouseButton.LeftButton)
     anchors = window.document.project.anchors
     assert anchors[0] == kept
     assert [a.name for a in anchors] == ["A1", "A2", "A3"]
@@ -159,13 +159,13 @@ def test_fixed_anchor_stays_and_keeps_its_name(window, qtbot, errors):
 
 
 def test_export_installation_sheet_writes_csv_and_html(window, qtbot, errors, tmp_path, monkeypatch):
-    panel = show_panel(window)
-    configure(panel)
+    section = show_section(window)
+    configure(section)
     run_to_end(qtbot, window)
-    panel.results.selectRow(1)
+    section.results.selectRow(1)
     target = tmp_path / "sheet.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV files (*.csv)"))
-    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(section.export_button, Qt.MouseButton.LeftButton)
     assert not errors
     with open(target, encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
@@ -178,17 +178,17 @@ def test_export_installation_sheet_writes_csv_and_html(window, qtbot, errors, tm
 
 
 def test_import_as_built_moves_anchors_and_shows_deviations(window, qtbot, errors, tmp_path, monkeypatch):
-    panel = show_panel(window)
+    section = show_section(window)
     before = window.document.project.anchors
     a1 = window.document.anchor("A1").position
     path = tmp_path / "as_built.csv"
     path.write_text(f"name,x_m,y_m,z_m\nA1,{a1[0] + 0.3},{a1[1] + 0.4},{a1[2]}\n", encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(section.import_button, Qt.MouseButton.LeftButton)
     assert not errors
     assert window.document.anchor("A1").position == pytest.approx((a1[0] + 0.3, a1[1] + 0.4, a1[2]))
     assert window.document.anchor("A2") == before[1]
-    table = panel.deviation_table
+    table = section.deviation_table
     assert table.isVisible() and table.rowCount() == 3
     assert table.item(0, 0).text() == "A1" and table.item(0, 3).text() == "0.500"
     assert table.item(1, 2).text() == "not reported"
@@ -198,29 +198,29 @@ def test_import_as_built_moves_anchors_and_shows_deviations(window, qtbot, error
 
 
 def test_import_as_built_with_unknown_anchor_changes_nothing(window, qtbot, errors, tmp_path, monkeypatch):
-    panel = show_panel(window)
+    section = show_section(window)
     before = window.document.project.anchors
     path = tmp_path / "as_built.csv"
     path.write_text("name,x_m,y_m,z_m\nZ9,1,2,2\n", encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(section.import_button, Qt.MouseButton.LeftButton)
     assert errors and "Z9" in errors[0][1]
     assert window.document.project.anchors == before
 
 
 def test_draw_ceiling_polygon_in_the_viewport(window, qtbot, errors):
-    panel = show_panel(window)
+    section = show_section(window)
     window.viewport.view_top()
-    panel.draw_kind.setCurrentText("Ceiling area")
-    height = panel.draw_height.value()
-    qtbot.mouseClick(panel.draw_button, Qt.MouseButton.LeftButton)
+    section.draw_kind.setCurrentText("Ceiling area")
+    height = section.draw_height.value()
+    qtbot.mouseClick(section.draw_button, Qt.MouseButton.LeftButton)
     assert window.feature("layout").controller.drawer.active
     corners = [(4.0, 2.0), (10.0, 2.0), (10.0, 6.0), (4.0, 6.0)]
     for x, y in corners:
         click_world(window, (x, y, height))
     assert len(window.feature("layout").controller.drawer.vertices) == 4
     QTest.keyClick(window.viewport.plotter, Qt.Key.Key_Return)
-    assert not window.feature("layout").controller.drawer.active and not panel.draw_button.isChecked()
+    assert not window.feature("layout").controller.drawer.active and not section.draw_button.isChecked()
     regions = window.document.project.mounting_regions
     assert len(regions) == 1
     region = regions[0]
@@ -228,35 +228,35 @@ def test_draw_ceiling_polygon_in_the_viewport(window, qtbot, errors):
     np.testing.assert_allclose(region.polygon, corners, atol=0.05)
     assert region.z_range_m == pytest.approx((height, height))
     assert len(window.document.project.anchors) == 3  # clicks while drawing never place or grab anchors
-    assert "Drawn area 1" in panel.chosen_regions()
-    assert panel.show_regions.isChecked()
+    assert "Drawn area 1" in section.chosen_regions()
+    assert section.show_regions.isChecked()
     window.action_undo.trigger()
     assert window.document.project.mounting_regions == ()
-    assert "Drawn area 1" not in panel.chosen_regions()
+    assert "Drawn area 1" not in section.chosen_regions()
 
 
-def test_escape_cancels_drawing_and_optimising_on_a_drawn_band_only(window, qtbot, errors):
-    panel = show_panel(window)
+def test_escape_cancels_drawing_and_optimizing_on_a_drawn_band_only(window, qtbot, errors):
+    section = show_section(window)
     window.viewport.view_top()
-    panel.draw_kind.setCurrentText("Wall band")
-    height = panel.draw_height.value()
-    qtbot.mouseClick(panel.draw_button, Qt.MouseButton.LeftButton)
+    section.draw_kind.setCurrentText("Wall band")
+    height = section.draw_height.value()
+    qtbot.mouseClick(section.draw_button, Qt.MouseButton.LeftButton)
     click_world(window, (1.0, 8.4, height))
     QTest.keyClick(window.viewport.plotter, Qt.Key.Key_Escape)
     assert not window.feature("layout").controller.drawer.active and window.document.project.mounting_regions == ()
-    qtbot.mouseClick(panel.draw_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(section.draw_button, Qt.MouseButton.LeftButton)
     for x in (2.0, 16.0):
         click_world(window, (x, 8.4, height))
     QTest.keyClick(window.viewport.plotter, Qt.Key.Key_Enter)
     (band,) = window.document.project.mounting_regions
     assert band.is_polyline and len(band.polygon) == 2
-    for row in range(panel.region_list.count()):
-        item = panel.region_list.item(row)
+    for row in range(section.region_list.count()):
+        item = section.region_list.item(row)
         if item.data(Qt.ItemDataRole.UserRole) != band.name:
             item.setCheckState(Qt.CheckState.Unchecked)
-    assert panel.chosen_regions() == [band.name]
-    panel.fixed_list.item(0).setCheckState(Qt.CheckState.Checked)
-    configure(panel, anchors=2, iterations=3, min_distance=1.0)
+    assert section.chosen_regions() == [band.name]
+    section.fixed_list.item(0).setCheckState(Qt.CheckState.Checked)
+    configure(section, anchors=2, iterations=3, min_distance=1.0)
     assert run_to_end(qtbot, window) == "finished" and not errors
     best = window.feature("layout").controller.study.optimization.layouts[0]
     assert set(best.surfaces) == {band.name}
@@ -264,12 +264,12 @@ def test_escape_cancels_drawing_and_optimising_on_a_drawn_band_only(window, qtbo
 
 
 def test_compare_dialog_shows_two_maps_on_one_scale(window, qtbot, errors):
-    panel = show_panel(window)
-    configure(panel)
+    section = show_section(window)
+    configure(section)
     run_to_end(qtbot, window)
-    panel.results.selectRow(0)
-    qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
-    dialog = panel.compare_dialog
+    section.results.selectRow(0)
+    qtbot.mouseClick(section.compare_button, Qt.MouseButton.LeftButton)
+    dialog = section.compare_dialog
     qtbot.waitExposed(dialog)
     images = [ax.images[0] for ax in dialog.figure.axes if ax.images]
     assert len(images) == 2
@@ -283,13 +283,13 @@ def test_previewing_a_layout_without_anchors_hides_the_place_anchors_caption(mak
     window = make_window("industrial_hall")
     viewport = window.viewport
     qtbot.waitUntil(lambda: "place anchors" in viewport.floor_markers_caption())
-    panel = show_panel(window)
-    configure(panel, anchors=3, population=4, iterations=2)
+    section = show_section(window)
+    configure(section, anchors=3, population=4, iterations=2)
     assert run_to_end(qtbot, window) == "finished" and not errors
-    panel.results.selectRow(0)
+    section.results.selectRow(0)
     layout = window.feature("layout").controller.study.optimization.layouts[0]
     expected = layout.error_map.grid.to_image(np.where(layout.error_map.degenerate, np.nan, layout.error_map.cell_error))
-    np.testing.assert_allclose(viewport.overlay_values(), expected, equal_nan=True)
+    np.testing.assert_allclose(viewport.floor_map_values(), expected, equal_nan=True)
     assert viewport.floor_markers_caption() == "" and viewport.floor_markers() == ()
-    panel.results.clearSelection()
-    assert viewport.overlay_values() is None and "place anchors" in viewport.floor_markers_caption()
+    section.results.clearSelection()
+    assert viewport.floor_map_values() is None and "place anchors" in viewport.floor_markers_caption()

@@ -152,7 +152,7 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     dock.map_floor_combo.setCurrentIndex(0)
     with qtbot.waitSignal(trainer.mapChanged, timeout=TIMEOUT_MS, check_params_cb=lambda: trainer.map is not None):
         dock.show_map_check.setChecked(True)
-    shown = window.viewport.overlay_values()
+    shown = window.viewport.floor_map_values()
     expected = trainer.map.nn
     assert np.allclose(np.sort(shown[np.isfinite(shown)]), np.sort(expected[np.isfinite(expected)]))
     corrected = predict(trainer.current.model, trainer.virtual.inputs)
@@ -162,7 +162,7 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     assert "NLOS" in dock.map_label.text()
 
     dock.map_view_combo.setCurrentIndex(list(dock.map_view_combo.itemData(i) for i in range(3)).index("raw"))
-    shown = window.viewport.overlay_values()
+    shown = window.viewport.floor_map_values()
     assert np.allclose(np.sort(shown[np.isfinite(shown)]), np.sort(trainer.map.raw[np.isfinite(trainer.map.raw)]))
 
     # On the simulated site's floor (labelled as such): another map of the same grid.
