@@ -168,10 +168,12 @@ class MainWindow(QMainWindow):
                 parts.dock.raise_()  # the first dock of a group of tabs is in front
 
     def _size_docks(self) -> None:
+        """Give the docks the widths and heights their placements ask for."""
+        docks = [parts for parts in self._features.values() if parts.dock is not None]
         for size, orientation in (("width", Qt.Orientation.Horizontal), ("height", Qt.Orientation.Vertical)):
-            sized = [(p.dock, getattr(p.placement, size)) for p in self._features.values() if p.dock is not None and getattr(p.placement, size)]
+            sized = [parts for parts in docks if getattr(parts.placement, size)]
             if sized:
-                self.resizeDocks([dock for dock, _ in sized], [pixels for _, pixels in sized], orientation)
+                self.resizeDocks([p.dock for p in sized], [getattr(p.placement, size) for p in sized], orientation)
 
     def _build_actions(self) -> None:
         def action(text: str, slot, shortcut=None, tip: str = "") -> QAction:

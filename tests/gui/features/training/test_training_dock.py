@@ -152,6 +152,9 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     dock.map_floor_combo.setCurrentIndex(0)
     with qtbot.waitSignal(trainer.mapChanged, timeout=TIMEOUT_MS, check_params_cb=lambda: trainer.map is not None):
         dock.show_map_check.setChecked(True)
+    # The mitigated map is a floor layer: it takes the floor from the LOS map, and the View menu says so.
+    assert window.floor.active == "mitigated_map" and window.floor.action("mitigated_map").isChecked()
+    assert not window.floor.action("los").isChecked()
     shown = window.viewport.floor_map_values()
     expected = trainer.map.nn
     assert np.allclose(np.sort(shown[np.isfinite(shown)]), np.sort(expected[np.isfinite(expected)]))
@@ -174,6 +177,7 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     with qtbot.waitSignal(trainer.mapEnded, timeout=5000):
         dock.show_map_check.setChecked(False)
     assert not trainer.map_shown
+    assert window.floor.active == "los"  # the floor goes back to the layer the map replaced
 
 
 def test_bad_input_gets_a_dialog_and_keeps_what_is_there(window, qtbot, errors, tmp_path, monkeypatch):
