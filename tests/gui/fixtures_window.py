@@ -29,11 +29,12 @@ def autosave_store(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, window_settings, autosave_store):
-    """``make_window(source="uwb_hall")`` -> a shown MainWindow; closed (changes discarded) after the test."""
+    """``make_window(source="uwb_hall", **options)`` -> a shown MainWindow (``options``: its ``lanes``,
+    ``features``); closed (changes discarded) after the test."""
     windows = []
 
-    def make(source: str = "uwb_hall") -> MainWindow:
-        window = MainWindow(open_source(source), settings=window_settings, autosave=autosave_store)
+    def make(source: str = "uwb_hall", **options) -> MainWindow:
+        window = MainWindow(open_source(source), settings=window_settings, autosave=autosave_store, **options)
         windows.append(window)
         window.show()
         qtbot.waitExposed(window)

@@ -8,41 +8,19 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from fixtures_window import autosave_store, make_window, window_settings  # noqa: F401
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel
 
-from twinloc.compute.workspace import open_source
 from twinloc.geometry.floor_layer import FloorLayer
 from twinloc.geometry.grid import FloorGrid
 from twinloc.gui.feature import DockPlacement, Feature, FeatureParts
 from twinloc.gui.features import FEATURES
-from twinloc.gui.main_window import MainWindow
-from twinloc.model.autosave import AutosaveStore
 
 pytestmark = pytest.mark.gui
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
-
-
-@pytest.fixture
-def build(qtbot, tmp_path):
-    """``build(features)`` -> a shown MainWindow on uwb_hall made of ``features``; closed after the test."""
-    windows = []
-
-    def make(features) -> MainWindow:
-        settings = QSettings(str(tmp_path / f"settings-{len(windows)}.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(open_source("uwb_hall"), settings=settings, autosave=AutosaveStore(tmp_path / "autosave"), features=features)
-        windows.append(window)
-        window.show()
-        qtbot.waitExposed(window)
-        return window
-
-    yield make
-    for window in windows:
-        if window.isVisible():
-            window.document.undo_stack.setClean()
-            window.close()
 
 
 def placements(window) -> dict[str, tuple]:
@@ -54,8 +32,8 @@ def placements(window) -> dict[str, tuple]:
     }
 
 
-def test_every_feature_is_placed_and_its_actions_are_in_the_menus(build):
-    window = build(FEATURES)
+def test_every_feature_is_placed_and_its_actions_are_in_the_menus(make_window):
+    window = make_window(features=FEATURES)
     assert list(window.features) == [feature.name for feature in FEATURES]
     view = window.view_menu.actions()
     for name, parts in window.features.items():
@@ -79,14 +57,14 @@ def test_every_feature_is_placed_and_its_actions_are_in_the_menus(build):
     assert window.feature("error_map").dock.geometry().top() > window.feature("anchors").dock.geometry().top()
 
 
-def test_the_order_of_the_registrations_does_not_matter(build):
-    forward = placements(build(FEATURES))
-    backward = build(tuple(reversed(FEATURES)))
+def test_the_order_of_the_registrations_does_not_matter(make_window):
+    forward = placements(make_window(features=FEATURES))
+    backward = make_window(features=tuple(reversed(FEATURES)))
     assert placements(backward) == forward
     assert backward.floor.active == "los" and backward.floor.action("los").isChecked()
 
 
-def test_a_new_feature_plugs_in_and_closing_runs_every_shutdown(build):
+def test_a_new_feature_plugs_in_and_closing_runs_every_shutdown(make_window):
     """A probe feature added by one registration gets its dock, its action and a floor layer;
     every feature's shutdown runs once when the window closes."""
     shut_down = []
@@ -116,7 +94,7 @@ def test_a_new_feature_plugs_in_and_closing_runs_every_shutdown(build):
         return FeatureParts(dock=dock, placement=DockPlacement(tab_with="training"), view_actions=(action,))
 
     probe = Feature("probe", build_probe)
-    window = build(tuple(recording(feature) for feature in (*FEATURES, probe)))
+    window = make_window(features=tuple(recording(feature) for feature in (*FEATURES, probe)))
     parts = window.feature("probe")
     assert window.dockWidgetArea(parts.dock) == RIGHT and window.feature("training").dock in window.tabifiedDockWidgets(parts.dock)
     assert parts.view_actions[0] in window.view_menu.actions()

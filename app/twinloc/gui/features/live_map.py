@@ -9,10 +9,12 @@ drag ends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
-from twinloc.geometry.grid import FloorGrid
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.tasks import JobRunner
 from twinloc.gui.viewport.floor_stack import FloorStack
@@ -107,6 +109,14 @@ class LiveMapController(QObject):
         return tuple(a.name for a in enabled), positions
 
 
-def empty_floor_summary(grid: FloorGrid) -> tuple[str, str]:
-    """The status-bar summary of a map without cells: why, in its first sentence; the tooltip says what to do."""
-    return grid.empty_reason.split(". ")[0], grid.empty_reason
+
+def floor_summary(result, describe: Callable[[Any], str]) -> tuple[str, str]:
+    """A live map's part of the status-bar summary, as (text, tooltip).
+
+    ``result`` is the map shown (with a ``grid``), or None: no part. A map without cells says
+    why in its first sentence, the tooltip has what to do; otherwise ``describe(result)``.
+    """
+    if result is None:
+        return "", ""
+    reason = result.grid.empty_reason
+    return (reason.split(". ")[0], reason) if reason else (describe(result), "")

@@ -10,9 +10,7 @@ import pytest
 from fixtures_window import autosave_store, drag_world, make_window, open_floor_point, wait_for_floor_map, window, window_settings  # noqa: F401
 
 from twinloc.compute.jobs import ComputePool, Job
-from twinloc.compute.workspace import open_source
 from twinloc.gui.features.los.layers import LEGEND_TITLE
-from twinloc.gui.main_window import MainWindow
 from twinloc.gui.tasks import LIVE, LONG
 
 pytestmark = pytest.mark.gui
@@ -79,12 +77,9 @@ def test_los_map_without_anchors_shows_a_caption_not_a_map(make_window, qtbot):
 
 
 
-def test_a_long_task_does_not_delay_the_los_map_of_a_drag(qtbot, window_settings, autosave_store):
+def test_a_long_task_does_not_delay_the_los_map_of_a_drag(make_window, qtbot):
     """One thread per lane, the long one held by a run that waits for the test: the drag's map still comes."""
-    lanes = {LIVE: ComputePool(max_workers=1), LONG: ComputePool(max_workers=1)}
-    window = MainWindow(open_source("uwb_hall"), settings=window_settings, autosave=autosave_store, lanes=lanes)
-    window.show()
-    qtbot.waitExposed(window)
+    window = make_window(lanes={LIVE: ComputePool(max_workers=1), LONG: ComputePool(max_workers=1)})
     started, release = threading.Event(), threading.Event()
     try:
         wait_for_floor_map(qtbot, window)
@@ -105,5 +100,3 @@ def test_a_long_task_does_not_delay_the_los_map_of_a_drag(qtbot, window_settings
         assert long_run.running and not release.is_set()
     finally:
         release.set()
-        window.document.undo_stack.setClean()
-        window.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from twinloc.gui.feature import DockPlacement, Feature, FeatureContext, FeatureParts
 from twinloc.gui.features.error_map.controller import KEY, ErrorMapController
 from twinloc.gui.features.error_map.dock import ErrorMapDock
-from twinloc.gui.features.live_map import empty_floor_summary
+from twinloc.gui.features.live_map import floor_summary
+from twinloc.uwb.error_map import ErrorMap
 
 
 def _build(context: FeatureContext) -> FeatureParts:
@@ -23,23 +24,16 @@ def _build(context: FeatureContext) -> FeatureParts:
 
     context.viewport.cursorMoved.connect(show_readout)
 
-    def summary() -> tuple[str, str]:
-        error_map = controller.error_map
-        if error_map is None:
-            return "", ""
-        if error_map.grid.empty_reason:
-            return empty_floor_summary(error_map.grid)
+    def mean_error(error_map: ErrorMap) -> str:
         located = ~error_map.degenerate
-        if not located.any():
-            return "", ""
-        return f"mean positioning error {float(error_map.cell_error[located].mean()):.2f} m", ""
+        return f"mean positioning error {float(error_map.cell_error[located].mean()):.2f} m" if located.any() else ""
 
     return FeatureParts(
         controller=controller,
         dock=dock,
         placement=DockPlacement(below="anchors", height=595),
         tool_actions=(show,),
-        summary=summary,
+        summary=lambda: floor_summary(controller.error_map, mean_error),
         summary_changed=controller.updated,
         readout=controller.readout,
         shutdown=controller.stop,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 
 from twinloc.gui.feature import Feature, FeatureContext, FeatureParts
-from twinloc.gui.features.live_map import empty_floor_summary
+from twinloc.gui.features.live_map import floor_summary
 from twinloc.gui.features.los.controller import KEY, LosMapController
 from twinloc.gui.widgets.dialogs import show_error
+from twinloc.uwb.visibility import LosMap
 
 #: Share of the floor that must see this many anchors for a 2D fix.
 FIX_ANCHORS = 3
@@ -30,20 +31,14 @@ def _build(context: FeatureContext) -> FeatureParts:
 
     record.triggered.connect(record_summary)
 
-    def summary() -> tuple[str, str]:
-        los_map = controller.los_map
-        if los_map is None:
-            return "", ""
-        if los_map.grid.empty_reason:
-            return empty_floor_summary(los_map.grid)
-        coverage = float((los_map.los_count >= FIX_ANCHORS).mean())
-        return f"{coverage:.0%} of the floor sees ≥ {FIX_ANCHORS} anchors", ""
+    def coverage(los_map: LosMap) -> str:
+        return f"{float((los_map.los_count >= FIX_ANCHORS).mean()):.0%} of the floor sees ≥ {FIX_ANCHORS} anchors"
 
     return FeatureParts(
         controller=controller,
         view_actions=(record,),
         tool_actions=(show,),
-        summary=summary,
+        summary=lambda: floor_summary(controller.los_map, coverage),
         summary_changed=controller.updated,
         shutdown=controller.stop,
     )
