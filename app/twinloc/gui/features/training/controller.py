@@ -439,9 +439,8 @@ class TrainingController(QObject):
         self.dataChanged.emit()
         self.dataEnded.emit("finished")
 
-    def _on_losses(self, report: tuple[str, list[float], list[float]]) -> None:
-        stage, train_loss, validation_loss = report
-        self.losses[stage] = (train_loss, validation_loss)
+    def _on_losses(self, report: dict[str, tuple[list[float], list[float]]]) -> None:
+        self.losses.update(report)
         self.lossesChanged.emit()
 
     def _on_trained(self, result: MitigationResult) -> None:
@@ -468,9 +467,15 @@ class TrainingController(QObject):
 
 
 def _losses_so_far(publish: Publish):
-    """The trainer's epoch listener, publishing (stage, training losses, validation losses) so far."""
+    """The trainer's epoch listener, publishing every stage's (training, validation) losses so far.
+
+    Each report holds all stages, so the newest report alone never loses the end of a stage
+    that finished while the GUI thread was busy. Called on the worker thread only.
+    """
+    losses: dict[str, tuple[list[float], list[float]]] = {}
 
     def listener(stage: str, _epoch: int, history) -> None:
-        publish((stage, list(history.train_loss), list(history.validation_loss)))
+        losses[stage] = (list(history.train_loss), list(history.validation_loss))
+        publish(dict(losses))
 
     return listener
