@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from fixtures_window import autosave_store, make_window, window, window_settings  # noqa: F401
@@ -9,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFileDialog
 
+from twinloc.gui.features.training.controller import _losses_so_far
 from twinloc.gui.widgets.loss_plot import LossPlot
 from twinloc.learn.trainer import load_checkpoint, predict
 
@@ -267,10 +270,6 @@ def test_a_one_epoch_stage_shows_as_a_point(qtbot):
 
 def test_each_loss_report_holds_every_stage_so_far():
     """Live reports are coalesced to the newest, so the newest must carry the end of a finished stage."""
-    from types import SimpleNamespace
-
-    from twinloc.gui.features.training.controller import _losses_so_far
-
     reports = []
     listener = _losses_so_far(reports.append)
     listener("pretrain", 0, SimpleNamespace(train_loss=[1.0], validation_loss=[1.5]))
