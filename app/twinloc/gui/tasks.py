@@ -211,7 +211,7 @@ class JobRunner(QObject):
         return self._start(job.name, job, lane, key, supersede, None)
 
     def submit_publishing(
-        self, make_job: Callable[[Publish], Job], *, lane: str = LONG, key: str | None = None, supersede: bool = False
+        self, make_job: Callable[[Publish], Job], *, lane: str = LIVE, key: str | None = None, supersede: bool = False
     ) -> Task:
         """Like :meth:`submit`, for a job that hands live reports to the GUI while it runs.
 
@@ -243,7 +243,9 @@ class JobRunner(QObject):
         for pool in self._lanes.values():
             pool.shutdown(wait=False)
 
-    def _start(self, name, job, lane, key, supersede, make_job) -> Task:
+    def _start(
+        self, name: str, job: Job | None, lane: str, key: str | None, supersede: bool, make_job: Callable[[Publish], Job] | None
+    ) -> Task:
         if lane not in self._lanes:
             raise ValueError(f"unknown lane {lane!r}; the lanes are {sorted(self._lanes)}")
         previous = self.task(key) if key is not None else None
