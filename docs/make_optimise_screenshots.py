@@ -24,21 +24,21 @@ def main() -> int:
     from PySide6.QtWidgets import QDockWidget
 
     for dock in window.findChildren(QDockWidget):  # the Optimise tab gets the whole right column
-        if dock not in (window.scene_dock, window.anchors_dock):
+        if dock not in (window.feature("scene").dock, window.feature("anchors").dock):
             dock.hide()
-    window.resizeDocks([window.anchors_dock], [470], Qt.Orientation.Horizontal)
-    tabs = window.anchors_dock.widget()
+    window.resizeDocks([window.feature("anchors").dock], [470], Qt.Orientation.Horizontal)
+    tabs = window.feature("anchors").dock.widget()
     tabs.setCurrentIndex(tabs.count() - 1)
     wait_for_los(window)
 
-    panel = window.optimise_panel
+    panel = window.feature("layout").sections[0].widget
     panel.anchor_count.setValue(4)
     panel.population.setValue(20)
     panel.iterations.setValue(15)
     panel.seed.setValue(3)
     panel.min_distance.setValue(2.0)
     ended = []
-    window.layout_optimiser.runEnded.connect(ended.append)
+    window.feature("layout").controller.runEnded.connect(ended.append)
     panel.run_button.click()
     wait_until(app, lambda: bool(ended), timeout_s=600.0)
     panel.results.selectRow(0)

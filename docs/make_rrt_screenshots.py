@@ -21,8 +21,8 @@ EVALUATION_DROPS = 40
 
 def main() -> int:
     app, window = open_window("industrial_hall", 1480, 900)
-    window.action_los.setChecked(False)
-    dock, overlay = window.ray_launch_dock, window.ray_launch_overlay
+    window.floor.action("los").setChecked(False)
+    dock, overlay = window.feature("ray_launch").dock, window.feature("ray_launch").controller
     dock.raise_()
     settle(app, 500)
 
@@ -75,7 +75,7 @@ def zoom_on(window, point, factor: float) -> None:
 
 
 def wait_for_result(app, window, previous=None) -> None:
-    overlay = window.ray_launch_overlay
+    overlay = window.feature("ray_launch").controller
     wait_until(app, lambda: window.runner.is_idle and overlay.result is not None and overlay.result is not previous, 60.0)
 
 

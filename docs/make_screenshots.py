@@ -67,7 +67,7 @@ def main() -> int:
     save(window, "los_overlay.png")
 
     window.action_place.trigger()
-    window.anchors_dock.add_button.click()
+    window.feature("anchors").dock.add_button.click()
     name = window.document.project.anchors[-1].name
     window.document.move_anchor(name, (13.0, 6.5, window.document.project.settings.mounting_height_m))
     wait_for_los(window)
@@ -89,8 +89,8 @@ def main() -> int:
 
 def error_map_shots(app, window) -> None:
     """The Error Map dock's display modes on uwb_hall with its three anchors."""
-    dock = window.error_map_dock
-    window.action_error_map.setChecked(True)
+    dock = window.feature("error_map").dock
+    window.floor.action("error_map").setChecked(True)
     window.viewport.view_top()
     wait_for_error_map(window)
     point = window.viewport.world_to_widget((6.2, 4.6, 0.0))
@@ -113,7 +113,7 @@ def error_map_shots(app, window) -> None:
     dock.resolution.setValue(0.1)
     wait_for_error_map(window)
     measured = write_simulated_measurements(window)
-    window.error_map_overlay.load_measured(measured)
+    window.feature("error_map").controller.load_measured(measured)
     dock.mode_combo.setCurrentIndex(dock.mode_combo.findData("measured"))
     settle(app)
     save(window, "measured_vs_predicted.png")
@@ -158,11 +158,11 @@ def wait_until(app, ready, timeout_s: float = 30.0) -> None:
 
 
 def wait_for_error_map(window) -> None:
-    wait_until(QApplication.instance(), lambda: window.runner.is_idle and window.error_map_overlay.error_map is not None)
+    wait_until(QApplication.instance(), lambda: window.runner.is_idle and window.feature("error_map").controller.error_map is not None)
 
 
 def wait_for_los(window) -> None:
-    wait_until(QApplication.instance(), lambda: window.runner.is_idle and window.viewport.overlay_values() is not None)
+    wait_until(QApplication.instance(), lambda: window.runner.is_idle and window.viewport.floor_map_values() is not None)
 
 
 def settle(app, ms: int = 300) -> None:

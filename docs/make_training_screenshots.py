@@ -23,9 +23,9 @@ PRETRAIN_SECONDS = 60.0
 
 def main() -> int:
     app, window = open_window("uwb_hall", 1480, 940)
-    window.action_los.setChecked(False)
-    window.action_error_map.setChecked(False)
-    dock, trainer = window.training_dock, window.mitigation_trainer
+    window.floor.action("los").setChecked(False)
+    window.floor.action("error_map").setChecked(False)
+    dock, trainer = window.feature("training").dock, window.feature("training").controller
     dock.raise_()
     settle(app, 500)
 

@@ -135,21 +135,21 @@ def test_editing_anchors_on_2000_objects_never_stalls_the_gui_thread(qtbot, wind
     try:
         assert window.document.grid_resolution_m == 0.1  # 500 x 400 cells: within the 250,000-cell budget
         assert len(window.viewport.plotter.renderer.actors) < 20
-        clock.turn_until(lambda: window.runner.is_idle and window.los_overlay.los_map is not None)
-        first = window.los_overlay.los_map
+        clock.turn_until(lambda: window.runner.is_idle and window.feature("los").controller.los_map is not None)
+        first = window.feature("los").controller.los_map
         assert first.grid.mask.shape == (400, 500)
         window.viewport.view_top()
 
         clock = GuiThreadClock(window.viewport.plotter.renderer)
         clock.run(window.document.move_anchor, "A1", (10.0, 12.0, 2.5))
-        clock.turn_until(lambda: window.runner.is_idle and window.los_overlay.los_map is not first)
-        edited = window.los_overlay.los_map
+        clock.turn_until(lambda: window.runner.is_idle and window.feature("los").controller.los_map is not first)
+        edited = window.feature("los").controller.los_map
         assert np.allclose(edited.anchor_positions[0], (10.0, 12.0, 2.5))
 
         viewport = window.viewport
         start, end = viewport.world_to_widget((45.0, 5.0, 2.5)), viewport.world_to_widget((40.0, 15.0, 2.5))
         drag(clock, viewport.plotter, start, end)
-        clock.turn_until(lambda: window.runner.is_idle and window.los_overlay.los_map is not edited)
+        clock.turn_until(lambda: window.runner.is_idle and window.feature("los").controller.los_map is not edited)
         assert window.document.anchor("A2").position != (45.0, 5.0, 2.5)
         assert clock.turns > 20 and clock.most_renders == 1
         assert clock.worst_s <= MAX_STALL_S, f"the GUI thread was busy {clock.worst_s * 1000:.0f} ms in one turn"
@@ -166,11 +166,11 @@ def test_a_big_floor_gets_a_coarser_grid_and_says_so(make_window, qtbot):  # noq
     assert window.document.grid_resolution_m == 2.0
     note = "adapted to the 600 m × 500 m floor (at most 250,000 cells)"
     assert f"floor grid 2 m, {note}" in window.summary_label.text()
-    dock = window.error_map_dock
+    dock = window.feature("error_map").dock
     assert dock.auto_resolution.isChecked() and dock.resolution.value() == 2.0
     assert dock.resolution_note.text() == note.capitalize() and not dock.resolution_note.isHidden()
-    qtbot.waitUntil(lambda: window.runner.is_idle and window.los_overlay.los_map is not None, timeout=60000)
-    assert window.los_overlay.los_map.grid.mask.shape == (250, 300)
+    qtbot.waitUntil(lambda: window.runner.is_idle and window.feature("los").controller.los_map is not None, timeout=60000)
+    assert window.feature("los").controller.los_map.grid.mask.shape == (250, 300)
 
     dock.auto_resolution.setChecked(False)  # the automatic value becomes the project's choice
     assert window.document.project.settings.grid_resolution_m == 2.0
@@ -180,14 +180,14 @@ def test_a_big_floor_gets_a_coarser_grid_and_says_so(make_window, qtbot):  # noq
 def test_a_failing_setting_is_reported_once_not_after_every_edit(make_window, qtbot, errors):  # noqa: F811
     window = make_window(YARD)
     document = window.document
-    qtbot.waitUntil(lambda: window.runner.is_idle and window.los_overlay.los_map is not None, timeout=60000)
+    qtbot.waitUntil(lambda: window.runner.is_idle and window.feature("los").controller.los_map is not None, timeout=60000)
 
     # 0.01 m cells over 600 m x 500 m: 60000 x 50000 cells, over the 20,000,000 a grid may have.
     document.set_settings(replace(document.project.settings, grid_resolution_m=0.01))
     qtbot.waitUntil(lambda: window.runner.is_idle and len(errors) == 1, timeout=20000)
     assert "0.01 m is too fine" in errors[0][1] and "the automatic 2 m" in errors[0][1]
     assert window.progress_area.isHidden()
-    assert window.los_overlay.los_map is None and window.viewport.overlay_values() is None  # no outdated map
+    assert window.feature("los").controller.los_map is None and window.viewport.floor_map_values() is None  # no outdated map
 
     for x in (120.0, 140.0):  # edits recompute with the same setting: the status bar says it, no dialog
         window.statusBar().clearMessage()
@@ -200,5 +200,5 @@ def test_a_failing_setting_is_reported_once_not_after_every_edit(make_window, qt
     assert "0.02 m is too fine" in errors[1][1]
 
     document.set_settings(replace(document.project.settings, grid_resolution_m=None))
-    qtbot.waitUntil(lambda: window.runner.is_idle and window.los_overlay.los_map is not None, timeout=60000)
-    assert window.los_overlay.los_map.grid.resolution_m == 2.0 and len(errors) == 2
+    qtbot.waitUntil(lambda: window.runner.is_idle and window.feature("los").controller.los_map is not None, timeout=60000)
+    assert window.feature("los").controller.los_map.grid.resolution_m == 2.0 and len(errors) == 2

@@ -7,15 +7,13 @@ import shutil
 
 import numpy as np
 import pytest
-from fixtures_window import autosave_store, click_world, drag_world, make_window, wait_for_overlay, window, window_settings  # noqa: F401
+from fixtures_window import autosave_store, click_world, drag_world, make_window, open_floor_point, wait_for_floor_map, window, window_settings  # noqa: F401
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
 from twinloc.geometry.loaders import load_scene, shipped_scene_path
-from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui import app as gui_app
-from twinloc.gui.los_overlay import OVERLAY_TITLE
 from twinloc.model.autosave import AutosaveStore
 from twinloc.model.devices import Anchor
 from twinloc.model.project import Project, SceneRef
@@ -24,21 +22,6 @@ from twinloc.model.project_file import load_project, save_project
 pytestmark = pytest.mark.gui
 
 
-def open_floor_point(scene) -> tuple[float, float]:
-    """A point of the scene's floor with nothing above it up to just under the ceiling."""
-    engine = RayEngine(scene)
-    (xmin, ymin, _), (xmax, ymax, zmax) = scene.bounds
-    top = zmax - 0.05
-    for fx in np.linspace(0.4, 0.6, 9):
-        for fy in np.linspace(0.3, 0.7, 9):
-            x, y = xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)
-            around = np.array([[x + dx, y + dy, top] for dx in (-0.5, 0, 0.5) for dy in (-0.5, 0, 0.5)])
-            if engine.points_inside_solids(around).any():
-                continue
-            hits = engine.first_hit(around, np.tile([0.0, 0.0, -1.0], (len(around), 1)))
-            if np.all(~np.isfinite(hits.distance) | (hits.distance > top - 0.01)):
-                return float(x), float(y)
-    raise AssertionError("no open floor point in the scene")
 
 
 def test_window_opens_uwb_hall_with_three_anchors(qtbot, isolated_user_folders):
@@ -47,9 +30,9 @@ def test_window_opens_uwb_hall_with_three_anchors(qtbot, isolated_user_folders):
     window.show()
     qtbot.waitExposed(window)
     assert window.document.project.scene.name == "uwb_hall" and window.document.project.scene.path is None
-    assert window.anchors_dock.model.rowCount() == 3
-    assert window.scene_dock.tree.topLevelItemCount() >= 1
-    assert window.scene_dock.materials.rowCount() >= 1
+    assert window.feature("anchors").dock.model.rowCount() == 3
+    assert window.feature("scene").dock.tree.topLevelItemCount() >= 1
+    assert window.feature("scene").dock.materials.rowCount() >= 1
     assert window.windowTitle() == "uwb_hall[*] — TwinLoc"
     assert not window.isWindowModified()
     assert window.progress_area.isHidden()
@@ -70,7 +53,7 @@ def test_click_in_place_mode_adds_anchor_at_mounting_height(window, qtbot):
     assert added.position[1] == pytest.approx(y, abs=0.05)
     assert added.position[2] == pytest.approx(window.document.project.settings.mounting_height_m)
     assert window.document.selection == ["A4"]
-    assert window.anchors_dock.model.rowCount() == 4
+    assert window.feature("anchors").dock.model.rowCount() == 4
     assert window.isWindowModified()
     window.action_undo.trigger()
     assert len(window.document.project.anchors) == 3
@@ -95,7 +78,7 @@ def test_drag_moves_anchor_and_undo_redo_restore(window, qtbot):
 
 
 def test_anchor_table_edits_are_undoable(window, qtbot, errors):
-    table, model = window.anchors_dock.table, window.anchors_dock.model
+    table, model = window.feature("anchors").dock.table, window.feature("anchors").dock.model
     first = window.document.project.anchors[0]
 
     # A real in-place edit: open the editor, type, press Enter.
@@ -125,7 +108,7 @@ def test_anchor_table_edits_are_undoable(window, qtbot, errors):
 
 
 def test_renaming_an_anchor_to_a_taken_or_overlong_name_shows_a_dialog(window, errors):
-    model = window.anchors_dock.model
+    model = window.feature("anchors").dock.model
     names = [anchor.name for anchor in window.document.project.anchors]
     assert not model.setData(model.index(1, 0), names[0])
     assert errors[-1][1] == f"An anchor named {names[0]!r} already exists."
@@ -136,7 +119,7 @@ def test_renaming_an_anchor_to_a_taken_or_overlong_name_shows_a_dialog(window, e
 
 
 def test_selection_is_shared_by_table_and_document(window):
-    table = window.anchors_dock.table
+    table = window.feature("anchors").dock.table
     table.selectRow(1)
     name = window.document.project.anchors[1].name
     assert window.document.selection == [name]
@@ -149,18 +132,18 @@ def test_selection_is_shared_by_table_and_document(window):
 
 
 def test_add_button_puts_anchor_in_room_centre_at_mounting_height(window):
-    window.anchors_dock.mounting_height.setValue(2.6)
+    window.feature("anchors").dock.mounting_height.setValue(2.6)
     assert window.document.project.settings.mounting_height_m == pytest.approx(2.6)
-    window.anchors_dock.add_button.click()
+    window.feature("anchors").dock.add_button.click()
     added = window.document.project.anchors[-1]
     centre = window.document.scene.bounds.mean(axis=0)
     assert added.position == pytest.approx((centre[0], centre[1], 2.6))
-    window.anchors_dock.remove_button.click()
+    window.feature("anchors").dock.remove_button.click()
     assert len(window.document.project.anchors) == 3
 
 
 def test_material_permittivity_edit_is_undoable(window, errors):
-    materials = window.scene_dock.materials
+    materials = window.feature("scene").dock.materials
     name = materials.item(0, 0).text()
     before = window.document.scene.materials[name]
     materials.item(0, 1).setText("7.5")
@@ -181,39 +164,8 @@ def test_material_permittivity_edit_is_undoable(window, errors):
     assert materials.item(0, 1).text() == f"{before.relative_permittivity:g}"
 
 
-def test_los_overlay_appears_and_follows_anchor_moves(window, qtbot):
-    values = wait_for_overlay(qtbot, window)
-    finite = values[np.isfinite(values)]
-    assert finite.size > 0
-    assert finite.min() >= 0 and finite.max() <= 3
-    assert np.all(finite == np.round(finite))
-    assert window.los_overlay.los_map is not None
-    assert not window.document.is_modified  # recomputing never dirties the project
-
-    anchor = window.document.project.anchors[0]
-    x, y = open_floor_point(window.document.scene)
-    window.document.move_anchor(anchor.name, (x, y, 0.3))
-    changed = wait_for_overlay(qtbot, window, previous=values)
-    assert not np.array_equal(changed, values, equal_nan=True)
-
-    window.action_los.trigger()
-    assert window.viewport.overlay_values() is None
-    window.action_los.trigger()
-    wait_for_overlay(qtbot, window)
-
-    window.action_record_los.trigger()
-    assert window.document.project.results[-1].kind == "los_map"
-    assert window.document.project.results[-1].summary["anchors"] == 3
 
 
-def test_drag_preview_recomputes_without_changing_document(window, qtbot):
-    values = wait_for_overlay(qtbot, window)
-    anchor = window.document.project.anchors[0]
-    x, y = open_floor_point(window.document.scene)
-    window.viewport.anchorDragPreview.emit(anchor.name, (x, y, 0.3))
-    wait_for_overlay(qtbot, window, previous=values)
-    assert window.document.anchor(anchor.name) == anchor
-    assert window.document.undo_stack.count() == 0
 
 
 def test_save_and_open_round_trip_through_menus(window, tmp_path, monkeypatch):
@@ -274,13 +226,13 @@ def test_closing_with_unsaved_changes_asks(window, monkeypatch):
 def test_geometry_and_docks_restored_from_settings(make_window, qtbot):
     first = make_window()
     first.resize(700, 500)
-    first.anchors_dock.hide()
+    first.feature("anchors").dock.hide()
     qtbot.wait(50)
     assert first.close()
     second = make_window()
     assert second.size().width() == 700 and second.size().height() == 500
-    assert second.anchors_dock.isHidden()
-    assert not second.scene_dock.isHidden()
+    assert second.feature("anchors").dock.isHidden()
+    assert not second.feature("scene").dock.isHidden()
 
 
 def test_autosave_and_recovery(window, tmp_path, make_window, monkeypatch):
@@ -326,7 +278,7 @@ def test_the_window_starts_whatever_the_autosave_folder_holds(qtbot, tmp_path, w
 
 
 def test_viewport_screenshot_is_not_blank(window, qtbot):
-    wait_for_overlay(qtbot, window)
+    wait_for_floor_map(qtbot, window)
     image = window.viewport.screenshot()
     assert image.ndim == 3 and image.shape[2] == 3
     assert image.std() > 10
@@ -342,27 +294,6 @@ def test_about_names_the_version(window, monkeypatch):
     assert twinloc.__version__ in shown[0]
 
 
-def test_los_overlay_without_anchors_shows_a_caption_not_a_map(make_window, qtbot):
-    """industrial_hall has no anchors: no all-zero floor with a 0-1 legend, but a caption saying what to do."""
-    window = make_window("industrial_hall")
-    assert window.document.project.anchors == () and window.action_los.isChecked()
-    qtbot.waitUntil(lambda: "place anchors" in window.viewport.floor_markers_caption())
-    assert window.viewport.overlay_values() is None and window.los_overlay.los_map is None
-    assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
-
-    # One anchor: the map and its legend appear, the caption goes.
-    window.document.add_anchor((4.0, 9.0, 2.0))
-    values = wait_for_overlay(qtbot, window)
-    finite = values[np.isfinite(values)]
-    assert set(np.unique(finite)) <= {0.0, 1.0} and (finite == 1.0).any()
-    assert OVERLAY_TITLE in window.viewport.plotter.scalar_bars
-    assert window.viewport.floor_markers_caption() == ""
-
-    # No anchors again: back to the caption.
-    window.action_undo.trigger()
-    qtbot.waitUntil(lambda: window.viewport.overlay_values() is None)
-    assert "place anchors" in window.viewport.floor_markers_caption()
-    assert OVERLAY_TITLE not in window.viewport.plotter.scalar_bars
 
 
 def test_a_copied_project_whose_scene_stayed_behind_asks_where_it_is(window, tmp_path, monkeypatch, errors):
@@ -426,3 +357,4 @@ def test_starting_on_a_project_whose_scene_moved_asks_where_it_is(qtbot, tmp_pat
     assert window.document.is_modified
     window.document.undo_stack.setClean()
     window.close()
+

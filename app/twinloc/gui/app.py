@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 import twinloc
 from twinloc._paths import resources_dir
-from twinloc.gui.dialogs import show_error
 from twinloc.gui.main_window import MainWindow
+from twinloc.gui.widgets.dialogs import show_error
 from twinloc.workspace import SceneFileMissing, open_source
 
 DEFAULT_SCENE = "uwb_hall"

@@ -1,6 +1,6 @@
 """The Qt adaptor of the project document: owns the Project, applies edits as undo commands.
 
-Panels and the viewport never change the project themselves: they call the edit methods
+Docks and the viewport never change the project themselves: they call the edit methods
 here, which push snapshot commands onto :attr:`ProjectDocument.undo_stack`, and they observe
 the change signals. A signal is emitted only for the parts of the project that changed.
 """

@@ -1,16 +1,20 @@
 """The main window: the 3D viewport in the middle, docks around it, menus, status bar.
 
-The window wires the pieces together and owns the file operations; it holds no project
-state of its own. The document (:class:`ProjectDocument`) is the one source of truth:
-the viewport and the docks show it and send edits to it.
+The window is the composition root: it makes the shell's shared objects (the document, the
+task runner with its lanes, the viewport and its floor stack), builds every registered
+feature from them (:data:`twinloc.gui.features.FEATURES`), places the features' docks and
+actions, and emits ``closing`` to shut them down. It owns the file operations and holds no
+project state of its own: the document (:class:`ProjectDocument`) is the one source of
+truth; the viewport and the docks show it and send edits to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -24,22 +28,14 @@ from PySide6.QtWidgets import (
 import twinloc
 from twinloc.compute.jobs import ComputePool
 from twinloc.geometry.loaders import SHIPPED_SCENES
-from twinloc.gui.anchors_dock import AnchorsDock
-from twinloc.gui.compute_bridge import JobRunner
-from twinloc.gui.dialogs import show_error
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.error_map_dock import ErrorMapDock
-from twinloc.gui.error_map_overlay import ErrorMapOverlay
-from twinloc.gui.job_progress import JobProgressArea
-from twinloc.gui.los_overlay import LosOverlay
-from twinloc.gui.optimise_controller import LayoutOptimiser
-from twinloc.gui.optimise_panel import OptimisePanel
-from twinloc.gui.ray_launch_dock import RayLaunchDock
-from twinloc.gui.ray_launch_overlay import RayLaunchOverlay
-from twinloc.gui.scene_dock import SceneDock
-from twinloc.gui.training_controller import MitigationTrainer
-from twinloc.gui.training_dock import TrainingDock
-from twinloc.gui.viewport import SceneViewport
+from twinloc.gui.feature import Feature, FeatureContext, FeatureParts
+from twinloc.gui.features import FEATURES
+from twinloc.gui.tasks import JobRunner, Task, default_lanes
+from twinloc.gui.viewport.floor_stack import FloorStack
+from twinloc.gui.viewport.widget import SceneViewport
+from twinloc.gui.widgets.dialogs import show_error
+from twinloc.gui.widgets.job_progress import JobProgressArea
 from twinloc.model.anchor_export import write_anchors
 from twinloc.model.autosave import AutosaveStore, RecoveryCandidate
 from twinloc.model.project_file import PROJECT_SUFFIX, save_project
@@ -57,20 +53,6 @@ _SETTINGS_GEOMETRY = "window/geometry"
 _SETTINGS_STATE = "window/state"
 _SETTINGS_RECENT = "recent/files"
 _STATE_VERSION = 1
-#: How the compute groups are named in messages.
-_GROUP_NAMES = {
-    "los": "LOS",
-    "error_map": "error map",
-    "optimise": "layout optimisation",
-    "optimise-current": "current layout's error map",
-    "rrt": "reverse ray tracing",
-    "rrt_evaluation": "reverse-ray-tracing evaluation",
-    "training_virtual": "virtual training data",
-    "training_measured": "simulated site",
-    "training": "model training",
-    "training_map": "mitigated error map",
-    "training_save": "virtual-data save",
-}
 
 
 class MainWindow(QMainWindow):
@@ -85,16 +67,28 @@ class MainWindow(QMainWindow):
         application's (organisation "TwinLoc", application "TwinLoc").
     autosave : AutosaveStore or None, default: None
         Where snapshots of unsaved work go; None uses the default autosave folder.
-    pool : ComputePool or None, default: None
-        The pool jobs run on; None makes one. The window shuts it down when it closes.
+    lanes : mapping of str to ComputePool, or None, default: None
+        The pools tasks run on, by lane (see :mod:`twinloc.gui.tasks`); None makes the
+        default ones. The window shuts them down when it closes.
+    features : sequence of Feature, default: FEATURES
+        The features to build, in any order.
+
+    Signals
+    -------
+    closing()
+        The window is closing (the user did not cancel): every feature's ``shutdown`` runs,
+        then the task lanes stop.
     """
+
+    closing = Signal()
 
     def __init__(
         self,
         workspace: Workspace,
         settings: QSettings | None = None,
         autosave: AutosaveStore | None = None,
-        pool: ComputePool | None = None,
+        lanes: Mapping[str, ComputePool] | None = None,
+        features: Sequence[Feature] = FEATURES,
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
@@ -107,52 +101,28 @@ class MainWindow(QMainWindow):
 
         self.document = ProjectDocument(workspace.project, workspace.base_scene, self)
         self.document.set_path(workspace.project_path)
-        self.runner = JobRunner(pool if pool is not None else ComputePool(), self)
-
+        self.runner = JobRunner(lanes if lanes is not None else default_lanes(), self)
         self.viewport = SceneViewport(self)
         self.setCentralWidget(self.viewport)
-        self.scene_dock = SceneDock(self.document, self)
-        self.anchors_dock = AnchorsDock(self.document, self)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.scene_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.anchors_dock)
-        self.los_overlay = LosOverlay(self.document, self.runner, self.viewport, self)
-        self.error_map_overlay = ErrorMapOverlay(self.document, self.runner, self.viewport, self)
+        self.floor = FloorStack(self.viewport, self)
 
+        context = FeatureContext(self, self.document, self.runner, self.viewport, self.floor, self.statusBar().showMessage)
+        self._features: dict[str, FeatureParts] = {feature.name: feature.build(context) for feature in features}
+        self._place_docks()
+        for parts in self._features.values():
+            for section in parts.sections:
+                self._features[section.host].dock.add_section(section.title, section.widget)
+            if parts.shutdown is not None:
+                self.closing.connect(parts.shutdown)
         self._build_actions()
-        self.error_map_dock = ErrorMapDock(self.document, self.error_map_overlay, self.action_error_map, self)
-        self.splitDockWidget(self.anchors_dock, self.error_map_dock, Qt.Orientation.Vertical)
-        self.error_map_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        self.layout_optimiser = LayoutOptimiser(self.document, self.runner, self.viewport, self)
-        self.optimise_panel = OptimisePanel(self.document, self.layout_optimiser, self)
-        self.anchors_dock.add_section("Optimise", self.optimise_panel)
-        self.optimise_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.ray_launch_overlay = RayLaunchOverlay(self.document, self.runner, self.viewport, self)
-        self.action_ray_launch = QAction("&Ray Launch Overlay", self)
-        self.action_ray_launch.setShortcut(QKeySequence("R"))
-        self.action_ray_launch.setStatusTip("Show the base stations, the draggable UE and the reverse ray tracing result")
-        self.action_ray_launch.setCheckable(True)
-        self.ray_launch_dock = RayLaunchDock(self.document, self.ray_launch_overlay, self.action_ray_launch, self)
-        self.tabifyDockWidget(self.error_map_dock, self.ray_launch_dock)
-        self.ray_launch_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        self.layout_optimiser.previewEnded.connect(self._restore_floor_map)
-        self.mitigation_trainer = MitigationTrainer(self.document, self.runner, self.viewport, self)
-        self.training_dock = TrainingDock(self.mitigation_trainer, self.runner, self)
-        self.tabifyDockWidget(self.ray_launch_dock, self.training_dock)
-        self.error_map_dock.raise_()
-        self.training_dock.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.mitigation_trainer.mapEnded.connect(self._restore_floor_map)
         self._build_menus()
         self._build_tool_bar()
         self._build_status_bar()
         self._connect_document()
         self._connect_viewport()
         self._failures_shown: dict[str, str] = {}
-        """The last failure shown in a dialog, per compute group (forgotten when one succeeds)."""
-        self.runner.failed.connect(self._on_job_failed)
-        self.runner.finished.connect(lambda group, _result: self._failures_shown.pop(group, None))
-        self.runner.cancelled.connect(
-            lambda group: self.statusBar().showMessage(f"{_GROUP_NAMES.get(group, group)} computation cancelled", 4000)
-        )
+        """The last failure shown in a dialog, per task name (forgotten when one succeeds)."""
+        self.runner.taskStarted.connect(self._watch_task)
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_INTERVAL_MS)
@@ -160,12 +130,50 @@ class MainWindow(QMainWindow):
         self.autosave_timer.start()
 
         self.resize(1440, 880)
-        self.resizeDocks([self.scene_dock, self.anchors_dock], [300, 390], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.anchors_dock, self.error_map_dock], [285, 595], Qt.Orientation.Vertical)
+        self._size_docks()
         self._restore_layout()
         self._show_document()
 
+    def feature(self, name: str) -> FeatureParts:
+        """What the feature ``name`` built (its controller, dock and actions)."""
+        return self._features[name]
+
+    @property
+    def features(self) -> dict[str, FeatureParts]:
+        """Every feature's parts by name, in the order they were built."""
+        return dict(self._features)
+
     # ------------------------------------------------------------------ construction
+
+    def _place_docks(self) -> None:
+        """Put every feature's dock where its placement says, a dock placed beside another after it."""
+        pending = {name: parts for name, parts in self._features.items() if parts.dock is not None}
+        placed: set[str] = set()
+        while pending:
+            ready = [name for name, parts in pending.items() if not parts.placement.beside or parts.placement.beside in placed]
+            if not ready:
+                raise ValueError(f"docks placed beside docks no feature built: {sorted(pending)}")
+            for name in ready:
+                parts = pending.pop(name)
+                placement = parts.placement
+                if placement.below:
+                    self.splitDockWidget(self._features[placement.below].dock, parts.dock, Qt.Orientation.Vertical)
+                elif placement.tab_with:
+                    self.tabifyDockWidget(self._features[placement.tab_with].dock, parts.dock)
+                else:
+                    self.addDockWidget(placement.area, parts.dock)
+                placed.add(name)
+        for parts in self._features.values():
+            if parts.dock is not None and not parts.placement.tab_with:
+                parts.dock.raise_()  # the first dock of a group of tabs is in front
+
+    def _size_docks(self) -> None:
+        """Give the docks the widths and heights their placements ask for."""
+        docks = [parts for parts in self._features.values() if parts.dock is not None]
+        for size, orientation in (("width", Qt.Orientation.Horizontal), ("height", Qt.Orientation.Vertical)):
+            sized = [parts for parts in docks if getattr(parts.placement, size)]
+            if sized:
+                self.resizeDocks([p.dock for p in sized], [getattr(p.placement, size) for p in sized], orientation)
 
     def _build_actions(self) -> None:
         def action(text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -205,25 +213,6 @@ class MainWindow(QMainWindow):
         self.action_view_top = action("&Top View", self.viewport.view_top, "Ctrl+1")
         self.action_view_iso = action("&Isometric View", self.viewport.view_iso, "Ctrl+2")
         self.action_view_fit = action("&Fit Scene", self.viewport.view_fit, "Ctrl+0")
-        # One floor map at a time: the LOS map or the error map (or neither).
-        self.action_los = QAction("&LOS Overlay", self)
-        self.action_los.setShortcut(QKeySequence("L"))
-        self.action_los.setStatusTip("Colour the floor by anchors in line of sight")
-        self.action_los.setCheckable(True)
-        self.action_los.setChecked(True)
-        self.action_los.toggled.connect(self.los_overlay.set_enabled)
-        self.action_error_map = QAction("&Error Map Overlay", self)
-        self.action_error_map.setShortcut(QKeySequence("E"))
-        self.action_error_map.setStatusTip("Show the positioning error map on the floor (settings in the Error Map dock)")
-        self.action_error_map.setCheckable(True)
-        self.action_error_map.toggled.connect(self.error_map_overlay.set_enabled)
-        self.floor_map_group = QActionGroup(self)
-        self.floor_map_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        self.floor_map_group.addAction(self.action_los)
-        self.floor_map_group.addAction(self.action_error_map)
-        self.action_record_los = action(
-            "&Record LOS Summary in Project", self.record_los_summary, None, "Keep the current LOS statistics with the project"
-        )
         self.action_about = action("&About TwinLoc", self.show_about)
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -248,17 +237,12 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.action_view_top, self.action_view_iso, self.action_view_fit])
         view_menu.addSeparator()
-        view_menu.addActions(
-            [
-                self.scene_dock.toggleViewAction(),
-                self.anchors_dock.toggleViewAction(),
-                self.error_map_dock.toggleViewAction(),
-                self.ray_launch_dock.toggleViewAction(),
-                self.training_dock.toggleViewAction(),
-            ]
-        )
+        view_menu.addActions([parts.dock.toggleViewAction() for parts in self._features.values() if parts.dock is not None])
         view_menu.addSeparator()
-        view_menu.addActions([self.action_los, self.action_error_map, self.action_ray_launch, self.action_record_los])
+        view_menu.addActions(self.floor.actions())
+        view_menu.addSeparator()
+        view_menu.addActions([action for parts in self._features.values() for action in parts.view_actions])
+        self.view_menu = view_menu
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.action_about)
@@ -286,22 +270,22 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions([self.action_view_top, self.action_view_iso, self.action_view_fit])
         bar.addSeparator()
-        bar.addActions([self.action_los, self.action_error_map])
-        # Short labels on the bar; the menus keep the full ones.
+        bar.addActions([action for parts in self._features.values() for action in parts.tool_actions])
+        self.tool_bar = bar
+        # Short labels on the bar; the menus keep the full ones (features set their own).
         for action, label in (
             (self.action_new, "New"), (self.action_open, "Open"), (self.action_view_top, "Top"),
-            (self.action_view_iso, "Iso"), (self.action_view_fit, "Fit"), (self.action_los, "LOS"),
-            (self.action_error_map, "Error Map"),
-            (self.action_place, "Place Anchors"),
+            (self.action_view_iso, "Iso"), (self.action_view_fit, "Fit"), (self.action_place, "Place Anchors"),
         ):
             action.setIconText(label)
 
     def _build_status_bar(self) -> None:
         self.summary_label = QLabel()
         self.statusBar().addWidget(self.summary_label)
-        self.los_overlay.updated.connect(lambda _map: self._update_summary())
-        self.action_los.toggled.connect(lambda _on: self._update_summary())
-        self.error_map_overlay.updated.connect(lambda _map: self._update_summary())
+        self.floor.shownChanged.connect(self._update_summary)
+        for parts in self._features.values():
+            if parts.summary_changed is not None:
+                parts.summary_changed.connect(self._update_summary)
         self.document.settingsChanged.connect(self._update_summary)
         self.cursor_label = QLabel()
         self.cursor_label.setMinimumWidth(260)
@@ -324,8 +308,6 @@ class MainWindow(QMainWindow):
 
     def _connect_viewport(self) -> None:
         self.viewport.placeRequested.connect(self._on_place_requested)
-        self.viewport.anchorDragPreview.connect(self.los_overlay.preview_anchor)
-        self.viewport.anchorDragPreview.connect(self.error_map_overlay.preview_anchor)
         self.viewport.anchorDragFinished.connect(self._on_drag_finished)
         self.viewport.anchorClicked.connect(self._on_anchor_clicked)
         self.viewport.cursorMoved.connect(self._show_cursor)
@@ -477,12 +459,6 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ other actions
 
-    def record_los_summary(self) -> None:
-        if self.los_overlay.record_summary():
-            self.statusBar().showMessage("LOS summary recorded in the project", 4000)
-        else:
-            show_error(self, "No LOS map", "Turn the LOS overlay on and wait for it to be computed first.")
-
     def show_about(self) -> None:
         QMessageBox.about(
             self,
@@ -502,11 +478,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(_SETTINGS_STATE, self.saveState(_STATE_VERSION))
         self.settings.sync()
         self.autosave_timer.stop()
-        self.los_overlay.stop()
-        self.error_map_overlay.stop()
-        self.layout_optimiser.stop()
-        self.ray_launch_overlay.stop()
-        self.mitigation_trainer.stop()
+        self.closing.emit()
         self.runner.shutdown()
         self.autosave_store.end_session()
         self.viewport.close()
@@ -535,8 +507,6 @@ class MainWindow(QMainWindow):
         self.action_delete.setEnabled(bool(self.document.selection))
         self.setWindowModified(self.document.is_modified)
         self._update_title()
-        self.los_overlay.refresh()
-        self.error_map_overlay.refresh()
 
     def _show_scene(self) -> None:
         self.viewport.set_scene(self.document.scene)
@@ -548,40 +518,33 @@ class MainWindow(QMainWindow):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        """Status-bar line: the scene's size, the anchors, the floor grid and, once computed, the LOS coverage."""
+        """Status-bar line: the scene's size, the anchors, the floor grid and what the features add (the LOS coverage)."""
         scene, anchors = self.document.scene, self.document.project.anchors
         enabled = sum(anchor.enabled for anchor in anchors)
         grid = f"floor grid {self.document.grid_resolution_m:g} m"
         if self.document.grid_resolution_note:
             grid += f", {self.document.grid_resolution_note}"
         parts = [f"{len(scene.objects)} objects", f"{enabled} of {len(anchors)} anchors on", grid]
-        los_map = self.los_overlay.los_map
-        if los_map is not None and los_map.los_count.size:
-            coverage = float((los_map.los_count >= 3).mean())
-            parts.append(f"{coverage:.0%} of the floor sees ≥ 3 anchors")
-        error_map = self.error_map_overlay.error_map
-        if error_map is not None and error_map.magnitude.size and not error_map.degenerate.all():
-            mean = float(error_map.cell_error[~error_map.degenerate].mean())
-            parts.append(f"mean positioning error {mean:.2f} m")
-        # A map without cells says why in its first sentence; the tooltip has what to do.
-        empty = next((m.grid.empty_reason for m in (los_map, error_map) if m is not None and m.grid.empty_reason), "")
-        if empty:
-            parts.append(empty.split(". ")[0])
-        self.summary_label.setToolTip(empty)
+        tips = []
+        for feature in self._features.values():
+            text, tip = feature.summary() if feature.summary is not None else ("", "")
+            parts += [text] if text else []
+            tips += [tip] if tip else []
+        self.summary_label.setToolTip(tips[0] if tips else "")
         self.summary_label.setText("   ·   ".join(parts))
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — TwinLoc")
 
     def _show_cursor(self, point) -> None:
+        """The first feature's readout of the floor point under the mouse, else its coordinates."""
         if point is None:
             self.cursor_label.setText("")
-            self.error_map_dock.show_readout("")
             return
         x, y, z = point
-        readout = self.error_map_overlay.readout(x, y)
+        readouts = (feature.readout(x, y) for feature in self._features.values() if feature.readout is not None)
+        readout = next((text for text in readouts if text is not None), None)
         self.cursor_label.setText(readout if readout is not None else f"x {x:.2f} m  y {y:.2f} m  z {z:.2f} m")
-        self.error_map_dock.show_readout(readout or "")
 
     # ------------------------------------------------------------------ viewport → document
 
@@ -613,20 +576,21 @@ class MainWindow(QMainWindow):
         else:
             self.document.set_selection([*selection, name])
 
-    def _restore_floor_map(self) -> None:
-        """A previewed layout's map left the floor: show the enabled map of the anchors again."""
-        self.los_overlay.refresh()
-        self.error_map_overlay.refresh()
+    def _watch_task(self, task: Task) -> None:
+        name = task.name  # not the task itself: a connection holding its own sender keeps it alive
+        task.failed.connect(lambda message: self._on_task_failed(name, message))
+        task.finished.connect(lambda _result: self._failures_shown.pop(name, None))
+        task.cancelled.connect(lambda: self.statusBar().showMessage(f"{name}: cancelled", 4000))
 
-    def _on_job_failed(self, group: str, message: str) -> None:
+    def _on_task_failed(self, name: str, message: str) -> None:
         """Show a failure in a dialog once; the same failure again (the next edit recomputes with
         the same settings) only goes to the status bar, so a bad setting never traps the user in
         a dialog after every edit."""
-        title = f"The {_GROUP_NAMES.get(group, group)} computation failed"
-        if self._failures_shown.get(group) == message:
+        title = f"{name} failed"
+        if self._failures_shown.get(name) == message:
             self.statusBar().showMessage(f"{title}: {message}", FAILURE_MESSAGE_MS)
             return
-        self._failures_shown[group] = message
+        self._failures_shown[name] = message
         show_error(self, title, message)
 
     # ------------------------------------------------------------------ persistence helpers
