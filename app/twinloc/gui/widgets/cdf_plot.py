@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from twinloc.gui.figure_host import FigureHost
+from twinloc.gui.widgets.figure_host import FigureHost
 from twinloc.rrt.evaluation import PERCENTILES, Evaluation, error_percentiles
 
 CURVE_COLORS = ("#1f5fbf", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")

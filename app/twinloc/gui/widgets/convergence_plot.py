@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from twinloc.gui.figure_host import FigureHost
+from twinloc.gui.widgets.figure_host import FigureHost
 from twinloc.layout.problem import LayoutRequest
 
 LINE_COLOR = "#1f5fbf"

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from twinloc.gui.figure_host import FigureHost
+from twinloc.gui.widgets.figure_host import FigureHost
 
 TRAIN_COLOR = "#1f5fbf"
 VALIDATION_COLOR = "#d62728"

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from twinloc.geometry.scene import Scene
-from twinloc.gui.figure_host import FigureHost
+from twinloc.gui.widgets.figure_host import FigureHost
 from twinloc.layout.study import LayoutStudy
 from twinloc.uwb.error_map import ErrorMap
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from twinloc.gui.figure_host import FigureHost
+from twinloc.gui.widgets.figure_host import FigureHost
 
 AREAS = (("los", "LOS test points"), ("nlos", "NLOS test points"))
 #: Measuring points drawn per area in the positions plot (more would be an unreadable cloud).
