@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QFileDialog
 
 from twinloc.gui.viewport.rays import station_color
 from twinloc.rrt.drawing import MAX_DRAWN_POINTS
-from twinloc.rrt.simulation import LocateResult
 from twinloc.rrt.evaluation import PERCENTILES
 from twinloc.rrt.simulation import LocateResult
 

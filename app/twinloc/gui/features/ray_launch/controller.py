@@ -17,8 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from twinloc.cancellation import CancelToken, ProgressFn
 from twinloc.compute.jobs import Job
-from twinloc.compute.rrt_jobs import evaluation_job, locate_job
-from twinloc.geometry.ray_engine import RayEngine
+from twinloc.compute.rrt_jobs import default_ue_job, evaluation_job, locate_job
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.tasks import LONG, JobRunner
 from twinloc.gui.viewport.rays import MarkerDrag, RayActors, UeMarker
@@ -27,10 +26,11 @@ from twinloc.rrt.drawing import RayDrawing, drawing_for
 from twinloc.rrt.evaluation import EvaluationSetting
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
-from twinloc.rrt.simulation import LocateResult, default_ue_position
+from twinloc.rrt.simulation import LocateResult
 
 LOCATE_KEY = "locate"
 EVALUATION_KEY = "evaluation"
+DEFAULT_UE_KEY = "default_ue"
 FUSIONS = {"none": "AoA only", "pt": "PT (Algorithm 1)", "rpt": "RPT (Algorithm 2)"}
 #: Reruns after a UE or base-station move wait this long for the next move.
 RERUN_DELAY_MS = 120
@@ -109,7 +109,8 @@ class RayLaunchController(QObject):
         self._drag.dragPreview.connect(self._on_drag)
         self._drag.dragFinished.connect(self._on_drag)
         self.settings = RayLaunchSettings()
-        self._ue = self._default_ue()
+        self._ue = _scene_middle(document.scene)
+        self._ue_moved = False
         self._visible = False
         self._draw_rays = True
         self._result: LocateResult | LocateFailure | None = None
@@ -122,6 +123,7 @@ class RayLaunchController(QObject):
         self._rerun.timeout.connect(self.run)
         document.baseStationsChanged.connect(self._on_stations_changed)
         document.sceneChanged.connect(self._on_scene_changed)
+        self._place_default_ue()
 
     # ---- state ---------------------------------------------------------------------------
 
@@ -183,6 +185,7 @@ class RayLaunchController(QObject):
         if np.array_equal(position, self._ue):
             return
         self._ue = position
+        self._ue_moved = True
         if self._visible:
             self._marker.show(position)
             self._viewport.request_render()
@@ -262,10 +265,11 @@ class RayLaunchController(QObject):
     def _on_scene_changed(self) -> None:
         self._runner.cancel(LOCATE_KEY)
         self._result, self._drawing = None, None
-        self._ue = self._default_ue()
+        self._ue, self._ue_moved = _scene_middle(self._document.scene), False
         self._redraw()
         self.updated.emit(None)
         self.ueChanged.emit(tuple(float(c) for c in self._ue))
+        self._place_default_ue()
 
     def _on_evaluated(self, evaluation) -> None:
         self._evaluation = evaluation
@@ -290,10 +294,25 @@ class RayLaunchController(QObject):
             self._marker.hide()
         self._viewport.request_render()
 
-    def _default_ue(self) -> np.ndarray:
-        """The free point at tag height nearest the middle of the scene (a UE inside a solid hears nothing)."""
-        scene = self._document.scene
-        return default_ue_position(scene, RayEngine(scene))
+    def _place_default_ue(self) -> None:
+        """Move the UE, in the background, to the free point at tag height nearest the middle of
+        the scene (a UE inside a solid hears nothing), unless the user places it first. The
+        search builds a ray engine, which must not hold up the GUI thread on a big scene."""
+        task = self._runner.submit(default_ue_job(self._document.scene), key=DEFAULT_UE_KEY, supersede=True)
+        task.finished.connect(self._on_default_ue)
+
+    def _on_default_ue(self, position) -> None:
+        if self._stopped or self._ue_moved:
+            return
+        self.set_ue(position)
+        self._ue_moved = False
+
+
+def _scene_middle(scene) -> np.ndarray:
+    """(3,) metres: the middle of ``scene``'s footprint at tag height, where the UE waits for
+    its default position."""
+    low, high = scene.bounds
+    return np.array([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2, scene.tag_height_m])
 
 
 def _drawing_job(job: Job, ue: np.ndarray, stations: np.ndarray, mode: str) -> Job:
