@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
@@ -68,6 +69,9 @@ class ProjectDocument(QObject):
         self._adaptive_resolution = (adaptive_resolution(base_scene), adaptive_resolution_note(base_scene))
         self._path: Path | None = None
         self._selection: list[str] = []
+        self.geometry = GeometryCache()
+        """Ray engines and floor grids of the scene's geometry, shared by every job the window
+        runs: a drag step or a material edit reuses them instead of building them again."""
         self.undo_stack = QUndoStack(self)
         # A method, not a lambda: Qt drops the connection before the stack dies with this object.
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)

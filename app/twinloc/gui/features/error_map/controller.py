@@ -159,7 +159,8 @@ class ErrorMapController(LiveMapController):
         tag_height = self._document.tag_height_m
         submitted_at = time.perf_counter()
         revision = self._floor.revise(KEY)
-        job = error_map_job(scene, positions, self._document.grid_resolution_m, tag_height, project.error_map)
+        job = error_map_job(scene, positions, self._document.grid_resolution_m, tag_height, project.error_map,
+                            geometry=self._document.geometry)
         task = self._runner.submit(job, key=KEY, supersede=True)
         task.finished.connect(lambda result: self._on_finished(result, names, submitted_at, revision))
         task.failed.connect(self._on_failed)

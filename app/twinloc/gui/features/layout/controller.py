@@ -177,7 +177,7 @@ class LayoutController(QObject):
         self._runner.cancel(CURRENT_KEY)
         self.end_preview()
         task = self._runner.submit_publishing(
-            lambda publish: layout_study_job(scene, request, others, _best_so_far(publish)), lane=LONG, key=KEY, supersede=True
+            lambda publish: layout_study_job(scene, request, others, _best_so_far(publish), geometry=self._document.geometry), lane=LONG, key=KEY, supersede=True
         )
         task.published.connect(self._on_iteration)
         task.finished.connect(self._on_finished)

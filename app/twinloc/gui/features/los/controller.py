@@ -69,7 +69,8 @@ class LosMapController(LiveMapController):
             self.updated.emit(None)
             return
         resolution = self._document.grid_resolution_m
-        job = los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m)
+        job = los_map_job(self._document.scene, positions, resolution, self._document.tag_height_m,
+                          geometry=self._document.geometry)
         task = self._runner.submit(job, key=KEY, supersede=True)
         task.finished.connect(lambda result: self._on_finished(result, revision))
         task.failed.connect(self._on_failed)

@@ -205,7 +205,7 @@ class RayLaunchController(QObject):
             return
         job = locate_job(
             self._document.scene, self._ue, stations, self.settings.noise(), self.settings.locate_settings(),
-            self.settings.seed, keep_trace=True,
+            self.settings.seed, keep_trace=True, geometry=self._document.geometry,
         )
         task = self._runner.submit(_drawing_job(job, self._ue, stations, self.settings.mode), key=LOCATE_KEY, supersede=True)
         task.finished.connect(lambda outcome: self._show_result(*outcome))
@@ -220,6 +220,7 @@ class RayLaunchController(QObject):
         job = evaluation_job(
             self._document.scene, stations, settings, int(drops),
             replace(self.settings.locate_settings(), mode=self.settings.mode), self.settings.seed,
+            geometry=self._document.geometry,
         )
         task = self._runner.submit(job, lane=LONG, key=EVALUATION_KEY, supersede=True)
         task.progress.connect(self.evaluationProgress)
@@ -298,7 +299,7 @@ class RayLaunchController(QObject):
         """Move the UE, in the background, to the free point at tag height nearest the middle of
         the scene (a UE inside a solid hears nothing), unless the user places it first. The
         search builds a ray engine, which must not hold up the GUI thread on a big scene."""
-        task = self._runner.submit(default_ue_job(self._document.scene), key=DEFAULT_UE_KEY, supersede=True)
+        task = self._runner.submit(default_ue_job(self._document.scene, self._document.geometry), key=DEFAULT_UE_KEY, supersede=True)
         task.finished.connect(self._on_default_ue)
 
     def _on_default_ue(self, position) -> None:

@@ -156,7 +156,7 @@ class TrainingController(QObject):
         anchors = self._checked_anchors()
         project = self._document.project
         job = virtual_dataset_job(self._document.scene, anchors, self._document.tag_height_m, resolution_m, groups,
-                                  project.error_map.ranging, seed)
+                                  project.error_map.ranging, seed, geometry=self._document.geometry)
         self._watch_data(self._runner.submit(job, lane=LONG, key=VIRTUAL_KEY, supersede=True), "virtual")
 
     def simulate_site(self, points: int, fixes: int, seed: int) -> None:
@@ -168,10 +168,11 @@ class TrainingController(QObject):
         resolution = self._document.grid_resolution_m
         ranging = self._document.project.error_map.ranging
         simulation = SiteSimulation(points=int(points), fixes=int(fixes), seed=int(seed))
+        geometry = self._document.geometry
 
         def run(progress, cancel) -> MitigationDataset:
             progress(0.0, "Measuring the simulated site")
-            return simulated_site_dataset(scene, anchors, tag_height, resolution, ranging, simulation)
+            return simulated_site_dataset(scene, anchors, tag_height, resolution, ranging, simulation, geometry=geometry)
 
         self._watch_data(self._runner.submit(Job("Simulated site", run), lane=LONG, key=MEASURED_KEY, supersede=True), "measured")
 
@@ -184,7 +185,8 @@ class TrainingController(QObject):
             A malformed file, or no point with eight fixes; the data held before are kept.
         """
         anchors = self._checked_anchors()
-        self.measured = measured_csv_dataset(path, self._document.scene, anchors, self._document.tag_height_m)
+        self.measured = measured_csv_dataset(path, self._document.scene, anchors, self._document.tag_height_m,
+                                             geometry=self._document.geometry)
         self.dataChanged.emit()
 
     def save_virtual(self, path: str | Path) -> None:
@@ -382,7 +384,8 @@ class TrainingController(QObject):
     def _submit_map(self) -> None:
         site = self.site_simulation() if self.map_floor == "site" else None
         revision = self._floor.revise(MAP_KEY)
-        task = self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual, site),
+        task = self._runner.submit(mitigated_map_job(self._document.scene, self.current.model, self.virtual, site,
+                                                     geometry=self._document.geometry),
                                    key=MAP_KEY, supersede=True)
         task.finished.connect(lambda result: self._on_map(result, revision))
         task.failed.connect(lambda _message: self._floor.release(MAP_KEY))
