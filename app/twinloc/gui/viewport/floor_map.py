@@ -102,10 +102,12 @@ class FloorMapActor:
             count = int(round(high - low)) + 1
             options = {"clim": (low - 0.5, high + 0.5), "n_colors": count}
             bar_options = {"fmt": "%.0f", "n_labels": min(count, MAX_CATEGORY_LABELS)}
-        placeholder = pv.PolyData(np.zeros((3, 3)), faces=[3, 0, 1, 2])
-        placeholder.point_data["values"] = np.zeros(3)
+        # One triangle stands in for the map until show() sets the textured floor rectangle:
+        # pyvista needs a mesh with scalars to build the mapper and its legend.
+        stand_in = pv.PolyData(np.zeros((3, 3)), faces=[3, 0, 1, 2])
+        stand_in.point_data["values"] = np.zeros(3)
         actor = self._plotter.add_mesh(
-            placeholder,
+            stand_in,
             scalars="values",
             cmap=style.cmap,
             lighting=False,
