@@ -1,10 +1,10 @@
-"""Regenerate the layout-optimisation screenshots of the user guide:
-``xvfb-run -a -s "-screen 0 1600x1000x24" python docs/make_optimise_screenshots.py``.
+"""Regenerate the layout-optimization screenshots of the user guide:
+``xvfb-run -a -s "-screen 0 1600x1000x24" python docs/make_layout_screenshots.py``.
 
-Runs the real window on "uwb_hall", optimises 4 anchors through the Optimise tab (population
-20, 15 iterations, seed 3), previews the best layout and writes docs/images/optimise_panel.png
-(panel, convergence plot, ghost layout and its map) and docs/images/optimise_before_after.png
-(the Compare dialog: current and optimised maps on one colour scale).
+Runs the real window on "uwb_hall", optimizes 4 anchors through the Optimize tab (population
+20, 15 iterations, seed 3), previews the best layout and writes docs/images/layout_panel.png
+(panel, convergence plot, ghost layout and its map) and docs/images/layout_before_after.png
+(the Compare dialog: current and optimized maps on one colour scale).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> int:
     app, window = open_window("uwb_hall", 1520, 940)
     from PySide6.QtWidgets import QDockWidget
 
-    for dock in window.findChildren(QDockWidget):  # the Optimise tab gets the whole right column
+    for dock in window.findChildren(QDockWidget):  # the Optimize tab gets the whole right column
         if dock not in (window.feature("scene").dock, window.feature("anchors").dock):
             dock.hide()
     window.resizeDocks([window.feature("anchors").dock], [470], Qt.Orientation.Horizontal)
@@ -47,15 +47,15 @@ def main() -> int:
     scroll = tabs.currentWidget()
     scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
     settle(app, 300)
-    save(window, "optimise_panel.png")
+    save(window, "layout_panel.png")
 
     panel.compare_button.click()
     dialog = panel.compare_dialog
     QTest.qWaitForWindowExposed(dialog)
     settle(app, 500)
     IMAGES.mkdir(parents=True, exist_ok=True)
-    dialog.grab().save(str(IMAGES / "optimise_before_after.png"))
-    print("wrote", IMAGES / "optimise_before_after.png")
+    dialog.grab().save(str(IMAGES / "layout_before_after.png"))
+    print("wrote", IMAGES / "layout_before_after.png")
     dialog.close()
     window.document.undo_stack.setClean()
     window.close()
