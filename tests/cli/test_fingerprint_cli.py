@@ -34,7 +34,7 @@ def test_rp_plan_json_csv_and_waypoints(cli, room_scene: str, tmp_path: Path) ->
 
 def test_rp_plan_between_mode_as_text(cli, room_scene: str) -> None:
     status, stdout, _ = cli(["rp-plan", room_scene, "--markers", RECTANGLE, "--loops", "0", "--between", "1",
-                             "--clearance", "0", "--height", "1.5"])
+                             "--clearance", "0", "--tag-height", "1.5"])
     assert status == 0
     assert "8 reference points on 1 loops at 1.5 m" in stdout
 
@@ -43,14 +43,15 @@ def test_rp_plan_between_mode_as_text(cli, room_scene: str) -> None:
     ("options", "problem"),
     [
         (["--markers", "0.5,0.5;3.5,1.5;3.5,0.5;0.5,1.5", "--loops", "0", "--spacing", "0.5"], "markers cross"),
-        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0"], "the RP spacing must be a number > 0 m"),
-        (["--markers", RECTANGLE, "--loops", "0", "--between", "0"], "RPs between two vertices must be a whole number from 1"),
+        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0"], "argument --spacing: 0 is outside 0.01 m to 100 m"),
+        (["--markers", RECTANGLE, "--loops", "0", "--between", "0"], "argument --between: 0 is outside 1 to 1000"),
+        (["--markers", ";".join(["0.5,0.5"] * 1001), "--loops", "0", "--between", "1"], "at most 1,000 markers"),
         (["--markers", "0.5,0.5;3.5,0.5", "--loops", "0", "--spacing", "0.5"], "at least 3 markers"),
         (["--markers", RECTANGLE, "--loops", "2", "--spacing", "0.5"], "2 inner loops do not fit"),
         (["--markers", RECTANGLE, "--loops", "0"], "one of the arguments --spacing --between is required"),
         (["--markers", "0.5,0.5;30,0.5;3,1.5", "--loops", "0", "--spacing", "0.5"], "--markers: (30, 0.5, 1) lies outside"),
         (["--markers", "0.5;1,1;2,2", "--loops", "0", "--spacing", "0.5"], "'0.5' is not x,y"),
-        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--height", "99"], "--height: 99 m is outside"),
+        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--tag-height", "99"], "--tag-height: 99 m is outside"),
         (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--clearance", "5"], "every RP of the plan"),
         (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--out", "/nonexistent/x.csv"], "cannot write"),
     ],

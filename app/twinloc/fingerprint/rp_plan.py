@@ -13,9 +13,9 @@ density across and along the loops, or (between mode, as in Fig. 7) spread evenl
 boundary to the deepest loop that still fits: with L inner loops, loop k is inset by
 k / (L + 1) of that depth.
 
-Limits: at most :data:`MAX_MARKERS` markers, :data:`MAX_LOOPS` inner loops,
-:data:`MAX_BETWEEN` RPs between two vertices and :data:`MAX_REFERENCE_POINTS` RPs in a plan
-(counted before any point is made).
+Limits (:mod:`twinloc.fingerprint.limits`): at most ``MAX_MARKERS`` markers, ``MAX_LOOPS``
+inner loops, ``MAX_BETWEEN`` RPs between two vertices and ``MAX_REFERENCE_POINTS`` RPs in a
+plan (counted before any point is made).
 """
 
 from __future__ import annotations
@@ -27,16 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from twinloc.fingerprint.limits import MAX_BETWEEN, MAX_LOOPS, MAX_MARKERS, MAX_REFERENCE_POINTS
 from twinloc.model.atomic import write_text_atomic
 
-#: Most outer markers of a plan.
-MAX_MARKERS = 1000
-#: Most inner loops of a plan.
-MAX_LOOPS = 100
-#: Most RPs between two vertices of a loop.
-MAX_BETWEEN = 1000
-#: Most reference points a plan may have (a survey of 10 samples each stays below a million rows).
-MAX_REFERENCE_POINTS = 20_000
 #: Why an RP is dropped, in the words reports use.
 INSIDE_SOLID = "inside a solid"
 NEAR_WALL = "closer than the clearance to a wall or object"
