@@ -158,3 +158,24 @@ def test_csv_and_waypoints_follow_the_route(tmp_path):
     assert {float(r["z_m"]) for r in rows} == {1.2}
     waypoints = json.loads(json.dumps(plan_waypoints(plan)))
     assert len(waypoints["waypoints"]) == 16 and waypoints["waypoints"][8]["loop"] == 1
+
+
+def test_an_l_shaped_area_insets_around_its_inner_corner():
+    # Boundary 10 + 4 + 6 + 6 + 4 + 10 = 40 m; loop 1, 1 m in, is 8 + 2 + 6 + 6 + 2 + 8 = 32 m, its inner
+    # corner moved from (4, 4) to (3, 3).
+    markers = [[0, 0], [10, 0], [10, 4], [4, 4], [4, 10], [0, 10]]
+    plan = plan_reference_points(markers, 1, spacing_m=1.0)
+    assert np.bincount(plan.loop).tolist() == [40, 32]
+    loop_one = plan.points[plan.loop == 1]
+    assert np.min(np.linalg.norm(loop_one - [3.0, 3.0], axis=1)) < 1e-9
+    x, y = loop_one[:, 0], loop_one[:, 1]
+    assert np.all(((np.abs(x - 1) < 1e-9) | (np.abs(y - 1) < 1e-9) | (np.abs(x - 9) < 1e-9) | (np.abs(y - 9) < 1e-9)
+                   | (np.abs(x - 3) < 1e-9) | (np.abs(y - 3) < 1e-9)))
+
+
+def test_a_point_under_a_table_top_is_near_it():
+    # A 2 m x 2 m table top at 0.8 m over (5, 0): RPs (4, 0), (5, 0), (6, 0) lie under it (distance 0).
+    vertices, faces = plane_mesh((2.0, 2.0), (5.0, 0.0, 0.8))
+    top = SceneObject("table", ObjectKind.SURFACE, "concrete", vertices, faces)
+    plan = plan_reference_points(RECTANGLE, 0, spacing_m=1.0, clearance_m=0.1, scene=scene_of(floor(), top))
+    assert plan.dropped == {INSIDE_SOLID: 0, NEAR_WALL: 3}

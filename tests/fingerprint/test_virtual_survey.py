@@ -113,3 +113,28 @@ def test_the_size_limits_are_checked_before_drawing(monkeypatch):
     monkeypatch.setattr("twinloc.fingerprint.virtual_survey.MAX_SURVEY_VALUES", 99)
     with pytest.raises(ValueError, match="more than the 99 values"):
         virtual_survey(line_of_points(5), flat_twin(-60.0), transmitters=("A", "B"))
+
+
+def test_a_virtual_survey_of_a_plan_in_wifi_hall_reads_back_from_its_csv(tmp_path):
+    from twinloc.fingerprint.preprocessing import preprocess
+    from twinloc.fingerprint.rp_plan import plan_reference_points
+    from twinloc.fingerprint.survey import read_survey_csv, write_survey_csv
+    from twinloc.geometry.loaders import load_scene
+
+    scene = load_scene("wifi_hall")
+    names = [point.name for point in scene.access_points]
+    sources = np.array([point.position for point in scene.access_points])
+
+    def free_space(points):  # 20 dBm, 40 dB at 1 m, 20 dB a decade: a stand-in for the twin
+        distance = np.linalg.norm(points[:, None, :] - sources[None], axis=2)
+        return 20.0 - 40.0 - 20.0 * np.log10(distance), None
+
+    plan = plan_reference_points([[1.9, 2.4], [10.1, 2.4], [10.1, 9.6], [1.9, 9.6]], 1, spacing_m=0.9, scene=scene)
+    survey = virtual_survey(plan.positions, free_space, transmitters=names, samples_per_point=4, seed=5)
+    path = tmp_path / "virtual.csv"
+    write_survey_csv(survey, path)
+    back = read_survey_csv(path, scene, min_points=2)
+    np.testing.assert_array_equal(back.rss_dbm, survey.rss_dbm)
+    assert back.reference_points == len(plan.points) and np.all(np.diff(back.times_s) > 0)
+    cleaned, _ = preprocess(back)
+    assert not np.isnan(cleaned.rss_dbm).any()

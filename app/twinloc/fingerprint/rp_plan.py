@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from twinloc.fingerprint.limits import MAX_BETWEEN, MAX_LOOPS, MAX_MARKERS, MAX_REFERENCE_POINTS
 from twinloc.model.atomic import write_text_atomic
@@ -175,7 +176,7 @@ def plan_reference_points(
             engine = RayEngine(scene)
         positions = np.column_stack([points, np.full(len(points), float(height_m))])
         inside = engine.points_inside_solids(positions)
-        near = ~inside & (_distance_to_obstacles(points, scene, float(height_m)) < clearance_m)
+        near = ~inside & _near_obstacles(points, scene, float(height_m), float(clearance_m))
         dropped = {INSIDE_SOLID: int(inside.sum()), NEAR_WALL: int(near.sum())}
         keep = ~(inside | near)
     points, loop = points[keep], loop[keep]
@@ -289,7 +290,7 @@ def _inset(boundary: np.ndarray, distance: float) -> np.ndarray | None:
         np.any(np.einsum("ij,ij->i", _edges(ring), _edges(boundary)) <= _TINY_M)
         or _signed_area(ring) * orientation <= _TINY_M
         or _first_crossing(ring) is not None
-        or _distance_to_segments(ring, boundary, np.roll(boundary, -1, axis=0)).min() < distance - 1e-6
+        or _distance_to_boundary(ring, boundary).min() < distance - 1e-6
     )
     return None if collapsed else ring
 
@@ -326,60 +327,63 @@ def _points_along(ring: np.ndarray, parts: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ obstacles
 
 
-def _distance_to_obstacles(points: np.ndarray, scene, height_m: float) -> np.ndarray:
-    """(N,) horizontal distance, metres, from each point to the nearest triangle of ``scene``
-    that lies between the floor (the scene's lowest point) and ``height_m``: walls, fences,
-    machines, table tops.
+def _near_obstacles(points: np.ndarray, scene, height_m: float, clearance_m: float) -> np.ndarray:
+    """(N,) bool: the point is horizontally closer than ``clearance_m`` to a triangle of
+    ``scene`` that lies between the floor (the scene's lowest point) and ``height_m``: walls,
+    fences, machines, table tops. A point over or under such a triangle is at distance 0.
 
-    A point over or under such a triangle is at distance 0.
+    Only pairs of a point and a triangle edge within reach of each other (a k-d tree of the
+    points) are measured, so a detailed mesh around a small plan costs little.
     """
-    distance = np.full(len(points), np.inf)
-    if not scene.objects:
-        return distance
+    near = np.zeros(len(points), dtype=bool)
+    if not scene.objects or clearance_m <= 0:
+        return near
     floor = float(scene.bounds[0, 2])
     corners = np.concatenate([obj.vertices[obj.faces] for obj in scene.objects])  # (F, 3, 3)
     low, high = corners[:, :, 2].min(axis=1), corners[:, :, 2].max(axis=1)
-    reaching = (high > floor + _ABOVE_FLOOR_M) & (low <= height_m)
-    flat = corners[reaching][:, :, :2]
+    flat = corners[(high > floor + _ABOVE_FLOOR_M) & (low <= height_m)][:, :, :2]  # (F', 3, 2)
     if not len(flat):
-        return distance
-    starts = flat.reshape(-1, 2)
-    ends = np.roll(flat, -1, axis=1).reshape(-1, 2)
-    distance = _distance_to_segments(points, starts, ends)
-    distance[_inside_triangles(points, flat)] = 0.0
-    return distance
+        return near
+    tree = cKDTree(points)
+    starts, ends = flat.reshape(-1, 2), np.roll(flat, -1, axis=1).reshape(-1, 2)
+    segment, point = _pairs_within(tree, 0.5 * (starts + ends), 0.5 * np.linalg.norm(ends - starts, axis=1) + clearance_m)
+    near[point[_segment_distance(points[point], starts[segment], ends[segment]) < clearance_m]] = True
+    centre = flat.mean(axis=1)
+    triangle, point = _pairs_within(tree, centre, np.linalg.norm(flat - centre[:, None], axis=2).max(axis=1))
+    near[point[_inside_triangle(points[point], flat[triangle])]] = True
+    return near
 
 
-def _distance_to_segments(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """(N,) distance, metres, from each point (N, 2) to the nearest of segments (S, 2)-(S, 2)."""
-    nearest = np.full(len(points), np.inf)
+def _pairs_within(tree, centres: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, point) index pairs of the tree's points within ``radii`` of ``centres``."""
+    found = tree.query_ball_point(centres, radii)
+    sizes = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+    points = np.fromiter((i for f in found for i in f), dtype=np.int64, count=int(sizes.sum()))
+    return np.repeat(np.arange(len(found)), sizes), points
+
+
+def _segment_distance(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(K,) distance, metres, from each point (K, 2) to its segment, row by row."""
     span = ends - starts
-    squared = np.maximum(np.einsum("ij,ij->i", span, span), _TINY_M**2)
-    rows = max(1, 2_000_000 // max(len(starts), 1))  # bounds the (rows, S) work arrays
-    for first in range(0, len(points), rows):
-        block = points[first : first + rows, None, :] - starts[None]
-        along = np.clip(np.einsum("nsk,sk->ns", block, span) / squared, 0.0, 1.0)
-        gap = block - along[:, :, None] * span[None]
-        nearest[first : first + rows] = np.sqrt(np.einsum("nsk,nsk->ns", gap, gap).min(axis=1))
-    return nearest
+    along = np.einsum("ij,ij->i", points - starts, span) / np.maximum(np.einsum("ij,ij->i", span, span), _TINY_M**2)
+    return np.linalg.norm(points - starts - np.clip(along, 0.0, 1.0)[:, None] * span, axis=1)
 
 
-def _inside_triangles(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """(N,) bool: the point lies inside one of the 2-D ``triangles`` (T, 3, 2) of non-zero area."""
+def _distance_to_boundary(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """(N,) distance, metres, from each point to the nearest edge of the closed ``ring``."""
+    starts, ends = ring, np.roll(ring, -1, axis=0)
+    pairs = np.arange(len(points)).repeat(len(ring)), np.tile(np.arange(len(ring)), len(points))
+    return _segment_distance(points[pairs[0]], starts[pairs[1]], ends[pairs[1]]).reshape(len(points), len(ring)).min(axis=1)
+
+
+def _inside_triangle(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """(K,) bool: each point (K, 2) lies inside its 2-D triangle (K, 3, 2); an edge-on triangle holds nothing."""
     a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
     area = _cross(b - a, c - a)
     solid = np.abs(area) > 1e-12
-    a, b, c, area = a[solid], b[solid], c[solid], area[solid]
-    inside = np.zeros(len(points), dtype=bool)
-    if not len(area):
-        return inside
-    rows = max(1, 2_000_000 // len(area))
-    for first in range(0, len(points), rows):
-        p = points[first : first + rows, None, :]
-        u = _cross(b - p, c - p) / area
-        v = _cross(c - p, a - p) / area
-        inside[first : first + rows] = ((u >= 0) & (v >= 0) & (u + v <= 1)).any(axis=1)
-    return inside
+    safe = np.where(solid, area, 1.0)
+    u, v = _cross(b - points, c - points) / safe, _cross(c - points, a - points) / safe
+    return solid & (u >= 0) & (v >= 0) & (u + v <= 1)
 
 
 # ------------------------------------------------------------------ polygon arithmetic
