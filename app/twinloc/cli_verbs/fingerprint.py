@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 from twinloc.cli_verbs.common import (
     CliError,
