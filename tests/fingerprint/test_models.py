@@ -10,6 +10,7 @@ import pytest
 from tests.fingerprint.conftest import make_survey
 from twinloc.cancellation import CancelToken
 from twinloc.fingerprint.evaluation import evaluate
+from twinloc.fingerprint.files import FingerprintModelError, load_fingerprint_model, save_fingerprint_model
 from twinloc.fingerprint.models import FingerprintSettings, default_settings, fine_tune, fit_fingerprint_model
 from twinloc.learn.runs import TrainingSettings
 
@@ -78,3 +79,26 @@ def test_a_cancelled_fit_stops_and_keeps_a_usable_model():
     model = fit_fingerprint_model("mlp", _linear_survey(50, 4), FingerprintSettings(hidden=8, layers=1), cancel=token)
     assert model.training["fit"].stopped == "cancelled"
     assert np.isfinite(model.predict(_linear_survey(5, 5))).all()
+
+
+@pytest.mark.parametrize("kind", ["knn", "mlp", "lstm2"])
+def test_saved_models_load_and_predict_the_same(tmp_path, kind):
+    survey = _route_survey(0)
+    base = default_settings(kind)
+    settings = replace(base, hidden=8, training=replace(base.training, epochs=2))
+    fitted = fit_fingerprint_model(kind, survey, settings)
+    path = tmp_path / "model.bin"
+    save_fingerprint_model(fitted, path)
+    loaded = load_fingerprint_model(path)
+    assert (loaded.kind, loaded.settings, loaded.spec) == (kind, settings, fitted.spec)
+    assert np.array_equal(loaded.predict(survey), fitted.predict(survey))
+
+
+def test_a_file_that_is_no_fingerprint_model_is_refused(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, features=np.zeros((2, 2)))
+    with pytest.raises(FingerprintModelError, match="other.npz: not a TwinLoc fingerprint model"):
+        load_fingerprint_model(path)
+    path.write_text("hello")
+    with pytest.raises(FingerprintModelError, match="other.npz: not a TwinLoc fingerprint model"):
+        load_fingerprint_model(path)

@@ -36,6 +36,7 @@ __all__ = [
     "fine_tune",
     "fit_fingerprint_model",
     "fit_model",
+    "with_reference_data",
 ]
 
 #: Model kinds, as the CLI and the GUI name them.
@@ -187,7 +188,7 @@ def fit_fingerprint_model(
     points = len(np.unique(train_survey.point_ids))
     if kind == "knn":
         fitted = FittedFingerprintModel(kind, settings, spec, None, train_points=points, train_samples=len(targets))
-        return _with_knn_data(fitted, features, targets)
+        return with_reference_data(fitted, features, targets)
     import torch  # loaded by the first fit, not at start-up
 
     from twinloc.learn.models import create_model
@@ -233,7 +234,7 @@ def fine_tune(
     if fitted.kind == "knn":
         twin_features, twin_targets = fitted.knn_data
         tuned = replace(fitted, train_points=fitted.train_points + points, train_samples=len(targets) + len(twin_targets))
-        return _with_knn_data(tuned, np.vstack([features, twin_features]), np.vstack([targets, twin_targets]))
+        return with_reference_data(tuned, np.vstack([features, twin_features]), np.vstack([targets, twin_targets]))
     import copy
 
     training = training or fitted.settings.training
@@ -249,7 +250,9 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"model must be one of {', '.join(MODEL_KINDS)}, got {kind!r}")
 
 
-def _with_knn_data(fitted: FittedFingerprintModel, features: np.ndarray, targets: np.ndarray) -> FittedFingerprintModel:
+def with_reference_data(fitted: FittedFingerprintModel, features: np.ndarray, targets: np.ndarray) -> FittedFingerprintModel:
+    """A copy of the kNN model ``fitted`` whose reference fingerprints are ``features`` (N, F)
+    at ``targets`` (N, 2) metres."""
     from sklearn.neighbors import KNeighborsRegressor
 
     kinds = fitted.spec.kinds_of_columns()
