@@ -18,10 +18,10 @@ import numpy as np
 from twinloc.fingerprint.features import FeatureSpec
 from twinloc.fingerprint.models import MODEL_KINDS, FingerprintSettings, FittedFingerprintModel
 from twinloc.learn.runs import TrainingSettings
-from twinloc.model.atomic import write_atomic
+from twinloc.model.atomic import write_atomic, write_text_atomic
 from twinloc.model.input_files import MIB, read_input_bytes
 
-__all__ = ["FingerprintModelError", "load_fingerprint_model", "save_fingerprint_model"]
+__all__ = ["FingerprintModelError", "load_fingerprint_model", "save_fingerprint_model", "write_predictions_csv"]
 
 #: Largest kNN model file read: its reference fingerprints, stored uncompressed.
 KNN_LIMIT_BYTES = 256 * MIB
@@ -80,6 +80,17 @@ def load_fingerprint_model(path: str | Path) -> FittedFingerprintModel:
     if any(record.compress_type != zipfile.ZIP_STORED for record in records):
         raise FingerprintModelError(f"{path}: not a TwinLoc fingerprint model (its records are compressed)")
     return _knn_model(path, content)
+
+
+def write_predictions_csv(path: str | Path, survey, predicted: np.ndarray) -> None:
+    """One row per sample of ``survey``, in its order: ``point,x_m,y_m,predicted_x_m,predicted_y_m,error_m``
+    (the true position, the model's, and the horizontal distance between them, metres)."""
+    true = np.asarray(survey.positions, dtype=np.float64)[:, :2]
+    errors = np.linalg.norm(true - predicted, axis=1)
+    lines = ["point,x_m,y_m,predicted_x_m,predicted_y_m,error_m"]
+    for point, (x, y), (px, py), error in zip(survey.point_ids, true, predicted, errors):
+        lines.append(f"{point},{x:.6g},{y:.6g},{px:.6g},{py:.6g},{error:.6g}")
+    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 def _torch_model(path: Path) -> FittedFingerprintModel:
