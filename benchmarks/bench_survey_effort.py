@@ -119,7 +119,8 @@ class SiteTwin:
                     raise ValueError("the twin-aided map was sampled for the floor grid only")
                 return rss_map, range_map
 
-            return virtual_survey(self.grid, predict, samples_per_point=1, shadowing_db=0.0, noise_db=0.0, seed=seed,
+            return virtual_survey(self.grid, predict, samples_per_point=1, shadowing_db=0.0, noise_db=0.0, range_noise_m=0.0,
+                                  seed=seed,
                                   transmitters=self.names)
         report = {"rms_before_db": round(calibration.rms_before_db, 2), "rms_after_db": round(calibration.rms_after_db, 2),
                   "exponent_change": round(calibration.exponent_change, 3),

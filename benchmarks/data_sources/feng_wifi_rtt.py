@@ -51,23 +51,26 @@ MARGIN_M = 0.3
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "feng_wifi_rtt"
 
-#: Site -> (README area in metres (x, y), AP grid coordinates X, Y) from the repository's
-#: ``lecture theatre+office+corridor_AP_position.txt``.
+#: Site -> (README area in metres (x, y), AP grid coordinates X, Y from the repository's
+#: ``lecture theatre+office+corridor_AP_position.txt``, the source's first AP column). The
+#: corridor's files leave column AP1 empty and fill AP2..AP5; its four positions belong to
+#: those in order (each AP's shortest RTT lies beside its position: x = 2, 15, 39, ~48).
 SITES = {
-    "lecture_theatre": ((15.0, 14.5), [3, 10, 18.8, 3, 19], [9, 9, 9, 21, 21]),
-    "office": ((18.0, 5.5), [1, 11, 15, 20, 25], [5, -1, 6, -1, 5]),
-    "corridor": ((35.0, 6.0), [2, 17, 38, 48], [7.5, 6.8, 9, 5]),
+    "lecture_theatre": ((15.0, 14.5), [3, 10, 18.8, 3, 19], [9, 9, 9, 21, 21], 1),
+    "office": ((18.0, 5.5), [1, 11, 15, 20, 25], [5, -1, 6, -1, 5], 1),
+    "corridor": ((35.0, 6.0), [2, 17, 38, 48], [7.5, 6.8, 9, 5], 2),
 }
 
 
-def read_source(path: Path, access_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions (S, 2) m, RSS (S, A) dBm and ranges (S, A) m of one source CSV, NaN = none."""
+def read_source(path: Path, access_points: int, first: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (S, 2) m, RSS (S, A) dBm and ranges (S, A) m of one source CSV, NaN = none;
+    the APs are the source's columns ``first`` .. ``first + access_points - 1``."""
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
     values = np.array([[float(v) for v in row[:12]] for row in body])
-    rtt_columns = [header.index(f"AP{i + 1} RTT(mm)") for i in range(access_points)]
-    rss_columns = [header.index(f"AP{i + 1} RSS(dBm)") for i in range(access_points)]
+    rtt_columns = [header.index(f"AP{first + i} RTT(mm)") for i in range(access_points)]
+    rss_columns = [header.index(f"AP{first + i} RSS(dBm)") for i in range(access_points)]
     rss = values[:, rss_columns]
     rss[rss <= NOT_HEARD_DBM] = np.nan
     ranges = np.maximum(values[:, rtt_columns], 0.0) / 1000.0  # FTM's offset can read below zero near an AP
@@ -121,14 +124,14 @@ def scene(site: str, area: tuple[float, float], access_points: np.ndarray, surve
 
 def convert(source: Path, out: Path = OUT) -> None:
     """Write ``out/<site>/{scene.json,train.csv,test.csv}`` for every site."""
-    for site, (area, ap_x, ap_y) in SITES.items():
+    for site, (area, ap_x, ap_y, first) in SITES.items():
         access_points = np.c_[ap_x, ap_y] * GRID_M
         names = [f"AP{i + 1}" for i in range(len(ap_x))]
         folder = out / site
         folder.mkdir(parents=True, exist_ok=True)
         surveyed = []
         for split in ("train", "test"):
-            positions, rss, ranges = read_source(source / f"database_{site}_{split}.csv", len(names))
+            positions, rss, ranges = read_source(source / f"database_{site}_{split}.csv", len(names), first)
             write_survey(folder / f"{split}.csv", positions, rss, ranges, names)
             surveyed.append(positions)
         description = scene(site, area, access_points, np.vstack(surveyed))

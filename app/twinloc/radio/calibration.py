@@ -22,6 +22,7 @@ and returns to zero far from them, so the corrected map falls back to the calibr
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -316,6 +317,7 @@ def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoi
 
     Raises ValueError when a transmitter was heard at more than ``MAX_RESIDUAL_POINTS`` positions.
     """
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
@@ -340,7 +342,11 @@ def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoi
                   * RBF(max(RESIDUAL_INITIAL_LENGTH_M, shortest), (shortest, RESIDUAL_LENGTH_BOUNDS_M[1]))
                   + WhiteKernel(spread / 2.0, (1e-3, 1e3)))
         model = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=2, random_state=seed)
-        models.append(model.fit(positions, mean))
+        with warnings.catch_warnings():
+            # A length or amplitude at its bound is an answer here (no structure finer than the
+            # survey, or no residual at all), not a failed fit.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            models.append(model.fit(positions, mean))
     return TwinAidedMap(calibration, tuple(models))
 
 
