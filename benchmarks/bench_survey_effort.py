@@ -10,7 +10,8 @@ own test reference points, which no training set contains:
 - **twin-aided 10 %**: the twin's radio map (``compute_radio_map``, reflections to depth 2) at
   those same 10 % is calibrated to them (``calibrate``: power offsets and the path-loss
   exponent change, as the room has no interior walls to fit; ``calibrate_ranges`` for RTT),
-  the residual is interpolated by a Gaussian process (``twin_aided_map``), and the result is
+  the residuals of RSS and range are interpolated by Gaussian processes (``twin_aided_map``,
+  ``fit_residual_map``), and the result is
   sampled on a 0.3 m grid over the surveyed area (``virtual_survey``, one noise-free sample per
   point); kNN's reference fingerprints are that virtual survey plus the measured 10 %;
 - **calibrated twin 10 %**: the same without the residual map, to show what the Gaussian
@@ -34,7 +35,7 @@ from twinloc.fingerprint.survey import read_survey_csv
 from twinloc.fingerprint.virtual_survey import virtual_survey
 from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.loaders import load_scene
-from twinloc.radio.calibration import calibrate, calibrate_ranges, twin_aided_map
+from twinloc.radio.calibration import calibrate, calibrate_ranges, fit_residual_map, twin_aided_map
 from twinloc.radio.radiomap import RadioSettings, compute_radio_map
 from twinloc.radio.transmitters import transmitters_of
 
@@ -108,12 +109,17 @@ class SiteTwin:
         aided = twin_aided_map(calibration, positions, twin, measured, distance, seed=seed)
         grid_distance = self.distances(self.grid)
         calibrated_map = calibration.apply(self.grid_map.rss_dbm, self.grid_map.crossings, grid_distance)
-        aided_map = calibrated_map + aided.residual(self.grid)
-        range_calibration = calibrate_ranges(twin.range_m, self.aligned(labelled, ranges), self.names) \
-            if ranges is not None else None
-        range_map = range_calibration.apply(self.grid_map.range_m) if range_calibration else self.grid_map.range_m
+        aided_map = calibrated_map + aided.residual_map.predict(self.grid)
+        range_calibration, range_map, aided_range_map = None, self.grid_map.range_m, self.grid_map.range_m
+        if ranges is not None:
+            measured_ranges = self.aligned(labelled, ranges)
+            range_calibration = calibrate_ranges(twin.range_m, measured_ranges, self.names)
+            range_map = range_calibration.apply(self.grid_map.range_m)
+            range_residual = fit_residual_map(positions, measured_ranges - range_calibration.apply(twin.range_m),
+                                              self.names, seed=seed)
+            aided_range_map = range_map + range_residual.predict(self.grid)
 
-        def sampled(rss_map: np.ndarray):
+        def sampled(rss_map: np.ndarray, range_map: np.ndarray):
             def predict(points: np.ndarray):
                 if points.shape != self.grid.shape or not np.allclose(points, self.grid):
                     raise ValueError("the twin-aided map was sampled for the floor grid only")
@@ -129,7 +135,7 @@ class SiteTwin:
         if range_calibration is not None:
             report.update(range_rms_before_m=round(range_calibration.rms_before_m, 2),
                           range_rms_after_m=round(range_calibration.rms_after_m, 2))
-        return {"twin_aided": sampled(aided_map), "calibrated_twin": sampled(calibrated_map)}, report
+        return {"twin_aided": sampled(aided_map, aided_range_map), "calibrated_twin": sampled(calibrated_map, range_map)}, report
 
 
 def site_result(site: str) -> dict:

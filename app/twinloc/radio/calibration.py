@@ -275,54 +275,43 @@ def calibrate_ranges(twin_range_m: np.ndarray, measured_range_m: np.ndarray, tra
 
 
 @dataclass(frozen=True, eq=False)
-class TwinAidedMap:
-    """The calibrated twin plus the interpolated residual: the twin-aided radio map.
+class ResidualMap:
+    """What calibration leaves, interpolated over the floor: one Gaussian process per transmitter.
 
-    calibration : the fitted correction. residual_models : (T,) fitted Gaussian processes of
-    measured minus calibrated RSS over the floor (x, y metres), None for a transmitter whose
-    residual could not be fitted (heard at fewer than 3 positions; it gets the calibrated twin).
+    models : (T,) fitted ``GaussianProcessRegressor`` of the residual over (x, y) metres, None
+    for a transmitter measured at fewer than 3 positions (its residual reads 0).
     """
 
-    calibration: Calibration
-    residual_models: tuple[Any, ...]
+    models: tuple[Any, ...]
 
-    def predict(self, points: np.ndarray, twin_rss: np.ndarray, crossings: np.ndarray,
-                distance_m: np.ndarray) -> np.ndarray:
-        """Twin-aided RSS (N, T) dBm at ``points`` (N, 3) m from the twin's RSS (N, T) there,
-        its crossings (N, T, M) and the link distances (N, T) m."""
-        calibrated = self.calibration.apply(twin_rss, crossings, distance_m)
-        return calibrated + self.residual(points)
-
-    def residual(self, points: np.ndarray) -> np.ndarray:
-        """Interpolated measured-minus-calibrated RSS (N, T) dB at ``points`` (N, 3) m."""
+    def predict(self, points: np.ndarray) -> np.ndarray:
+        """Interpolated residual (N, T) at ``points`` (N, 3) m, in the residual's unit."""
         floor = np.asarray(points, dtype=float)[:, :2]
-        out = np.zeros((floor.shape[0], len(self.residual_models)))
-        for t, model in enumerate(self.residual_models):
+        out = np.zeros((floor.shape[0], len(self.models)))
+        for t, model in enumerate(self.models):
             if model is not None:
                 out[:, t] = model.predict(floor)
         return out
 
 
-def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoints, measured_rss: np.ndarray,
-                   distance_m: np.ndarray, *, seed: int = 0) -> TwinAidedMap:
-    """Fit one Gaussian process per transmitter to what calibration leaves over the floor.
+def fit_residual_map(points: np.ndarray, residual: np.ndarray, transmitter_names, *, seed: int = 0) -> ResidualMap:
+    """Fit one Gaussian process per transmitter to ``residual`` (P, T), NaN = not measured, at ``points`` (P, 3) m.
 
-    points : (P, 3) surveyed positions, metres; twin, measured_rss (P, T), distance_m (P, T) as
-    for :func:`calibrate`. Repeated samples at one position are averaged first (the process sees
-    one value per position). Kernel: amplitude x RBF + WhiteKernel (the scatter of the averaged
-    readings). The RBF length stays in ``RESIDUAL_LENGTH_BOUNDS_M`` and no shorter than the
-    median spacing of the surveyed positions: detail finer than the survey is not in the data.
-    Zero prior mean, so far from the survey the map is the calibrated twin. ``seed`` fixes the
-    optimiser's restarts.
+    Repeated samples at one position are averaged first (the process sees one value per
+    position). Kernel: amplitude x RBF + WhiteKernel (the scatter of the averaged readings). The
+    RBF length stays in ``RESIDUAL_LENGTH_BOUNDS_M`` and no shorter than the median spacing of the
+    surveyed positions: detail finer than the survey is not in the data. Zero prior mean, so far
+    from the survey the residual fades to 0. ``seed`` fixes the optimiser's restarts.
 
-    Raises ValueError when a transmitter was heard at more than ``MAX_RESIDUAL_POINTS`` positions.
+    Raises ValueError for mismatched shapes or when a transmitter was measured at more than
+    ``MAX_RESIDUAL_POINTS`` positions.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
     points = np.asarray(points, dtype=float)
-    residual = np.asarray(measured_rss, dtype=float) - calibration.apply(twin.rss_dbm, twin.crossings, distance_m)
+    residual = np.asarray(residual, dtype=float)
     if points.ndim != 2 or points.shape[0] != residual.shape[0] or points.shape[1] < 2:
         raise ValueError(f"survey points have shape {points.shape}; expected ({residual.shape[0]}, 3)")
     models = []
@@ -330,7 +319,7 @@ def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoi
         heard = np.isfinite(residual[:, t])
         positions, inverse = np.unique(points[heard, :2], axis=0, return_inverse=True)
         if positions.shape[0] > MAX_RESIDUAL_POINTS:
-            raise ValueError(f"transmitter {calibration.transmitter_names[t]} was heard at {positions.shape[0]} "
+            raise ValueError(f"transmitter {transmitter_names[t]} was measured at {positions.shape[0]} "
                              f"positions; the residual map takes at most {MAX_RESIDUAL_POINTS}")
         if positions.shape[0] < 3:
             models.append(None)
@@ -347,7 +336,37 @@ def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoi
             # survey, or no residual at all), not a failed fit.
             warnings.simplefilter("ignore", ConvergenceWarning)
             models.append(model.fit(positions, mean))
-    return TwinAidedMap(calibration, tuple(models))
+    return ResidualMap(tuple(models))
+
+
+@dataclass(frozen=True, eq=False)
+class TwinAidedMap:
+    """The calibrated twin plus the interpolated residual: the twin-aided radio map.
+
+    calibration : the fitted correction. residual_map : measured minus calibrated RSS over the
+    floor; where nothing was surveyed it fades to 0 and the map is the calibrated twin.
+    """
+
+    calibration: Calibration
+    residual_map: ResidualMap
+
+    def predict(self, points: np.ndarray, twin_rss: np.ndarray, crossings: np.ndarray,
+                distance_m: np.ndarray) -> np.ndarray:
+        """Twin-aided RSS (N, T) dBm at ``points`` (N, 3) m from the twin's RSS (N, T) there,
+        its crossings (N, T, M) and the link distances (N, T) m."""
+        calibrated = self.calibration.apply(twin_rss, crossings, distance_m)
+        return calibrated + self.residual_map.predict(points)
+
+
+def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoints, measured_rss: np.ndarray,
+                   distance_m: np.ndarray, *, seed: int = 0) -> TwinAidedMap:
+    """The twin-aided map: ``calibration`` plus :func:`fit_residual_map` of measured minus calibrated RSS.
+
+    points : (P, 3) surveyed positions, metres; twin, measured_rss (P, T), distance_m (P, T) as
+    for :func:`calibrate`.
+    """
+    residual = np.asarray(measured_rss, dtype=float) - calibration.apply(twin.rss_dbm, twin.crossings, distance_m)
+    return TwinAidedMap(calibration, fit_residual_map(points, residual, calibration.transmitter_names, seed=seed))
 
 
 def _check_shapes(twin_rss: np.ndarray, crossings: Any, distance_m: Any, materials: int) -> None:
