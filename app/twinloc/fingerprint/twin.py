@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
+from twinloc.fingerprint.features import aligned_columns
 from twinloc.fingerprint.survey import Survey
 from twinloc.fingerprint.virtual_survey import virtual_survey
 from twinloc.geometry.cache import GeometryCache, cache_or_new
@@ -95,7 +96,8 @@ def twin_survey(
         twin_at_samples = SimpleNamespace(rss_dbm=at_survey.rss_dbm[which], crossings=at_survey.crossings[which],
                                           material_names=at_survey.material_names,
                                           transmitter_names=at_survey.transmitter_names)
-        measured_rss = _columns(measured, [item.name for item in transmitters])
+        measured_rss = aligned_columns(measured.rss_dbm, measured.transmitters, [item.name for item in transmitters],
+                                       np.nan)
         distance = distances(measured.positions)
         calibration = calibrate(twin_at_samples, measured_rss, distance)
         from sklearn.exceptions import ConvergenceWarning
@@ -124,12 +126,3 @@ def _lawnmower(points: np.ndarray) -> np.ndarray:
     direction = np.where(rows % 2 == 0, 1.0, -1.0)
     return points[np.lexsort((direction * points[:, 0], rows))]
 
-
-def _columns(survey: Survey, names: list[str]) -> np.ndarray:
-    """(S, len(names)) RSS of ``survey`` in the order ``names``, NaN for a transmitter it lacks."""
-    column = {name: index for index, name in enumerate(survey.transmitters)}
-    out = np.full((len(survey.positions), len(names)), np.nan)
-    for index, name in enumerate(names):
-        if name in column:
-            out[:, index] = survey.rss_dbm[:, column[name]]
-    return out
