@@ -1,72 +1,127 @@
-"""`twinloc rp-plan` and the wifi_hall scene from the command line."""
+"""``twinloc fingerprint``: train on one hand-made survey, evaluate on another."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
 
-from twinloc.fingerprint.rp_plan import NEAR_WALL
+TRANSMITTERS = ("ap1", "ap2", "ap3")
+# Five reference points on the line y = 2, each with its own RSS of the three access points.
+RP_RSS = {1.0: (-40, -70, -60), 3.0: (-50, -65, -55), 5.0: (-55, -55, -50), 7.0: (-65, -50, -55), 9.0: (-70, -40, -60)}
 
-RECTANGLE = "0.5,0.5;3.5,0.5;3.5,1.5;0.5,1.5"
+
+@pytest.fixture
+def ap_room(tmp_path: Path) -> str:
+    """A 10 m x 4 m concrete floor with three access points and no walls."""
+    floor = {"name": "floor", "kind": "surface", "material": "concrete",
+             "primitive": {"type": "plane", "size": [10.0, 4.0]}, "transform": {"translation": [5.0, 2.0, 0.0]}}
+    descriptor = {
+        "format": "twinloc-scene", "version": 1, "name": "ap room", "units": "m",
+        "materials": {"concrete": {"preset": "concrete"}}, "objects": [floor],
+        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [10, 0], [10, 4], [0, 4]]}],
+        "access_points": [{"name": "ap1", "position": [0, 0, 2.5]}, {"name": "ap2", "position": [10, 0, 2.5]},
+                          {"name": "ap3", "position": [5, 4, 2.5]}],
+        "tag_height_m": 1.0,
+    }
+    path = tmp_path / "room.json"
+    path.write_text(json.dumps(descriptor))
+    return str(path)
 
 
-def test_rp_plan_json_csv_and_waypoints(cli, room_scene: str, tmp_path: Path) -> None:
-    # The 3 m x 1 m boundary at 0.5 m: 16 RPs; the wall at x = 2 (y 0 to 1) runs through (2, 0.5),
-    # while (2, 1.5) is 0.5 m from its end and stays.
-    out, waypoints = tmp_path / "rps.csv", tmp_path / "route.json"
-    status, stdout, _ = cli(["rp-plan", room_scene, "--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5",
-                             "--out", str(out), "--waypoints", str(waypoints), "--json"])
-    assert status == 0
+def _write_survey(path: Path, rows: list[tuple[float, float, int, tuple]]) -> str:
+    lines = ["x_m,y_m,point,t_s," + ",".join(f"rss_dbm:{name}" for name in TRANSMITTERS)]
+    for time, (x, y, point, rss) in enumerate(rows):
+        lines.append(f"{x},{y},{point},{time}," + ",".join("" if value is None else str(value) for value in rss))
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def surveys(tmp_path: Path) -> tuple[str, str]:
+    """Training: two samples at each of the five points. Test: the fingerprints of the points at
+    x = 3 and x = 7 measured 1 m away, at (4, 2) and (7, 3)."""
+    train = [(x, 2.0, point, rss) for point, (x, rss) in enumerate(RP_RSS.items()) for _ in range(2)]
+    test = [(4.0, 2.0, 0, RP_RSS[3.0]), (7.0, 3.0, 1, RP_RSS[7.0])]
+    return _write_survey(tmp_path / "train.csv", train), _write_survey(tmp_path / "test.csv", test)
+
+
+def test_knn_places_a_known_fingerprint_on_its_reference_point(cli, ap_room, surveys, tmp_path):
+    train, test = surveys
+    out = tmp_path / "predictions.csv"
+    status, stdout, err = cli(["fingerprint", ap_room, "--train", train, "--test", test, "--out", str(out), "--json"])
+    assert status == 0, err
     report = json.loads(stdout)
-    assert report["points"] == 15 and report["loops"] == 1
-    assert report["dropped"][NEAR_WALL] == 1 and report["out"] == str(out)
-    # 15 steps of 0.5 m from the first RP to the last; the dropped RP lay on a straight stretch, skipping it
-    # is as long as walking through it.
-    assert report["route_length_m"] == pytest.approx(7.5)
-    with out.open(newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    assert len(rows) == 15 and rows[3] == {"point": "3", "x_m": "2.5000", "y_m": "0.5000", "z_m": "1.0000", "loop": "0"}
-    assert len(json.loads(waypoints.read_text())["waypoints"]) == 15
+    # A fingerprint identical to a reference point's is at distance 0: weighted kNN returns that
+    # point, 1 m from where each test sample was taken.
+    assert report["mean_m"] == pytest.approx(1.0) and report["rmse_m"] == pytest.approx(1.0)
+    assert report["p90_m"] == pytest.approx(1.0) and report["within_2m"] == 1.0
+    assert (report["train_points"], report["labelled_points"], report["test_samples"]) == (5, 5, 2)
+    assert (report["model"], report["twin"]) == ("knn", "none")
+    rows = out.read_text().splitlines()
+    assert rows[0] == "point,x_m,y_m,predicted_x_m,predicted_y_m,error_m"
+    assert rows[1:] == ["0,4,2,3,2,1", "1,7,3,7,2,1"]
 
 
-def test_rp_plan_between_mode_as_text(cli, room_scene: str) -> None:
-    status, stdout, _ = cli(["rp-plan", room_scene, "--markers", RECTANGLE, "--loops", "0", "--between", "1",
-                             "--clearance", "0", "--tag-height", "1.5"])
-    assert status == 0
-    assert "8 reference points on 1 loops at 1.5 m" in stdout
+def test_labelled_fraction_keeps_whole_reference_points(cli, ap_room, surveys):
+    train, test = surveys
+    status, stdout, err = cli(["fingerprint", ap_room, "--train", train, "--test", test, "--labelled-fraction", "0.4",
+                               "--seed", "2", "--json"])
+    assert status == 0, err
+    report = json.loads(stdout)
+    assert (report["train_points"], report["labelled_points"]) == (5, 2)
 
 
-@pytest.mark.parametrize(
-    ("options", "problem"),
-    [
-        (["--markers", "0.5,0.5;3.5,1.5;3.5,0.5;0.5,1.5", "--loops", "0", "--spacing", "0.5"], "markers cross"),
-        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0"], "argument --spacing: 0 is outside 0.01 m to 100 m"),
-        (["--markers", RECTANGLE, "--loops", "0", "--between", "0"], "argument --between: 0 is outside 1 to 1000"),
-        (["--markers", ";".join(["0.5,0.5"] * 1001), "--loops", "0", "--between", "1"], "at most 1,000 markers"),
-        (["--markers", "0.5,0.5;3.5,0.5", "--loops", "0", "--spacing", "0.5"], "at least 3 markers"),
-        (["--markers", RECTANGLE, "--loops", "2", "--spacing", "0.5"], "2 inner loops do not fit"),
-        (["--markers", RECTANGLE, "--loops", "0"], "one of the arguments --spacing --between is required"),
-        (["--markers", "0.5,0.5;30,0.5;3,1.5", "--loops", "0", "--spacing", "0.5"], "--markers: (30, 0.5, 1) lies outside"),
-        (["--markers", "0.5;1,1;2,2", "--loops", "0", "--spacing", "0.5"], "'0.5' is not x,y"),
-        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--tag-height", "99"], "--tag-height: 99 m is outside"),
-        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--clearance", "5"], "every RP of the plan"),
-        (["--markers", RECTANGLE, "--loops", "0", "--spacing", "0.5", "--out", "/nonexistent/x.csv"], "cannot write"),
-    ],
-)
-def test_rp_plan_bad_input_is_one_line_and_status_2(cli, room_scene: str, options, problem) -> None:
-    status, stdout, stderr = cli(["rp-plan", room_scene, *options])
+def test_an_mlp_trains_and_reports_its_time(cli, ap_room, surveys):
+    train, test = surveys
+    status, stdout, err = cli(["fingerprint", ap_room, "--train", train, "--test", test, "--model", "mlp", "--json"])
+    assert status == 0, err
+    report = json.loads(stdout)
+    assert report["model"] == "mlp" and report["train_seconds"] > 0 and report["test_samples"] == 2
+
+
+def test_the_twin_trains_alone_or_as_a_prior_of_the_survey(cli, ap_room, surveys):
+    train, test = surveys
+    reports = {}
+    for mode in (["--twin", "only"], ["--twin", "prior"], ["--twin", "prior", "--calibrate"]):
+        status, stdout, err = cli(["fingerprint", ap_room, "--train", train, "--test", test, *mode, "--json"])
+        assert status == 0, err
+        reports[" ".join(mode)] = json.loads(stdout)
+    only, prior, calibrated = reports.values()
+    assert only["twin"] == "only" and only["twin_points"] > 5 and only["calibration"] is None
+    # kNN with the twin as prior keeps the measured fingerprints, so the test samples, measured
+    # 1 m from their reference points, are still placed on those points.
+    assert prior["mean_m"] == pytest.approx(1.0) and calibrated["mean_m"] == pytest.approx(1.0)
+    calibration = calibrated["calibration"]
+    assert calibration["links"] == 30  # 10 samples x 3 access points, all heard
+    assert calibration["rms_after_db"] < calibration["rms_before_db"]
+
+
+def _refusal(cli, argv) -> str:
+    status, stdout, err = cli(argv)
     assert status == 2 and stdout == ""
-    assert stderr.count("\n") == 1 and stderr.startswith("twinloc: error: ") and problem in stderr, stderr
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("twinloc: error: ")
+    return lines[0]
 
 
-def test_wifi_hall_lists_its_access_points_and_maps_line_of_sight(cli) -> None:
-    status, stdout, _ = cli(["scene", "info", "wifi_hall", "--json"])
-    assert status == 0
-    info = json.loads(stdout)
-    assert len(info["access_points"]) == 18 and [r["name"] for r in info["regions"]][:3] == ["Area 1", "Area 2", "Area 3"]
-    # wifi_hall has no UWB anchors: the LOS map takes transmitter positions as anchors.
-    status, stdout, _ = cli(["los", "wifi_hall", "--anchors", "3,4.5,5.8;10,8.5,5.8;4,16,5.8", "--resolution", "0.5", "--json"])
-    assert status == 0 and json.loads(stdout)["cells"] > 0
+def test_bad_input_is_one_line_and_status_2(cli, ap_room, surveys, tmp_path):
+    train, test = surveys
+    single = _write_survey(tmp_path / "single.csv", [(1.0, 2.0, 0, RP_RSS[1.0])] * 3)
+    assert "single.csv" in _refusal(cli, ["fingerprint", ap_room, "--train", single, "--test", test])
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("x_m,y_m,rss_dbm:wifi9\n1,2,-50\n")
+    assert "unknown.csv" in _refusal(cli, ["fingerprint", ap_room, "--train", train, "--test", str(unknown)])
+    assert "--labelled-fraction" in _refusal(cli, ["fingerprint", ap_room, "--train", train, "--test", test,
+                                                   "--labelled-fraction", "0"])
+    assert "--calibrate" in _refusal(cli, ["fingerprint", ap_room, "--train", train, "--test", test, "--calibrate"])
+    assert "missing.csv" in _refusal(cli, ["fingerprint", ap_room, "--train", str(tmp_path / "missing.csv"),
+                                           "--test", test])
+    no_ranges = _refusal(cli, ["fingerprint", ap_room, "--train", train, "--test", test, "--features", "range"])
+    assert f"--train {train}: range features need ranges" in no_ranges
+    only_ap3, only_ap1 = tmp_path / "ap3.csv", tmp_path / "ap1.csv"
+    only_ap3.write_text("x_m,y_m,rss_dbm:ap3\n1,2,-50\n3,2,-60\n")
+    only_ap1.write_text("x_m,y_m,rss_dbm:ap1\n1,2,-50\n")
+    assert f"--test {only_ap1}: the survey's transmitters (ap1) include none of the model's (ap3)" in _refusal(
+        cli, ["fingerprint", ap_room, "--train", str(only_ap3), "--test", str(only_ap1)])
