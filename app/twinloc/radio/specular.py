@@ -42,7 +42,7 @@ SIDE_TOLERANCE_M = 1e-4
 # A reflection point is on its face when a cast from this far in front of it meets the face.
 _FACE_PROBE_M = 1e-3
 # Candidate (sequence, point) pairs handled at once: bounds the memory of one block.
-_BLOCK = 1_000_000
+_BLOCK = 250_000
 
 
 @dataclass(frozen=True)
@@ -147,10 +147,13 @@ class PathTracer:
         for depth in range(1, max_depth + 1):
             cancel.raise_if_cancelled()
             progress((depth - 1) / max_depth, f"Reflections of order {depth}")
-            for sequences, point_index, chain in self._candidates(tx, points, depth, cancel):
-                on_faces = self._on_faces(chain, sequences)
-                found.append(self._paths(chain[on_faces], sequences[on_faces], point_index[on_faces]))
-                cancel.raise_if_cancelled()
+            blocks = list(self._candidates(tx, points, depth, cancel))
+            if not blocks:
+                continue
+            sequences, point_index, chain = (np.concatenate(parts) for parts in zip(*blocks))
+            on_faces = self._on_faces(chain, sequences)
+            cancel.raise_if_cancelled()
+            found.append(self._paths(chain[on_faces], sequences[on_faces], point_index[on_faces]))
         progress(1.0, "Paths traced")
         return _joined(found), direct
 
@@ -158,8 +161,9 @@ class PathTracer:
 
     def _candidates(self, tx, points, depth: int, cancel: CancelToken):
         """Blocks of (sequences (K, depth) int64 planes, point index (K,) int64, chains
-        (K, depth + 2, 3) metres) whose reflection points each lie on their plane's side
-        toward the wave and within its bounding box."""
+        (K, depth + 2, 3) metres: tx, the reflection points in order, the point) whose
+        reflection points each lie on their plane's side toward the wave and within its
+        bounding box (cheap tests before any ray is cast)."""
         sequences, images = self._plane_sequences(tx, depth)
         if len(sequences) * len(points) > MAX_CANDIDATES:
             raise ValueError(
@@ -167,32 +171,55 @@ class PathTracer:
                 f"{MAX_CANDIDATES:,} candidates; trace fewer reflections or fewer points"
             )
         faces = self.faces
-        last = sequences[:, -1] if depth else np.zeros(0, dtype=np.int64)
         per_block = max(1, _BLOCK // max(len(points), 1))
         for start in range(0, len(sequences), per_block):
             cancel.raise_if_cancelled()
             block = slice(start, start + per_block)
-            plane = last[block]
-            image_side = np.einsum("ij,ij->i", faces.normal[plane], images[block]) - faces.offset[plane]
+            plane = sequences[block, -1]
+            image_side = np.einsum("ij,ij->i", faces.normal[plane], images[block, -1]) - faces.offset[plane]
             point_side = points @ faces.normal[plane].T - faces.offset[plane]  # (P, K)
-            # The receiver must lie on the side the wave comes from: opposite the last image.
+            # The point must lie on the side the wave comes from, opposite the last image, and
+            # the line from it to that image must cross the last plane within the plane's box.
             reach = (point_side * image_side[None, :] < 0.0) & (np.abs(point_side) > SIDE_TOLERANCE_M)
+            t = np.where(reach, point_side / np.where(reach, point_side - image_side[None, :], 1.0), 0.0)
+            last = points[:, None, :] + t[:, :, None] * (images[block, -1][None, :, :] - points[:, None, :])
+            reach &= np.all((last >= self._plane_low[plane] - SIDE_TOLERANCE_M)
+                            & (last <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=2)
             point_index, sequence_index = np.nonzero(reach)
-            if point_index.size == 0:
-                continue
+            chain = np.empty((len(point_index), depth + 2, 3))
+            chain[:, 0] = tx
+            chain[:, -1] = points[point_index]
+            chain[:, -2] = last[point_index, sequence_index]
             sequence_index += start
-            chain = self._reflection_points(tx, points[point_index], sequences[sequence_index])
-            keep = self._inside_boxes(chain, sequences[sequence_index])
-            yield sequences[sequence_index[keep]], point_index[keep], chain[keep]
+            alive = np.arange(len(point_index))
+            target = chain[:, -2]
+            # Walk on back: each earlier reflection point is where the line to the image of
+            # that order crosses its plane, and must fall within the plane's box.
+            for level in range(depth - 2, -1, -1):
+                plane = sequences[sequence_index[alive], level]
+                image = images[sequence_index[alive], level]
+                normal = faces.normal[plane]
+                target_side = np.einsum("ij,ij->i", normal, target) - faces.offset[plane]
+                image_side = np.einsum("ij,ij->i", normal, image) - faces.offset[plane]
+                crossing = (target_side * image_side < 0.0) & (np.abs(target_side) > SIDE_TOLERANCE_M)
+                t = target_side[crossing] / (target_side[crossing] - image_side[crossing])
+                alive, plane = alive[crossing], plane[crossing]
+                point = target[crossing] + t[:, None] * (image[crossing] - target[crossing])
+                inside = np.all((point >= self._plane_low[plane] - SIDE_TOLERANCE_M)
+                                & (point <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=1)
+                alive, target = alive[inside], point[inside]
+                chain[alive, level + 1] = target
+            yield sequences[sequence_index[alive]], point_index[alive], chain[alive]
 
     def _plane_sequences(self, tx, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        """Sequences (K, depth) of planes the wave from ``tx`` can meet in turn and the image of
-        ``tx`` after each sequence (K, 3)."""
+        """Sequences (K, depth) of planes the wave from ``tx`` can meet in turn, and the images
+        of ``tx`` after each reflection of each sequence (K, depth, 3) metres."""
         faces = self.faces
         sequences = np.zeros((1, 0), dtype=np.int64)
-        images = tx[None].copy()
+        images = np.zeros((1, 0, 3))
         for level in range(depth):
-            side = images @ faces.normal.T - faces.offset  # (K, planes)
+            source = images[:, -1] if level else tx[None]
+            side = source @ faces.normal.T - faces.offset  # (K, planes)
             # Each image lies behind the plane it was mirrored in; the wave it stands for
             # meets the next plane from the image's side, which must be the outside of a solid.
             allowed = np.where(faces.two_sided, np.abs(side) > SIDE_TOLERANCE_M, side > SIDE_TOLERANCE_M)
@@ -201,7 +228,7 @@ class PathTracer:
                 allowed[np.arange(len(sequences)), previous] = False
                 # The next plane must reach in front of the previous one (where the reflected
                 # wave goes) and the previous one in front of the next (where the wave meets it).
-                previous_side = np.sign(np.einsum("ij,ij->i", faces.normal[previous], images) - faces.offset[previous])
+                previous_side = np.sign(np.einsum("ij,ij->i", faces.normal[previous], source) - faces.offset[previous])
                 ahead = np.where(previous_side[:, None] < 0.0, self._corner_distance[previous, :, 1] > SIDE_TOLERANCE_M,
                                  self._corner_distance[previous, :, 0] < -SIDE_TOLERANCE_M)
                 behind = np.where(side > 0.0, self._corner_distance[:, previous, 1].T > SIDE_TOLERANCE_M,
@@ -211,47 +238,8 @@ class PathTracer:
             if len(parent) > MAX_CANDIDATES:
                 raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene")
             sequences = np.column_stack([sequences[parent], plane])
-            images = faces.mirror(images[parent], plane)
+            images = np.concatenate([images[parent], faces.mirror(source[parent], plane)[:, None]], axis=1)
         return sequences, images
-
-    def _inside_boxes(self, chain, sequences) -> np.ndarray:
-        """(K,) bool: every reflection point lies within its plane's bounding box (a cheap test
-        before any ray is cast; NaN points fail it)."""
-        keep = np.ones(len(chain), dtype=bool)
-        for level in range(sequences.shape[1]):
-            plane = sequences[:, level]
-            point = chain[:, level + 1]
-            keep &= np.all((point >= self._plane_low[plane] - SIDE_TOLERANCE_M)
-                           & (point <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=1)
-        return keep
-
-    def _reflection_points(self, tx, rx, sequences) -> np.ndarray:
-        """Chains (K, depth + 2, 3): tx, the reflection points in order, rx. A reflection point
-        whose segment misses its plane (not between image and point) is NaN."""
-        faces = self.faces
-        count, depth = sequences.shape
-        chain = np.empty((count, depth + 2, 3))
-        chain[:, 0] = tx
-        chain[:, -1] = rx
-        if depth == 0:
-            return chain
-        images = np.empty((count, depth, 3))
-        current = np.broadcast_to(tx, (count, 3))
-        for level in range(depth):
-            current = faces.mirror(current, sequences[:, level])
-            images[:, level] = current
-        target = rx
-        for level in range(depth - 1, -1, -1):
-            plane = sequences[:, level]
-            normal = faces.normal[plane]
-            target_side = np.einsum("ij,ij->i", normal, target) - faces.offset[plane]
-            image_side = np.einsum("ij,ij->i", normal, images[:, level]) - faces.offset[plane]
-            denominator = target_side - image_side
-            valid = (target_side * image_side < 0.0) & (np.abs(target_side) > SIDE_TOLERANCE_M)
-            t = np.where(valid, target_side / np.where(denominator == 0.0, 1.0, denominator), np.nan)
-            target = target + t[:, None] * (images[:, level] - target)
-            chain[:, level + 1] = target
-        return chain
 
     def _on_faces(self, chain, sequences) -> np.ndarray:
         """(K,) bool: every reflection point is on a triangle of its plane, seen from the side
