@@ -38,6 +38,12 @@ def test_free_space_path_gain_at_a_known_distance():
     assert np.isnan(result.paths.delay_s[0, 0, 1])
 
 
+def test_a_point_at_the_transmitter_gets_at_most_0_db():
+    scene = scene_of(surface_plane("far away", (1, 1), (50, 50, 0)))
+    result = radio_map(scene, (1, 2, 2), [(1, 2, 2)])
+    assert result.path_gain_db[0, 0] == pytest.approx(0.0)
+
+
 def test_reflection_off_a_half_space_against_fresnel_by_hand():
     # A solid concrete floor (top face z = 0): tx 2 m and rx 1 m above it, 6 m apart. The plane of
     # incidence is vertical, so the vertically polarised field is wholly TM.

@@ -268,7 +268,7 @@ class PathTracer:
         legs = np.diff(chain, axis=1)
         leg_length = np.linalg.norm(legs, axis=2)
         unit = legs / np.maximum(leg_length, 1e-300)[:, :, None]
-        field = _theta_hat(unit[:, 0]).astype(np.complex128)
+        field = theta_hat(unit[:, 0]).astype(np.complex128)
         alive = np.ones(count, dtype=bool)
         for leg in range(depth + 1):
             events = first_events if leg == 0 and first_events is not None else \
@@ -285,9 +285,7 @@ class PathTracer:
 
     def _transmit(self, field, unit, events: CrossingEvents) -> tuple[np.ndarray, np.ndarray]:
         """Fields after every wall each segment crosses, and which segments an opaque object blocks."""
-        blocked = np.zeros(len(field), dtype=bool)
-        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
-        blocked[events.solid_ray[(events.chord > 0.0) & self._opaque[events.solid_owner]]] = True
+        blocked = self._blocked(events)
         normal_of = self.engine.triangle_normals
         solid_normal = np.where((events.solid_triangle >= 0)[:, None], normal_of[np.maximum(events.solid_triangle, 0)],
                                 unit[events.solid_ray])
@@ -324,13 +322,18 @@ class PathTracer:
             r_te[solid], r_tm[solid] = fresnel.half_space(cos_theta[solid], eta[solid])
         return _apply_jones(field, k_in, k_out, normal, r_te, r_tm)
 
+    def _blocked(self, events: CrossingEvents) -> np.ndarray:
+        """(N,) bool: the segment crosses an opaque object."""
+        blocked = np.zeros(events.count, dtype=bool)
+        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
+        blocked[events.solid_ray[(events.chord > 0.0) & self._opaque[events.solid_owner]]] = True
+        return blocked
+
     def _direct_links(self, events: CrossingEvents) -> DirectLinks:
         count = events.count
         materials = len(self.material_names)
-        blocked = np.zeros(count, dtype=bool)
-        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
+        blocked = self._blocked(events)
         solid = events.chord > 0.0
-        blocked[events.solid_ray[solid & self._opaque[events.solid_owner]]] = True
         excess = np.zeros(count)
         excess += np.bincount(events.surface_ray, self._thickness[events.surface_owner] * self._excess_factor[events.surface_owner], minlength=count)
         excess += np.bincount(events.solid_ray[solid], events.chord[solid] * self._excess_factor[events.solid_owner[solid]], minlength=count)
@@ -362,7 +365,7 @@ def _apply_jones(field, k_in, k_out, normal, c_te, c_tm) -> np.ndarray:
     return (c_te * along_s)[:, None] * s + (c_tm * along_p)[:, None] * p_out
 
 
-def _theta_hat(direction) -> np.ndarray:
+def theta_hat(direction) -> np.ndarray:
     """Zenith unit vectors (N, 3) of unit directions (N, 3): the field of a vertically
     polarised antenna radiating that way."""
     x, y, z = direction[:, 0], direction[:, 1], direction[:, 2]
