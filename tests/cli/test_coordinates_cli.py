@@ -24,6 +24,7 @@ REQUIRED = {
     "optimize": ["--anchors", "3"],
     "paths": ["--tx", "1,1,1", "--rx", "2,2,2"],
     "locate": ["--ue", "1,1,1"],
+    "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
 }
 
 
@@ -42,7 +43,7 @@ def test_the_coordinate_options_are_the_expected_ones():
     assert {(verb, option) for verb, option, _ in _coordinate_options()} == {
         *((verb, option) for verb in ("los", "errormap", "survey-plan", "train-mitigation")
           for option in ("--anchors", "--tag-height")),
-        ("optimize", "--fixed"), ("optimize", "--tag-height"),
+        ("optimize", "--fixed"), ("optimize", "--tag-height"), ("rp-plan", "--tag-height"),
         ("paths", "--tx"), ("paths", "--rx"), ("locate", "--ue"), ("locate", "--bs"), ("evaluate-rrt", "--bs"),
     }
 

@@ -71,22 +71,35 @@ def open_workspace(source: str) -> Workspace:
 
 def positions(text: str) -> list[tuple[float, float, float]]:
     """Argument type of ``"x,y,z;x,y,z"`` (metres): a list of 1 to MAX_POSITIONS finite points."""
+    return _points(text, "x,y,z", MAX_POSITIONS)
+
+
+def floor_positions(text: str) -> list[tuple[float, float]]:
+    """Argument type of ``"x,y;x,y"`` (metres): finite floor positions; the caller limits their number."""
+    return _points(text, "x,y", None)
+
+
+def _points(text: str, form: str, most: int | None) -> list[tuple]:
+    size = form.count(",") + 1
     points = []
     for item in filter(None, (part.strip() for part in text.split(";"))):
         try:
             point = tuple(float(c) for c in item.split(","))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{item!r} is not x,y,z (three numbers in metres)") from None
-        if len(point) != 3:
-            raise argparse.ArgumentTypeError(f"{item!r} is not x,y,z (three numbers in metres)")
+            raise argparse.ArgumentTypeError(f"{item!r} is not {form} ({_NUMBER_WORDS[size]} numbers in metres)") from None
+        if len(point) != size:
+            raise argparse.ArgumentTypeError(f"{item!r} is not {form} ({_NUMBER_WORDS[size]} numbers in metres)")
         if not all(math.isfinite(c) for c in point):
             raise argparse.ArgumentTypeError(f"{item!r} has a coordinate that is not a finite number")
         points.append(point)
-        if len(points) > MAX_POSITIONS:
-            raise argparse.ArgumentTypeError(f"more than {MAX_POSITIONS} positions")
+        if most is not None and len(points) > most:
+            raise argparse.ArgumentTypeError(f"more than {most} positions")
     if not points:
-        raise argparse.ArgumentTypeError("no positions given; expected \"x,y,z;x,y,z;...\"")
+        raise argparse.ArgumentTypeError(f"no positions given; expected \"{form};{form};...\"")
     return points
+
+
+_NUMBER_WORDS = {2: "two", 3: "three"}
 
 
 def one_position(text: str) -> tuple[float, float, float]:
