@@ -11,22 +11,18 @@ from twinloc.cli_verbs.common import (
     number_in, open_workspace, positions, print_json,
 )
 
-#: Frequencies --frequency-ghz accepts, GHz (ITU-R P.2040 tabulates materials up to 450 GHz).
-FREQUENCY_RANGE_GHZ = (0.001, 450.0)
-#: Transmit powers --tx-power-dbm accepts, dBm.
-POWER_RANGE_DBM = (-100.0, 100.0)
-
 
 def register(verbs: argparse._SubParsersAction) -> None:
+    from twinloc.model.devices import MAX_FREQUENCY_HZ, MAX_POWER_DBM, MIN_FREQUENCY_HZ, MIN_POWER_DBM
     from twinloc.radio.specular import MAX_DEPTH
 
     parser = verbs.add_parser("radiomap", help="radio map (path gain, RSS, range, LOS) of every transmitter over the floor")
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene/mesh/XML file or a .twinloc project")
     parser.add_argument("--anchors", type=positions, metavar="X,Y,Z;...",
-                        help="anchor positions in metres, replacing the project's or scene's anchors (access points stay)")
-    parser.add_argument("--frequency-ghz", type=number_in(*FREQUENCY_RANGE_GHZ, unit="GHz"), metavar="F",
+                        help="anchor positions in metres, replacing the project's or scene's anchors (its access points stay)")
+    parser.add_argument("--frequency-ghz", type=number_in(MIN_FREQUENCY_HZ / 1e9, MAX_FREQUENCY_HZ / 1e9, unit="GHz"), metavar="F",
                         help="carrier of every transmitter, GHz (default: each one's own; anchors 6.5 GHz)")
-    parser.add_argument("--tx-power-dbm", type=number_in(*POWER_RANGE_DBM, unit="dBm"), metavar="P",
+    parser.add_argument("--tx-power-dbm", type=number_in(MIN_POWER_DBM, MAX_POWER_DBM, unit="dBm"), metavar="P",
                         help="transmit power of every transmitter, dBm (default: each one's own; anchors 0 dBm)")
     parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", default=0.25,
                         help="grid cell size in metres (default: 0.25)")
@@ -59,7 +55,8 @@ def run_radiomap(args: argparse.Namespace) -> int:
     else:
         anchors = tuple(workspace.project.anchors)
     frequency_hz = None if args.frequency_ghz is None else args.frequency_ghz * 1e9
-    transmitters = transmitters_of(replace(scene, anchors=anchors), frequency_hz, args.tx_power_dbm)
+    own_devices = replace(scene, anchors=anchors, access_points=tuple(workspace.project.access_points))
+    transmitters = transmitters_of(own_devices, frequency_hz, args.tx_power_dbm)
     if not transmitters:
         raise CliError(f"{args.source}: no enabled access points or anchors; give anchors with --anchors \"x,y,z;x,y,z\"")
     receiver_height = args.height if args.height is not None else workspace.project.settings.tag_height_or(scene.tag_height_m)
