@@ -16,8 +16,9 @@ counts reflections only.
 
 Reflecting planes are the scene's coplanar triangles grouped per object
 (``geometry.faces``), so a wall side is one mirror. Candidate sequences of planes are
-pruned before any ray is cast: a solid face reflects only on its outward side, and a pair
-of planes is kept only when each has a corner in front of the other where the wave meets it.
+pruned before any ray is cast: a solid face reflects only on its outward side, a pair of
+planes is kept only when each one's bounding box reaches in front of the other where the
+wave meets it, and each reflection point must fall within its plane's bounding box.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class PathTracer:
         self._opaque = np.array([m.opaque for m in used], dtype=bool)
         self._solid = np.array([obj.kind is ObjectKind.SOLID for obj in scene.objects], dtype=bool)
         self._excess_factor = np.sqrt(self._eta.real) - 1.0
-        self._plane_low, self._plane_high, self._corner_distance = _plane_extents(scene, self.faces)
+        self._plane_low, self._plane_high = _plane_boxes(scene, self.faces)
 
     def trace(self, tx, points, max_depth: int, *, cancel: CancelToken | None = None,
               progress: ProgressFn = report_nothing) -> tuple[SpecularPaths, DirectLinks]:
@@ -215,30 +216,45 @@ class PathTracer:
         """Sequences (K, depth) of planes the wave from ``tx`` can meet in turn, and the images
         of ``tx`` after each reflection of each sequence (K, depth, 3) metres."""
         faces = self.faces
+        centre = (self._plane_low + self._plane_high) / 2.0
+        half = (self._plane_high - self._plane_low) / 2.0
         sequences = np.zeros((1, 0), dtype=np.int64)
         images = np.zeros((1, 0, 3))
         for level in range(depth):
-            source = images[:, -1] if level else tx[None]
-            side = source @ faces.normal.T - faces.offset  # (K, planes)
-            # Each image lies behind the plane it was mirrored in; the wave it stands for
-            # meets the next plane from the image's side, which must be the outside of a solid.
-            allowed = np.where(faces.two_sided, np.abs(side) > SIDE_TOLERANCE_M, side > SIDE_TOLERANCE_M)
-            if level:
-                previous = sequences[:, -1]
-                allowed[np.arange(len(sequences)), previous] = False
-                # The next plane must reach in front of the previous one (where the reflected
-                # wave goes) and the previous one in front of the next (where the wave meets it).
-                previous_side = np.sign(np.einsum("ij,ij->i", faces.normal[previous], source) - faces.offset[previous])
-                ahead = np.where(previous_side[:, None] < 0.0, self._corner_distance[previous, :, 1] > SIDE_TOLERANCE_M,
-                                 self._corner_distance[previous, :, 0] < -SIDE_TOLERANCE_M)
-                behind = np.where(side > 0.0, self._corner_distance[:, previous, 1].T > SIDE_TOLERANCE_M,
-                                  self._corner_distance[:, previous, 0].T < -SIDE_TOLERANCE_M)
-                allowed &= ahead & behind
-            parent, plane = np.nonzero(allowed)
-            if len(parent) > MAX_CANDIDATES:
-                raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene")
+            sources = images[:, -1] if level else tx[None]
+            if len(sources) * faces.count > MAX_CANDIDATES:
+                raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene's "
+                                 f"{faces.count:,} planes; trace fewer reflections")
+            parents, planes = [], []
+            per_block = max(1, _BLOCK // max(faces.count, 1))
+            for start in range(0, len(sources), per_block):
+                rows = np.arange(start, min(start + per_block, len(sources)))
+                source = sources[rows]
+                side = source @ faces.normal.T - faces.offset  # (K, planes)
+                # Each image lies behind the plane it was mirrored in; the wave it stands for
+                # meets the next plane from the image's side, which must be a solid's outside.
+                allowed = np.where(faces.two_sided, np.abs(side) > SIDE_TOLERANCE_M, side > SIDE_TOLERANCE_M)
+                if level:
+                    previous = sequences[rows, -1]
+                    allowed[np.arange(len(rows)), previous] = False
+                    # The next plane's box must reach in front of the previous plane (where the
+                    # reflected wave goes) and the previous plane's box in front of the next
+                    # (where the wave meets it): bounds over the boxes' corners.
+                    normal, offset = faces.normal[previous], faces.offset[previous]
+                    middle = normal @ centre.T - offset[:, None]  # next planes' boxes from the previous plane
+                    reach = np.abs(normal) @ half.T
+                    wave_side = -np.sign(np.einsum("ij,ij->i", normal, source) - offset)[:, None]
+                    ahead = np.where(wave_side > 0.0, middle + reach > SIDE_TOLERANCE_M, middle - reach < -SIDE_TOLERANCE_M)
+                    middle = centre[previous] @ faces.normal.T - faces.offset  # the previous plane's box from the next
+                    reach = half[previous] @ np.abs(faces.normal).T
+                    behind = np.where(side > 0.0, middle + reach > SIDE_TOLERANCE_M, middle - reach < -SIDE_TOLERANCE_M)
+                    allowed &= ahead & behind
+                parent, plane = np.nonzero(allowed)
+                parents.append(rows[parent])
+                planes.append(plane)
+            parent, plane = np.concatenate(parents), np.concatenate(planes)
             sequences = np.column_stack([sequences[parent], plane])
-            images = np.concatenate([images[parent], faces.mirror(source[parent], plane)[:, None]], axis=1)
+            images = np.concatenate([images[parent], faces.mirror(sources[parent], plane)[:, None]], axis=1)
         return sequences, images
 
     def _on_faces(self, chain, sequences) -> np.ndarray:
@@ -374,25 +390,17 @@ def theta_hat(direction) -> np.ndarray:
     return np.column_stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), -np.sin(theta)])
 
 
-def _plane_extents(scene: Scene, faces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bounding boxes of the planes (P, 3) low and high, metres, and for each pair (a, b) the
-    least and greatest signed distance of b's corners from plane a: (P, P, 2) metres."""
+def _plane_boxes(scene: Scene, faces) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding boxes of the planes' triangles: low and high corners (P, 3), metres."""
     corners = np.vstack([np.asarray(obj.vertices, dtype=np.float64)[np.asarray(obj.faces, dtype=np.int64)].reshape(-1, 3)
                          for obj in scene.objects]) if scene.objects else np.zeros((0, 3))
     plane_of_corner = np.repeat(faces.triangle_plane, 3)
     usable = plane_of_corner >= 0
-    corners, plane_of_corner = corners[usable], plane_of_corner[usable]
-    count = faces.count
-    low = np.full((count, 3), np.inf)
-    high = np.full((count, 3), -np.inf)
-    np.minimum.at(low, plane_of_corner, corners)
-    np.maximum.at(high, plane_of_corner, corners)
-    distance = np.zeros((count, count, 2))
-    for plane in range(count):
-        signed = corners[plane_of_corner == plane] @ faces.normal.T - faces.offset  # (V, P)
-        distance[:, plane, 0] = signed.min(axis=0)
-        distance[:, plane, 1] = signed.max(axis=0)
-    return low, high, distance
+    low = np.full((faces.count, 3), np.inf)
+    high = np.full((faces.count, 3), -np.inf)
+    np.minimum.at(low, plane_of_corner[usable], corners[usable])
+    np.maximum.at(high, plane_of_corner[usable], corners[usable])
+    return low, high
 
 
 def _joined(parts: list[SpecularPaths]) -> SpecularPaths:
