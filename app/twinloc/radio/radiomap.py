@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.constants import speed_of_light
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Scene
+from twinloc.radio.itu import SPEED_OF_LIGHT_M_S
 from twinloc.radio.specular import MAX_DEPTH, PathTracer, theta_hat
 from twinloc.radio.transmitters import Transmitter
 
@@ -193,7 +193,7 @@ def _strongest(paths, power, wavelength: float, column: int, k: int, features: d
     # theta-hat of the arrival direction is also that of the direction back to the source.
     vertical = np.einsum("ij,ij->i", paths.field[kept], theta_hat(arrival))
     values = {
-        "delay_s": length / speed_of_light,
+        "delay_s": length / SPEED_OF_LIGHT_M_S,
         "power_db": 10.0 * np.log10(np.maximum(power[kept], 1e-300)),
         "phase_rad": np.angle(vertical * np.exp(-2j * np.pi * length / wavelength)),
         "aoa_azimuth_rad": np.arctan2(-arrival[:, 1], -arrival[:, 0]),
