@@ -44,6 +44,7 @@ def test_the_coordinate_options_are_the_expected_ones():
         *((verb, option) for verb in ("los", "errormap", "survey-plan", "train-mitigation")
           for option in ("--anchors", "--tag-height")),
         ("optimize", "--fixed"), ("optimize", "--tag-height"), ("rp-plan", "--tag-height"),
+        ("radiomap", "--anchors"), ("radiomap", "--height"),
         ("paths", "--tx"), ("paths", "--rx"), ("locate", "--ue"), ("locate", "--bs"), ("evaluate-rrt", "--bs"),
     }
 

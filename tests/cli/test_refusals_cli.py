@@ -158,6 +158,7 @@ COUNT_LIMITS = [
     ("optimize", "--anchors", 1, 32), ("optimize", "--population", 4, 1000), ("optimize", "--iterations", 1, 10_000),
     ("optimize", "--top", 1, 100), ("optimize", "--seed", 0, 2**32 - 1),
     ("paths", "--max-depth", 0, 6),
+    ("radiomap", "--max-depth", 0, 3),
     ("locate", "--rays", 10, 100_000), ("locate", "--bounces", 0, 6), ("locate", "--seed", 0, 2**32 - 1),
     ("evaluate-rrt", "--drops", 1, 100_000), ("evaluate-rrt", "--rays", 10, 100_000), ("evaluate-rrt", "--bounces", 0, 6),
     ("evaluate-rrt", "--seed", 0, 2**32 - 1),

@@ -268,3 +268,16 @@ def test_weighted_crossings_sum_chords_and_oblique_surface_crossings():
     oblique = engine.weighted_crossings(starts, ends, solid_weight, surface_weight, np.zeros(2, bool), use_secant=True)
     np.testing.assert_allclose(oblique.weighted, [2.5, 0.5 * np.sqrt(2.0), 0.0], atol=1e-9)
     assert not oblique.blocked.any()
+
+
+def test_crossing_events_name_the_faces_crossed():
+    # A wall in the plane x = 1 and a 1 m box x 3..4: the segment along +x crosses the wall
+    # once and enters the box through its face x = 3 (outward normal -x), 1 m of chord.
+    scene = make_scene(surface_wall("wall", (1, -5), (1, 5)), solid_box("box", (1, 1, 1), (3.5, 0, 1)))
+    engine = RayEngine(scene)
+    events = engine.crossing_events(np.array([[0.0, 0.0, 1.0]]), np.array([[6.0, 0.0, 1.0]]))
+    assert events.count == 1 and events.surface_ray.tolist() == [0] and events.solid_ray.tolist() == [0]
+    assert np.abs(engine.triangle_normals[events.surface_triangle[0]]).tolist() == [1.0, 0.0, 0.0]
+    assert engine.triangle_normals[events.solid_triangle[0]].tolist() == [-1.0, 0.0, 0.0]
+    assert events.chord[0] == pytest.approx(1.0)
+    assert engine.object_names[events.solid_owner[0]] == "box" and engine.object_names[events.surface_owner[0]] == "wall"

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from twinloc.geometry.faces import planar_faces
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
-from twinloc.geometry.faces import planar_faces
 from twinloc.rrt.paths import PathFinder
 
 

@@ -9,9 +9,9 @@ import numpy as np
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
 from twinloc.compute.jobs import Job, input_key
 from twinloc.geometry.cache import GeometryCache, cache_or_new
+from twinloc.geometry.faces import planar_faces
 from twinloc.geometry.scene import Scene
 from twinloc.rrt.evaluation import Evaluation, EvaluationSetting, drop_ues, evaluate
-from twinloc.geometry.faces import planar_faces
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
 from twinloc.rrt.paths import PathFinder

@@ -15,17 +15,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from scipy.constants import epsilon_0, speed_of_light
-
 from twinloc.geometry.materials import Material
 
+#: Speed of light in vacuum, m/s (exact).
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+#: Vacuum permittivity, F/m (CODATA 2022, the value scipy.constants and so Sionna RT use;
+#: written out so that radio maps load no SciPy, which the window does not load at start-up).
+EPSILON_0_F_PER_M = 8.8541878188e-12
 #: Conductivity, S/m, of an opaque material given by numbers alone: ITU-R P.2040's metal.
 METAL_CONDUCTIVITY_S_PER_M = 1e7
 
 
 def wavelength_m(frequency_hz: float) -> float:
     """Free-space wavelength, metres, at ``frequency_hz``."""
-    return speed_of_light / frequency_hz
+    return SPEED_OF_LIGHT_M_S / frequency_hz
 
 
 def permittivity_and_conductivity(material: Material, frequency_hz: float) -> tuple[float, float]:
@@ -48,7 +51,7 @@ def permittivity_and_conductivity(material: Material, frequency_hz: float) -> tu
 def complex_relative_permittivity(material: Material, frequency_hz: float) -> complex:
     """eta = eta' - j sigma / (eps0 omega) of ``material`` at ``frequency_hz`` (see the module)."""
     real, sigma = permittivity_and_conductivity(material, frequency_hz)
-    return complex(real, -sigma / (epsilon_0 * 2.0 * math.pi * frequency_hz))
+    return complex(real, -sigma / (EPSILON_0_F_PER_M * 2.0 * math.pi * frequency_hz))
 
 
 def check_frequency(materials: Iterable[Material], frequency_hz: float) -> None:

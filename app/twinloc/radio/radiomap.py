@@ -1,11 +1,12 @@
 """Radio maps: path gain, RSS, range, LOS and multipath features of each transmitter per point.
 
 The path gain of a point follows Sionna RT's ``RadioMapSolver``: the incoherent sum over the
-paths of their power gains, (lambda / (4 pi L))^2 |E|^2 with E the field a unit vertically
+paths of their power gains, (lambda / (4 pi L))^2 |E|^2, with E the field a unit vertically
 polarised isotropic transmitter delivers along the path (``specular``) and |E|^2 its whole
 power, as an ideal isotropic receiver collects both polarisations. Sionna averages over a
-cell; here the value is the one at the point (the cell's centre). RSS is the transmit power
-plus the path gain.
+cell; here the value is the one at the point (the cell's centre). Nearer than lambda / 4 pi,
+where the far-field formula would exceed it, a path's gain is 0 dB. RSS is the transmit
+power plus the path gain.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.constants import speed_of_light
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Scene
-from twinloc.radio.specular import MAX_DEPTH, PathTracer
+from twinloc.radio.itu import SPEED_OF_LIGHT_M_S
+from twinloc.radio.specular import MAX_DEPTH, PathTracer, theta_hat
 from twinloc.radio.transmitters import Transmitter
 
 #: Path gain, dB, of a point no path reaches (and RSS = power + this).
@@ -152,7 +153,9 @@ def compute_radio_map(
         tx = np.array(transmitter.position, dtype=np.float64)
         paths, direct = tracer.trace(tx, points, settings.max_depth, cancel=cancel, progress=step)
         wavelength = tracer.wavelength_m
-        power = (wavelength / (4.0 * np.pi * paths.length_m)) ** 2 * np.sum(np.abs(paths.field) ** 2, axis=1)
+        # Friis holds in the far field; nearer than lambda / 4 pi a path's gain is capped at 0 dB.
+        spreading = wavelength / (4.0 * np.pi * np.maximum(paths.length_m, wavelength / (4.0 * np.pi)))
+        power = spreading**2 * np.sum(np.abs(paths.field) ** 2, axis=1)
         total = np.bincount(paths.point, power, minlength=count)
         arrived = total > 0.0
         gain_db[arrived, column] = 10.0 * np.log10(total[arrived])
@@ -187,12 +190,10 @@ def _strongest(paths, power, wavelength: float, column: int, k: int, features: d
     row, slot = paths.point[kept], rank[rank < k]
     arrival, departure = paths.arrival[kept], paths.departure[kept]
     length = paths.length_m[kept]
-    theta = np.arccos(np.clip(arrival[:, 2], -1.0, 1.0))
-    phi = np.arctan2(arrival[:, 1], arrival[:, 0])
-    theta_hat = np.column_stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), -np.sin(theta)])
-    vertical = np.einsum("ij,ij->i", paths.field[kept], theta_hat)
+    # theta-hat of the arrival direction is also that of the direction back to the source.
+    vertical = np.einsum("ij,ij->i", paths.field[kept], theta_hat(arrival))
     values = {
-        "delay_s": length / speed_of_light,
+        "delay_s": length / SPEED_OF_LIGHT_M_S,
         "power_db": 10.0 * np.log10(np.maximum(power[kept], 1e-300)),
         "phase_rad": np.angle(vertical * np.exp(-2j * np.pi * length / wavelength)),
         "aoa_azimuth_rad": np.arctan2(-arrival[:, 1], -arrival[:, 0]),
@@ -202,3 +203,26 @@ def _strongest(paths, power, wavelength: float, column: int, k: int, features: d
     }
     for name, value in values.items():
         features[name][row, column, slot] = value
+
+
+def radio_map_to_csv(radio_map: RadioMap, path) -> None:
+    """Write one row per point and transmitter, point-major, header first:
+    ``x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los`` (metres, dB, dBm; range empty
+    where no path arrives, path gain NO_SIGNAL_DB there; los 1 or 0)."""
+    names = radio_map.transmitter_names
+    with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write("x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los\n")
+        for point, gains, rss, ranges, los in zip(radio_map.points.tolist(), radio_map.path_gain_db.tolist(),
+                                                  radio_map.rss_dbm.tolist(), radio_map.range_m.tolist(),
+                                                  radio_map.los.tolist()):
+            x, y, z = point
+            for name, gain, power, range_m, seen in zip(names, gains, rss, ranges, los):
+                distance = "" if range_m != range_m else f"{range_m:.4f}"
+                stream.write(f"{x:.4f},{y:.4f},{z:.4f},{_csv_field(name)},{gain:.3f},{power:.3f},{distance},{int(seen)}\n")
+
+
+def _csv_field(text: str) -> str:
+    """``text`` quoted as CSV needs it (a name may hold commas or quotes)."""
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -16,8 +16,9 @@ counts reflections only.
 
 Reflecting planes are the scene's coplanar triangles grouped per object
 (``geometry.faces``), so a wall side is one mirror. Candidate sequences of planes are
-pruned before any ray is cast: a solid face reflects only on its outward side, and a pair
-of planes is kept only when each has a corner in front of the other where the wave meets it.
+pruned before any ray is cast: a solid face reflects only on its outward side, a pair of
+planes is kept only when each one's bounding box reaches in front of the other where the
+wave meets it, and each reflection point must fall within its plane's bounding box.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ SIDE_TOLERANCE_M = 1e-4
 # A reflection point is on its face when a cast from this far in front of it meets the face.
 _FACE_PROBE_M = 1e-3
 # Candidate (sequence, point) pairs handled at once: bounds the memory of one block.
-_BLOCK = 1_000_000
+_BLOCK = 250_000
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class PathTracer:
         self._opaque = np.array([m.opaque for m in used], dtype=bool)
         self._solid = np.array([obj.kind is ObjectKind.SOLID for obj in scene.objects], dtype=bool)
         self._excess_factor = np.sqrt(self._eta.real) - 1.0
-        self._plane_low, self._plane_high, self._corner_distance = _plane_extents(scene, self.faces)
+        self._plane_low, self._plane_high = _plane_boxes(scene, self.faces)
 
     def trace(self, tx, points, max_depth: int, *, cancel: CancelToken | None = None,
               progress: ProgressFn = report_nothing) -> tuple[SpecularPaths, DirectLinks]:
@@ -147,10 +148,13 @@ class PathTracer:
         for depth in range(1, max_depth + 1):
             cancel.raise_if_cancelled()
             progress((depth - 1) / max_depth, f"Reflections of order {depth}")
-            for sequences, point_index, chain in self._candidates(tx, points, depth, cancel):
-                on_faces = self._on_faces(chain, sequences)
-                found.append(self._paths(chain[on_faces], sequences[on_faces], point_index[on_faces]))
-                cancel.raise_if_cancelled()
+            blocks = list(self._candidates(tx, points, depth, cancel))
+            if not blocks:
+                continue
+            sequences, point_index, chain = (np.concatenate(parts) for parts in zip(*blocks))
+            on_faces = self._on_faces(chain, sequences)
+            cancel.raise_if_cancelled()
+            found.append(self._paths(chain[on_faces], sequences[on_faces], point_index[on_faces]))
         progress(1.0, "Paths traced")
         return _joined(found), direct
 
@@ -158,8 +162,9 @@ class PathTracer:
 
     def _candidates(self, tx, points, depth: int, cancel: CancelToken):
         """Blocks of (sequences (K, depth) int64 planes, point index (K,) int64, chains
-        (K, depth + 2, 3) metres) whose reflection points each lie on their plane's side
-        toward the wave and within its bounding box."""
+        (K, depth + 2, 3) metres: tx, the reflection points in order, the point) whose
+        reflection points each lie on their plane's side toward the wave and within its
+        bounding box (cheap tests before any ray is cast)."""
         sequences, images = self._plane_sequences(tx, depth)
         if len(sequences) * len(points) > MAX_CANDIDATES:
             raise ValueError(
@@ -167,91 +172,90 @@ class PathTracer:
                 f"{MAX_CANDIDATES:,} candidates; trace fewer reflections or fewer points"
             )
         faces = self.faces
-        last = sequences[:, -1] if depth else np.zeros(0, dtype=np.int64)
         per_block = max(1, _BLOCK // max(len(points), 1))
         for start in range(0, len(sequences), per_block):
             cancel.raise_if_cancelled()
             block = slice(start, start + per_block)
-            plane = last[block]
-            image_side = np.einsum("ij,ij->i", faces.normal[plane], images[block]) - faces.offset[plane]
+            plane = sequences[block, -1]
+            image_side = np.einsum("ij,ij->i", faces.normal[plane], images[block, -1]) - faces.offset[plane]
             point_side = points @ faces.normal[plane].T - faces.offset[plane]  # (P, K)
-            # The receiver must lie on the side the wave comes from: opposite the last image.
+            # The point must lie on the side the wave comes from, opposite the last image, and
+            # the line from it to that image must cross the last plane within the plane's box.
             reach = (point_side * image_side[None, :] < 0.0) & (np.abs(point_side) > SIDE_TOLERANCE_M)
+            t = np.where(reach, point_side / np.where(reach, point_side - image_side[None, :], 1.0), 0.0)
+            last = points[:, None, :] + t[:, :, None] * (images[block, -1][None, :, :] - points[:, None, :])
+            reach &= np.all((last >= self._plane_low[plane] - SIDE_TOLERANCE_M)
+                            & (last <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=2)
             point_index, sequence_index = np.nonzero(reach)
-            if point_index.size == 0:
-                continue
+            chain = np.empty((len(point_index), depth + 2, 3))
+            chain[:, 0] = tx
+            chain[:, -1] = points[point_index]
+            chain[:, -2] = last[point_index, sequence_index]
             sequence_index += start
-            chain = self._reflection_points(tx, points[point_index], sequences[sequence_index])
-            keep = self._inside_boxes(chain, sequences[sequence_index])
-            yield sequences[sequence_index[keep]], point_index[keep], chain[keep]
+            alive = np.arange(len(point_index))
+            target = chain[:, -2]
+            # Walk on back: each earlier reflection point is where the line to the image of
+            # that order crosses its plane, and must fall within the plane's box.
+            for level in range(depth - 2, -1, -1):
+                plane = sequences[sequence_index[alive], level]
+                image = images[sequence_index[alive], level]
+                normal = faces.normal[plane]
+                target_side = np.einsum("ij,ij->i", normal, target) - faces.offset[plane]
+                image_side = np.einsum("ij,ij->i", normal, image) - faces.offset[plane]
+                crossing = (target_side * image_side < 0.0) & (np.abs(target_side) > SIDE_TOLERANCE_M)
+                t = target_side[crossing] / (target_side[crossing] - image_side[crossing])
+                alive, plane = alive[crossing], plane[crossing]
+                point = target[crossing] + t[:, None] * (image[crossing] - target[crossing])
+                inside = np.all((point >= self._plane_low[plane] - SIDE_TOLERANCE_M)
+                                & (point <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=1)
+                alive, target = alive[inside], point[inside]
+                chain[alive, level + 1] = target
+            yield sequences[sequence_index[alive]], point_index[alive], chain[alive]
 
     def _plane_sequences(self, tx, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        """Sequences (K, depth) of planes the wave from ``tx`` can meet in turn and the image of
-        ``tx`` after each sequence (K, 3)."""
+        """Sequences (K, depth) of planes the wave from ``tx`` can meet in turn, and the images
+        of ``tx`` after each reflection of each sequence (K, depth, 3) metres."""
         faces = self.faces
+        centre = (self._plane_low + self._plane_high) / 2.0
+        half = (self._plane_high - self._plane_low) / 2.0
         sequences = np.zeros((1, 0), dtype=np.int64)
-        images = tx[None].copy()
+        images = np.zeros((1, 0, 3))
         for level in range(depth):
-            side = images @ faces.normal.T - faces.offset  # (K, planes)
-            # Each image lies behind the plane it was mirrored in; the wave it stands for
-            # meets the next plane from the image's side, which must be the outside of a solid.
-            allowed = np.where(faces.two_sided, np.abs(side) > SIDE_TOLERANCE_M, side > SIDE_TOLERANCE_M)
-            if level:
-                previous = sequences[:, -1]
-                allowed[np.arange(len(sequences)), previous] = False
-                # The next plane must reach in front of the previous one (where the reflected
-                # wave goes) and the previous one in front of the next (where the wave meets it).
-                previous_side = np.sign(np.einsum("ij,ij->i", faces.normal[previous], images) - faces.offset[previous])
-                ahead = np.where(previous_side[:, None] < 0.0, self._corner_distance[previous, :, 1] > SIDE_TOLERANCE_M,
-                                 self._corner_distance[previous, :, 0] < -SIDE_TOLERANCE_M)
-                behind = np.where(side > 0.0, self._corner_distance[:, previous, 1].T > SIDE_TOLERANCE_M,
-                                  self._corner_distance[:, previous, 0].T < -SIDE_TOLERANCE_M)
-                allowed &= ahead & behind
-            parent, plane = np.nonzero(allowed)
-            if len(parent) > MAX_CANDIDATES:
-                raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene")
+            sources = images[:, -1] if level else tx[None]
+            if len(sources) * faces.count > MAX_CANDIDATES:
+                raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene's "
+                                 f"{faces.count:,} planes; trace fewer reflections")
+            parents, planes = [], []
+            per_block = max(1, _BLOCK // max(faces.count, 1))
+            for start in range(0, len(sources), per_block):
+                rows = np.arange(start, min(start + per_block, len(sources)))
+                source = sources[rows]
+                side = source @ faces.normal.T - faces.offset  # (K, planes)
+                # Each image lies behind the plane it was mirrored in; the wave it stands for
+                # meets the next plane from the image's side, which must be a solid's outside.
+                allowed = np.where(faces.two_sided, np.abs(side) > SIDE_TOLERANCE_M, side > SIDE_TOLERANCE_M)
+                if level:
+                    previous = sequences[rows, -1]
+                    allowed[np.arange(len(rows)), previous] = False
+                    # The next plane's box must reach in front of the previous plane (where the
+                    # reflected wave goes) and the previous plane's box in front of the next
+                    # (where the wave meets it): bounds over the boxes' corners.
+                    normal, offset = faces.normal[previous], faces.offset[previous]
+                    middle = normal @ centre.T - offset[:, None]  # next planes' boxes from the previous plane
+                    reach = np.abs(normal) @ half.T
+                    wave_side = -np.sign(np.einsum("ij,ij->i", normal, source) - offset)[:, None]
+                    ahead = np.where(wave_side > 0.0, middle + reach > SIDE_TOLERANCE_M, middle - reach < -SIDE_TOLERANCE_M)
+                    middle = centre[previous] @ faces.normal.T - faces.offset  # the previous plane's box from the next
+                    reach = half[previous] @ np.abs(faces.normal).T
+                    behind = np.where(side > 0.0, middle + reach > SIDE_TOLERANCE_M, middle - reach < -SIDE_TOLERANCE_M)
+                    allowed &= ahead & behind
+                parent, plane = np.nonzero(allowed)
+                parents.append(rows[parent])
+                planes.append(plane)
+            parent, plane = np.concatenate(parents), np.concatenate(planes)
             sequences = np.column_stack([sequences[parent], plane])
-            images = faces.mirror(images[parent], plane)
+            images = np.concatenate([images[parent], faces.mirror(sources[parent], plane)[:, None]], axis=1)
         return sequences, images
-
-    def _inside_boxes(self, chain, sequences) -> np.ndarray:
-        """(K,) bool: every reflection point lies within its plane's bounding box (a cheap test
-        before any ray is cast; NaN points fail it)."""
-        keep = np.ones(len(chain), dtype=bool)
-        for level in range(sequences.shape[1]):
-            plane = sequences[:, level]
-            point = chain[:, level + 1]
-            keep &= np.all((point >= self._plane_low[plane] - SIDE_TOLERANCE_M)
-                           & (point <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=1)
-        return keep
-
-    def _reflection_points(self, tx, rx, sequences) -> np.ndarray:
-        """Chains (K, depth + 2, 3): tx, the reflection points in order, rx. A reflection point
-        whose segment misses its plane (not between image and point) is NaN."""
-        faces = self.faces
-        count, depth = sequences.shape
-        chain = np.empty((count, depth + 2, 3))
-        chain[:, 0] = tx
-        chain[:, -1] = rx
-        if depth == 0:
-            return chain
-        images = np.empty((count, depth, 3))
-        current = np.broadcast_to(tx, (count, 3))
-        for level in range(depth):
-            current = faces.mirror(current, sequences[:, level])
-            images[:, level] = current
-        target = rx
-        for level in range(depth - 1, -1, -1):
-            plane = sequences[:, level]
-            normal = faces.normal[plane]
-            target_side = np.einsum("ij,ij->i", normal, target) - faces.offset[plane]
-            image_side = np.einsum("ij,ij->i", normal, images[:, level]) - faces.offset[plane]
-            denominator = target_side - image_side
-            valid = (target_side * image_side < 0.0) & (np.abs(target_side) > SIDE_TOLERANCE_M)
-            t = np.where(valid, target_side / np.where(denominator == 0.0, 1.0, denominator), np.nan)
-            target = target + t[:, None] * (images[:, level] - target)
-            chain[:, level + 1] = target
-        return chain
 
     def _on_faces(self, chain, sequences) -> np.ndarray:
         """(K,) bool: every reflection point is on a triangle of its plane, seen from the side
@@ -280,7 +284,7 @@ class PathTracer:
         legs = np.diff(chain, axis=1)
         leg_length = np.linalg.norm(legs, axis=2)
         unit = legs / np.maximum(leg_length, 1e-300)[:, :, None]
-        field = _theta_hat(unit[:, 0]).astype(np.complex128)
+        field = theta_hat(unit[:, 0]).astype(np.complex128)
         alive = np.ones(count, dtype=bool)
         for leg in range(depth + 1):
             events = first_events if leg == 0 and first_events is not None else \
@@ -297,9 +301,7 @@ class PathTracer:
 
     def _transmit(self, field, unit, events: CrossingEvents) -> tuple[np.ndarray, np.ndarray]:
         """Fields after every wall each segment crosses, and which segments an opaque object blocks."""
-        blocked = np.zeros(len(field), dtype=bool)
-        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
-        blocked[events.solid_ray[(events.chord > 0.0) & self._opaque[events.solid_owner]]] = True
+        blocked = self._blocked(events)
         normal_of = self.engine.triangle_normals
         solid_normal = np.where((events.solid_triangle >= 0)[:, None], normal_of[np.maximum(events.solid_triangle, 0)],
                                 unit[events.solid_ray])
@@ -336,13 +338,18 @@ class PathTracer:
             r_te[solid], r_tm[solid] = fresnel.half_space(cos_theta[solid], eta[solid])
         return _apply_jones(field, k_in, k_out, normal, r_te, r_tm)
 
+    def _blocked(self, events: CrossingEvents) -> np.ndarray:
+        """(N,) bool: the segment crosses an opaque object."""
+        blocked = np.zeros(events.count, dtype=bool)
+        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
+        blocked[events.solid_ray[(events.chord > 0.0) & self._opaque[events.solid_owner]]] = True
+        return blocked
+
     def _direct_links(self, events: CrossingEvents) -> DirectLinks:
         count = events.count
         materials = len(self.material_names)
-        blocked = np.zeros(count, dtype=bool)
-        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
+        blocked = self._blocked(events)
         solid = events.chord > 0.0
-        blocked[events.solid_ray[solid & self._opaque[events.solid_owner]]] = True
         excess = np.zeros(count)
         excess += np.bincount(events.surface_ray, self._thickness[events.surface_owner] * self._excess_factor[events.surface_owner], minlength=count)
         excess += np.bincount(events.solid_ray[solid], events.chord[solid] * self._excess_factor[events.solid_owner[solid]], minlength=count)
@@ -374,7 +381,7 @@ def _apply_jones(field, k_in, k_out, normal, c_te, c_tm) -> np.ndarray:
     return (c_te * along_s)[:, None] * s + (c_tm * along_p)[:, None] * p_out
 
 
-def _theta_hat(direction) -> np.ndarray:
+def theta_hat(direction) -> np.ndarray:
     """Zenith unit vectors (N, 3) of unit directions (N, 3): the field of a vertically
     polarised antenna radiating that way."""
     x, y, z = direction[:, 0], direction[:, 1], direction[:, 2]
@@ -383,25 +390,17 @@ def _theta_hat(direction) -> np.ndarray:
     return np.column_stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), -np.sin(theta)])
 
 
-def _plane_extents(scene: Scene, faces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bounding boxes of the planes (P, 3) low and high, metres, and for each pair (a, b) the
-    least and greatest signed distance of b's corners from plane a: (P, P, 2) metres."""
+def _plane_boxes(scene: Scene, faces) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding boxes of the planes' triangles: low and high corners (P, 3), metres."""
     corners = np.vstack([np.asarray(obj.vertices, dtype=np.float64)[np.asarray(obj.faces, dtype=np.int64)].reshape(-1, 3)
                          for obj in scene.objects]) if scene.objects else np.zeros((0, 3))
     plane_of_corner = np.repeat(faces.triangle_plane, 3)
     usable = plane_of_corner >= 0
-    corners, plane_of_corner = corners[usable], plane_of_corner[usable]
-    count = faces.count
-    low = np.full((count, 3), np.inf)
-    high = np.full((count, 3), -np.inf)
-    np.minimum.at(low, plane_of_corner, corners)
-    np.maximum.at(high, plane_of_corner, corners)
-    distance = np.zeros((count, count, 2))
-    for plane in range(count):
-        signed = corners[plane_of_corner == plane] @ faces.normal.T - faces.offset  # (V, P)
-        distance[:, plane, 0] = signed.min(axis=0)
-        distance[:, plane, 1] = signed.max(axis=0)
-    return low, high, distance
+    low = np.full((faces.count, 3), np.inf)
+    high = np.full((faces.count, 3), -np.inf)
+    np.minimum.at(low, plane_of_corner[usable], corners[usable])
+    np.maximum.at(high, plane_of_corner[usable], corners[usable])
+    return low, high
 
 
 def _joined(parts: list[SpecularPaths]) -> SpecularPaths:

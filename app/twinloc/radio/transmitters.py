@@ -42,7 +42,7 @@ def transmitters_of(scene: Scene, frequency_hz: float | None = None, power_dbm: 
         Transmitter(point.name, tuple(float(c) for c in point.position),
                     point.frequency_hz if frequency_hz is None else frequency_hz,
                     point.power_dbm if power_dbm is None else power_dbm)
-        for point in getattr(scene, "access_points", ()) if point.enabled
+        for point in scene.access_points if point.enabled
     ]
     found += [
         Transmitter(anchor.name, tuple(float(c) for c in anchor.position),

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine
 from twinloc.geometry.faces import PlanarFaces
+from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 
