@@ -11,11 +11,9 @@
     TwinLoc's map with reflections to depth 0 and 1 against Sionna's depth-2 map, showing how
     much the reflections matter there, the cells only one of them reaches, and the median
     |delta| over the cells TwinLoc finds in and out of line of sight.
-    TwinLoc reads a closed mesh as a solid: a volume that reflects as a half-space and
-    attenuates along its chord. Sionna models every face as a thin slab (0.1 m in these
-    files), so a building is a hollow shell a wave crosses through two slabs. Where a scene
-    has solids, the comparison is repeated with them read as shells (``as_shells``), which is
-    Sionna's model, to tell the scene's reading from the physics.
+    TwinLoc reads these files as Sionna does (every shape but the room's envelope a hollow
+    shell of slabs; ``geometry.mitsuba.as_hollow_shells``). Where a scene still has solids,
+    the comparison is repeated with them read as shells (``as_shells``).
 (b) The uwb_hall at 0.25 m for 5 transmitters, depth 2: seconds (target: interactive).
 
 Run: ``python benchmarks/run.py radiomap`` (writes benchmarks/results/radiomap.json).

@@ -114,7 +114,8 @@ def test_mitsuba_scene_as_sionna_writes_it():
     assert objects["mesh-wall"].material == "brick"  # via the nested bsdf named itu-brick
     np.testing.assert_allclose(objects["mesh-wall"].bounds, [[0, 5, 0], [6, 5, 3]])
     cabinet = objects["mesh-cabinet"]
-    assert cabinet.kind is ObjectKind.SOLID and cabinet.material == "metal"
+    # Closed, yet a hollow shell: Sionna RT makes every face a slab of the material's thickness.
+    assert cabinet.kind is ObjectKind.SURFACE and cabinet.material == "metal"
     # Unit cube scaled (0.5, 1, 2), turned 90 degrees about z, moved to (3, 4, 1).
     np.testing.assert_allclose(cabinet.bounds, [[2.5, 3.75, 0.0], [3.5, 4.25, 2.0]], atol=1e-9)
     assert set(scene.materials) == {"concrete", "brick", "metal"}

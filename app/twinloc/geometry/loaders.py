@@ -52,9 +52,9 @@ def load_scene(source: str | Path) -> Scene:
         if suffix == ".json":
             return load_scene_file(path)
         if suffix == ".xml":
-            from twinloc.geometry.mitsuba import load_mitsuba_scene  # lxml: loaded for the first Mitsuba file
+            from twinloc.geometry.mitsuba import as_hollow_shells, load_mitsuba_scene  # lxml: loaded when first needed
 
-            return with_room_envelope(load_mitsuba_scene(path))
+            return as_hollow_shells(with_room_envelope(load_mitsuba_scene(path)))
         if suffix in MESH_SUFFIXES:
             presets = material_presets()
             scene = Scene(

@@ -13,7 +13,7 @@ from twinloc.geometry import primitives
 from twinloc.geometry.errors import SceneError, read_scene_input
 from twinloc.geometry.materials import MAX_THICKNESS_M, Material, material_presets
 from twinloc.geometry.meshes import MAX_SCENE_TRIANGLES, as_scene_object, load_mesh_file
-from twinloc.geometry.scene import Scene
+from twinloc.geometry.scene import ObjectKind, Scene
 from twinloc.geometry.transforms import axis_angle_matrix
 from twinloc.model.input_files import MIB
 
@@ -26,7 +26,8 @@ def load_mitsuba_scene(path: str | Path) -> Scene:
     """Read a Mitsuba XML scene.
 
     Shapes of type ``ply`` and ``obj`` (and Mitsuba's ``rectangle`` and ``cube``) become
-    objects with their ``to_world`` transform applied: SOLID if closed, else SURFACE. Each
+    objects with their ``to_world`` transform applied: SOLID if closed, else SURFACE (see
+    :func:`as_hollow_shells` for how a closed shape is read once the envelope is found). Each
     shape's BSDF maps to a material preset by its id or the names of nested BSDFs
     (``mat-itu_concrete``, ``itu_concrete``, ``itu-concrete`` -> concrete), or by the
     ``type`` of a Sionna ``itu-radio-material`` (whose ``thickness`` is kept).
@@ -224,3 +225,18 @@ def _preset_key(name: str) -> str:
     for prefix in ("itu_", "itu-"):
         key = key.removeprefix(prefix)
     return key.replace("-", "_")
+
+
+def as_hollow_shells(scene: Scene) -> Scene:
+    """``scene`` with every SOLID turned into a SURFACE: closed shapes read as hollow shells.
+
+    Sionna RT, whose format this is, models every face of a shape as a slab of its material's
+    thickness: a building of its street canyon is walls around air, not 28 m of glass. Read as
+    solids, the street behind a building is 15 dB darker than Sionna RT's map of the same file;
+    read as shells the two agree (docs/benchmarks.md, "Radio maps"). Call it after the room's
+    envelope is found, which looks for the enclosing closed shape among the solids.
+    """
+    shells = tuple(
+        replace(obj, kind=ObjectKind.SURFACE) if obj.kind is ObjectKind.SOLID else obj for obj in scene.objects
+    )
+    return replace(scene, objects=shells)
