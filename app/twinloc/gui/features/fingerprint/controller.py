@@ -1,0 +1,76 @@
+"""The Fingerprinting feature's Qt side: its parts, and what they put on the floor.
+
+:class:`FingerprintController` owns one controller per section of the dock (the radio map,
+the reference-point plan, the surveys, the positioning model) and the outer-marker editor of
+the viewport, and turns their results into the feature's floor layers: the radio map of the
+chosen transmitter (with the plan drawn over it), the plan alone, the survey points and the
+RMSE heat map. A result the user asked for is put on the floor at once (its layer becomes
+the active one); the View menu switches between them like every other floor layer.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from twinloc.gui.document import ProjectDocument
+from twinloc.gui.features.fingerprint.layers import plan_layer
+from twinloc.gui.features.fingerprint.plan import PlanController
+from twinloc.gui.tasks import JobRunner
+from twinloc.gui.viewport.floor_stack import FloorStack
+from twinloc.gui.viewport.outer_markers import OuterMarkerEditor
+
+RADIO_KEY = "radio_map"
+PLAN_KEY = "rp_plan"
+SURVEY_KEY = "survey_points"
+HEAT_KEY = "rmse_heat_map"
+#: The floor layers, as registered: key -> (View-menu title, status tip).
+LAYERS = {
+    RADIO_KEY: ("&Radio Map", "Show the twin's radio map of one transmitter (Fingerprinting dock)"),
+    PLAN_KEY: ("Reference &Points", "Show the reference-point plan and its route (Fingerprinting dock)"),
+    SURVEY_KEY: ("Sur&vey Points", "Show the survey's points coloured by RSS or residual (Fingerprinting dock)"),
+    HEAT_KEY: ("RMSE &Heat Map", "Show the positioning model's RMSE interpolated over the floor (Fingerprinting dock)"),
+}
+
+
+class FingerprintController(QObject):
+    """The sections of fingerprinting for a document, and their floor layers.
+
+    Parameters
+    ----------
+    document : ProjectDocument
+    runner : JobRunner
+    viewport : SceneViewport
+        Where the outer markers are drawn and edited.
+    floor : FloorStack
+        Shows the layers of :data:`LAYERS`, which must be registered.
+    """
+
+    def __init__(self, document: ProjectDocument, runner: JobRunner, viewport, floor: FloorStack, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._floor = floor
+        plotter = viewport.plotter
+        self.editor = OuterMarkerEditor(plotter, plotter.renderer, plotter, viewport.request_render)
+        self.plan = PlanController(document, runner, self)
+        self.editor.markersChanged.connect(lambda markers: self.plan.set_markers(markers, final=not self.editor.dragging))
+        self.plan.planChanged.connect(self._on_plan_changed)
+        document.sceneChanged.connect(self._on_scene_changed)
+        self._on_scene_changed()
+
+    def stop(self) -> None:
+        """Stop every computation for good (the window is closing)."""
+        self.editor.detach()
+        self.plan.stop()
+
+    # ------------------------------------------------------------------ the floor
+
+    def _on_scene_changed(self) -> None:
+        self.editor.set_floor_height(float(self._document.scene.bounds[0][2]))
+
+    def _on_plan_changed(self) -> None:
+        self._publish(PLAN_KEY, plan_layer(self.plan.plan))
+        if self.plan.plan is not None and self._floor.active not in (RADIO_KEY, PLAN_KEY):
+            self._floor.set_active(PLAN_KEY)
+
+    def _publish(self, key: str, layer) -> None:
+        self._floor.publish(key, layer, self._floor.revise(key))

@@ -1,0 +1,246 @@
+"""The outer markers of a reference-point plan: placed by clicks on the floor, dragged to adjust.
+
+:class:`OuterMarkerEditor` is an event filter on the interactor, like the region drawer
+(:mod:`twinloc.gui.viewport.regions`): it acts only in its draw mode and is installed after
+the viewport's own mouse filter, so Qt asks it first. In draw mode a left click on the floor
+adds a marker at the end of the outline, a left press on a marker (within
+:data:`GRAB_PX`) drags it along the floor plane, Backspace removes the last marker and Enter
+or Esc ends the mode (the markers stay). The middle and right buttons and the wheel still
+move the camera. The markers are drawn as spheres joined by a closed outline whether or not
+the mode is on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pyvista as pv
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtWidgets import QWidget
+from vtkmodules.vtkRenderingCore import vtkActor, vtkRenderer
+
+from twinloc.gui.viewport.projection import camera_ray, ray_hits_plane_z, widget_to_display, world_to_display
+from twinloc.gui.viewport.regions import CLICK_SLOP_PX, DUPLICATE_VERTEX_M, outline_mesh
+
+_LOG = logging.getLogger(__name__)
+
+MARKER_COLOR = "#e8590c"
+#: A press this close to a marker (display pixels) grabs it instead of adding a new one.
+GRAB_PX = 10.0
+#: The markers float this far above the floor plane so the floor map never hides them, metres.
+LIFT_M = 0.08
+#: While a marker is dragged, ``markersChanged`` is emitted at most this often.
+DRAG_REPORT_S = 1.0 / 15.0
+
+
+class OuterMarkerEditor(QObject):
+    """The outline a reference-point plan is made from, edited with the mouse.
+
+    Parameters
+    ----------
+    widget : QWidget
+        The interactor widget (its events are filtered).
+    renderer : vtkRenderer
+    plotter : pyvista.BasePlotter
+        Where the markers are drawn.
+    request_render : callable
+
+    Signals
+    -------
+    markersChanged(object)
+        The markers moved, were added or removed: (K, 2) float64 metres, in outline order
+        (also while one is dragged, at most every :data:`DRAG_REPORT_S`).
+    editingEnded()
+        Draw mode ended.
+    """
+
+    markersChanged = Signal(object)
+    editingEnded = Signal()
+
+    def __init__(self, widget: QWidget, renderer: vtkRenderer, plotter: pv.BasePlotter, request_render: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._renderer = renderer
+        self._plotter = plotter
+        self._request_render = request_render
+        self._active = False
+        self._floor_z = 0.0
+        self._markers: list[np.ndarray] = []
+        self._press_pos: QPointF | None = None
+        self._dragged: int | None = None
+        self._last_report = 0.0
+        self._actors: list[vtkActor] = []
+        widget.installEventFilter(self)
+
+    @property
+    def active(self) -> bool:
+        """True while clicks on the floor place and drag markers."""
+        return self._active
+
+    @property
+    def dragging(self) -> bool:
+        """True while a marker is being dragged."""
+        return self._dragged is not None
+
+    @property
+    def markers(self) -> np.ndarray:
+        """(K, 2) float64: the markers, metres, in outline order."""
+        return np.array(self._markers, dtype=np.float64).reshape(-1, 2)
+
+    def set_floor_height(self, z_m: float) -> None:
+        """The height of the floor plane the clicks land on, metres."""
+        self._floor_z = float(z_m)
+        self._show()
+
+    def start(self) -> None:
+        """Enter draw mode (the markers placed so far stay and can be dragged)."""
+        self._active = True
+        self._widget.setCursor(Qt.CursorShape.CrossCursor)
+        self._widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def stop(self) -> None:
+        """Leave draw mode; the markers stay."""
+        if self._active:
+            self._active = False
+            self._dragged = None
+            self._press_pos = None
+            self._widget.unsetCursor()
+            self.editingEnded.emit()
+
+    def set_markers(self, markers) -> None:
+        """Replace the markers with ``markers`` ((K, 2) metres)."""
+        self._markers = [np.array(point, dtype=np.float64) for point in np.asarray(markers, dtype=np.float64).reshape(-1, 2)]
+        self._changed()
+
+    def add_marker(self, x: float, y: float) -> None:
+        """Add a marker at floor point (x, y) metres at the end of the outline (a click does this)."""
+        point = np.array([float(x), float(y)])
+        if self._markers and np.linalg.norm(point - self._markers[-1]) < DUPLICATE_VERTEX_M:
+            return
+        self._markers.append(point)
+        self._changed()
+
+    def detach(self) -> None:
+        """Stop filtering events and remove the drawn markers."""
+        self._widget.removeEventFilter(self)
+        self._active = False
+        self._clear()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if not self._active:
+            return False
+        try:
+            return self._handle(event)
+        except Exception:  # an exception escaping a Qt virtual aborts PySide
+            _LOG.exception("editing the outer markers failed")
+            self._dragged = None
+            return False
+
+    # ------------------------------------------------------------------ internals
+
+    def _handle(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+                self.stop()
+                return True
+            if key == Qt.Key.Key_Backspace and self._markers:
+                self._markers.pop()
+                self._changed()
+                return True
+            return False
+        if kind == QEvent.Type.MouseMove:
+            if self._dragged is None:
+                return False
+            self._drag_to(event.position())
+            return True
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseButtonRelease):
+            if event.button() != Qt.MouseButton.LeftButton:
+                return False
+            if kind == QEvent.Type.MouseButtonRelease:
+                self._on_release(event.position())
+            else:
+                self._press_pos = event.position()
+                self._dragged = self._marker_at(event.position())
+            return True
+        return False
+
+    def _on_release(self, pos: QPointF) -> None:
+        press, dragged = self._press_pos, self._dragged
+        self._press_pos, self._dragged = None, None
+        if dragged is not None:
+            self._drag_to(pos)
+            self.markersChanged.emit(self.markers)
+            return
+        if press is None or _moved(press, pos):
+            return
+        hit = self._floor_hit(pos)
+        if hit is not None:
+            self.add_marker(hit[0], hit[1])
+
+    def _drag_to(self, pos: QPointF) -> None:
+        hit = self._floor_hit(pos)
+        if hit is None or self._dragged is None:
+            return
+        self._markers[self._dragged] = np.array(hit[:2], dtype=np.float64)
+        self._show()
+        now = time.monotonic()
+        if now - self._last_report >= DRAG_REPORT_S:
+            self._last_report = now
+            self.markersChanged.emit(self.markers)
+
+    def _marker_at(self, pos: QPointF) -> int | None:
+        """The index of the marker drawn within :data:`GRAB_PX` of ``pos`` (the nearest), or None."""
+        xd, yd = self._display(pos)
+        best, nearest = None, GRAB_PX
+        for index, marker in enumerate(self._markers):
+            mx, my, _ = world_to_display(self._renderer, (marker[0], marker[1], self._floor_z + LIFT_M))
+            distance = float(np.hypot(mx - xd, my - yd))
+            if distance <= nearest:
+                best, nearest = index, distance
+        return best
+
+    def _floor_hit(self, pos: QPointF) -> np.ndarray | None:
+        origin, direction = camera_ray(self._renderer, *self._display(pos))
+        return ray_hits_plane_z(origin, direction, self._floor_z)
+
+    def _display(self, pos: QPointF) -> tuple[float, float]:
+        return widget_to_display(pos.x(), pos.y(), self._widget.height(), self._widget.devicePixelRatioF())
+
+    def _changed(self) -> None:
+        self._show()
+        self.markersChanged.emit(self.markers)
+
+    def _show(self) -> None:
+        self._clear()
+        if self._markers:
+            z = self._floor_z + LIFT_M
+            points = np.column_stack([self.markers, np.full(len(self._markers), z)])
+            self._actors.append(
+                self._plotter.add_points(
+                    points, color=MARKER_COLOR, point_size=14, render_points_as_spheres=True, pickable=False,
+                    reset_camera=False, render=False,
+                )
+            )
+            if len(self._markers) >= 2:
+                self._actors.append(
+                    self._plotter.add_mesh(
+                        outline_mesh(self.markers, z, closed=len(self._markers) >= 3), color=MARKER_COLOR,
+                        line_width=2.5, pickable=False, reset_camera=False, render=False,
+                    )
+                )
+        self._request_render()
+
+    def _clear(self) -> None:
+        for actor in self._actors:
+            self._plotter.remove_actor(actor, reset_camera=False, render=False)
+        self._actors.clear()
+
+
+def _moved(press: QPointF, release: QPointF) -> bool:
+    delta = release - press
+    return abs(delta.x()) + abs(delta.y()) > CLICK_SLOP_PX
