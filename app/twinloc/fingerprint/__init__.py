@@ -1,0 +1,1 @@
+"""Fingerprint positioning: reference-point plans, surveys, preprocessing, virtual surveys."""
