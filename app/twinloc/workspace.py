@@ -127,8 +127,11 @@ def effective_scene(base_scene: Scene, project: Project) -> Scene:
 
 
 def new_project_for_scene(scene: Scene, scene_ref: SceneRef) -> Project:
-    """A fresh project on ``scene`` with the scene's default anchors and base stations."""
-    return Project(scene=scene_ref, anchors=tuple(scene.anchors), base_stations=tuple(scene.base_stations))
+    """A fresh project on ``scene`` with the scene's default anchors, base stations and access points."""
+    return Project(
+        scene=scene_ref, anchors=tuple(scene.anchors), base_stations=tuple(scene.base_stations),
+        access_points=tuple(scene.access_points),
+    )
 
 
 def scene_with_mounting_regions(scene: Scene, regions: tuple[MountingRegion, ...]) -> Scene:

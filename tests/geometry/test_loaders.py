@@ -139,3 +139,22 @@ def test_mitsuba_malformed_xml_names_file_and_line(tmp_path):
     bad.write_text("<scene>\n<shape type='ply'>\n</scene>\n")
     with pytest.raises(SceneError, match=r"broken\.xml: malformed XML at line"):
         load_scene(bad)
+
+
+def test_wifi_hall_is_the_seed_002_site():
+    scene = load_scene("wifi_hall")
+    np.testing.assert_allclose(scene.bounds, [[0, 0, 0], [20.0, 40.0, 6.0]])
+    assert [region.name for region in scene.evaluation_regions()] == ["Area 1", "Area 2", "Area 3"]
+    assert len(scene.access_points) == 18
+    assert {(p.frequency_hz, p.power_dbm, p.position[2]) for p in scene.access_points} == {(2.4e9, 20.0, 5.8)}
+    fences = {o.material for o in scene.objects if "fence" in o.name}
+    assert fences == {"metal", "glass"}
+    # Every fence is 2 m high, and every area's fence leaves a gate.
+    assert all(o.bounds[1, 2] == 2.0 for o in scene.objects if "fence" in o.name)
+    for region in scene.evaluation_regions():
+        number = region.name.split()[-1]
+        fence = [o for o in scene.objects if o.name.startswith(f"area {number} fence")]
+        length = sum(float(np.linalg.norm(np.ptp(o.vertices[:, :2], axis=0))) for o in fence)
+        x, y = region.polygon[:, 0], region.polygon[:, 1]
+        perimeter = 2 * (np.ptp(x) + np.ptp(y))
+        assert length == pytest.approx(perimeter - 1.2)

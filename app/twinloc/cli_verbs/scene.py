@@ -71,6 +71,10 @@ def scene_info(workspace: Any) -> dict[str, Any]:
         "tag_height_m": scene.tag_height_m,
         "anchors": [_device(anchor) for anchor in workspace.project.anchors],
         "base_stations": [_device(station) for station in workspace.project.base_stations],
+        "access_points": [
+            {**_device(point), "frequency_ghz": point.frequency_hz / 1e9, "power_dbm": point.power_dbm}
+            for point in workspace.project.access_points
+        ],
     }
 
 
@@ -117,6 +121,15 @@ def _as_text(info: dict[str, Any]) -> str:
             ("name", "x m", "y m", "z m", "enabled"),
             [(d["name"], *(f"{c:.2f}" for c in d["position"]), "yes" if d["enabled"] else "no") for d in devices],
         )
+    lines += ["", f"Access points ({len(info['access_points'])})"]
+    lines += _table(
+        ("name", "x m", "y m", "z m", "GHz", "dBm", "enabled"),
+        [
+            (p["name"], *(f"{c:.2f}" for c in p["position"]), f"{p['frequency_ghz']:g}", f"{p['power_dbm']:g}",
+             "yes" if p["enabled"] else "no")
+            for p in info["access_points"]
+        ],
+    )
     return "\n".join(lines)
 
 

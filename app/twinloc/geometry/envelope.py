@@ -116,7 +116,7 @@ def _enclosing_solid(scene: Scene) -> SceneObject | None:
     shell = max(solids, key=lambda obj: float(np.prod(np.ptp(obj.vertices, axis=0))))
     margin = ENCLOSE_MARGIN * float(np.ptp(shell.vertices, axis=0).max())
     corners = [obj.bounds for obj in scene.objects if obj is not shell]
-    points = np.vstack([*corners, *([device.position] for device in (*scene.anchors, *scene.base_stations)), np.empty((0, 3))])
+    points = np.vstack([*corners, *([device.position] for device in (*scene.anchors, *scene.base_stations, *scene.access_points)), np.empty((0, 3))])
     low, high = shell.bounds
     return shell if np.all((points >= low - margin) & (points <= high + margin)) else None
 

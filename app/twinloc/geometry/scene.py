@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.geometry.materials import Material
-from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 
 
 class ObjectKind(enum.Enum):
@@ -91,6 +91,7 @@ class Scene:
     tag_height_m: float = 1.0
     anchors: tuple[Anchor, ...] = ()
     base_stations: tuple[BaseStation, ...] = ()
+    access_points: tuple[AccessPoint, ...] = ()
     source_path: Path | None = None
     # Digests by kind; init=False, so dataclasses.replace() starts a copy with an empty cache.
     _hashes: dict = field(init=False, default_factory=dict, repr=False, compare=False)

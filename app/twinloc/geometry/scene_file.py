@@ -22,7 +22,7 @@ from twinloc.geometry.meshes import (
 )
 from twinloc.geometry.scene import ObjectKind, Region, RegionType, Scene, SceneObject
 from twinloc.geometry.transforms import euler_xyz_matrix
-from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.input_files import MIB
 
 FORMAT = "twinloc-scene"
@@ -118,8 +118,10 @@ class _SceneReader:
             raise self.fail(f"tag_height_m must be positive and at most {MAX_COORDINATE_M:.0f} m, got {tag_height}")
         anchors = tuple(self.device(entry, Anchor, "anchor") for entry in self.list_of(data, "anchors"))
         base_stations = tuple(self.device(entry, BaseStation, "base station") for entry in self.list_of(data, "base_stations"))
+        access_points = tuple(self.access_point(entry) for entry in self.list_of(data, "access_points"))
         self.unique_names([anchor.name for anchor in anchors], "anchor")
         self.unique_names([station.name for station in base_stations], "base station")
+        self.unique_names([point.name for point in access_points], "access point")
         return Scene(
             name=str(data.get("name") or self.path.stem),
             objects=tuple(objects),
@@ -128,6 +130,7 @@ class _SceneReader:
             tag_height_m=tag_height,
             anchors=anchors,
             base_stations=base_stations,
+            access_points=access_points,
             source_path=self.path,
         )
 
@@ -287,6 +290,25 @@ class _SceneReader:
         )
 
     def device(self, entry, device_type, what: str):
+        name, position, enabled = self.device_fields(entry, what)
+        try:
+            return device_type(name=name, position=position, enabled=enabled)
+        except ValueError as error:
+            raise self.fail(str(error)) from None
+
+    def access_point(self, entry) -> AccessPoint:
+        """A device with ``frequency_ghz`` (default 2.4) and ``power_dbm`` (default 20)."""
+        name, position, enabled = self.device_fields(entry, "access point")
+        label = f"access point {_shown(name)}"
+        frequency_ghz = self.number(entry.get("frequency_ghz", 2.4), f"{label} frequency_ghz")
+        power_dbm = self.number(entry.get("power_dbm", 20.0), f"{label} power_dbm")
+        try:
+            return AccessPoint(name, position, frequency_ghz * 1e9, power_dbm, enabled)
+        except ValueError as error:
+            raise self.fail(str(error)) from None
+
+    def device_fields(self, entry, what: str) -> tuple:
+        """``(name, position, enabled)`` of a device entry; the name is checked by the device itself."""
         if not isinstance(entry, dict):
             raise self.fail(f"each {what} must be an object with 'name' and 'position'")
         name = entry.get("name")
@@ -297,10 +319,7 @@ class _SceneReader:
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise self.fail(f"{label}: enabled must be true or false, got {_shown(enabled)}")
-        try:
-            return device_type(name=name, position=tuple(float(c) for c in position), enabled=enabled)
-        except ValueError as error:
-            raise self.fail(str(error)) from None
+        return name, tuple(float(c) for c in position), enabled
 
     # ------------------------------------------------------------------ numbers
 

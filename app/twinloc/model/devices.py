@@ -1,4 +1,4 @@
-"""Radio devices placed in a scene: UWB anchors and base stations."""
+"""Radio devices placed in a scene: UWB anchors, base stations and (Wi-Fi, BLE) access points."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from dataclasses import dataclass, replace
 MAX_COORDINATE_M = 1e5
 #: Longest name of a device, characters (a label in the 3D view and a cell of the anchor table).
 MAX_NAME_LENGTH = 200
+#: Carrier frequencies an access point may have, hertz: 100 MHz to 100 GHz (BLE, Wi-Fi, UWB and mmWave lie inside).
+MIN_FREQUENCY_HZ, MAX_FREQUENCY_HZ = 1e8, 1e11
+#: Transmit powers an access point may have, dBm (EIRP): -50 dBm (a whisper of a beacon) to 60 dBm (1 kW).
+MIN_POWER_DBM, MAX_POWER_DBM = -50.0, 60.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,42 @@ class BaseStation:
 
     def moved_to(self, position: tuple[float, float, float]) -> BaseStation:
         return replace(self, position=tuple(float(c) for c in position))
+
+
+@dataclass(frozen=True)
+class AccessPoint:
+    """A transmitter whose signal strength is fingerprinted: a Wi-Fi access point, a BLE beacon.
+
+    position : (x, y, z) metres, scene coordinates.
+    frequency_hz : carrier frequency, hertz (MIN_FREQUENCY_HZ to MAX_FREQUENCY_HZ).
+    power_dbm : transmit power into an isotropic antenna (EIRP), dBm (MIN_POWER_DBM to MAX_POWER_DBM).
+    """
+
+    name: str
+    position: tuple[float, float, float]
+    frequency_hz: float = 2.4e9
+    power_dbm: float = 20.0
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        _check_device(self.name, self.position, "access point")
+        if not _is_number(self.frequency_hz) or not MIN_FREQUENCY_HZ <= self.frequency_hz <= MAX_FREQUENCY_HZ:
+            raise ValueError(
+                f"access point {self.name!r}: frequency must be {MIN_FREQUENCY_HZ / 1e9:g} to "
+                f"{MAX_FREQUENCY_HZ / 1e9:g} GHz, got {self.frequency_hz!r} Hz"
+            )
+        if not _is_number(self.power_dbm) or not MIN_POWER_DBM <= self.power_dbm <= MAX_POWER_DBM:
+            raise ValueError(
+                f"access point {self.name!r}: transmit power must be {MIN_POWER_DBM:g} to {MAX_POWER_DBM:g} dBm, "
+                f"got {self.power_dbm!r}"
+            )
+
+    def moved_to(self, position: tuple[float, float, float]) -> AccessPoint:
+        return replace(self, position=tuple(float(c) for c in position))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_device(name: str, position: tuple[float, float, float], what: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twinloc.model.analysis import ErrorMapSettings
-from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
 
 
@@ -82,6 +82,7 @@ class Project:
     scene: SceneRef
     anchors: tuple[Anchor, ...] = ()
     base_stations: tuple[BaseStation, ...] = ()
+    access_points: tuple[AccessPoint, ...] = ()
     settings: Settings = Settings()
     error_map: ErrorMapSettings = ErrorMapSettings()
     material_overrides: dict[str, MaterialOverride] = field(default_factory=dict)
@@ -94,6 +95,9 @@ class Project:
 
     def with_base_stations(self, base_stations: tuple[BaseStation, ...]) -> Project:
         return replace(self, base_stations=tuple(base_stations))
+
+    def with_access_points(self, access_points: tuple[AccessPoint, ...]) -> Project:
+        return replace(self, access_points=tuple(access_points))
 
     def with_settings(self, settings: Settings) -> Project:
         return replace(self, settings=settings)

@@ -6,6 +6,8 @@ Layout (version 1)::
      "scene": {"name": "uwb_hall", "path": null},
      "anchors": [{"name": "A1", "position": [x, y, z], "enabled": true}, ...],
      "base_stations": [... same fields as anchors ...],
+     "access_points": [{"name": "AP1", "position": [x, y, z], "frequency_ghz": 2.4, "power_dbm": 20.0,
+                        "enabled": true}],
      "settings": {"tag_height_m": null, "grid_resolution_m": null, "mounting_height_m": 2.0},
      "error_map": {"dimensions": 2, "physics_only": false, "monte_carlo_draws": 0, "seed": 0,
                    "refine_iterations": 0, "ranging": {"los_mean_m": 0.02, "los_std_m": 0.03,
@@ -15,7 +17,8 @@ Layout (version 1)::
      "mounting_regions": [{"name": "ceiling east", "polygon": [[x, y], ...], "z_range_m": [zmin, zmax],
                            "is_polyline": false}]}
 
-``mounting_regions`` (user-drawn, optional) was added within version 1: older files lack it.
+``mounting_regions`` (user-drawn, optional) and ``access_points`` (optional) were added within
+version 1: older files lack them.
 
 The scene path is written relative to the project file's folder where possible (so
 a project folder can be moved with its scene) and is absolute in memory after loading.
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from twinloc.model.atomic import remove_stale_temp_files, write_text_atomic
-from twinloc.model.devices import MAX_COORDINATE_M, MAX_NAME_LENGTH, Anchor, BaseStation
+from twinloc.model.devices import MAX_COORDINATE_M, MAX_NAME_LENGTH, AccessPoint, Anchor, BaseStation
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
 from twinloc.model.input_files import MIB, read_input_text
 from twinloc.model.mounting import MountingRegion
@@ -51,7 +54,7 @@ PROJECT_SUFFIX = ".twinloc"
 PROJECT_FILE_LIMIT_BYTES = 16 * MIB
 #: Deepest nesting of JSON lists and objects (result summaries are the only free-form part).
 MAX_NESTING = 64
-#: Most anchors, and most base stations, a project may have.
+#: Most anchors, most base stations, and most access points a project may have.
 MAX_DEVICES = 1000
 #: Most user-drawn mounting regions, and most points of one region's outline.
 MAX_REGIONS, MAX_REGION_POINTS = 1000, 10_000
@@ -123,6 +126,10 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         "scene": {"name": project.scene.name, "path": _relative_path(project.scene.path, base_dir)},
         "anchors": [_device_to_dict(anchor) for anchor in project.anchors],
         "base_stations": [_device_to_dict(station) for station in project.base_stations],
+        "access_points": [
+            {**_device_to_dict(point), "frequency_ghz": point.frequency_hz / 1e9, "power_dbm": point.power_dbm}
+            for point in project.access_points
+        ],
         "settings": {
             "tag_height_m": settings.tag_height_m,
             "grid_resolution_m": settings.grid_resolution_m,
@@ -196,6 +203,7 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
         scene=SceneRef(name=reader.string(scene, "name", "scene.name"), path=scene_path),
         anchors=reader.devices(Anchor, data, "anchors"),
         base_stations=reader.devices(BaseStation, data, "base_stations"),
+        access_points=reader.devices(AccessPoint, data, "access_points"),
         settings=settings,
         error_map=error_map,
         material_overrides=overrides,
@@ -275,9 +283,9 @@ class _Reader:
             raise self.fail(where, f"{len(value):,} characters, more than the {MAX_NAME_LENGTH} a name may have")
         return value
 
-    def devices(self, kind: type[Anchor] | type[BaseStation], data: dict, key: str) -> tuple:
-        """The anchors or base stations under ``key``: at most MAX_DEVICES, each name once."""
-        devices: list[Anchor | BaseStation] = []
+    def devices(self, kind: type[Anchor] | type[BaseStation] | type[AccessPoint], data: dict, key: str) -> tuple:
+        """The anchors, base stations or access points under ``key``: at most MAX_DEVICES, each name once."""
+        devices: list[Anchor | BaseStation | AccessPoint] = []
         names: set[str] = set()
         for index, entry in enumerate(self.items(data, key, MAX_DEVICES)):
             device = self.device(kind, entry, f"{key}[{index}]")
@@ -314,7 +322,7 @@ class _Reader:
             raise self.fail(where, f"{_describe(value)} is beyond ±{MAX_COORDINATE_M:,.0f}")
         return float(value)
 
-    def device(self, kind: type[Anchor] | type[BaseStation], entry: Any, where: str) -> Anchor | BaseStation:
+    def device(self, kind: type[Anchor] | type[BaseStation] | type[AccessPoint], entry: Any, where: str):
         if not isinstance(entry, dict):
             raise self.fail(where, f"expected an object, got {_describe(entry)}")
         position = entry.get("position")
@@ -323,11 +331,18 @@ class _Reader:
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise self.fail(f"{where}.enabled", f"expected true or false, got {_describe(enabled)}")
-        return kind(
-            name=self.name(entry, "name", f"{where}.name"),
-            position=tuple(self._finite(c, f"{where}.position") for c in position),
-            enabled=enabled,
-        )
+        radio = {}
+        if kind is AccessPoint:
+            radio = {
+                "frequency_hz": 1e9 * self.number(entry, "frequency_ghz", f"{where}.frequency_ghz", 2.4),
+                "power_dbm": self.number(entry, "power_dbm", f"{where}.power_dbm", 20.0),
+            }
+        name = self.name(entry, "name", f"{where}.name")
+        point = tuple(self._finite(c, f"{where}.position") for c in position)
+        try:
+            return kind(name=name, position=point, enabled=enabled, **radio)
+        except ValueError as error:  # an access point's frequency or power out of its range
+            raise self.fail(where, str(error)) from None
 
     def error_map_settings(self, data: dict) -> ErrorMapSettings:
         ranging_data = self.mapping(data, "ranging", "error_map.ranging", default={})
