@@ -17,13 +17,24 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["MAX_PARAMETERS", "LinearModel", "MitigationNet", "Normalisation", "create_model", "model_names"]
+__all__ = [
+    "MAX_PARAMETERS",
+    "LinearModel",
+    "MitigationNet",
+    "Normalisation",
+    "PositionLSTM",
+    "PositionMLP",
+    "create_model",
+    "model_names",
+]
 
 #: Most weights a model may have: 4 million float32 numbers, 16 MB (the default mitigation
 #: network has about 24,000).
 MAX_PARAMETERS = 4_000_000
 #: Most input or output features of a model.
 MAX_FEATURES = 1024
+#: Most time steps of a sequence model's input window.
+MAX_LAG = 64
 
 
 class Normalisation(nn.Module):
@@ -144,7 +155,86 @@ class LinearModel(nn.Module):
         return output * norm.target_std + norm.target_mean
 
 
-_REGISTRY: dict[str, type[nn.Module]] = {model.architecture: model for model in (MitigationNet, LinearModel)}
+class PositionMLP(nn.Module):
+    """A multi-layer perceptron from a fingerprint to a position (seed 002, MLP of Table 5).
+
+    Parameters
+    ----------
+    inputs : int, fingerprint features (one per transmitter and measured quantity).
+    outputs : int, default: 2. Position coordinates, metres.
+    hidden : int, default: 32. Neurons of each hidden layer.
+    layers : int, default: 3. Hidden layers, each Linear then ReLU.
+    """
+
+    architecture = "position_mlp"
+    limits = {"inputs": (1, MAX_FEATURES, 1), "outputs": (1, MAX_FEATURES, 1), "hidden": (1, 4096, 1),
+              "layers": (1, 16, 1)}
+
+    def __init__(self, inputs: int, outputs: int = 2, hidden: int = 32, layers: int = 3) -> None:
+        super().__init__()
+        self.kwargs = {"inputs": inputs, "outputs": outputs, "hidden": hidden, "layers": layers}
+        self.normalisation = Normalisation(inputs, outputs)
+        widths = [inputs] + [hidden] * layers
+        stack: list[nn.Module] = []
+        for width_in, width_out in zip(widths[:-1], widths[1:]):
+            stack += [nn.Linear(width_in, width_out), nn.ReLU()]
+        stack.append(nn.Linear(widths[-1], outputs))
+        self.regress = nn.Sequential(*stack)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, inputs) raw → (N, outputs) raw."""
+        norm = self.normalisation
+        return self.regress((inputs - norm.input_mean) / norm.input_std) * norm.target_std + norm.target_mean
+
+
+class PositionLSTM(nn.Module):
+    """An LSTM from a window of consecutive fingerprints to the position of the last one
+    (seed 002, LSTM Models 1 and 2).
+
+    The trainer feeds flat rows, so a row is the window flattened in time order, oldest first,
+    ``lag * features`` values, followed by ``extra`` values that every time step also sees:
+    LSTM Model 2's previous position (``extra=2``); Model 1 has none. The final hidden state
+    goes through one Linear layer to the position.
+
+    Parameters
+    ----------
+    features : int, fingerprint features per time step.
+    lag : int, default: 4. Time steps of the window.
+    extra : int, default: 0. Values appended to every time step (2: the previous position).
+    outputs : int, default: 2. Position coordinates, metres.
+    hidden : int, default: 128. Memory units of the LSTM.
+    layers : int, default: 1. Stacked LSTM layers.
+    """
+
+    architecture = "position_lstm"
+    limits = {"features": (1, MAX_FEATURES, 1), "lag": (1, MAX_LAG, 1), "extra": (0, MAX_FEATURES, 1),
+              "outputs": (1, MAX_FEATURES, 1), "hidden": (1, 4096, 1), "layers": (1, 8, 1)}
+
+    def __init__(self, features: int, lag: int = 4, extra: int = 0, outputs: int = 2, hidden: int = 128,
+                 layers: int = 1) -> None:
+        super().__init__()
+        self.kwargs = {"features": features, "lag": lag, "extra": extra, "outputs": outputs, "hidden": hidden,
+                       "layers": layers}
+        self.features, self.lag, self.extra = features, lag, extra
+        self.normalisation = Normalisation(lag * features + extra, outputs)
+        self.lstm = nn.LSTM(features + extra, hidden, num_layers=layers, batch_first=True)
+        self.regress = nn.Linear(hidden, outputs)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, lag * features + extra) raw → (N, outputs) raw."""
+        norm = self.normalisation
+        scaled = (inputs - norm.input_mean) / norm.input_std
+        window = scaled[:, : self.lag * self.features].reshape(-1, self.lag, self.features)
+        if self.extra:
+            shared = scaled[:, self.lag * self.features:].unsqueeze(1).expand(-1, self.lag, self.extra)
+            window = torch.cat([window, shared], dim=2)
+        hidden_states, _ = self.lstm(window)
+        return self.regress(hidden_states[:, -1]) * norm.target_std + norm.target_mean
+
+
+_REGISTRY: dict[str, type[nn.Module]] = {
+    model.architecture: model for model in (MitigationNet, LinearModel, PositionMLP, PositionLSTM)
+}
 
 
 def model_names() -> tuple[str, ...]:

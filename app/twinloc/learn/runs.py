@@ -11,15 +11,19 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: Optimisers a run may use, by the name settings and checkpoints record.
+OPTIMIZERS = ("adam", "rmsprop")
+
 
 @dataclass(frozen=True)
 class TrainingSettings:
     """How a model is trained.
 
     epochs : most passes over the training data.
-    batch_size : samples per Adam step.
-    learning_rate : initial Adam step size.
-    weight_decay : L2 penalty of Adam.
+    batch_size : samples per optimiser step.
+    learning_rate : initial step size.
+    weight_decay : L2 penalty.
+    optimizer : "adam" or "rmsprop" (torch's defaults otherwise; seed 002 searches both).
     validation_fraction : share of the samples held out for validation, in [0, 0.9]; with none
         held out, early stopping and the schedule watch the training loss.
     patience : epochs without validation improvement before training stops.
@@ -36,6 +40,7 @@ class TrainingSettings:
     batch_size: int = 256
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    optimizer: str = "adam"
     validation_fraction: float = 0.2
     patience: int = 8
     lr_patience: int = 3
@@ -50,6 +55,8 @@ class TrainingSettings:
             raise ValueError("epochs, batch size, progress interval and threads must be >= 1")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"learning rate must be > 0, got {self.learning_rate!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if not (0.0 <= self.validation_fraction <= 0.9):
             raise ValueError(f"validation fraction must be in [0, 0.9], got {self.validation_fraction!r}")
         if self.patience < 1 or self.lr_patience < 0 or not (0.0 < self.lr_factor < 1.0):

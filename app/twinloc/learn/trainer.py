@@ -1,6 +1,6 @@
 """Training any regression model of :mod:`twinloc.learn.models`, and its checkpoints.
 
-Adam on shuffled mini-batches, a held-out validation split, a learning rate halved when the
+Adam (or RMSprop) on shuffled mini-batches, a held-out validation split, a learning rate halved when the
 validation loss stops improving (ReduceLROnPlateau), early stopping, and the weights of the
 best validation epoch restored at the end. The loss is the mean squared error in normalised
 target units, so targets of any scale train alike.
@@ -115,7 +115,8 @@ def train(
         model.train()
         return total / len(validation_index)
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    optimizer_class = torch.optim.RMSprop if settings.optimizer == "rmsprop" else torch.optim.Adam
+    optimizer = optimizer_class(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, factor=settings.lr_factor, patience=settings.lr_patience
     )
