@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from twinloc.radio.calibration import calibrate, twin_aided_map
+from twinloc.radio.calibration import calibrate, calibrate_ranges, twin_aided_map
 
 
 @dataclass
@@ -140,3 +140,19 @@ def test_the_residual_process_reproduces_a_smooth_residual_between_surveyed_poin
     assert error.mean() < 0.3 and error.max() < 1.0
     # The calibrated twin alone misses the ripple by its amplitude.
     assert np.abs(calibration.apply(twin_h.rss_dbm, twin_h.crossings, distance_h) - truth).mean() > 1.0
+
+
+def test_range_calibration_recovers_a_scale_and_bias_per_transmitter():
+    rng, _, distance, _, _ = _site(150, seed=9)
+    measured = distance * np.array([1.1, 1.0, 0.95]) + np.array([-1.5, 0.5, 0.0]) + rng.normal(0.0, 0.2, distance.shape)
+    measured[:10, 0] += 6.0  # NLOS excess on a few links
+    measured[20:30, 1] = np.nan
+
+    result = calibrate_ranges(distance, measured, ("AP1", "AP2", "AP3"))
+
+    np.testing.assert_allclose(result.scale, [1.1, 1.0, 0.95], atol=0.02)
+    np.testing.assert_allclose(result.bias_m, [-1.5, 0.5, 0.0], atol=0.15)
+    ok = np.isfinite(measured)
+    left = (measured - (distance * np.array([1.1, 1.0, 0.95]) + np.array([-1.5, 0.5, 0.0])))[ok]
+    assert result.rms_before_m == pytest.approx(np.sqrt(np.mean((measured - distance)[ok] ** 2)))
+    assert result.rms_after_m == pytest.approx(np.sqrt(np.mean(left**2)), rel=0.03)

@@ -224,6 +224,56 @@ def calibrate(
 
 
 @dataclass(frozen=True, eq=False)
+class RangeCalibration:
+    """Per-transmitter straight-line correction of the twin's ranges: measured = scale x twin + bias.
+
+    A Wi-Fi RTT or UWB range carries the device's calibration offset and a scale from the clock
+    and the indoor excess delay the twin only partly models. transmitter_names : (T,);
+    scale : (T,); bias_m : (T,) metres (scale 1, bias 0 where fewer than 3 ranges were measured);
+    rms_before_m / rms_after_m : rms of measured minus twin range, before and after, over
+    the measured ranges.
+    """
+
+    transmitter_names: tuple[str, ...]
+    scale: np.ndarray
+    bias_m: np.ndarray
+    rms_before_m: float
+    rms_after_m: float
+
+    def apply(self, twin_range_m: np.ndarray) -> np.ndarray:
+        """Calibrated ranges (N, T) m from the twin's (N, T) m."""
+        return np.asarray(twin_range_m, dtype=float) * self.scale + self.bias_m
+
+
+def calibrate_ranges(twin_range_m: np.ndarray, measured_range_m: np.ndarray, transmitter_names: tuple[str, ...],
+                     *, loss: str = DEFAULT_LOSS, f_scale_m: float = 1.0) -> RangeCalibration:
+    """Fit ``scale`` and ``bias`` per transmitter to the measured ranges (P, T) m, NaN = none.
+
+    Robust (``loss``, scale ``f_scale_m`` = 1 m: an RTT reading off by more than a metre is
+    usually a multipath or NLOS excess, not the line). Raises ValueError on mismatched shapes.
+    """
+    from scipy.optimize import least_squares
+
+    twin = np.asarray(twin_range_m, dtype=float)
+    measured = np.asarray(measured_range_m, dtype=float)
+    if twin.shape != measured.shape or twin.ndim != 2 or twin.shape[1] != len(transmitter_names):
+        raise ValueError(f"twin ranges {twin.shape}, measured ranges {measured.shape} and "
+                         f"{len(transmitter_names)} transmitter names do not match")
+    scale, bias = np.ones(twin.shape[1]), np.zeros(twin.shape[1])
+    for t in range(twin.shape[1]):
+        ok = np.isfinite(twin[:, t]) & np.isfinite(measured[:, t])
+        if np.count_nonzero(ok) >= 3 and np.ptp(twin[ok, t]) > 0.0:
+            x, y = twin[ok, t], measured[ok, t]
+            fit = least_squares(lambda th: th[0] * x + th[1] - y, [1.0, 0.0], loss=loss, f_scale=f_scale_m)
+            scale[t], bias[t] = fit.x
+    ok = np.isfinite(twin) & np.isfinite(measured)
+    calibration = RangeCalibration(tuple(str(n) for n in transmitter_names), scale, bias,
+                                   _rms((measured - twin)[ok]), float("nan"))
+    after = _rms((measured - calibration.apply(twin))[ok])
+    return RangeCalibration(calibration.transmitter_names, scale, bias, calibration.rms_before_m, after)
+
+
+@dataclass(frozen=True, eq=False)
 class TwinAidedMap:
     """The calibrated twin plus the interpolated residual: the twin-aided radio map.
 
