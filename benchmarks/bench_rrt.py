@@ -23,7 +23,7 @@ import trimesh
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.rrt.evaluation import EvaluationSetting, drop_ues, evaluate
-from twinloc.rrt.faces import planar_faces
+from twinloc.geometry.faces import planar_faces
 from twinloc.rrt.launching import launch_rays, sample_directions
 from twinloc.rrt.locate import LocateSettings, locate
 from twinloc.rrt.measurement import NoiseModel, measure

@@ -3,7 +3,7 @@ import pytest
 
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
-from twinloc.rrt.faces import planar_faces
+from twinloc.geometry.faces import planar_faces
 from twinloc.rrt.paths import PathFinder
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from rrt_scenes import PLANES, angles_deg, block, box_room, mirror
 from twinloc.geometry.ray_engine import RayEngine
-from twinloc.rrt.faces import planar_faces
+from twinloc.geometry.faces import planar_faces
 from twinloc.rrt import paths as paths_module
 from twinloc.rrt.paths import SPEED_OF_LIGHT_M_S, PathFinder
 

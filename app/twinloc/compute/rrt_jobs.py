@@ -11,7 +11,7 @@ from twinloc.compute.jobs import Job, input_key
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import Scene
 from twinloc.rrt.evaluation import Evaluation, EvaluationSetting, drop_ues, evaluate
-from twinloc.rrt.faces import planar_faces
+from twinloc.geometry.faces import planar_faces
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
 from twinloc.rrt.paths import PathFinder

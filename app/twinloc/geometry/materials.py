@@ -1,4 +1,4 @@
-"""Radio materials: relative permittivity, thickness of thin surfaces, display colour."""
+"""Radio materials: relative permittivity, ITU-R P.2040 parameters, thickness of thin surfaces, display colour."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ class Material:
     opaque : True for metal: a link through it carries no range.
     preset : the ITU-R P.2040 preset it was made from (``resources/materials.json``), or None
         for a material defined by its numbers alone.
+    itu : (a, b, c, d) of ITU-R P.2040 Table 3: relative permittivity a * f_GHz**b, conductivity
+        c * f_GHz**d S/m; None for a material defined by its numbers alone (real permittivity,
+        no conductivity). See ``twinloc.radio.itu``.
+    frequency_range_ghz : (lowest, highest) GHz over which ``itu`` is valid; given with ``itu``.
     """
 
     name: str
@@ -31,6 +35,8 @@ class Material:
     color: str = "#b0b0b0"
     opaque: bool = False
     preset: str | None = None
+    itu: tuple[float, float, float, float] | None = None
+    frequency_range_ghz: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -44,6 +50,14 @@ class Material:
             raise ValueError(f"material {self.name!r}: thickness must be 0 to {MAX_THICKNESS_M:g} m, got {self.thickness_m!r}")
         if not (isinstance(self.color, str) and len(self.color) == 7 and self.color.startswith("#")):
             raise ValueError(f"material {self.name!r}: colour must be '#rrggbb', got {self.color!r}")
+        if (self.itu is None) != (self.frequency_range_ghz is None):
+            raise ValueError(f"material {self.name!r}: ITU parameters and their frequency range go together")
+        if self.itu is not None:
+            if len(self.itu) != 4 or not all(math.isfinite(value) for value in self.itu) or self.itu[0] < 1.0 or self.itu[2] < 0.0:
+                raise ValueError(f"material {self.name!r}: ITU parameters must be four finite numbers (a >= 1, c >= 0), got {self.itu!r}")
+            low, high = self.frequency_range_ghz
+            if not (math.isfinite(low) and math.isfinite(high) and 0.0 < low < high):
+                raise ValueError(f"material {self.name!r}: frequency range must be 0 < low < high GHz, got {self.frequency_range_ghz!r}")
 
     @property
     def excess_path_factor(self) -> float:
@@ -70,6 +84,12 @@ def material_presets() -> dict[str, Material]:
             color=entry["color"],
             opaque=bool(entry.get("opaque", False)),
             preset=entry["name"],
+            itu=_itu_parameters(entry.get("itu")),
+            frequency_range_ghz=tuple(float(v) for v in entry["frequency_ghz"]) if "frequency_ghz" in entry else None,
         )
         for entry in data["materials"]
     }
+
+
+def _itu_parameters(entry: dict | None) -> tuple[float, float, float, float] | None:
+    return None if entry is None else tuple(float(entry[key]) for key in "abcd")

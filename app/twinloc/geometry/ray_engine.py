@@ -91,17 +91,26 @@ class WeightedCrossings:
 
 
 @dataclass(frozen=True)
-class _CrossingEvents:
-    """Sparse crossings of ``count`` segments: surface crossings (ray, object, 1/|cos|) and
-    solid chords (ray, object, metres), at most one chord per (segment, solid)."""
+class CrossingEvents:
+    """Sparse crossings of ``count`` segments (see :meth:`RayEngine.crossing_events`).
+
+    Surface crossings, one per crossing, in order along each segment:
+    surface_ray (E,) int64 segment, surface_owner (E,) int64 object, secant (E,) float64
+    1 / |cos incidence|, surface_triangle (E,) int64 the triangle crossed.
+    Solid chords, at most one per (segment, solid): solid_ray (K,) int64, solid_owner (K,)
+    int64, chord (K,) float64 metres inside, solid_triangle (K,) int64 the face where the
+    segment enters (its first face met; -1 for a segment wholly inside the solid).
+    """
 
     count: int
     surface_ray: np.ndarray
     surface_owner: np.ndarray
     secant: np.ndarray
+    surface_triangle: np.ndarray
     solid_ray: np.ndarray
     solid_owner: np.ndarray
     chord: np.ndarray
+    solid_triangle: np.ndarray
 
 
 class RayEngine:
@@ -207,7 +216,7 @@ class RayEngine:
         -------
         SegmentCrossings
         """
-        events = self._crossing_events(starts, ends)
+        events = self.crossing_events(starts, ends)
         count, n_objects = events.count, len(self.object_names)
         size = count * n_objects
         solid_cell = events.solid_ray * n_objects + events.solid_owner
@@ -238,7 +247,7 @@ class RayEngine:
         -------
         WeightedCrossings
         """
-        events = self._crossing_events(starts, ends)
+        events = self.crossing_events(starts, ends)
         solid_weight, surface_weight = np.asarray(solid_weight, float), np.asarray(surface_weight, float)
         opaque = np.asarray(opaque, dtype=bool)
         count = events.count
@@ -254,8 +263,20 @@ class RayEngine:
         blocked[events.solid_ray[(events.chord > 0.0) & opaque[events.solid_owner]]] = True
         return WeightedCrossings(weighted=weighted, clear=~crossed, blocked=blocked)
 
-    def _crossing_events(self, starts, ends) -> _CrossingEvents:
-        """Every surface crossing and every solid chord of the segments, as sparse lists."""
+    def crossing_events(self, starts, ends) -> CrossingEvents:
+        """Every surface crossing and every solid chord of each segment, as sparse lists.
+
+        The same crossings as :meth:`segment_crossings`, with the triangle of each, for
+        callers that need the faces crossed (their normals) and not per-object tables.
+
+        Parameters
+        ----------
+        starts, ends : (N, 3) float, metres
+
+        Returns
+        -------
+        CrossingEvents
+        """
         starts = _points(starts, "starts")
         ends = _points(ends, "ends")
         if starts.shape != ends.shape:
@@ -271,19 +292,20 @@ class RayEngine:
         first, _ = self._cast(self._everything, starts + END_TOLERANCE_M * unit, unit, np.maximum(stop - END_TOLERANCE_M, 0.0))
         walked = active & (first >= 0)
 
-        surface_ray, _, triangle = self._walk_segments(self._surfaces, starts, unit, stop, walked)
-        cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[surface_ray]))
-        surface_owner = self.triangle_object[triangle]
+        surface_ray, _, triangle_crossed = self._walk_segments(self._surfaces, starts, unit, stop, walked)
+        cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle_crossed], unit[surface_ray]))
+        surface_owner = self.triangle_object[triangle_crossed]
         secant = 1.0 / np.maximum(cosine, MIN_ABS_COS)
 
         ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, walked)
         entering = np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]) < 0.0
-        chords = self._chords(starts, unit, length, stop, ray, self.triangle_object[triangle], t, entering)
+        chords = self._chords(starts, unit, length, stop, ray, triangle, t, entering)
         inside = self._segments_wholly_inside(starts, ends, unit, length, stop, active, ray)
-        solid_ray, solid_owner, chord = (np.concatenate(parts) for parts in zip(chords, inside))
-        return _CrossingEvents(
+        solid_ray, solid_owner, chord, solid_triangle = (np.concatenate(parts) for parts in zip(chords, inside))
+        return CrossingEvents(
             count=len(starts), surface_ray=surface_ray, surface_owner=surface_owner, secant=secant,
-            solid_ray=solid_ray, solid_owner=solid_owner, chord=chord,
+            surface_triangle=triangle_crossed, solid_ray=solid_ray, solid_owner=solid_owner, chord=chord,
+            solid_triangle=solid_triangle,
         )
 
     def points_inside_solids(self, points) -> np.ndarray:
@@ -402,7 +424,7 @@ class RayEngine:
             return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
         return np.concatenate(event_ray), np.concatenate(event_t), np.concatenate(event_triangle)
 
-    def _chords(self, starts, unit, length, stop, ray, owner, t, entering):
+    def _chords(self, starts, unit, length, stop, ray, triangle, t, entering):
         """Chord lengths from each segment's enter/exit events per solid object.
 
         A repeated enter keeps the last, a repeated exit the first (a tangent touch at an
@@ -411,20 +433,22 @@ class RayEngine:
         end lies in the solid's bounding box and a ray from it confirms it, otherwise the
         lone event is a tangent touch and is dropped.
 
-        Returns (ray (K,) int64, object (K,) int64, chord (K,) float64 metres), one per
-        (segment, solid) pair met.
+        Returns (ray (K,) int64, object (K,) int64, chord (K,) float64 metres, first face
+        met (K,) int64), one per (segment, solid) pair met.
         """
         n_objects = len(self.object_names)
+        owner = self.triangle_object[triangle]
         key = ray * n_objects + owner
         # The walk emits each ray's events in increasing distance, so a stable sort by
         # (ray, object) keeps them in order along the ray.
         order = np.argsort(key, kind="stable")
-        ray, owner, t, entering, key = ray[order], owner[order], t[order], entering[order], key[order]
+        ray, owner, t, entering, key, triangle = ray[order], owner[order], t[order], entering[order], key[order], triangle[order]
         same_as_next = key[1:] == key[:-1]
         drop = np.zeros(ray.size, dtype=bool)
         drop[:-1] |= same_as_next & entering[:-1] & entering[1:]
         drop[1:] |= same_as_next & ~entering[1:] & ~entering[:-1]
-        ray, owner, t, entering, key = ray[~drop], owner[~drop], t[~drop], entering[~drop], key[~drop]
+        keep = ~drop
+        ray, owner, t, entering, key, triangle = ray[keep], owner[keep], t[keep], entering[keep], key[keep], triangle[keep]
 
         first = np.ones(ray.size, dtype=bool)
         first[1:] = key[1:] != key[:-1]
@@ -445,18 +469,19 @@ class RayEngine:
         chords = np.add.reduceat(contribution, group_start) if group_start.size else np.zeros(0)
         rays = ray[group_start]
         # Float rounding must not turn a tangent touch into a negative or over-long chord.
-        return rays, owner[group_start], np.clip(chords, 0.0, length[rays])
+        return rays, owner[group_start], np.clip(chords, 0.0, length[rays]), triangle[group_start]
 
     def _segments_wholly_inside(self, starts, ends, unit, length, stop, active, event_rays):
         """Segments with no event of any solid that lie wholly inside one: both ends in the
         solid's bounding box and the ray beyond the end leaves that solid.
 
-        Returns (ray (K,) int64, object (K,) int64, length (K,) float64 metres).
+        Returns (ray (K,) int64, object (K,) int64, length (K,) float64 metres, -1 (K,) int64
+        for the face met, which there is none of).
         """
         quiet = active.copy()
         quiet[event_rays] = False
         candidates = np.flatnonzero(quiet)
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64))
         if candidates.size == 0 or self._solid_boxes.size == 0:
             return empty
         rays, owner = self._both_in_solid_box(starts[candidates], ends[candidates])
@@ -464,7 +489,8 @@ class RayEngine:
             return empty
         rays = candidates[rays]
         confirmed = self._ends_inside(starts, unit, stop, rays, owner, forward=True)
-        return rays[confirmed], owner[confirmed], length[rays[confirmed]]
+        rays, owner = rays[confirmed], owner[confirmed]
+        return rays, owner, length[rays], np.full(rays.size, -1, dtype=np.int64)
 
     def _ends_inside(self, starts, unit, stop, rays, owner, forward: bool) -> np.ndarray:
         """(K,) bool: the end (forward) or start of each segment lies inside solid ``owner``.

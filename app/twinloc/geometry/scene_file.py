@@ -170,6 +170,8 @@ class _SceneReader:
                     "thickness_m": preset.thickness_m,
                     "color": preset.color,
                     "opaque": preset.opaque,
+                    "itu": preset.itu,
+                    "frequency_range_ghz": preset.frequency_range_ghz,
                 }
             for key in ("relative_permittivity", "thickness_m"):
                 if key in entry:

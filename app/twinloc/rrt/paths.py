@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine
-from twinloc.rrt.faces import PlanarFaces
+from twinloc.geometry.faces import PlanarFaces
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 

@@ -1,0 +1,204 @@
+"""Radio maps: path gain, RSS, range, LOS and multipath features of each transmitter per point.
+
+The path gain of a point follows Sionna RT's ``RadioMapSolver``: the incoherent sum over the
+paths of their power gains, (lambda / (4 pi L))^2 |E|^2 with E the field a unit vertically
+polarised isotropic transmitter delivers along the path (``specular``) and |E|^2 its whole
+power, as an ideal isotropic receiver collects both polarisations. Sionna averages over a
+cell; here the value is the one at the point (the cell's centre). RSS is the transmit power
+plus the path gain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.constants import speed_of_light
+
+from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
+from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.scene import Scene
+from twinloc.radio.specular import MAX_DEPTH, PathTracer
+from twinloc.radio.transmitters import Transmitter
+
+#: Path gain, dB, of a point no path reaches (and RSS = power + this).
+NO_SIGNAL_DB = -250.0
+#: Most strongest paths kept per point and transmitter.
+MAX_STRONGEST_PATHS = 32
+
+
+@dataclass(frozen=True)
+class RadioSettings:
+    """How a radio map is computed.
+
+    max_depth : reflections per path, 0 (direct path only) to ``specular.MAX_DEPTH``.
+    receiver_height_m : height of the floor grid's points above the floor, metres (used by
+        the callers that build the grid).
+    strongest_paths : K, paths kept per point and transmitter as multipath features, 1 to
+        MAX_STRONGEST_PATHS.
+    """
+
+    max_depth: int = 2
+    receiver_height_m: float = 1.0
+    strongest_paths: int = 4
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.max_depth, int) and 0 <= self.max_depth <= MAX_DEPTH):
+            raise ValueError(f"max_depth must be an integer from 0 to {MAX_DEPTH}, got {self.max_depth!r}")
+        if not (isinstance(self.strongest_paths, int) and 1 <= self.strongest_paths <= MAX_STRONGEST_PATHS):
+            raise ValueError(f"strongest_paths must be an integer from 1 to {MAX_STRONGEST_PATHS}, got {self.strongest_paths!r}")
+        if not (np.isfinite(self.receiver_height_m) and self.receiver_height_m > 0.0):
+            raise ValueError(f"receiver height must be positive, got {self.receiver_height_m!r} m")
+
+
+@dataclass(frozen=True, eq=False)
+class MultipathFeatures:
+    """The K strongest paths of each point and transmitter, strongest first; NaN where fewer.
+
+    Each (P, T, K) float64: delay_s (seconds), power_db (the path's gain, dB), phase_rad (of
+    the field along the receiver's vertical polarisation, propagation included, (-pi, pi]),
+    aoa_azimuth_rad / aoa_elevation_rad (direction from the receiver toward where the path
+    arrives from), aod_azimuth_rad / aod_elevation_rad (direction in which it leaves the
+    transmitter). Azimuth from +x toward +y, elevation above the horizontal plane.
+    """
+
+    delay_s: np.ndarray
+    power_db: np.ndarray
+    phase_rad: np.ndarray
+    aoa_azimuth_rad: np.ndarray
+    aoa_elevation_rad: np.ndarray
+    aod_azimuth_rad: np.ndarray
+    aod_elevation_rad: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class RadioMap:
+    """The radio map of T transmitters over P points.
+
+    points : (P, 3) float64, metres.
+    transmitter_names : (T,) names.
+    path_gain_db : (P, T) float64; NO_SIGNAL_DB where no path arrives.
+    rss_dbm : (P, T) float64, transmit power plus path gain.
+    range_m : (P, T) float64, metres: the direct path's length plus the NLOS excess of what it
+        crosses; through an opaque object, the shortest reflected path's length; NaN when no
+        path arrives.
+    los : (P, T) bool, the direct path crosses nothing.
+    paths : MultipathFeatures, (P, T, K).
+    crossings : (P, T, M) int32, walls and solids of each material the direct path crosses.
+    material_names : (M,) names of the scene's materials.
+    """
+
+    points: np.ndarray
+    transmitter_names: tuple[str, ...]
+    path_gain_db: np.ndarray
+    rss_dbm: np.ndarray
+    range_m: np.ndarray
+    los: np.ndarray
+    paths: MultipathFeatures
+    crossings: np.ndarray
+    material_names: tuple[str, ...]
+
+    @property
+    def reached(self) -> np.ndarray:
+        """(P, T) bool: some path arrives."""
+        return self.path_gain_db > NO_SIGNAL_DB
+
+
+def compute_radio_map(
+    scene: Scene,
+    transmitters: tuple[Transmitter, ...],
+    points,
+    settings: RadioSettings = RadioSettings(),
+    engine: RayEngine | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> RadioMap:
+    """The radio map of ``transmitters`` over ``points`` in ``scene``.
+
+    Parameters
+    ----------
+    scene : Scene
+    transmitters : sequence of Transmitter
+    points : (P, 3) float, metres
+    settings : RadioSettings
+    engine : RayEngine of ``scene``, optional (built here when None).
+    cancel : CancelToken, optional
+    progress : ProgressFn, optional
+
+    Raises
+    ------
+    ValueError
+        A transmitter's frequency is outside the validity range of a material in the scene.
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    cancel = cancel or CancelToken()
+    progress = progress or report_nothing
+    engine = engine or RayEngine(scene)
+    tracers: dict[float, PathTracer] = {}
+    for transmitter in transmitters:
+        if transmitter.frequency_hz not in tracers:
+            tracers[transmitter.frequency_hz] = PathTracer(scene, engine, transmitter.frequency_hz)
+    count, senders, k = len(points), len(transmitters), settings.strongest_paths
+    material_names = tuple(sorted(scene.materials))
+    gain_db = np.full((count, senders), NO_SIGNAL_DB)
+    range_m = np.full((count, senders), np.nan)
+    los = np.zeros((count, senders), dtype=bool)
+    crossings = np.zeros((count, senders, len(material_names)), dtype=np.int32)
+    features = {name: np.full((count, senders, k), np.nan) for name in MultipathFeatures.__dataclass_fields__}
+    for column, transmitter in enumerate(transmitters):
+        tracer = tracers[transmitter.frequency_hz]
+        step = scaled_progress(progress, column / max(senders, 1), (column + 1) / max(senders, 1))
+        step(0.0, f"Radio map of {transmitter.name}")
+        tx = np.array(transmitter.position, dtype=np.float64)
+        paths, direct = tracer.trace(tx, points, settings.max_depth, cancel=cancel, progress=step)
+        wavelength = tracer.wavelength_m
+        power = (wavelength / (4.0 * np.pi * paths.length_m)) ** 2 * np.sum(np.abs(paths.field) ** 2, axis=1)
+        total = np.bincount(paths.point, power, minlength=count)
+        arrived = total > 0.0
+        gain_db[arrived, column] = 10.0 * np.log10(total[arrived])
+        los[:, column] = direct.los
+        crossings[:, column] = direct.crossings
+        straight = np.linalg.norm(points - tx, axis=1)
+        range_m[:, column] = np.where(direct.blocked, np.nan, straight + direct.excess_m)
+        shortest = np.full(count, np.inf)
+        np.minimum.at(shortest, paths.point, paths.length_m)
+        fallback = direct.blocked & np.isfinite(shortest)
+        range_m[fallback, column] = shortest[fallback]
+        _strongest(paths, power, wavelength, column, k, features)
+    return RadioMap(
+        points=points,
+        transmitter_names=tuple(t.name for t in transmitters),
+        path_gain_db=gain_db,
+        rss_dbm=gain_db + np.array([t.power_dbm for t in transmitters])[None, :],
+        range_m=range_m,
+        los=los,
+        paths=MultipathFeatures(**features),
+        crossings=crossings,
+        material_names=material_names,
+    )
+
+
+def _strongest(paths, power, wavelength: float, column: int, k: int, features: dict[str, np.ndarray]) -> None:
+    """Fill ``features[...][:, column, :]`` with the ``k`` strongest of ``paths`` per point."""
+    order = np.lexsort((-power, paths.point))
+    point = paths.point[order]
+    rank = np.arange(len(point)) - np.searchsorted(point, point, side="left")
+    kept = order[rank < k]
+    row, slot = paths.point[kept], rank[rank < k]
+    arrival, departure = paths.arrival[kept], paths.departure[kept]
+    length = paths.length_m[kept]
+    theta = np.arccos(np.clip(arrival[:, 2], -1.0, 1.0))
+    phi = np.arctan2(arrival[:, 1], arrival[:, 0])
+    theta_hat = np.column_stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), -np.sin(theta)])
+    vertical = np.einsum("ij,ij->i", paths.field[kept], theta_hat)
+    values = {
+        "delay_s": length / speed_of_light,
+        "power_db": 10.0 * np.log10(np.maximum(power[kept], 1e-300)),
+        "phase_rad": np.angle(vertical * np.exp(-2j * np.pi * length / wavelength)),
+        "aoa_azimuth_rad": np.arctan2(-arrival[:, 1], -arrival[:, 0]),
+        "aoa_elevation_rad": np.arcsin(np.clip(-arrival[:, 2], -1.0, 1.0)),
+        "aod_azimuth_rad": np.arctan2(departure[:, 1], departure[:, 0]),
+        "aod_elevation_rad": np.arcsin(np.clip(departure[:, 2], -1.0, 1.0)),
+    }
+    for name, value in values.items():
+        features[name][row, column, slot] = value

@@ -1,0 +1,409 @@
+"""Specular paths from one transmitter to many receiver points: the direct path and
+reflections found by the image method, with the field each path delivers.
+
+The transmitter is an isotropic antenna with vertical polarisation: a path leaves it with a
+unit field along the zenith unit vector (theta-hat) of its departure direction, as Sionna
+RT's vertically polarised isotropic pattern. At each reflection the field is split into its
+TE component (along k_in x n) and its TM component and each is multiplied by its Fresnel
+coefficient (Sionna's Jones-matrix convention, ``sionna.rt.utils.jones``): a surface
+reflects as a slab of its material's thickness, a solid's outward face as a half-space.
+Along every segment, each wall crossed multiplies the field by the slab's TE/TM
+transmission coefficients: a surface as a slab of its material's thickness, a solid as a
+slab as thick as the chord's projection on the normal of the face it enters through (a box
+wall and a surface of the same thickness transmit alike). A segment through an opaque
+(metal) object carries nothing. Transmissions do not count toward a path's depth, which
+counts reflections only.
+
+Reflecting planes are the scene's coplanar triangles grouped per object
+(``geometry.faces``), so a wall side is one mirror. Candidate sequences of planes are
+pruned before any ray is cast: a solid face reflects only on its outward side, and a pair
+of planes is kept only when each has a corner in front of the other where the wave meets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
+from twinloc.geometry.faces import planar_faces
+from twinloc.geometry.ray_engine import CrossingEvents, RayEngine
+from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.radio import fresnel
+from twinloc.radio.itu import check_frequency, complex_relative_permittivity, wavelength_m
+
+#: Deepest reflection order traced.
+MAX_DEPTH = 3
+#: Most candidate (plane sequence, point) pairs examined per reflection order and transmitter.
+MAX_CANDIDATES = 50_000_000
+#: Points nearer a plane than this, metres, are taken to lie on it (no reflection there).
+SIDE_TOLERANCE_M = 1e-4
+# A reflection point is on its face when a cast from this far in front of it meets the face.
+_FACE_PROBE_M = 1e-3
+# Candidate (sequence, point) pairs handled at once: bounds the memory of one block.
+_BLOCK = 1_000_000
+
+
+@dataclass(frozen=True)
+class SpecularPaths:
+    """Every path found from one transmitter, flat over all receiver points.
+
+    point : (N,) int64, index of the receiver point each path reaches.
+    depth : (N,) int64, number of reflections.
+    length_m : (N,) float64, metres along the path.
+    field : (N, 3) complex128, the field arriving of a unit vertically polarised isotropic
+        source, from the reflection and transmission coefficients alone (no spreading, no
+        propagation phase).
+    departure : (N, 3) float64, unit direction in which the path leaves the transmitter.
+    arrival : (N, 3) float64, unit direction of propagation at the receiver.
+    """
+
+    point: np.ndarray
+    depth: np.ndarray
+    length_m: np.ndarray
+    field: np.ndarray
+    departure: np.ndarray
+    arrival: np.ndarray
+
+
+@dataclass(frozen=True)
+class DirectLinks:
+    """The straight link from the transmitter to each receiver point.
+
+    los : (P,) bool, the link crosses nothing.
+    blocked : (P,) bool, the link crosses an opaque object.
+    excess_m : (P,) float64, metres: sum over the walls crossed of thickness (surfaces) or
+        chord (solids) times (sqrt(eta') - 1), as the UWB maps model the NLOS excess.
+    crossings : (P, M) int32, walls and solids crossed per material (``PathTracer.material_names``).
+    """
+
+    los: np.ndarray
+    blocked: np.ndarray
+    excess_m: np.ndarray
+    crossings: np.ndarray
+
+
+class PathTracer:
+    """Specular paths in one scene at one frequency.
+
+    Parameters
+    ----------
+    scene : Scene
+    engine : RayEngine built on ``scene``.
+    frequency_hz : float
+
+    Raises
+    ------
+    ValueError
+        ``frequency_hz`` is outside the validity range of a material the scene's objects use.
+    """
+
+    def __init__(self, scene: Scene, engine: RayEngine, frequency_hz: float) -> None:
+        used = [scene.material_of(obj) for obj in scene.objects]
+        check_frequency(used, frequency_hz)
+        self.engine = engine
+        self.faces = planar_faces(scene)
+        if len(self.faces.triangle_plane) != len(engine.triangle_object):
+            raise ValueError("the ray engine was built from another scene")
+        self.wavelength_m = wavelength_m(frequency_hz)
+        self.material_names: tuple[str, ...] = tuple(sorted(scene.materials))
+        index = {name: i for i, name in enumerate(self.material_names)}
+        self._object_material = np.array([index[obj.material] for obj in scene.objects], dtype=np.int64)
+        self._eta = np.array([complex_relative_permittivity(m, frequency_hz) for m in used], dtype=np.complex128)
+        self._thickness = np.array([m.thickness_m for m in used], dtype=np.float64)
+        self._opaque = np.array([m.opaque for m in used], dtype=bool)
+        self._solid = np.array([obj.kind is ObjectKind.SOLID for obj in scene.objects], dtype=bool)
+        self._excess_factor = np.sqrt(self._eta.real) - 1.0
+        self._plane_low, self._plane_high, self._corner_distance = _plane_extents(scene, self.faces)
+
+    def trace(self, tx, points, max_depth: int, *, cancel: CancelToken | None = None,
+              progress: ProgressFn = report_nothing) -> tuple[SpecularPaths, DirectLinks]:
+        """Paths from ``tx`` to every point with at most ``max_depth`` reflections.
+
+        Parameters
+        ----------
+        tx : (3,) float, metres
+        points : (P, 3) float, metres
+        max_depth : int, 0 to MAX_DEPTH
+        cancel : CancelToken, optional; checked between blocks of candidates.
+        progress : ProgressFn, reports per reflection order.
+
+        Returns
+        -------
+        (SpecularPaths, DirectLinks)
+        """
+        tx = np.asarray(tx, dtype=np.float64).reshape(3)
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        if not 0 <= max_depth <= MAX_DEPTH:
+            raise ValueError(f"max_depth must be 0 to {MAX_DEPTH}, got {max_depth}")
+        cancel = cancel or CancelToken()
+        progress(0.0, "Direct paths")
+        starts = np.broadcast_to(tx, points.shape)
+        events = self.engine.crossing_events(starts, points)
+        direct = self._direct_links(events)
+        found = [self._paths(np.stack([starts, points], axis=1), np.zeros((len(points), 0), dtype=np.int64),
+                             np.arange(len(points)), first_events=events)]
+        for depth in range(1, max_depth + 1):
+            cancel.raise_if_cancelled()
+            progress((depth - 1) / max_depth, f"Reflections of order {depth}")
+            for sequences, point_index, chain in self._candidates(tx, points, depth, cancel):
+                on_faces = self._on_faces(chain, sequences)
+                found.append(self._paths(chain[on_faces], sequences[on_faces], point_index[on_faces]))
+                cancel.raise_if_cancelled()
+        progress(1.0, "Paths traced")
+        return _joined(found), direct
+
+    # ------------------------------------------------------------------ candidates
+
+    def _candidates(self, tx, points, depth: int, cancel: CancelToken):
+        """Blocks of (sequences (K, depth) int64 planes, point index (K,) int64, chains
+        (K, depth + 2, 3) metres) whose reflection points each lie on their plane's side
+        toward the wave and within its bounding box."""
+        sequences, images = self._plane_sequences(tx, depth)
+        if len(sequences) * len(points) > MAX_CANDIDATES:
+            raise ValueError(
+                f"{len(sequences):,} sequences of {depth} reflections over {len(points):,} points exceed "
+                f"{MAX_CANDIDATES:,} candidates; trace fewer reflections or fewer points"
+            )
+        faces = self.faces
+        last = sequences[:, -1] if depth else np.zeros(0, dtype=np.int64)
+        per_block = max(1, _BLOCK // max(len(points), 1))
+        for start in range(0, len(sequences), per_block):
+            cancel.raise_if_cancelled()
+            block = slice(start, start + per_block)
+            plane = last[block]
+            image_side = np.einsum("ij,ij->i", faces.normal[plane], images[block]) - faces.offset[plane]
+            point_side = points @ faces.normal[plane].T - faces.offset[plane]  # (P, K)
+            # The receiver must lie on the side the wave comes from: opposite the last image.
+            reach = (point_side * image_side[None, :] < 0.0) & (np.abs(point_side) > SIDE_TOLERANCE_M)
+            point_index, sequence_index = np.nonzero(reach)
+            if point_index.size == 0:
+                continue
+            sequence_index += start
+            chain = self._reflection_points(tx, points[point_index], sequences[sequence_index])
+            keep = self._inside_boxes(chain, sequences[sequence_index])
+            yield sequences[sequence_index[keep]], point_index[keep], chain[keep]
+
+    def _plane_sequences(self, tx, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sequences (K, depth) of planes the wave from ``tx`` can meet in turn and the image of
+        ``tx`` after each sequence (K, 3)."""
+        faces = self.faces
+        sequences = np.zeros((1, 0), dtype=np.int64)
+        images = tx[None].copy()
+        for level in range(depth):
+            side = images @ faces.normal.T - faces.offset  # (K, planes)
+            # Each image lies behind the plane it was mirrored in; the wave it stands for
+            # meets the next plane from the image's side, which must be the outside of a solid.
+            allowed = np.where(faces.two_sided, np.abs(side) > SIDE_TOLERANCE_M, side > SIDE_TOLERANCE_M)
+            if level:
+                previous = sequences[:, -1]
+                allowed[np.arange(len(sequences)), previous] = False
+                # The next plane must reach in front of the previous one (where the reflected
+                # wave goes) and the previous one in front of the next (where the wave meets it).
+                previous_side = np.sign(np.einsum("ij,ij->i", faces.normal[previous], images) - faces.offset[previous])
+                ahead = np.where(previous_side[:, None] < 0.0, self._corner_distance[previous, :, 1] > SIDE_TOLERANCE_M,
+                                 self._corner_distance[previous, :, 0] < -SIDE_TOLERANCE_M)
+                behind = np.where(side > 0.0, self._corner_distance[:, previous, 1].T > SIDE_TOLERANCE_M,
+                                  self._corner_distance[:, previous, 0].T < -SIDE_TOLERANCE_M)
+                allowed &= ahead & behind
+            parent, plane = np.nonzero(allowed)
+            if len(parent) > MAX_CANDIDATES:
+                raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene")
+            sequences = np.column_stack([sequences[parent], plane])
+            images = faces.mirror(images[parent], plane)
+        return sequences, images
+
+    def _inside_boxes(self, chain, sequences) -> np.ndarray:
+        """(K,) bool: every reflection point lies within its plane's bounding box (a cheap test
+        before any ray is cast; NaN points fail it)."""
+        keep = np.ones(len(chain), dtype=bool)
+        for level in range(sequences.shape[1]):
+            plane = sequences[:, level]
+            point = chain[:, level + 1]
+            keep &= np.all((point >= self._plane_low[plane] - SIDE_TOLERANCE_M)
+                           & (point <= self._plane_high[plane] + SIDE_TOLERANCE_M), axis=1)
+        return keep
+
+    def _reflection_points(self, tx, rx, sequences) -> np.ndarray:
+        """Chains (K, depth + 2, 3): tx, the reflection points in order, rx. A reflection point
+        whose segment misses its plane (not between image and point) is NaN."""
+        faces = self.faces
+        count, depth = sequences.shape
+        chain = np.empty((count, depth + 2, 3))
+        chain[:, 0] = tx
+        chain[:, -1] = rx
+        if depth == 0:
+            return chain
+        images = np.empty((count, depth, 3))
+        current = np.broadcast_to(tx, (count, 3))
+        for level in range(depth):
+            current = faces.mirror(current, sequences[:, level])
+            images[:, level] = current
+        target = rx
+        for level in range(depth - 1, -1, -1):
+            plane = sequences[:, level]
+            normal = faces.normal[plane]
+            target_side = np.einsum("ij,ij->i", normal, target) - faces.offset[plane]
+            image_side = np.einsum("ij,ij->i", normal, images[:, level]) - faces.offset[plane]
+            denominator = target_side - image_side
+            valid = (target_side * image_side < 0.0) & (np.abs(target_side) > SIDE_TOLERANCE_M)
+            t = np.where(valid, target_side / np.where(denominator == 0.0, 1.0, denominator), np.nan)
+            target = target + t[:, None] * (images[:, level] - target)
+            chain[:, level + 1] = target
+        return chain
+
+    def _on_faces(self, chain, sequences) -> np.ndarray:
+        """(K,) bool: every reflection point is on a triangle of its plane, seen from the side
+        the wave arrives from."""
+        faces = self.faces
+        count, depth = sequences.shape
+        keep = np.isfinite(chain).all(axis=(1, 2))
+        for level in range(depth):
+            rows = np.flatnonzero(keep)
+            if rows.size == 0:
+                break
+            plane = sequences[rows, level]
+            point = chain[rows, level + 1]
+            normal = faces.normal[plane]
+            toward = np.sign(np.einsum("ij,ij->i", normal, chain[rows, level]) - faces.offset[plane])
+            probe = normal * toward[:, None]
+            hits = self.engine.first_hit(point + _FACE_PROBE_M * probe, -probe, 2.0 * _FACE_PROBE_M)
+            keep[rows] = hits.hit & (faces.triangle_plane[np.maximum(hits.triangle, 0)] == plane)
+        return keep
+
+    # ------------------------------------------------------------------ fields
+
+    def _paths(self, chain, sequences, point_index, first_events: CrossingEvents | None = None) -> SpecularPaths:
+        """The field each chain of points delivers; chains through an opaque object dropped."""
+        count, depth = sequences.shape
+        legs = np.diff(chain, axis=1)
+        leg_length = np.linalg.norm(legs, axis=2)
+        unit = legs / np.maximum(leg_length, 1e-300)[:, :, None]
+        field = _theta_hat(unit[:, 0]).astype(np.complex128)
+        alive = np.ones(count, dtype=bool)
+        for leg in range(depth + 1):
+            events = first_events if leg == 0 and first_events is not None else \
+                self.engine.crossing_events(chain[:, leg], chain[:, leg + 1])
+            field, blocked = self._transmit(field, unit[:, leg], events)
+            alive &= ~blocked
+            if leg < depth:
+                field = self._reflect(field, unit[:, leg], unit[:, leg + 1], sequences[:, leg])
+        return SpecularPaths(
+            point=point_index[alive], depth=np.full(int(alive.sum()), depth, dtype=np.int64),
+            length_m=leg_length[alive].sum(axis=1), field=field[alive],
+            departure=unit[alive, 0], arrival=unit[alive, -1],
+        )
+
+    def _transmit(self, field, unit, events: CrossingEvents) -> tuple[np.ndarray, np.ndarray]:
+        """Fields after every wall each segment crosses, and which segments an opaque object blocks."""
+        blocked = np.zeros(len(field), dtype=bool)
+        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
+        blocked[events.solid_ray[(events.chord > 0.0) & self._opaque[events.solid_owner]]] = True
+        normal_of = self.engine.triangle_normals
+        solid_normal = np.where((events.solid_triangle >= 0)[:, None], normal_of[np.maximum(events.solid_triangle, 0)],
+                                unit[events.solid_ray])
+        solid_cos = np.abs(np.einsum("ij,ij->i", solid_normal, unit[events.solid_ray]))
+        ray = np.concatenate([events.surface_ray, events.solid_ray])
+        owner = np.concatenate([events.surface_owner, events.solid_owner])
+        normal = np.concatenate([normal_of[events.surface_triangle], solid_normal])
+        thickness = np.concatenate([self._thickness[events.surface_owner], events.chord * solid_cos])
+        field = field.copy()
+        # One crossing per segment at a time, in the order the engine lists them.
+        order = np.argsort(ray, kind="stable")
+        ray, owner, normal, thickness = ray[order], owner[order], normal[order], thickness[order]
+        first_of_ray = np.searchsorted(ray, ray, side="left")
+        rank = np.arange(len(ray)) - first_of_ray
+        for turn in range(int(rank.max()) + 1 if len(rank) else 0):
+            now = rank == turn
+            rows = ray[now]
+            k = unit[rows]
+            cos_theta = np.clip(np.abs(np.einsum("ij,ij->i", normal[now], k)), 0.0, 1.0)
+            _, _, t_te, t_tm = fresnel.slab(cos_theta, self._eta[owner[now]], thickness[now], self.wavelength_m)
+            field[rows] = _apply_jones(field[rows], k, k, normal[now], t_te, t_tm)
+        return field, blocked
+
+    def _reflect(self, field, k_in, k_out, plane) -> np.ndarray:
+        """Fields after reflecting off ``plane`` (K,): slab coefficients for surfaces,
+        half-space for solids."""
+        owner = self.faces.object_index[plane]
+        normal = self.faces.normal[plane]
+        cos_theta = np.clip(np.abs(np.einsum("ij,ij->i", normal, k_in)), 0.0, 1.0)
+        eta = self._eta[owner]
+        r_te, r_tm, _, _ = fresnel.slab(cos_theta, eta, self._thickness[owner], self.wavelength_m)
+        solid = self._solid[owner]
+        if solid.any():
+            r_te[solid], r_tm[solid] = fresnel.half_space(cos_theta[solid], eta[solid])
+        return _apply_jones(field, k_in, k_out, normal, r_te, r_tm)
+
+    def _direct_links(self, events: CrossingEvents) -> DirectLinks:
+        count = events.count
+        materials = len(self.material_names)
+        blocked = np.zeros(count, dtype=bool)
+        blocked[events.surface_ray[self._opaque[events.surface_owner]]] = True
+        solid = events.chord > 0.0
+        blocked[events.solid_ray[solid & self._opaque[events.solid_owner]]] = True
+        excess = np.zeros(count)
+        excess += np.bincount(events.surface_ray, self._thickness[events.surface_owner] * self._excess_factor[events.surface_owner], minlength=count)
+        excess += np.bincount(events.solid_ray[solid], events.chord[solid] * self._excess_factor[events.solid_owner[solid]], minlength=count)
+        cells = np.concatenate([
+            events.surface_ray * materials + self._object_material[events.surface_owner],
+            events.solid_ray[solid] * materials + self._object_material[events.solid_owner[solid]],
+        ])
+        crossings = np.bincount(cells, minlength=count * materials).astype(np.int32).reshape(count, materials)
+        return DirectLinks(los=~crossings.any(axis=1), blocked=blocked, excess_m=excess, crossings=crossings)
+
+
+def _apply_jones(field, k_in, k_out, normal, c_te, c_tm) -> np.ndarray:
+    """Field (K, 3) complex after an interaction with TE/TM coefficients ``c_te``, ``c_tm`` (K,):
+    c_te (E.s) s + c_tm (E.p_in) p_out with s = k_in x n / |.|, p = k x s."""
+    s = np.cross(k_in, normal)
+    norm = np.linalg.norm(s, axis=1)
+    # At normal incidence TE and TM are any pair of transverse axes (the coefficients then
+    # agree up to the TM sign convention, which the p_out = -p_in flip absorbs).
+    degenerate = norm < 1e-9
+    if degenerate.any():
+        reference = np.where((np.abs(k_in[degenerate, 0]) < 0.9)[:, None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+        s[degenerate] = reference - np.einsum("ij,ij->i", reference, k_in[degenerate])[:, None] * k_in[degenerate]
+        norm[degenerate] = np.linalg.norm(s[degenerate], axis=1)
+    s = s / norm[:, None]
+    p_in = np.cross(k_in, s)
+    p_out = np.cross(k_out, s)
+    along_s = np.einsum("ij,ij->i", field, s)
+    along_p = np.einsum("ij,ij->i", field, p_in)
+    return (c_te * along_s)[:, None] * s + (c_tm * along_p)[:, None] * p_out
+
+
+def _theta_hat(direction) -> np.ndarray:
+    """Zenith unit vectors (N, 3) of unit directions (N, 3): the field of a vertically
+    polarised antenna radiating that way."""
+    x, y, z = direction[:, 0], direction[:, 1], direction[:, 2]
+    theta = np.arccos(np.clip(z, -1.0, 1.0))
+    phi = np.arctan2(y, x)
+    return np.column_stack([np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), -np.sin(theta)])
+
+
+def _plane_extents(scene: Scene, faces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounding boxes of the planes (P, 3) low and high, metres, and for each pair (a, b) the
+    least and greatest signed distance of b's corners from plane a: (P, P, 2) metres."""
+    corners = np.vstack([np.asarray(obj.vertices, dtype=np.float64)[np.asarray(obj.faces, dtype=np.int64)].reshape(-1, 3)
+                         for obj in scene.objects]) if scene.objects else np.zeros((0, 3))
+    plane_of_corner = np.repeat(faces.triangle_plane, 3)
+    usable = plane_of_corner >= 0
+    corners, plane_of_corner = corners[usable], plane_of_corner[usable]
+    count = faces.count
+    low = np.full((count, 3), np.inf)
+    high = np.full((count, 3), -np.inf)
+    np.minimum.at(low, plane_of_corner, corners)
+    np.maximum.at(high, plane_of_corner, corners)
+    distance = np.zeros((count, count, 2))
+    for plane in range(count):
+        signed = corners[plane_of_corner == plane] @ faces.normal.T - faces.offset  # (V, P)
+        distance[:, plane, 0] = signed.min(axis=0)
+        distance[:, plane, 1] = signed.max(axis=0)
+    return low, high, distance
+
+
+def _joined(parts: list[SpecularPaths]) -> SpecularPaths:
+    return SpecularPaths(*(np.concatenate([getattr(p, name) for p in parts]) for name in
+                           ("point", "depth", "length_m", "field", "departure", "arrival")))
