@@ -17,6 +17,7 @@ What the files say and what this converter assumes:
   ranges grow by 1.0-1.2 m per 0.6 m index step; the lecture theatre's APs reach index 21,
   beyond its 14.5 m in metres). Positions here are index x 0.6 m.
 - ``RSS -200 dBm`` is "not heard" and ``RTT 100000 mm`` is "no range": both become empty cells.
+  Negative RTT ranges (0.4 % of the readings, FTM's calibration offset near an AP) become 0 m.
 - Not in the data, assumed: access points 2.0 m above the floor, the phone at 1.0 m, 5 GHz
   (Google Wi-Fi answers FTM on its 5 GHz radio), a 3 m concrete room of the README's size
   centred on the surveyed points and access points. The walls between the office's and the
@@ -69,7 +70,7 @@ def read_source(path: Path, access_points: int) -> tuple[np.ndarray, np.ndarray,
     rss_columns = [header.index(f"AP{i + 1} RSS(dBm)") for i in range(access_points)]
     rss = values[:, rss_columns]
     rss[rss <= NOT_HEARD_DBM] = np.nan
-    ranges = values[:, rtt_columns] / 1000.0
+    ranges = np.maximum(values[:, rtt_columns], 0.0) / 1000.0  # FTM's offset can read below zero near an AP
     ranges[values[:, rtt_columns] >= NO_RANGE_MM] = np.nan
     return values[:, :2] * GRID_M, rss, ranges
 

@@ -163,6 +163,7 @@ COUNT_LIMITS = [
     ("evaluate-rrt", "--seed", 0, 2**32 - 1),
     ("train-mitigation", "--groups", 1, 1000), ("train-mitigation", "--epochs", 1, 100_000),
     ("train-mitigation", "--fine-tune-epochs", 1, 100_000), ("train-mitigation", "--seed", 0, 2**32 - 1),
+    ("fingerprint", "--seed", 0, 2**32 - 1),
 ]
 
 
@@ -179,7 +180,8 @@ def test_every_count_option_has_a_listed_limit():
 
 @pytest.mark.parametrize("verb,option,low,high", COUNT_LIMITS)
 def test_count_limits_are_inclusive_and_checked_while_parsing(verb, option, low, high):
-    required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"]}
+    required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"],
+                "fingerprint": ["--train", "a.csv", "--test", "b.csv"]}
     argv = [verb, "SCENE", *required.get(verb, [])]
     if option in argv:
         del argv[argv.index(option):argv.index(option) + 2]

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Survey:
-    positions: np.ndarray
-    point_ids: np.ndarray
-    times_s: np.ndarray | None
-    transmitters: tuple[str, ...]
-    rss_dbm: np.ndarray
-    range_m: np.ndarray | None
+from twinloc.fingerprint.survey import Survey
 
 
 def make_survey(positions, rss_dbm, transmitters, point_ids=None, times_s=None, range_m=None) -> Survey:

@@ -42,9 +42,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_fingerprint_verb(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    import numpy as np
-
     from twinloc.fingerprint.experiment import run_fingerprint
+    from twinloc.fingerprint.features import FeatureSpec
     from twinloc.fingerprint.files import write_predictions_csv
     from twinloc.fingerprint.models import default_settings
 
@@ -52,11 +51,14 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
     if args.calibrate and args.twin == "none":
         raise CliError("--calibrate: calibrates the twin, so it needs --twin only or --twin prior")
     scene = open_workspace(args.source).scene
-    train = _read_survey(args.train, scene)
-    test = _read_survey(args.test, scene)
-    points = len(np.unique(train.point_ids))
-    if points < 2:
-        raise CliError(f"--train {args.train}: {points} reference point; a fingerprint model needs at least 2")
+    train = _read_survey(args.train, scene, min_points=2)
+    test = _read_survey(args.test, scene, min_points=1)
+    spec = FeatureSpec(args.features, train.transmitters)
+    for option, path, survey in (("--train", args.train, train), ("--test", args.test, test)):
+        try:
+            spec.features(survey)
+        except ValueError as error:
+            raise CliError(f"{option} {path}: {error}") from None
     twin_survey = _twin_survey(args, scene, train) if args.twin != "none" else None
     settings = default_settings(args.model, args.features, args.seed)
     settings = replace(settings, training=replace(settings.training, seed=args.seed))
@@ -64,7 +66,7 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
         run = run_fingerprint(args.model, train, test, settings, labelled_fraction=args.labelled_fraction,
                               seed=args.seed, twin_survey=twin_survey, twin=args.twin)
     except ValueError as error:
-        raise CliError(f"--test {args.test}: {error}") from None
+        raise CliError(f"{args.train}: {error}") from None
     if args.out:
         try:
             write_predictions_csv(args.out, test, run.predicted)
@@ -97,18 +99,13 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_survey(path: str, scene):
-    from twinloc.fingerprint.survey import read_survey_csv
+def _read_survey(path: str, scene, min_points: int):
+    from twinloc.fingerprint.survey import SurveyError, read_survey_csv
 
     try:
-        return read_survey_csv(path, scene)
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such file") from None
-    except ValueError as error:
-        message = str(error)
-        raise CliError(message if message.startswith(str(path)) else f"{path}: {message}") from None
-    except OSError as error:
-        raise CliError(f"{path}: cannot read: {error.strerror or error}") from None
+        return read_survey_csv(path, scene, min_points=min_points)
+    except SurveyError as error:
+        raise CliError(str(error)) from None
 
 
 def _twin_survey(args: argparse.Namespace, scene, train):

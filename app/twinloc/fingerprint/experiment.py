@@ -14,7 +14,6 @@ import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
 from twinloc.fingerprint.evaluation import Metrics, PointErrors, evaluate, per_point_errors
-from twinloc.fingerprint.features import select_samples
 from twinloc.fingerprint.models import FingerprintSettings, FittedFingerprintModel, fine_tune, fit_fingerprint_model
 from twinloc.learn.runs import TrainingHistory
 
@@ -66,7 +65,7 @@ def labelled_subset(survey, fraction: float, seed: int):
         return survey
     keep = max(1, round(fraction * len(ids)))
     chosen = np.random.default_rng(seed).choice(ids, size=keep, replace=False)
-    return select_samples(survey, np.isin(survey.point_ids, chosen))
+    return survey.select(np.isin(survey.point_ids, chosen))
 
 
 def run_fingerprint(

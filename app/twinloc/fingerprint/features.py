@@ -12,7 +12,6 @@ Sequence models read windows of consecutive rows along the survey's route
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,6 @@ __all__ = [
     "FeatureSpec",
     "fingerprint_features",
     "lag_windows",
-    "select_samples",
     "time_order",
 ]
 
@@ -131,16 +129,6 @@ def lag_windows(features: np.ndarray, lag: int) -> np.ndarray:
         raise ValueError(f"lag must be >= 1, got {lag}")
     steps = np.arange(len(features))[:, None] + np.arange(-lag + 1, 1)[None, :]
     return features[np.maximum(steps, 0)].reshape(len(features), -1)
-
-
-def select_samples(survey, rows: np.ndarray):
-    """A survey of the samples ``rows`` (an index array or boolean mask) of ``survey``, same transmitters."""
-    rows = np.asarray(rows)
-    per_sample = {"positions": survey.positions, "point_ids": survey.point_ids, "rss_dbm": survey.rss_dbm}
-    for optional in ("times_s", "range_m"):
-        if getattr(survey, optional) is not None:
-            per_sample[optional] = getattr(survey, optional)
-    return dataclasses.replace(survey, **{name: np.asarray(values)[rows] for name, values in per_sample.items()})
 
 
 def _aligned(values: np.ndarray, column: dict[str, int], transmitters, samples: int, fill: float) -> np.ndarray:

@@ -17,7 +17,6 @@ import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
 from twinloc.fingerprint.evaluation import evaluate
-from twinloc.fingerprint.features import select_samples
 from twinloc.fingerprint.models import FingerprintSettings, default_settings, fit_fingerprint_model
 from twinloc.learn.runs import TrainingSettings
 
@@ -120,9 +119,9 @@ def grid_search(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             run = number * len(splits) + fold
-            model = fit_fingerprint_model(kind, select_samples(survey, training_rows), settings, cancel=cancel,
+            model = fit_fingerprint_model(kind, survey.select(training_rows), settings, cancel=cancel,
                                           progress=scaled_progress(progress, run / runs, (run + 1) / runs))
-            predicted = model.predict(select_samples(survey, validation_rows))
+            predicted = model.predict(survey.select(validation_rows))
             fold_rmse.append(evaluate(true[validation_rows], predicted).rmse_m)
         scores.append(GridScore(values, tuple(fold_rmse), float(np.mean(fold_rmse)), float(np.std(fold_rmse))))
     if cancel is not None:

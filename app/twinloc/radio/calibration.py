@@ -308,9 +308,11 @@ def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoi
 
     points : (P, 3) surveyed positions, metres; twin, measured_rss (P, T), distance_m (P, T) as
     for :func:`calibrate`. Repeated samples at one position are averaged first (the process sees
-    one value per position). Kernel: amplitude x RBF(length in ``RESIDUAL_LENGTH_BOUNDS_M``)
-    + WhiteKernel (the scatter of the averaged readings); zero prior mean, so far from the
-    survey the map is the calibrated twin. ``seed`` fixes the optimiser's restarts.
+    one value per position). Kernel: amplitude x RBF + WhiteKernel (the scatter of the averaged
+    readings). The RBF length stays in ``RESIDUAL_LENGTH_BOUNDS_M`` and no shorter than the
+    median spacing of the surveyed positions: detail finer than the survey is not in the data.
+    Zero prior mean, so far from the survey the map is the calibrated twin. ``seed`` fixes the
+    optimiser's restarts.
 
     Raises ValueError when a transmitter was heard at more than ``MAX_RESIDUAL_POINTS`` positions.
     """
@@ -333,8 +335,9 @@ def twin_aided_map(calibration: Calibration, points: np.ndarray, twin: TwinAtPoi
             continue
         mean = np.bincount(inverse.ravel(), weights=residual[heard, t]) / np.bincount(inverse.ravel())
         spread = max(float(np.var(mean)), 0.25)
+        shortest = min(max(RESIDUAL_LENGTH_BOUNDS_M[0], _point_spacing(positions)), RESIDUAL_LENGTH_BOUNDS_M[1])
         kernel = (ConstantKernel(spread, (1e-2, 1e3))
-                  * RBF(RESIDUAL_INITIAL_LENGTH_M, RESIDUAL_LENGTH_BOUNDS_M)
+                  * RBF(max(RESIDUAL_INITIAL_LENGTH_M, shortest), (shortest, RESIDUAL_LENGTH_BOUNDS_M[1]))
                   + WhiteKernel(spread / 2.0, (1e-3, 1e3)))
         model = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=2, random_state=seed)
         models.append(model.fit(positions, mean))
@@ -376,6 +379,14 @@ def _separable(design: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         if np.linalg.matrix_rank(block, tol=1e-8 * max(1.0, np.abs(block).max())) == np.count_nonzero(trial):
             keep = trial
     return keep
+
+
+def _point_spacing(positions: np.ndarray) -> float:
+    """Median distance from each surveyed position (R, 2) m to its nearest other one, metres."""
+    from scipy.spatial import cKDTree
+
+    distances, _ = cKDTree(positions).query(positions, k=2)
+    return float(np.median(distances[:, 1]))
 
 
 def _rms(values: np.ndarray) -> float:
