@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+import numpy as np
+
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.features.fingerprint.layers import plan_layer
+from twinloc.gui.features.fingerprint.layers import heat_layer, plan_layer, radio_layer, survey_layer
 from twinloc.gui.features.fingerprint.plan import PlanController
+from twinloc.gui.features.fingerprint.positioning import PositioningController
+from twinloc.gui.features.fingerprint.radio import RadioMapController
+from twinloc.gui.features.fingerprint.surveys import SHOWN, SurveyController, point_means
 from twinloc.gui.tasks import JobRunner
 from twinloc.gui.viewport.floor_stack import FloorStack
 from twinloc.gui.viewport.outer_markers import OuterMarkerEditor
@@ -52,25 +57,69 @@ class FingerprintController(QObject):
         plotter = viewport.plotter
         self.editor = OuterMarkerEditor(plotter, plotter.renderer, plotter, viewport.request_render)
         self.plan = PlanController(document, runner, self)
+        self.radio = RadioMapController(document, runner, self)
+        self.surveys = SurveyController(document, runner, self.radio, self.plan, self)
+        self.positioning = PositioningController(document, runner, self.radio, self.surveys, self)
         self.editor.markersChanged.connect(lambda markers: self.plan.set_markers(markers, final=not self.editor.dragging))
         self.plan.planChanged.connect(self._on_plan_changed)
+        self.radio.mapChanged.connect(self._on_radio_changed)
+        self.surveys.surveyChanged.connect(self._on_survey_changed)
+        self.positioning.resultChanged.connect(self._on_heat_map_changed)
         document.sceneChanged.connect(self._on_scene_changed)
         self._on_scene_changed()
 
     def stop(self) -> None:
         """Stop every computation for good (the window is closing)."""
         self.editor.detach()
-        self.plan.stop()
+        for part in (self.plan, self.radio, self.surveys, self.positioning):
+            part.stop()
 
     # ------------------------------------------------------------------ the floor
 
     def _on_scene_changed(self) -> None:
         self.editor.set_floor_height(float(self._document.scene.bounds[0][2]))
+        self.plan.set_height(self.radio.view.receiver_height_m)
 
     def _on_plan_changed(self) -> None:
         self._publish(PLAN_KEY, plan_layer(self.plan.plan))
+        self._publish_radio()
         if self.plan.plan is not None and self._floor.active not in (RADIO_KEY, PLAN_KEY):
             self._floor.set_active(PLAN_KEY)
+
+    def _on_radio_changed(self) -> None:
+        self.plan.set_height(self.radio.view.receiver_height_m)
+        if self._publish_radio():
+            self._floor.set_active(RADIO_KEY)
+
+    def _publish_radio(self) -> bool:
+        """Publish the shown quantity of the radio map with the plan over it; False without a map."""
+        values = self.radio.values()
+        layer = None if values is None else radio_layer(self.radio.grid, values, self.radio.quantity,
+                                                        self.radio.transmitter, self.plan.plan)
+        self._publish(RADIO_KEY, layer)
+        return layer is not None
+
+    def _on_survey_changed(self) -> None:
+        surveys = self.surveys
+        values = surveys.point_values()
+        if values is None:
+            self._publish(SURVEY_KEY, None)
+            return
+        positions = point_means(surveys.measured.raw).positions[:, :2]
+        title = f"{surveys.transmitter}: {SHOWN[surveys.shown]}"
+        self._publish(SURVEY_KEY, survey_layer(positions, values, title, diverging=surveys.shown != "measured"))
+        self._floor.set_active(SURVEY_KEY)
+
+    def _on_heat_map_changed(self) -> None:
+        positioning = self.positioning
+        if positioning.heat_map is None:
+            self._publish(HEAT_KEY, None)
+            return
+        grid, rmse = positioning.heat_map
+        run = positioning.run
+        caption = (f"{run.model.kind.upper()} · RMSE {run.metrics.rmse_m:.2f} m over {len(run.points.point_ids)} test points")
+        self._publish(HEAT_KEY, heat_layer(grid, rmse, np.asarray(run.points.positions)[:, :2], caption))
+        self._floor.set_active(HEAT_KEY)
 
     def _publish(self, key: str, layer) -> None:
         self._floor.publish(key, layer, self._floor.revise(key))

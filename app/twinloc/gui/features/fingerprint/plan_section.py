@@ -24,7 +24,8 @@ SPACING, BETWEEN = "spacing", "between"
 
 
 class PlanSection(QGroupBox):
-    """Draw the outer markers and set how the reference points are placed.
+    """Draw the outer markers, set how the reference points are placed, export the plan; the
+    virtual survey's widgets (``virtual_survey``) go below.
 
     Signals
     -------
@@ -34,7 +35,8 @@ class PlanSection(QGroupBox):
 
     message = Signal(str)
 
-    def __init__(self, plan: PlanController, editor: OuterMarkerEditor, parent: QWidget | None = None) -> None:
+    def __init__(self, plan: PlanController, editor: OuterMarkerEditor, virtual_survey: QWidget,
+                 parent: QWidget | None = None) -> None:
         super().__init__("Reference points", parent)
         self._plan = plan
         self._editor = editor
@@ -89,6 +91,7 @@ class PlanSection(QGroupBox):
         form.addRow("Clearance", self.clearance)
         form.addRow(self.summary)
         form.addRow(export_row)
+        form.addRow(virtual_survey)
         self._form = form
 
         plan.planChanged.connect(self._show_plan)

@@ -96,6 +96,8 @@ class PositioningController(QObject):
         self.run = None
         """The last :class:`~twinloc.fingerprint.experiment.FingerprintRun` (None before the first)."""
         self.request: TrainingRequest | None = None
+        self.test_positions: np.ndarray | None = None
+        """(S, 2) metres: the true positions of :attr:`run`'s test samples, in its ``predicted`` order."""
         self.heat_map: tuple[FloorGrid, np.ndarray] | None = None
         """The floor grid and the RMSE interpolated on its cells, metres."""
 
@@ -130,13 +132,15 @@ class PositioningController(QObject):
         if request.epochs:
             settings = replace(settings, training=replace(settings.training, epochs=int(request.epochs)))
         self.request = request
+        twin_survey = None if request.twin == "none" else virtual
         task = self._runner.submit_publishing(
-            lambda publish: fingerprint_job(request.kind, train, test, settings, seed=request.seed, twin_survey=None if request.twin == "none" else virtual,
+            lambda publish: fingerprint_job(request.kind, train, test, settings, seed=request.seed, twin_survey=twin_survey,
                                             twin=request.twin, on_epoch=losses_so_far(publish)),
             lane=LONG, key=TRAIN_KEY,
         )
         task.published.connect(self._on_losses)
-        task.finished.connect(self._on_trained)
+        tested = np.asarray(test.positions, dtype=np.float64)[:, :2]
+        task.finished.connect(lambda run: self._on_trained(run, tested))
         task.failed.connect(lambda _message: self.trainingEnded.emit("failed"))
         task.cancelled.connect(lambda: self.trainingEnded.emit("cancelled"))
         self.losses = {}
@@ -155,8 +159,8 @@ class PositioningController(QObject):
         self.losses = losses
         self.lossesChanged.emit()
 
-    def _on_trained(self, run) -> None:
-        self.run = run
+    def _on_trained(self, run, tested: np.ndarray) -> None:
+        self.run, self.test_positions = run, tested
         self.heat_map = None
         self.resultChanged.emit()
         self.trainingEnded.emit("finished")

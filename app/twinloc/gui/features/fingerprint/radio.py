@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from twinloc.compute.radiomap_jobs import radio_map_job
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.scene import Scene
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.tasks import JobRunner
-from twinloc.radio.radiomap import RadioMap, RadioSettings
 from twinloc.radio.transmitters import Transmitter, transmitters_of
+
+if TYPE_CHECKING:
+    from twinloc.compute.radiomap_jobs import FloorRadioMap
+    from twinloc.radio.radiomap import RadioMap, RadioSettings
 
 KEY = "radio_map"
 """The key of the radio map's tasks."""
@@ -47,6 +50,8 @@ class RadioView:
 
     @property
     def settings(self) -> RadioSettings:
+        from twinloc.radio.radiomap import RadioSettings  # the radio physics loads with the first map
+
         return RadioSettings(max_depth=self.max_depth, receiver_height_m=self.receiver_height_m)
 
 
@@ -124,6 +129,8 @@ class RadioMapController(QObject):
         ValueError
             The twin has no enabled transmitter.
         """
+        from twinloc.compute.radiomap_jobs import radio_map_job  # the radio physics loads with the first map
+
         transmitters = self.transmitters()
         if not transmitters:
             raise ValueError("The twin has no transmitter: add an access point or enable an anchor.")
@@ -142,8 +149,8 @@ class RadioMapController(QObject):
         self.wanted = False
         self._runner.cancel(KEY)
 
-    def _on_computed(self, result) -> None:
-        self.grid, self.radio_map = result
+    def _on_computed(self, result: FloorRadioMap) -> None:
+        self.grid, self.radio_map = result.grid, result.radio_map
         if self.transmitter not in self.radio_map.transmitter_names:
             self.transmitter = self.radio_map.transmitter_names[0] if self.radio_map.transmitter_names else ""
         self.mapChanged.emit()

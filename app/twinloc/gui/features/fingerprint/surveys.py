@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -26,7 +27,9 @@ from twinloc.gui.features.fingerprint.plan import PlanController
 from twinloc.gui.features.fingerprint.radio import RadioMapController, twin_scene
 from twinloc.gui.tasks import LONG, JobRunner
 from twinloc.radio.calibration import Calibration, calibrate
-from twinloc.radio.radiomap import RadioMap, compute_radio_map
+
+if TYPE_CHECKING:
+    from twinloc.radio.radiomap import RadioMap
 
 IMPORT_KEY, VIRTUAL_KEY, TWIN_KEY, CALIBRATE_KEY = "survey_import", "virtual_survey", "survey_twin", "calibration"
 #: What the survey layer shows per reference point: key -> its legend title.
@@ -183,6 +186,8 @@ class SurveyController(QObject):
         means = point_means(raw)
 
         def run(progress, cancel):
+            from twinloc.radio.radiomap import compute_radio_map
+
             progress(0.0, "The twin at the survey points")
             computed = compute_radio_map(scene, transmitters, means.positions, settings, geometry.ray_engine(scene),
                                          cancel=cancel)
@@ -238,6 +243,8 @@ class SurveyController(QObject):
         positions = plan.positions
 
         def run(progress, cancel) -> Survey:
+            from twinloc.radio.radiomap import compute_radio_map
+
             progress(0.0, "Sampling the twin along the plan")
             engine = geometry.ray_engine(scene)
 

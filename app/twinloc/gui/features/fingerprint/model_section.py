@@ -1,0 +1,141 @@
+"""The Model section of the Fingerprinting dock: train a positioning model, watch its losses,
+read its errors (table and CDF) and see its RMSE heat map on the floor."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from twinloc.fingerprint.evaluation import position_errors
+from twinloc.gui.features.fingerprint.positioning import TRAINING_DATA, PositioningController, TrainingRequest
+from twinloc.gui.widgets.cdf_plot import ErrorCdf
+from twinloc.gui.widgets.dialogs import show_error
+from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, quantity_spin
+from twinloc.gui.widgets.loss_plot import LossPlot
+
+MODELS = {"knn": "Weighted kNN", "mlp": "MLP", "lstm1": "LSTM Model 1", "lstm2": "LSTM Model 2"}
+FEATURES = {"rss": "RSS", "range": "Range", "rss+range": "RSS + range"}
+#: The evaluation table's columns: (Metrics field, header).
+METRICS = (("mean_m", "Mean"), ("rmse_m", "RMSE"), ("p50_m", "p50"), ("p67_m", "p67"), ("p80_m", "p80"),
+           ("p90_m", "p90"), ("within_2m", "≤ 2 m"))
+
+
+class ModelSection(QGroupBox):
+    """Model kind, features and training data; Train and Cancel; losses, errors and the heat map.
+
+    Signals
+    -------
+    message(str)
+        A short confirmation for the status bar.
+    """
+
+    message = Signal(str)
+
+    def __init__(self, positioning: PositioningController, parent: QWidget | None = None) -> None:
+        super().__init__("Model", parent)
+        self._positioning = positioning
+        self.kind = _choices(MODELS)
+        self.features = _choices(FEATURES)
+        self.data = _choices(TRAINING_DATA)
+        self.data.setToolTip("Train on the measured survey, on the twin's virtual survey, or pre-train on the twin "
+                             "and fine-tune on the measured survey")
+        self.test_fraction = quantity_spin(0.05, 0.9, 0.05, 2)
+        self.test_fraction.setValue(0.3)
+        self.test_fraction.setToolTip("Fraction of the measured reference points held out for testing (whole points)")
+        self.seed = int_spin(0, 2**31 - 1, 0, "Seed of the split, the initial weights and the batches")
+        self.epochs = int_spin(0, 10_000, 0, "Epochs of a neural model (0: the seed paper's)")
+        self.epochs.setSpecialValueText("paper's")
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(self._train)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop training: the best weights so far are evaluated")
+        self.cancel_button.clicked.connect(positioning.cancel)
+        self.cancel_button.setEnabled(False)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.loss_plot = LossPlot()
+        self.metrics = QTableWidget(1, len(METRICS))
+        self.metrics.setHorizontalHeaderLabels([header for _field, header in METRICS])
+        self.metrics.verticalHeader().setVisible(False)
+        self.metrics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        fit_rows(self.metrics, 1)
+        self.cdf = ErrorCdf()
+
+        form = QFormLayout(self)
+        form.addRow("Model", self.kind)
+        form.addRow("Features", self.features)
+        form.addRow("Training data", self.data)
+        form.addRow("Test points", self.test_fraction)
+        form.addRow("Seed", self.seed)
+        form.addRow("Epochs", self.epochs)
+        form.addRow(button_row(self.train_button, self.cancel_button))
+        form.addRow(self.status)
+        form.addRow(self.loss_plot)
+        form.addRow(self.metrics)
+        form.addRow(self.cdf)
+        positioning.lossesChanged.connect(lambda: self.loss_plot.show_losses(positioning.losses))
+        positioning.trainingEnded.connect(self._on_ended)
+        positioning.resultChanged.connect(self._show_result)
+
+    def request(self) -> TrainingRequest:
+        """What the widgets ask for."""
+        return TrainingRequest(kind=self.kind.currentData(), features=self.features.currentData(),
+                               twin=self.data.currentData(), test_fraction=self.test_fraction.value(),
+                               seed=self.seed.value(), epochs=self.epochs.value())
+
+    def _train(self) -> None:
+        try:
+            self._positioning.train(self.request())
+        except ValueError as error:
+            show_error(self, "Cannot train the model", str(error))
+            return
+        self.train_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Training…")
+
+    def _on_ended(self, outcome: str) -> None:
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if outcome != "finished":
+            self.status.setText(f"Training {outcome}.")
+
+    def _show_result(self) -> None:
+        run = self._positioning.run
+        if run is None:
+            return
+        metrics = run.metrics
+        for column, (field, _header) in enumerate(METRICS):
+            value = getattr(metrics, field)
+            text = f"{100 * value:.0f} %" if field == "within_2m" else f"{value:.2f} m"
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.metrics.setItem(0, column, item)
+        true = self._positioning.test_positions
+        errors = position_errors(true, run.predicted) if true is not None else np.zeros(0)
+        label = f"{MODELS[run.model.kind]}, {TRAINING_DATA[run.twin].lower()}"
+        self.cdf.show_curves([(label, errors, "#1f5fbf", "-")])
+        heat = "RMSE heat map on the floor." if self._positioning.heat_map is not None else "Mapping the RMSE…"
+        self.status.setText(
+            f"Trained on {run.labelled_points} measured and {run.twin_points} twin reference points, tested on "
+            f"{run.test_samples} samples at {len(run.points.point_ids)} held-out points. {heat}"
+        )
+
+
+def _choices(options: dict[str, str]) -> QComboBox:
+    combo = QComboBox()
+    for key, text in options.items():
+        combo.addItem(text, key)
+    return combo
