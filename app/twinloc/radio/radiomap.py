@@ -202,3 +202,26 @@ def _strongest(paths, power, wavelength: float, column: int, k: int, features: d
     }
     for name, value in values.items():
         features[name][row, column, slot] = value
+
+
+def radio_map_to_csv(radio_map: RadioMap, path) -> None:
+    """Write one row per point and transmitter, point-major, header first:
+    ``x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los`` (metres, dB, dBm; range empty
+    where no path arrives, path gain NO_SIGNAL_DB there; los 1 or 0)."""
+    names = radio_map.transmitter_names
+    with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write("x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los\n")
+        for point, gains, rss, ranges, los in zip(radio_map.points.tolist(), radio_map.path_gain_db.tolist(),
+                                                  radio_map.rss_dbm.tolist(), radio_map.range_m.tolist(),
+                                                  radio_map.los.tolist()):
+            x, y, z = point
+            for name, gain, power, range_m, seen in zip(names, gains, rss, ranges, los):
+                distance = "" if range_m != range_m else f"{range_m:.4f}"
+                stream.write(f"{x:.4f},{y:.4f},{z:.4f},{_csv_field(name)},{gain:.3f},{power:.3f},{distance},{int(seen)}\n")
+
+
+def _csv_field(text: str) -> str:
+    """``text`` quoted as CSV needs it (a name may hold commas or quotes)."""
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
