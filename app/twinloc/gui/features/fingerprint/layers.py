@@ -16,6 +16,7 @@ INNER_COLOR = "#7048e8"
 ROUTE_COLOR = "#495057"
 START_COLOR = "#2b8a3e"
 SURVEY_COLOR = "#868e96"
+TEST_POINT_COLOR = "#22b8cf"
 
 
 def plan_markers(plan) -> tuple:
@@ -94,8 +95,9 @@ def survey_layer(points: np.ndarray, values: np.ndarray, title: str, diverging: 
 
 
 def heat_layer(grid: FloorGrid, rmse_m: np.ndarray, points: np.ndarray, caption: str) -> FloorLayer:
-    """The RMSE heat map over ``grid`` (values (M,) metres) with the test points ((N, 2) metres) it interpolates."""
+    """The RMSE heat map over ``grid`` (values (M,) metres, NaN cells not drawn) with the test
+    points ((N, 2) metres) it interpolates."""
     finite = rmse_m[np.isfinite(rmse_m)]
     clim = (0.0, float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
     return FloorLayer(grid, np.asarray(rmse_m, dtype=np.float64), "RMSE (m)", cmap="inferno", clim=clim,
-                      markers=(PointSet(points, "#f8f9fa", size_px=5.0, label="test points"),), caption=caption)
+                      markers=(PointSet(points, TEST_POINT_COLOR, size_px=6.0, label="test points"),), caption=caption)

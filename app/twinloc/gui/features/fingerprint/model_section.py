@@ -128,10 +128,13 @@ class ModelSection(QGroupBox):
         label = f"{MODELS[run.model.kind]}, {TRAINING_DATA[run.twin].lower()}"
         self.cdf.show_curves([(label, errors, "#1f5fbf", "-")])
         heat = "RMSE heat map on the floor." if self._positioning.heat_map is not None else "Mapping the RMSE…"
-        self.status.setText(
-            f"Trained on {run.labelled_points} measured and {run.twin_points} twin reference points, tested on "
-            f"{run.test_samples} samples at {len(run.points.point_ids)} held-out points. {heat}"
-        )
+        trained = {
+            "none": f"Trained on {run.labelled_points} measured reference points",
+            "only": f"Trained on the twin's {run.twin_points} reference points",
+            "prior": f"Pre-trained on the twin's {run.twin_points} and fine-tuned on {run.labelled_points} measured reference points",
+        }[run.twin]
+        self.status.setText(f"{trained}; tested on {run.test_samples} samples at {len(run.points.point_ids)} "
+                            f"held-out points. {heat}")
 
 
 def _choices(options: dict[str, str]) -> QComboBox:

@@ -26,6 +26,9 @@ from twinloc.gui.tasks import LONG, JobRunner
 from twinloc.gui.widgets.loss_plot import losses_so_far
 
 TRAIN_KEY, HEAT_KEY = "fingerprint_training", "rmse_heat_map"
+#: The heat map covers the cells within this distance of a test point, metres: farther away the
+#: interpolation only extrapolates (seed 002 maps the surveyed area only).
+HEAT_REACH_M = 3.0
 #: Where the training data come from: key -> what the user reads.
 TRAINING_DATA = {
     "none": "Measured survey",
@@ -99,7 +102,7 @@ class PositioningController(QObject):
         self.test_positions: np.ndarray | None = None
         """(S, 2) metres: the true positions of :attr:`run`'s test samples, in its ``predicted`` order."""
         self.heat_map: tuple[FloorGrid, np.ndarray] | None = None
-        """The floor grid and the RMSE interpolated on its cells, metres."""
+        """The floor grid and the RMSE interpolated on its cells, metres (NaN farther than :data:`HEAT_REACH_M` from a test point)."""
 
     @property
     def training(self) -> bool:
@@ -167,9 +170,14 @@ class PositioningController(QObject):
         scene, view, geometry = twin_scene(self._document), self._radio.view, self._document.geometry
 
         def run_heat_map(progress, cancel) -> tuple[FloorGrid, np.ndarray]:
+            from scipy.spatial import cKDTree
+
             progress(0.0, "Floor grid")
             grid = geometry.floor_grid(scene, view.resolution_m, view.receiver_height_m)
-            return grid, heat_map_job(run, grid.points[:, :2]).function(progress, cancel)
+            cells = grid.points[:, :2]
+            rmse = heat_map_job(run, cells).function(progress, cancel)
+            distance, _index = cKDTree(run.points.positions[:, :2]).query(cells)
+            return grid, np.where(distance <= HEAT_REACH_M, rmse, np.nan)
 
         task = self._runner.submit(Job("RMSE heat map", run_heat_map), lane=LONG, key=HEAT_KEY, supersede=True)
         task.finished.connect(self._on_heat_map)
