@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from twinloc.gui.widgets.figure_host import FigureHost
@@ -57,6 +58,7 @@ class ErrorCdf(FigureHost):
             self._curves.append((label, finite))
         largest = max((c[-1] for _, c in self._curves if c.size), default=1.0)
         self.axes.set_xscale("log")
+        self.axes.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks collide in a narrow dock
         smallest = min((c[0] for _, c in self._curves if c.size and c[0] > 0), default=0.01)
         self.axes.set_xlim(max(smallest * 0.8, 1e-3), largest * 1.2)
         legend = self.axes.legend(fontsize=6.5, loc="lower right", frameon=True, framealpha=0.92, edgecolor="#dde2e8")

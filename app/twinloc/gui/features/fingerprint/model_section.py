@@ -86,9 +86,17 @@ class ModelSection(QGroupBox):
         form.addRow(self.loss_plot)
         form.addRow(self.metrics)
         form.addRow(self.cdf)
+        self.kind.currentIndexChanged.connect(self._show_kind)
+        self._show_kind()
         positioning.lossesChanged.connect(lambda: self.loss_plot.show_losses(positioning.losses))
         positioning.trainingEnded.connect(self._on_ended)
         positioning.resultChanged.connect(self._show_result)
+
+    def _show_kind(self) -> None:
+        """A kNN has no epochs: no losses to plot, no epochs to set."""
+        neural = self.kind.currentData() != "knn"
+        self.loss_plot.setVisible(neural)
+        self.epochs.setEnabled(neural)
 
     def request(self) -> TrainingRequest:
         """What the widgets ask for."""
