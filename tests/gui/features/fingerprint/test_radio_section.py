@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from fixtures_window import autosave_store, make_window, window, window_settings  # noqa: F401
 from hand_radio import clear_of_columns, free_space_rss_dbm
+from PySide6.QtTest import QTest
 
 pytestmark = pytest.mark.gui
 
@@ -43,6 +44,12 @@ def test_direct_path_map_is_free_space_where_the_line_is_clear(window, qtbot):
     expected = free_space_rss_dbm(points, source, UWB_HZ, 0.0)
     np.testing.assert_allclose(shown_cells(window, radio)[clear], expected[clear], atol=1e-6)
     assert "A1: RSS (dBm)" in window.viewport.floor_markers_caption()
+
+    # The value under the mouse: a clear cell in the open middle of the hall.
+    window.viewport.view_top()
+    cell = int(np.argmin(np.where(clear, np.linalg.norm(points[:, :2] - (9.2, 4.2), axis=1), np.inf)))
+    QTest.mouseMove(window.viewport.plotter, window.viewport.world_to_widget((*points[cell, :2], 0.0)))
+    qtbot.waitUntil(lambda: f"A1 RSS (dBm): {expected[cell]:.1f}" in window.cursor_label.text(), timeout=5000)
 
     section.quantity.setCurrentIndex(section.quantity.findData("range_m"))
     distance = np.linalg.norm(points - np.asarray(source), axis=1)

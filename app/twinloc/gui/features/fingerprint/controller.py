@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 import numpy as np
 
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.features.fingerprint.layers import heat_layer, plan_layer, radio_layer, survey_layer
+from twinloc.gui.features.fingerprint.layers import QUANTITIES, heat_layer, plan_layer, radio_layer, survey_layer
 from twinloc.gui.features.fingerprint.plan import PlanController
 from twinloc.gui.features.fingerprint.positioning import PositioningController
 from twinloc.gui.features.fingerprint.radio import RadioMapController
@@ -76,8 +76,24 @@ class FingerprintController(QObject):
 
     # ------------------------------------------------------------------ the floor
 
+    def readout(self, x: float, y: float) -> str | None:
+        """"x 3.25 m  y 4.05 m · AP01 RSS −52.3 dBm" while the radio map is on the floor and (x, y)
+        metres is one of its cells; None otherwise."""
+        values, grid = self.radio.values(), self.radio.grid
+        if self._floor.active != RADIO_KEY or values is None:
+            return None
+        column = int(round((x - grid.x_centers[0]) / grid.resolution_m))
+        row = int(round((y - grid.y_centers[0]) / grid.resolution_m))
+        if not (0 <= row < grid.mask.shape[0] and 0 <= column < grid.mask.shape[1]) or not grid.mask[row, column]:
+            return None
+        value = values[int(np.count_nonzero(grid.mask.ravel()[: row * grid.mask.shape[1] + column]))]
+        title = QUANTITIES[self.radio.quantity][0]
+        return f"x {x:.2f} m  y {y:.2f} m · {self.radio.transmitter} {title}: {'no signal' if np.isnan(value) else f'{value:.1f}'}"
+
     def _on_scene_changed(self) -> None:
+        """Markers belong to a site: another scene (or the first) starts without them."""
         self.editor.set_floor_height(float(self._document.scene.bounds[0][2]))
+        self.editor.set_markers([])
         self.plan.set_height(self.radio.view.receiver_height_m)
 
     def _on_plan_changed(self) -> None:

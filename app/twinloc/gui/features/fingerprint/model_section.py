@@ -123,6 +123,10 @@ class ModelSection(QGroupBox):
     def _show_result(self) -> None:
         run = self._positioning.run
         if run is None:
+            self.metrics.clearContents()
+            self.cdf.clear()
+            self.loss_plot.clear()
+            self.status.setText("")
             return
         metrics = run.metrics
         for column, (field, _header) in enumerate(METRICS):

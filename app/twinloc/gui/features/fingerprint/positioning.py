@@ -103,6 +103,7 @@ class PositioningController(QObject):
         """(S, 2) metres: the true positions of :attr:`run`'s test samples, in its ``predicted`` order."""
         self.heat_map: tuple[FloorGrid, np.ndarray] | None = None
         """The floor grid and the RMSE interpolated on its cells, metres (NaN farther than :data:`HEAT_REACH_M` from a test point)."""
+        document.sceneChanged.connect(self._forget)
 
     @property
     def training(self) -> bool:
@@ -157,6 +158,13 @@ class PositioningController(QObject):
         """Stop for good (the window is closing)."""
         for key in (TRAIN_KEY, HEAT_KEY):
             self._runner.cancel(key)
+
+    def _forget(self) -> None:
+        """A model belongs to its site: another scene drops it."""
+        if self.run is not None:
+            self.stop()
+            self.run, self.test_positions, self.heat_map = None, None, None
+            self.resultChanged.emit()
 
     def _on_losses(self, losses: dict) -> None:
         self.losses = losses
