@@ -15,7 +15,7 @@ from PySide6.QtCore import QSignalBlocker
 from vtkmodules.vtkRenderingCore import vtkActor
 
 from twinloc.geometry.floor_layer import ArrowSet, PointSet, PolylineSet
-from twinloc.gui.viewport.floor_map import MAP_Z_M, TEXT_COLOR
+from twinloc.gui.viewport.floor_map import MAP_Z_M, TEXT_COLOR, colour_bar_args
 
 #: Markers float this far above the floor map so they are never hidden by it.
 MARKER_Z_M = MAP_Z_M + 0.04
@@ -122,7 +122,7 @@ class FloorMarkers:
                 scalars="length",
                 cmap=arrows.cmap,
                 clim=clim,
-                scalar_bar_args=_bar_args(arrows.title, "%.2f"),
+                scalar_bar_args=colour_bar_args(arrows.title, fmt="%.2f", n_labels=5),
                 **options,
             )
             self._bars.append(arrows.title)
@@ -154,7 +154,7 @@ class FloorMarkers:
                 cmap=points.cmap,
                 clim=points.clim or (float(finite.min()), float(finite.max()) if finite.max() > finite.min() else float(finite.min()) + 1.0),
                 nan_color=points.color,
-                scalar_bar_args=_bar_args(points.title, "%.1f"),
+                scalar_bar_args=colour_bar_args(points.title, fmt="%.1f", n_labels=5),
                 **options,
             )
         )
@@ -173,23 +173,6 @@ class FloorMarkers:
             )
         )
 
-
-def _bar_args(title: str, fmt: str) -> dict:
-    """A colour bar at the right edge of the view, titled ``title``, labels in ``fmt``."""
-    return {
-        "title": title,
-        "vertical": True,
-        "position_x": 0.91,
-        "position_y": 0.25,
-        "width": 0.035,
-        "height": 0.5,
-        "color": TEXT_COLOR,
-        "title_font_size": 16,
-        "label_font_size": 14,
-        "fmt": fmt,
-        "n_labels": 5,
-        "render": False,
-    }
 
 
 def arrow_mesh(origins: np.ndarray, drawn: np.ndarray, values: np.ndarray) -> pv.PolyData:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QWidget
 from vtkmodules.vtkRenderingCore import vtkActor, vtkRenderer
 
 from twinloc.gui.viewport.projection import camera_ray, ray_hits_plane_z, widget_to_display, world_to_display
-from twinloc.gui.viewport.regions import CLICK_SLOP_PX, DUPLICATE_VERTEX_M, outline_mesh
+from twinloc.gui.viewport.regions import CLICK_SLOP_PX, DUPLICATE_VERTEX_M, add_sketch
 
 _LOG = logging.getLogger(__name__)
 
@@ -217,22 +217,8 @@ class OuterMarkerEditor(QObject):
 
     def _show(self) -> None:
         self._clear()
-        if self._markers:
-            z = self._floor_z + LIFT_M
-            points = np.column_stack([self.markers, np.full(len(self._markers), z)])
-            self._actors.append(
-                self._plotter.add_points(
-                    points, color=MARKER_COLOR, point_size=14, render_points_as_spheres=True, pickable=False,
-                    reset_camera=False, render=False,
-                )
-            )
-            if len(self._markers) >= 2:
-                self._actors.append(
-                    self._plotter.add_mesh(
-                        outline_mesh(self.markers, z, closed=len(self._markers) >= 3), color=MARKER_COLOR,
-                        line_width=2.5, pickable=False, reset_camera=False, render=False,
-                    )
-                )
+        self._actors = add_sketch(self._plotter, self.markers, self._floor_z + LIFT_M, MARKER_COLOR,
+                                  closed=len(self._markers) >= 3, point_size=14.0, line_width=2.5)
         self._request_render()
 
     def _clear(self) -> None:

@@ -242,30 +242,28 @@ class RegionDrawer(QObject):
 
     def _show_sketch(self) -> None:
         self._clear_sketch()
-        if self._vertices:
-            points = np.column_stack([self.vertices, np.full(len(self._vertices), self._height_m)])
-            self._sketch.append(
-                self._plotter.add_points(
-                    points, color=SKETCH_COLOR, point_size=11, render_points_as_spheres=True, pickable=False, reset_camera=False, render=False
-                )
-            )
-            if len(points) >= 2:
-                self._sketch.append(
-                    self._plotter.add_mesh(
-                        outline_mesh(self.vertices, self._height_m, closed=False),
-                        color=SKETCH_COLOR,
-                        line_width=3,
-                        pickable=False,
-                        reset_camera=False,
-                        render=False,
-                    )
-                )
+        self._sketch = add_sketch(self._plotter, self.vertices, self._height_m, SKETCH_COLOR, closed=False)
         self._request_render()
 
     def _clear_sketch(self) -> None:
         for actor in self._sketch:
             self._plotter.remove_actor(actor, reset_camera=False, render=False)
         self._sketch.clear()
+
+
+def add_sketch(plotter: pv.BasePlotter, vertices: np.ndarray, z: float, color: str, closed: bool,
+               point_size: float = 11.0, line_width: float = 3.0) -> list[vtkActor]:
+    """Draw ``vertices`` ((K, 2) metres) at height ``z`` as spheres joined by a polyline (closed
+    back to the first if ``closed``), without rendering; returns the actors added."""
+    if not len(vertices):
+        return []
+    points = np.column_stack([vertices, np.full(len(vertices), z)])
+    actors = [plotter.add_points(points, color=color, point_size=point_size, render_points_as_spheres=True,
+                                 pickable=False, reset_camera=False, render=False)]
+    if len(vertices) >= 2:
+        actors.append(plotter.add_mesh(outline_mesh(vertices, z, closed=closed), color=color, line_width=line_width,
+                                       pickable=False, reset_camera=False, render=False))
+    return actors
 
 
 def area_mesh(outline: np.ndarray, z: float) -> pv.PolyData:
