@@ -1,8 +1,7 @@
 """The outer markers of a reference-point plan: placed by clicks on the floor, dragged to adjust.
 
-:class:`OuterMarkerEditor` is an event filter on the interactor, like the region drawer
-(:mod:`twinloc.gui.viewport.regions`): it acts only in its draw mode and is installed after
-the viewport's own mouse filter, so Qt asks it first. In draw mode a left click on the floor
+:class:`OuterMarkerEditor` is a drawing mode of the viewport, like the region drawer
+(a :class:`~twinloc.gui.viewport.plane_tool.PlaneTool`). In draw mode a left click on the floor
 adds a marker at the end of the outline, a left press on a marker (within
 :data:`GRAB_PX`) drags it along the floor plane, Backspace removes the last marker and Enter
 or Esc ends the mode (the markers stay). The middle and right buttons and the wheel still
@@ -12,20 +11,18 @@ the mode is on.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
 import numpy as np
 import pyvista as pv
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 from vtkmodules.vtkRenderingCore import vtkActor, vtkRenderer
 
-from twinloc.gui.viewport.projection import camera_ray, ray_hits_plane_z, widget_to_display, world_to_display
-from twinloc.gui.viewport.regions import CLICK_SLOP_PX, DUPLICATE_VERTEX_M, add_sketch
-
-_LOG = logging.getLogger(__name__)
+from twinloc.gui.viewport.plane_tool import PlaneTool, append_vertex, is_click
+from twinloc.gui.viewport.projection import world_to_display
+from twinloc.gui.viewport.regions import add_sketch
 
 MARKER_COLOR = "#e8590c"
 #: A press this close to a marker (display pixels) grabs it instead of adding a new one.
@@ -36,7 +33,7 @@ LIFT_M = 0.08
 DRAG_REPORT_S = 1.0 / 15.0
 
 
-class OuterMarkerEditor(QObject):
+class OuterMarkerEditor(PlaneTool):
     """The outline a reference-point plan is made from, edited with the mouse.
 
     Parameters
@@ -61,24 +58,13 @@ class OuterMarkerEditor(QObject):
     editingEnded = Signal()
 
     def __init__(self, widget: QWidget, renderer: vtkRenderer, plotter: pv.BasePlotter, request_render: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._widget = widget
-        self._renderer = renderer
-        self._plotter = plotter
-        self._request_render = request_render
-        self._active = False
+        super().__init__(widget, renderer, plotter, request_render)
         self._floor_z = 0.0
         self._markers: list[np.ndarray] = []
         self._press_pos: QPointF | None = None
         self._dragged: int | None = None
         self._last_report = 0.0
         self._actors: list[vtkActor] = []
-        widget.installEventFilter(self)
-
-    @property
-    def active(self) -> bool:
-        """True while clicks on the floor place and drag markers."""
-        return self._active
 
     @property
     def dragging(self) -> bool:
@@ -97,17 +83,13 @@ class OuterMarkerEditor(QObject):
 
     def start(self) -> None:
         """Enter draw mode (the markers placed so far stay and can be dragged)."""
-        self._active = True
-        self._widget.setCursor(Qt.CursorShape.CrossCursor)
-        self._widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._switch(True)
 
     def stop(self) -> None:
         """Leave draw mode; the markers stay."""
         if self._active:
-            self._active = False
-            self._dragged = None
-            self._press_pos = None
-            self._widget.unsetCursor()
+            self._switch(False)
+            self._recover()
             self.editingEnded.emit()
 
     def set_markers(self, markers) -> None:
@@ -117,27 +99,13 @@ class OuterMarkerEditor(QObject):
 
     def add_marker(self, x: float, y: float) -> None:
         """Add a marker at floor point (x, y) metres at the end of the outline (a click does this)."""
-        point = np.array([float(x), float(y)])
-        if self._markers and np.linalg.norm(point - self._markers[-1]) < DUPLICATE_VERTEX_M:
-            return
-        self._markers.append(point)
-        self._changed()
+        if append_vertex(self._markers, x, y):
+            self._changed()
 
     def detach(self) -> None:
         """Stop filtering events and remove the drawn markers."""
-        self._widget.removeEventFilter(self)
-        self._active = False
+        super().detach()
         self._clear()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if not self._active:
-            return False
-        try:
-            return self._handle(event)
-        except Exception:  # an exception escaping a Qt virtual aborts PySide
-            _LOG.exception("editing the outer markers failed")
-            self._dragged = None
-            return False
 
     # ------------------------------------------------------------------ internals
 
@@ -169,21 +137,25 @@ class OuterMarkerEditor(QObject):
             return True
         return False
 
+    def _recover(self) -> None:
+        self._dragged = None
+        self._press_pos = None
+
     def _on_release(self, pos: QPointF) -> None:
         press, dragged = self._press_pos, self._dragged
-        self._press_pos, self._dragged = None, None
+        self._recover()
         if dragged is not None:
             self._drag_to(pos)
             self.markersChanged.emit(self.markers)
             return
-        if press is None or _moved(press, pos):
+        if not is_click(press, pos):
             return
-        hit = self._floor_hit(pos)
+        hit = self._plane_point(pos, self._floor_z)
         if hit is not None:
             self.add_marker(hit[0], hit[1])
 
     def _drag_to(self, pos: QPointF) -> None:
-        hit = self._floor_hit(pos)
+        hit = self._plane_point(pos, self._floor_z)
         if hit is None or self._dragged is None:
             return
         self._markers[self._dragged] = np.array(hit[:2], dtype=np.float64)
@@ -204,13 +176,6 @@ class OuterMarkerEditor(QObject):
                 best, nearest = index, distance
         return best
 
-    def _floor_hit(self, pos: QPointF) -> np.ndarray | None:
-        origin, direction = camera_ray(self._renderer, *self._display(pos))
-        return ray_hits_plane_z(origin, direction, self._floor_z)
-
-    def _display(self, pos: QPointF) -> tuple[float, float]:
-        return widget_to_display(pos.x(), pos.y(), self._widget.height(), self._widget.devicePixelRatioF())
-
     def _changed(self) -> None:
         self._show()
         self.markersChanged.emit(self.markers)
@@ -226,7 +191,3 @@ class OuterMarkerEditor(QObject):
             self._plotter.remove_actor(actor, reset_camera=False, render=False)
         self._actors.clear()
 
-
-def _moved(press: QPointF, release: QPointF) -> bool:
-    delta = release - press
-    return abs(delta.x()) + abs(delta.y()) > CLICK_SLOP_PX
