@@ -48,6 +48,8 @@ def test_clicked_markers_make_a_plan_drawn_with_its_route(window, qtbot):
     use_between(dock, between=2, loops=1)
     draw(window, qtbot, RECTANGLE)
     np.testing.assert_allclose(controller.plan.markers, RECTANGLE, atol=0.05)
+    (draw_action,) = window.feature("fingerprint").tool_actions
+    assert draw_action.isChecked() and draw_action in window.tool_bar.actions()
     plan = wait_for_plan(window, qtbot)
     # 4 vertices x (2 between + 1) gaps on the boundary and on the one inner loop; nothing near a column.
     assert len(plan.points) == 2 * 4 * 3
@@ -64,6 +66,9 @@ def test_clicked_markers_make_a_plan_drawn_with_its_route(window, qtbot):
     assert "24 reference points" in dock.plan_section.summary.text()
     QTest.keyClick(window.viewport.plotter, Qt.Key.Key_Escape)
     assert not dock.plan_section.draw_button.isChecked() and not controller.editor.active
+    assert not draw_action.isChecked()
+    draw_action.trigger()  # the tool bar enters the mode as the dock's button does
+    assert controller.editor.active and dock.plan_section.draw_button.isChecked()
     assert not window.document.is_modified and window.document.undo_stack.count() == 0
 
 

@@ -14,7 +14,8 @@ def _build(context: FeatureContext) -> FeatureParts:
     dock = FingerprintDock(controller, context.window)
     dock.message.connect(lambda text: context.show_message(text, 4000))
     return FeatureParts(
-        controller=controller, dock=dock, placement=DockPlacement(tab_with="training"), readout=controller.readout,
+        controller=controller, dock=dock, placement=DockPlacement(tab_with="training"),
+        tool_actions=(controller.draw_action,), readout=controller.readout,
         shutdown=controller.stop,
     )
 

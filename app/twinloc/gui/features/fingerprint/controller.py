@@ -11,6 +11,7 @@ the active one); the View menu switches between them like every other floor laye
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 
 import numpy as np
 
@@ -56,6 +57,13 @@ class FingerprintController(QObject):
         self._floor = floor
         plotter = viewport.plotter
         self.editor = OuterMarkerEditor(plotter, plotter.renderer, plotter, viewport.request_render)
+        self.draw_action = QAction("Draw RP &Markers", self)
+        self.draw_action.setCheckable(True)
+        self.draw_action.setIconText("RP Markers")
+        self.draw_action.setStatusTip("Click outer markers of a reference-point plan on the floor; drag them to adjust "
+                                      "(Backspace removes the last, Enter or Esc ends)")
+        self.draw_action.toggled.connect(lambda on: self.editor.start() if on else self.editor.stop())
+        self.editor.editingEnded.connect(lambda: self.draw_action.setChecked(False))
         self.plan = PlanController(document, runner, self)
         self.radio = RadioMapController(document, runner, self)
         self.surveys = SurveyController(document, runner, self.radio, self.plan, self)

@@ -30,7 +30,7 @@ class FingerprintDock(QDockWidget):
         self.setObjectName("FingerprintDock")
         self.radio_section = RadioSection(controller.radio)
         self.virtual_survey = VirtualSurveyBox(controller.surveys)
-        self.plan_section = PlanSection(controller.plan, controller.editor, self.virtual_survey)
+        self.plan_section = PlanSection(controller.plan, controller.editor, controller.draw_action, self.virtual_survey)
         self.survey_section = SurveySection(controller.surveys)
         self.model_section = ModelSection(controller.positioning)
         sections = (self.radio_section, self.plan_section, self.survey_section, self.model_section)

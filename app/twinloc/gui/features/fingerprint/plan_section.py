@@ -1,6 +1,6 @@
 """The Reference points section of the Fingerprinting dock: outer markers, plan settings, exports.
 
-"Draw Markers" puts the viewport in the outer-marker mode (clicks on the floor add markers,
+"Draw Markers" (the feature's tool-bar action too) puts the viewport in the outer-marker mode (clicks on the floor add markers,
 markers can be dragged, Enter or Esc ends it); every change replans at once and the plan and
 its route are drawn on the floor. The settings are view state of the
 :class:`~twinloc.gui.features.fingerprint.plan.PlanController`.
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from twinloc.fingerprint.rp_plan import MAX_BETWEEN, MAX_LOOPS
@@ -35,21 +36,20 @@ class PlanSection(QGroupBox):
 
     message = Signal(str)
 
-    def __init__(self, plan: PlanController, editor: OuterMarkerEditor, virtual_survey: QWidget,
+    def __init__(self, plan: PlanController, editor: OuterMarkerEditor, draw_action: QAction, virtual_survey: QWidget,
                  parent: QWidget | None = None) -> None:
         super().__init__("Reference points", parent)
         self._plan = plan
-        self._editor = editor
 
         self.draw_button = QPushButton("Draw Markers")
         self.draw_button.setCheckable(True)
         self.draw_button.setToolTip("Click on the floor to add outer markers (3 or more), drag a marker to move it; "
                                     "Backspace removes the last, Enter or Esc ends")
-        self.draw_button.toggled.connect(self._on_draw_toggled)
+        self.draw_button.toggled.connect(draw_action.setChecked)
+        draw_action.toggled.connect(self.draw_button.setChecked)
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove every outer marker (and the plan)")
         self.clear_button.clicked.connect(lambda: editor.set_markers([]))
-        editor.editingEnded.connect(lambda: self.draw_button.setChecked(False))
 
         settings = plan.settings
         self.loops = int_spin(0, MAX_LOOPS, settings.loops, "Inner loops inset from the outline")
@@ -100,12 +100,6 @@ class PlanSection(QGroupBox):
         self._show_plan()
 
     # ------------------------------------------------------------------ widgets → plan
-
-    def _on_draw_toggled(self, checked: bool) -> None:
-        if checked:
-            self._editor.start()
-        else:
-            self._editor.stop()
 
     def _on_settings(self) -> None:
         self._show_mode()
