@@ -174,4 +174,16 @@ def test_markers_plan_virtual_survey_import_calibrate_train_and_heat_map(window,
     assert positioning.run.twin_points == 8
     assert {stage: len(losses[0]) for stage, losses in model.loss_plot.losses.items()} == {"fit": 2, "fine_tune": 2}
     assert model.train_button.isEnabled() and not model.cancel_button.isEnabled()
+
+    # -- Cancel during a long run: it ends with the best weights so far, evaluated.
+    previous = positioning.run
+    model.data.setCurrentIndex(model.data.findData("none"))
+    model.epochs.setValue(10_000)
+    model.train_button.click()
+    assert model.cancel_button.isEnabled() and not model.train_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(positioning.losses.get("fit", ([], []))[0]), timeout=TIMEOUT_MS)
+    model.cancel_button.click()
+    wait(qtbot, window, lambda: positioning.run is not previous)
+    assert 1 <= len(positioning.losses["fit"][0]) < 10_000
+    assert model.train_button.isEnabled() and not model.cancel_button.isEnabled()
     assert len(errors) == 1  # only the broken survey was refused
