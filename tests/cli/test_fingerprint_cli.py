@@ -81,6 +81,23 @@ def test_an_mlp_trains_and_reports_its_time(cli, ap_room, surveys):
     assert report["model"] == "mlp" and report["train_seconds"] > 0 and report["test_samples"] == 2
 
 
+def test_the_twin_trains_alone_or_as_a_prior_of_the_survey(cli, ap_room, surveys):
+    train, test = surveys
+    reports = {}
+    for mode in (["--twin", "only"], ["--twin", "prior"], ["--twin", "prior", "--calibrate"]):
+        status, stdout, err = cli(["fingerprint", ap_room, "--train", train, "--test", test, *mode, "--json"])
+        assert status == 0, err
+        reports[" ".join(mode)] = json.loads(stdout)
+    only, prior, calibrated = reports.values()
+    assert only["twin"] == "only" and only["twin_points"] > 5 and only["calibration"] is None
+    # kNN with the twin as prior keeps the measured fingerprints, so the test samples, measured
+    # 1 m from their reference points, are still placed on those points.
+    assert prior["mean_m"] == pytest.approx(1.0) and calibrated["mean_m"] == pytest.approx(1.0)
+    calibration = calibrated["calibration"]
+    assert calibration["links"] == 30  # 10 samples x 3 access points, all heard
+    assert calibration["rms_after_db"] < calibration["rms_before_db"]
+
+
 def _refusal(cli, argv) -> str:
     status, stdout, err = cli(argv)
     assert status == 2 and stdout == ""

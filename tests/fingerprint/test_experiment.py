@@ -56,3 +56,10 @@ def test_training_job_reports_progress_and_every_epoch_and_saves(tmp_path):
     assert (tmp_path / "m.pt").is_file() and result.predicted.shape == (36, 2)
     heat = heat_map_job(result, np.array([[0.0, 0.0], [5.0, 0.0]])).function(lambda *_: None, CancelToken())
     assert heat.shape == (2,) and (heat >= 0).all()
+
+
+def test_the_twin_walks_its_floor_grid_row_by_row_in_alternating_directions():
+    from twinloc.fingerprint.twin import _lawnmower
+
+    grid = np.array([[x, y, 1.0] for y in (0.0, 1.0, 2.0) for x in (0.0, 1.0)])  # row-major, y then x
+    assert _lawnmower(grid)[:, :2].tolist() == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 2], [1, 2]]

@@ -40,9 +40,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_fingerprint_verb(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from twinloc.fingerprint.experiment import run_fingerprint
+    from twinloc.fingerprint.experiment import labelled_subset, run_fingerprint
     from twinloc.fingerprint.features import FeatureSpec
     from twinloc.fingerprint.files import write_predictions_csv
     from twinloc.fingerprint.models import default_settings
@@ -59,12 +57,12 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
             spec.features(survey)
         except ValueError as error:
             raise CliError(f"{option} {path}: {error}") from None
-    twin_survey = _twin_survey(args, scene, train) if args.twin != "none" else None
+    labelled = labelled_subset(train, args.labelled_fraction, args.seed)
+    twin = _twin_survey(args, scene, labelled) if args.twin != "none" else None
     settings = default_settings(args.model, args.features, args.seed)
-    settings = replace(settings, training=replace(settings.training, seed=args.seed))
     try:
         run = run_fingerprint(args.model, train, test, settings, labelled_fraction=args.labelled_fraction,
-                              seed=args.seed, twin_survey=twin_survey, twin=args.twin)
+                              seed=args.seed, twin_survey=None if twin is None else twin.survey, twin=args.twin)
     except ValueError as error:
         raise CliError(f"{args.train}: {error}") from None
     if args.out:
@@ -74,7 +72,7 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
             raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
     report = {
         **{key: round(value, 4) for key, value in run.metrics.as_dict().items()},
-        "train_seconds": round(run.model.train_seconds, 3),
+        "train_seconds": round(run.train_seconds, 3),
         "train_points": run.train_points,
         "labelled_points": run.labelled_points,
         "twin_points": run.twin_points,
@@ -82,7 +80,11 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
         "model": args.model,
         "features": args.features,
         "twin": args.twin,
-        "calibrated": args.calibrate,
+        "calibration": None if twin is None or twin.calibration is None else {
+            "rms_before_db": round(twin.calibration.rms_before_db, 3),
+            "rms_after_db": round(twin.calibration.rms_after_db, 3),
+            "links": twin.calibration.links,
+        },
         "seed": args.seed,
         "scene": scene.name,
         "out": args.out,
@@ -108,8 +110,14 @@ def _read_survey(path: str, scene, min_points: int):
         raise CliError(str(error)) from None
 
 
-def _twin_survey(args: argparse.Namespace, scene, train):
-    raise CliError(f"--twin {args.twin}: the twin's radio maps are not part of this TwinLoc yet; use --twin none")
+def _twin_survey(args: argparse.Namespace, scene, labelled):
+    """The twin's virtual survey of the floor, calibrated on ``labelled`` with --calibrate."""
+    from twinloc.fingerprint.twin import twin_survey
+
+    try:
+        return twin_survey(scene, labelled, calibrated=args.calibrate, seed=args.seed)
+    except ValueError as error:
+        raise CliError(f"--twin {args.twin}: {error}") from None
 
 
 def _fraction(text: str) -> float:

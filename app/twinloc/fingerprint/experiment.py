@@ -7,6 +7,7 @@ What the CLI's ``fingerprint`` verb and the GUI's training job run.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,7 +36,8 @@ class FingerprintRun:
     samples' positions in the test survey's row order. points : errors per test reference point.
     train_points : reference points of the measured training survey; labelled_points : those
     kept (``labelled_fraction``); twin_points : reference points of the twin's survey (0 without).
-    test_samples : S. twin : the twin mode.
+    test_samples : S. twin : the twin mode. train_seconds : wall-clock time of fitting (and
+    fine-tuning), seconds.
     """
 
     model: FittedFingerprintModel
@@ -47,6 +49,7 @@ class FingerprintRun:
     twin_points: int
     test_samples: int
     twin: str
+    train_seconds: float
 
 
 def labelled_subset(survey, fraction: float, seed: int):
@@ -100,11 +103,13 @@ def run_fingerprint(
     labelled = labelled_subset(train_survey, labelled_fraction, seed)
     first = labelled if twin == "none" else twin_survey
     split = 0.5 if twin == "prior" else 0.95
+    started = time.perf_counter()
     model = fit_fingerprint_model(kind, first, settings, cancel=cancel, progress=scaled_progress(progress, 0.0, split),
                                   on_epoch=_for_stage(on_epoch, "fit"))
     if twin == "prior":
         model = fine_tune(model, labelled, cancel=cancel, progress=scaled_progress(progress, split, 0.95),
                           on_epoch=_for_stage(on_epoch, "fine_tune"))
+    seconds = time.perf_counter() - started
     predicted = model.predict(test_survey)
     progress(1.0, "Evaluated")
     true = np.asarray(test_survey.positions, dtype=np.float64)[:, :2]
@@ -118,6 +123,7 @@ def run_fingerprint(
         twin_points=0 if twin_survey is None else len(np.unique(twin_survey.point_ids)),
         test_samples=len(true),
         twin=twin,
+        train_seconds=seconds,
     )
 
 

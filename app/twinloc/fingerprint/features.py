@@ -21,6 +21,7 @@ __all__ = [
     "NOT_HEARD_RSS_DBM",
     "NOT_RANGED_M",
     "FeatureSpec",
+    "aligned_columns",
     "fingerprint_features",
     "lag_windows",
     "time_order",
@@ -76,16 +77,14 @@ class FeatureSpec:
         if not shared:
             raise ValueError(f"the survey's transmitters ({_names_text(names)}) include none of the model's "
                              f"({_names_text(self.transmitters)})")
-        column = {name: index for index, name in enumerate(names)}
-        samples = len(survey.positions)
         parts = []
         if self.kind in ("rss", "rss+range"):
-            parts.append(_aligned(survey.rss_dbm, column, self.transmitters, samples, self.not_heard_rss_dbm))
-            parts[-1] = np.maximum(parts[-1], self.not_heard_rss_dbm)
+            rss = aligned_columns(survey.rss_dbm, names, self.transmitters, self.not_heard_rss_dbm)
+            parts.append(np.maximum(rss, self.not_heard_rss_dbm))
         if self.kind in ("range", "rss+range"):
             if survey.range_m is None:
                 raise ValueError(f"{self.kind} features need ranges, and the survey has none (no range_m columns)")
-            parts.append(_aligned(survey.range_m, column, self.transmitters, samples, self.not_ranged_m))
+            parts.append(aligned_columns(survey.range_m, names, self.transmitters, self.not_ranged_m))
         return np.hstack(parts)
 
     def kinds_of_columns(self) -> np.ndarray:
@@ -131,9 +130,12 @@ def lag_windows(features: np.ndarray, lag: int) -> np.ndarray:
     return features[np.maximum(steps, 0)].reshape(len(features), -1)
 
 
-def _aligned(values: np.ndarray, column: dict[str, int], transmitters, samples: int, fill: float) -> np.ndarray:
+def aligned_columns(values: np.ndarray, names, transmitters, fill: float) -> np.ndarray:
+    """(S, len(transmitters)) float64: the columns of ``values`` (S, len(names)), named ``names``,
+    in the order ``transmitters``; ``fill`` for a transmitter ``names`` lacks and for NaN."""
     values = np.asarray(values, dtype=np.float64)
-    out = np.full((samples, len(transmitters)), fill)
+    column = {name: index for index, name in enumerate(names)}
+    out = np.full((len(values), len(transmitters)), fill)
     for index, name in enumerate(transmitters):
         if name in column:
             out[:, index] = values[:, column[name]]

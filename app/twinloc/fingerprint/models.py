@@ -128,11 +128,6 @@ class FittedFingerprintModel:
     train_samples: int = 0
     knn_data: tuple[np.ndarray, np.ndarray] | None = None
 
-    @property
-    def train_seconds(self) -> float:
-        """Wall-clock time of all training stages (kNN: 0; its fit only stores the data)."""
-        return sum(result.seconds for result in self.training.values())
-
     def predict(self, survey) -> np.ndarray:
         """(S, 2) float64 positions, metres, of ``survey``'s samples in its row order.
 
