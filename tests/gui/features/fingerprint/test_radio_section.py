@@ -80,3 +80,16 @@ def test_a_frequency_outside_a_materials_range_gets_a_dialog_and_keeps_the_map(w
     np.testing.assert_array_equal(radio.radio_map.rss_dbm, shown.rss_dbm)  # the 6.5 GHz map stays on the floor
     assert window.floor.active == "radio_map" and window.floor.layer("radio_map") is not None
     assert not window.document.is_modified
+
+
+def test_disabling_every_transmitter_takes_the_map_off_and_compute_says_why(window, qtbot, errors):
+    section = window.feature("fingerprint").dock.radio_section
+    section.resolution.setValue(1.0)
+    section.compute_button.click()
+    radio = compute_map(window, qtbot)
+    for anchor in window.document.project.anchors:
+        window.document.set_anchor_enabled(anchor.name, False)
+    qtbot.waitUntil(lambda: window.runner.is_idle and radio.radio_map is None, timeout=30000)
+    assert window.floor.layer("radio_map") is None
+    section.compute_button.click()
+    assert errors == [("Cannot compute the radio map", "The twin has no transmitter: add an access point or enable an anchor.")]

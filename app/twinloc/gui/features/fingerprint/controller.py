@@ -71,6 +71,7 @@ class FingerprintController(QObject):
         self.editor.markersChanged.connect(lambda markers: self.plan.set_markers(markers, final=not self.editor.dragging))
         self.plan.planChanged.connect(self._on_plan_changed)
         self.radio.mapChanged.connect(self._on_radio_changed)
+        self.radio.viewChanged.connect(lambda: self.plan.set_height(self.radio.view.receiver_height_m))
         self.surveys.surveyChanged.connect(self._on_survey_changed)
         self.positioning.resultChanged.connect(self._on_heat_map_changed)
         document.sceneChanged.connect(self._on_scene_changed)
@@ -111,7 +112,6 @@ class FingerprintController(QObject):
             self._floor.set_active(PLAN_KEY)
 
     def _on_radio_changed(self) -> None:
-        self.plan.set_height(self.radio.view.receiver_height_m)
         if self._publish_radio():
             self._floor.set_active(RADIO_KEY)
 

@@ -68,9 +68,12 @@ class RadioMapController(QObject):
     -------
     mapChanged()
         :attr:`radio_map` changed (computed, or forgotten), or the shown transmitter or quantity.
+    viewChanged()
+        :attr:`view` changed.
     """
 
     mapChanged = Signal()
+    viewChanged = Signal()
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +88,7 @@ class RadioMapController(QObject):
         self.quantity = "rss_dbm"
         self.wanted = False
         """True once the user asked for a map: document edits then compute it again."""
+        document.sceneChanged.connect(self._forget)
         for signal in (document.anchorsChanged, document.materialsChanged, document.sceneChanged):
             signal.connect(self._on_document_changed)
 
@@ -101,6 +105,7 @@ class RadioMapController(QObject):
     def set_view(self, view: RadioView) -> None:
         """Compute with ``view`` from now on (at once, when a map was asked for)."""
         self.view = view
+        self.viewChanged.emit()
         if self.wanted:
             self.compute()
 
@@ -156,5 +161,16 @@ class RadioMapController(QObject):
         self.mapChanged.emit()
 
     def _on_document_changed(self) -> None:
-        if self.wanted and self.transmitters():
+        if not self.wanted:
+            return
+        if self.transmitters():
             self.compute()
+        else:
+            self._forget()
+
+    def _forget(self) -> None:
+        """The map no longer belongs to the document (another scene, no transmitter left)."""
+        self._runner.cancel(KEY)
+        if self.radio_map is not None:
+            self.radio_map, self.grid = None, None
+            self.mapChanged.emit()
