@@ -41,7 +41,7 @@ class VirtualSurveyBox(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow(self.run_button)
         form.addRow(self.summary)
-        surveys.surveyChanged.connect(self._show)
+        surveys.virtualChanged.connect(self._show)
         self._show()
 
     def _run(self) -> None:

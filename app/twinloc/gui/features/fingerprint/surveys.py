@@ -93,10 +93,13 @@ class SurveyController(QObject):
     Signals
     -------
     surveyChanged()
-        :attr:`measured`, :attr:`virtual`, :attr:`twin`, :attr:`calibration` or the shown view changed.
+        :attr:`measured`, :attr:`twin`, :attr:`calibration` or the shown view changed.
+    virtualChanged()
+        :attr:`virtual` changed.
     """
 
     surveyChanged = Signal()
+    virtualChanged = Signal()
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, radio: RadioMapController, plan: PlanController,
                  parent: QObject | None = None) -> None:
@@ -153,10 +156,11 @@ class SurveyController(QObject):
 
     def show(self, transmitter: str | None = None, shown: str | None = None) -> None:
         """Colour the survey points another way; a residual needs the twin at the points (computed first)."""
+        shown = self.shown if shown is None else shown
+        if shown != "measured" and self.twin is None and self.measured is not None:
+            self._compute_twin(then_calibrate=False)  # may refuse: nothing changes then
         self.transmitter = self.transmitter if transmitter is None else transmitter
-        self.shown = self.shown if shown is None else shown
-        if self.shown != "measured" and self.twin is None and self.measured is not None:
-            self._compute_twin(then_calibrate=False)
+        self.shown = shown
         self.surveyChanged.emit()
 
     # ------------------------------------------------------------------ calibration
@@ -264,7 +268,7 @@ class SurveyController(QObject):
 
     def _on_virtual(self, survey: Survey) -> None:
         self.virtual = survey
-        self.surveyChanged.emit()
+        self.virtualChanged.emit()
 
     # ------------------------------------------------------------------ lifetime
 
@@ -275,6 +279,9 @@ class SurveyController(QObject):
 
     def _forget(self) -> None:
         """Surveys belong to a site: another scene drops them."""
-        if self.measured is not None or self.virtual is not None:
-            self.measured, self.virtual, self.twin, self.calibration = None, None, None, None
+        if self.virtual is not None:
+            self.virtual = None
+            self.virtualChanged.emit()
+        if self.measured is not None:
+            self.measured, self.twin, self.calibration = None, None, None
             self.surveyChanged.emit()
