@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.jobs import Job
-from twinloc.fingerprint.rp_plan import ReferencePointPlan, plan_reference_points, write_plan_csv, write_waypoints_json
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.tasks import JobRunner
+
+if TYPE_CHECKING:
+    from twinloc.fingerprint.rp_plan import ReferencePointPlan
 
 KEY = "rp_plan"
 """The key of the plan's tasks."""
@@ -105,10 +108,14 @@ class PlanController(QObject):
 
     def export_csv(self, path: str | Path) -> None:
         """Write the RPs in route order (see :func:`~twinloc.fingerprint.rp_plan.write_plan_csv`)."""
+        from twinloc.fingerprint.rp_plan import write_plan_csv  # the planner loads with the first plan
+
         write_plan_csv(self._checked_plan(), path)
 
     def export_waypoints(self, path: str | Path) -> None:
         """Write the route as a waypoint list (see :func:`~twinloc.fingerprint.rp_plan.write_waypoints_json`)."""
+        from twinloc.fingerprint.rp_plan import write_waypoints_json
+
         write_waypoints_json(self._checked_plan(), path)
 
     def _checked_plan(self) -> ReferencePointPlan:
@@ -132,6 +139,8 @@ class PlanController(QObject):
         scene, geometry = self._document.scene, self._document.geometry
 
         def run(progress, cancel) -> PlanOutcome:
+            from twinloc.fingerprint.rp_plan import plan_reference_points  # the planner loads with the first plan
+
             progress(0.0, "Planning reference points")
             engine = geometry.ray_engine(scene)
             cancel.raise_if_cancelled()

@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from twinloc.fingerprint.rp_plan import MAX_BETWEEN, MAX_LOOPS
+from twinloc.fingerprint.limits import MAX_BETWEEN, MAX_LOOPS
 from twinloc.gui.features.fingerprint.layers import plan_caption
 from twinloc.gui.features.fingerprint.plan import PlanController, PlanSettings
 from twinloc.gui.viewport.outer_markers import OuterMarkerEditor
