@@ -147,10 +147,12 @@ def test_markers_plan_virtual_survey_import_calibrate_train_and_heat_map(window,
     tested = np.unique(positioning.test_positions, axis=0)
     assert len(tested) == round(0.3 * len(RPS)) and run.labelled_points == len(RPS) - len(tested)
     errors_m = np.linalg.norm(run.predicted - positioning.test_positions, axis=1)
-    assert model.metrics.item(0, 0).text() == f"{errors_m.mean():.2f} m"
-    assert model.metrics.item(0, 1).text() == f"{np.sqrt(np.mean(errors_m**2)):.2f} m"
-    assert model.metrics.item(0, 6).text() == f"{100 * np.mean(errors_m <= 2.0):.0f} %"
+    assert [model.metrics.item(0, column).text() for column in (0, 1)] == ["Weighted kNN", "survey"]
+    assert model.metrics.item(0, 2).text() == f"{errors_m.mean():.2f} m"
+    assert model.metrics.item(0, 3).text() == f"{np.sqrt(np.mean(errors_m**2)):.2f} m"
+    assert model.metrics.item(0, 8).text() == f"{100 * np.mean(errors_m <= 2.0):.0f} %"
     (label, curve), = model.cdf.curves
+    assert label == "Weighted kNN, survey"
     np.testing.assert_allclose(curve, np.sort(errors_m))
 
     # -- the heat map is on the floor: one value per cell of the grid.
@@ -174,6 +176,11 @@ def test_markers_plan_virtual_survey_import_calibrate_train_and_heat_map(window,
     assert positioning.run.twin_points == 8
     assert {stage: len(losses[0]) for stage, losses in model.loss_plot.losses.items()} == {"fit": 2, "fine_tune": 2}
     assert model.train_button.isEnabled() and not model.cancel_button.isEnabled()
+    # Both runs compared, newest first; the kNN's row is unchanged.
+    assert model.metrics.rowCount() == 2
+    assert [model.metrics.item(row, 1).text() for row in (0, 1)] == ["twin + survey", "survey"]
+    assert model.metrics.item(1, 2).text() == f"{errors_m.mean():.2f} m"
+    assert [label for label, _curve in model.cdf.curves] == ["MLP, twin + survey", "Weighted kNN, survey"]
 
     # -- Cancel during a long run: it ends with the best weights so far, evaluated.
     previous = positioning.run

@@ -1,5 +1,6 @@
 """The Model section of the Fingerprinting dock: train a positioning model, watch its losses,
-read its errors (table and CDF) and see its RMSE heat map on the floor."""
+compare its errors with the session's earlier runs (table and CDF, as seed 002's Tables 6-7)
+and see its RMSE heat map on the floor."""
 
 from __future__ import annotations
 
@@ -20,16 +21,20 @@ from PySide6.QtWidgets import (
 
 from twinloc.fingerprint.evaluation import position_errors
 from twinloc.gui.features.fingerprint.positioning import TRAINING_DATA, PositioningController, TrainingRequest
-from twinloc.gui.widgets.cdf_plot import ErrorCdf
+from twinloc.gui.widgets.cdf_plot import CURVE_COLORS, ErrorCdf
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, quantity_spin
 from twinloc.gui.widgets.loss_plot import LossPlot
 
 MODELS = {"knn": "Weighted kNN", "mlp": "MLP", "lstm1": "LSTM Model 1", "lstm2": "LSTM Model 2"}
 FEATURES = {"rss": "RSS", "range": "Range", "rss+range": "RSS + range"}
-#: The evaluation table's columns: (Metrics field, header).
+#: The evaluation table's metric columns: (Metrics field, header).
 METRICS = (("mean_m", "Mean"), ("rmse_m", "RMSE"), ("p50_m", "p50"), ("p67_m", "p67"), ("p80_m", "p80"),
            ("p90_m", "p90"), ("within_2m", "≤ 2 m"))
+#: Training data in a table cell.
+DATA_SHORT = {"none": "survey", "only": "twin", "prior": "twin + survey"}
+#: Runs compared in the table and the CDF: the newest, one colour each.
+COMPARED_RUNS = len(CURVE_COLORS)
 
 
 class ModelSection(QGroupBox):
@@ -66,13 +71,15 @@ class ModelSection(QGroupBox):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.loss_plot = LossPlot()
-        self.metrics = QTableWidget(1, len(METRICS))
-        self.metrics.setHorizontalHeaderLabels([header for _field, header in METRICS])
+        self.metrics = QTableWidget(0, 2 + len(METRICS))
+        self.metrics.setHorizontalHeaderLabels(["Model", "Data", *(header for _field, header in METRICS)])
+        self.metrics.setToolTip("Test errors of this session's runs, newest first (metres; ≤ 2 m: share of errors)")
         self.metrics.verticalHeader().setVisible(False)
         self.metrics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        fit_rows(self.metrics, 1)
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        fit_rows(self.metrics, 3, scroll_bar=True)
         self.cdf = ErrorCdf()
+        self._compared: list[tuple[object, str, np.ndarray]] = []  # (run, label, errors), newest first
 
         form = QFormLayout(self)
         form.addRow("Model", self.kind)
@@ -123,22 +130,17 @@ class ModelSection(QGroupBox):
     def _show_result(self) -> None:
         run = self._positioning.run
         if run is None:
-            self.metrics.clearContents()
+            self._compared = []
+            self.metrics.setRowCount(0)
             self.cdf.clear()
             self.loss_plot.clear()
             self.status.setText("")
             return
-        metrics = run.metrics
-        for column, (field, _header) in enumerate(METRICS):
-            value = getattr(metrics, field)
-            text = f"{100 * value:.0f} %" if field == "within_2m" else f"{value:.2f} m"
-            item = QTableWidgetItem(text)
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.metrics.setItem(0, column, item)
-        true = self._positioning.test_positions
-        errors = position_errors(true, run.predicted) if true is not None else np.zeros(0)
-        label = f"{MODELS[run.model.kind]}, {TRAINING_DATA[run.twin].lower()}"
-        self.cdf.show_curves([(label, errors, "#1f5fbf", "-")])
+        if not self._compared or self._compared[0][0] is not run:
+            errors = position_errors(self._positioning.test_positions, run.predicted)
+            label = f"{MODELS[run.model.kind]}, {DATA_SHORT[run.twin]}"
+            self._compared = [(run, label, errors), *self._compared][:COMPARED_RUNS]
+            self._show_comparison()
         heat = "RMSE heat map on the floor." if self._positioning.heat_map is not None else "Mapping the RMSE…"
         trained = {
             "none": f"Trained on {run.labelled_points} measured reference points",
@@ -148,6 +150,19 @@ class ModelSection(QGroupBox):
         self.status.setText(f"{trained}; tested on {run.test_samples} samples at {len(run.points.point_ids)} "
                             f"held-out points. {heat}")
 
+    def _show_comparison(self) -> None:
+        self.metrics.setRowCount(len(self._compared))
+        for row, (run, _label, _errors) in enumerate(self._compared):
+            cells = [MODELS[run.model.kind], DATA_SHORT[run.twin]]
+            for field, _header in METRICS:
+                value = getattr(run.metrics, field)
+                cells.append(f"{100 * value:.0f} %" if field == "within_2m" else f"{value:.2f} m")
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.metrics.setItem(row, column, item)
+        self.cdf.show_curves([(label, errors, CURVE_COLORS[row], "-")
+                              for row, (_run, label, errors) in enumerate(self._compared)])
 
 def _choices(options: dict[str, str]) -> QComboBox:
     combo = QComboBox()
