@@ -16,6 +16,7 @@ from twinloc.geometry.ray_engine import RayEngine
 from twinloc.gui.viewport.access_points import ACCESS_POINT_COLOR
 from twinloc.gui.viewport.anchors import ANCHOR_COLOR
 from twinloc.gui.viewport.devices import DISABLED_COLOR, SELECTED_COLOR
+from twinloc.model.project_file import load_project
 
 pytestmark = pytest.mark.gui
 
@@ -200,3 +201,11 @@ def test_saved_and_reopened_project_keeps_its_access_points(hall, tmp_path):
     actors = hall.viewport.access_point_actors()
     assert actors.names[9] == "Lobby" and actors.position("AP09") == pytest.approx((4.0, 30.0, 3.0))
     assert colour(actors.actor("AP08")) == pytest.approx(rgb(DISABLED_COLOR), abs=1e-3)
+
+
+def test_autosave_keeps_access_point_edits(hall):
+    hall.document.set_access_point_radio("AP03", power_dbm=-3.0)
+    hall.autosave_now()
+    snapshot = load_project(hall.autosave_store.directory / f"autosave-{hall.autosave_store.pid}.twinloc")
+    assert snapshot.access_points == hall.document.project.access_points
+    assert snapshot.access_points[2].power_dbm == -3.0
