@@ -14,7 +14,7 @@ from vtkmodules.vtkRenderingCore import vtkActor
 
 from twinloc.gui.viewport.devices import DeviceActors, GlyphStyle
 
-ACCESS_POINT_RADIUS_M = 0.2
+ACCESS_POINT_RADIUS_M = 0.25
 ACCESS_POINT_COLOR = "#0b7285"
 MAST_COLOR = "#0b7285"
 MAST_OPACITY = 0.55
@@ -27,6 +27,7 @@ ACCESS_POINT_STYLE = GlyphStyle(
 def diamond(radius_m: float) -> pv.PolyData:
     """An octahedron centred at the origin, ``radius_m`` across its waist and 1.5 × that tall."""
     solid = pv.PlatonicSolid("octahedron", radius=radius_m)
+    solid.clear_data()  # its face numbers would colour it through a colormap, with a legend
     solid.points *= (1.0, 1.0, 1.5)
     return solid
 
