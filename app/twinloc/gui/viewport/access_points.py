@@ -20,7 +20,7 @@ MAST_COLOR = "#0b7285"
 MAST_OPACITY = 0.55
 ACCESS_POINT_STYLE = GlyphStyle(
     radius_m=ACCESS_POINT_RADIUS_M, color=ACCESS_POINT_COLOR, layer="twinloc-access-point-labels",
-    disabled_opacity=0.45, smooth=False, label_lift_m=0.4, label_color="#0b4f5c",
+    disabled_opacity=0.45, smooth=False, label_offset_m=(0.3, 0.3, 0.4), label_color="#0b4f5c",
 )
 
 

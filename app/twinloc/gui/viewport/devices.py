@@ -33,7 +33,8 @@ class GlyphStyle:
     color, selected_color, disabled_color : hex colours of a device enabled, highlighted, disabled.
     disabled_opacity : opacity of a disabled device's glyph (1: opaque).
     smooth : smooth shading (a sphere) rather than flat facets (a diamond).
-    label_lift_m : the name label stands this far above the device, metres.
+    label_offset_m : where the name label's lower-left corner stands relative to the device, (x, y, z)
+        metres (above it; beside it too, so that the label leaves the glyph visible in the top view).
     label_color : hex colour of the name label's text.
     layer : the name of the label actor in the plotter (one per kind).
     """
@@ -45,7 +46,7 @@ class GlyphStyle:
     disabled_color: str = DISABLED_COLOR
     disabled_opacity: float = 1.0
     smooth: bool = True
-    label_lift_m: float = 0.3
+    label_offset_m: tuple[float, float, float] = (0.0, 0.0, 0.3)
     label_color: str = "#1c1f24"
 
 
@@ -159,7 +160,7 @@ class DeviceActors:
         if not names:
             self._remove_labels()
             return
-        points = np.array([self._positions[n] for n in names]) + (0.0, 0.0, self.style.label_lift_m)
+        points = np.array([self._positions[n] for n in names]) + self.style.label_offset_m
         if self._label_points is not None and list(self._label_points["name"]) == names:
             self._label_points.points = points
             return
