@@ -8,7 +8,7 @@ there selects its row (Ctrl extends the selection).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from twinloc.gui.document import ProjectDocument
@@ -80,12 +80,7 @@ class AccessPointsPanel(QWidget):
 
     def select(self, names: list[str]) -> None:
         """Select the named access points (unknown names are ignored)."""
-        selection = QItemSelection()
-        for name in names:
-            row = self.model.row_of(name)
-            if row >= 0:
-                selection.select(self.model.index(row, 0), self.model.index(row, self.model.enabled_column))
-        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.table.selectionModel().select(self.model.rows_of(names), QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _add(self) -> None:
         (xmin, ymin, _), (xmax, ymax, _) = self._document.scene.bounds

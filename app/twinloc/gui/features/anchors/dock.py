@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
@@ -126,14 +126,9 @@ class AnchorsDock(QDockWidget):
         self._document.set_selection([self.model.name_at(row) for row in rows])
 
     def _show_selection(self, names: list[str]) -> None:
-        selection = QItemSelection()
-        for name in names:
-            row = self.model.row_of(name)
-            if row >= 0:
-                selection.select(self.model.index(row, 0), self.model.index(row, self.model.enabled_column))
         self._syncing = True
         try:
-            self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.table.selectionModel().select(self.model.rows_of(names), QItemSelectionModel.SelectionFlag.ClearAndSelect)
         finally:
             self._syncing = False
         self.remove_button.setEnabled(bool(names))

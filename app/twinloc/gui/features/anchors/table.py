@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, SignalInstance
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, Qt, SignalInstance
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from twinloc.gui.widgets.dialogs import show_error
@@ -126,6 +126,14 @@ class DeviceTableModel(QAbstractTableModel):
 
     def name_at(self, row: int) -> str:
         return self._devices[row].name
+
+    def rows_of(self, names: list[str]) -> QItemSelection:
+        """The whole rows of the named devices (unknown names are left out), for a selection model."""
+        selection = QItemSelection()
+        for row in (self.row_of(name) for name in names):
+            if row >= 0:
+                selection.select(self.index(row, 0), self.index(row, self.enabled_column))
+        return selection
 
     def _reload(self) -> None:
         self.beginResetModel()
