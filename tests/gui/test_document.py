@@ -125,6 +125,12 @@ def test_access_point_edits_are_undoable_and_emit_only_access_points(qtbot):
             edit()
     assert document.undo_stack.count() == 6
 
+    with pytest.raises(ValueError, match="An access point named 'W1' already exists"):
+        document.rename_anchor("A1", "W1")
+    with pytest.raises(ValueError, match="An access point named 'Hall' already exists"):
+        document.add_anchor((1, 2, 2), "Hall")
+    assert document.undo_stack.count() == 6
+
     document.remove_access_points(["Hall", "W1"])
     assert document.project.access_points == () and document.undo_stack.undoText() == "Remove 2 access points"
     while document.undo_stack.canUndo():

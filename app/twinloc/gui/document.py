@@ -198,6 +198,7 @@ class ProjectDocument(QObject):
         name = name or self._project.unique_anchor_name()
         if any(anchor.name == name for anchor in self._project.anchors):
             raise ValueError(f"an anchor named {name!r} already exists")
+        self._refuse_access_point_name(name)
         anchor = Anchor(name, _as_position(position))
         self._push(f"Add anchor {name}", self._project.with_anchors((*self._project.anchors, anchor)))
         self.set_selection([name])
@@ -228,6 +229,7 @@ class ProjectDocument(QObject):
             raise ValueError("An anchor name must not be empty.")
         if any(a.name == new for a in self._project.anchors):
             raise ValueError(f"An anchor named {new!r} already exists.")
+        self._refuse_access_point_name(new)
         renamed = replace(self.anchor(old), name=new)
         after = self._project.with_anchors(tuple(renamed if a.name == old else a for a in self._project.anchors))
         self._push(f"Rename anchor {old} to {new}", after)
@@ -361,6 +363,12 @@ class ProjectDocument(QObject):
         self._push(f"Record {record.kind.replace('_', ' ')}", self._project.with_result(record))
 
     # ------------------------------------------------------------------ internals
+
+    def _refuse_access_point_name(self, name: str) -> None:
+        """ValueError when an access point is called ``name`` (anchors and access points are the
+        radio map's transmitters, named alike in its columns and in survey files)."""
+        if any(point.name == name for point in self._project.access_points):
+            raise ValueError(f"An access point named {name!r} already exists.")
 
     def _transmitter_names(self) -> set[str]:
         return {device.name for device in (*self._project.access_points, *self._project.anchors)}
