@@ -6,8 +6,9 @@ the radio map at 0.5 m with reflections to depth 2, a reference-point plan of Ar
 outer markers, two inner loops, 0.9 m spacing), a virtual survey of the plan (10 samples per
 RP, 4 dB shadowing, 2 dB noise), a kNN and then an MLP (the seed's settings) trained on the
 twin only. Writes
-docs/images/fingerprint_radio_plan.png (the window: the Fingerprinting dock and the RSS of
-AP01 with the plan over it), fingerprint_dock.png (the dock's sections after both runs, unscrolled) and
+docs/images/fingerprint_radio_plan.png (the window: the access points drawn in the viewport and
+listed in the Anchors dock's Access points tab, the Fingerprinting dock and the RSS of AP01 (its
+access point highlighted) with the plan over it), fingerprint_dock.png (the dock's sections after both runs, unscrolled) and
 fingerprint_heat_map.png (the kNN's RMSE heat map).
 """
 
@@ -26,6 +27,8 @@ def main() -> int:
     app, window = open_window("wifi_hall", 1560, 980)
     dock, controller = window.feature("fingerprint").dock, window.feature("fingerprint").controller
     dock.raise_()
+    anchors_dock = window.feature("anchors").dock
+    anchors_dock.widget().setCurrentIndex(1)  # the Access points tab
     window.viewport.view_top()
     settle(app, 500)
 

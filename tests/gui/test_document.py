@@ -8,7 +8,7 @@ from twinloc.geometry.materials import Material, material_presets
 from twinloc.geometry.primitives import box_mesh, wall_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.gui.document import ProjectDocument
-from twinloc.model.devices import Anchor
+from twinloc.model.devices import AccessPoint, Anchor
 from twinloc.model.project import Project, ResultRecord, SceneRef, Settings
 
 
@@ -32,8 +32,8 @@ def document(qtbot):
 class SignalLog:
     """Records which document signals fired."""
 
-    NAMES = ("sceneChanged", "anchorsChanged", "baseStationsChanged", "materialsChanged", "settingsChanged",
-             "resultsChanged")
+    NAMES = ("sceneChanged", "anchorsChanged", "accessPointsChanged", "baseStationsChanged", "materialsChanged",
+             "settingsChanged", "resultsChanged")
 
     def __init__(self, document: ProjectDocument) -> None:
         self.fired: list[str] = []
@@ -92,6 +92,50 @@ def test_add_remove_rename_keep_selection_consistent(document, qtbot):
     assert document.undo_stack.undoText() == "Remove 2 anchors"
     document.undo_stack.undo()
     assert [a.name for a in document.project.anchors] == ["A1", "A2", "North"]
+
+
+def test_access_point_edits_are_undoable_and_emit_only_access_points(qtbot):
+    wifi = AccessPoint("W1", (2.0, 3.0, 2.8), frequency_hz=5.2e9, power_dbm=17.0)
+    project = Project(scene=SceneRef("small"), anchors=(Anchor("A1", (1, 1, 2)),), access_points=(wifi,))
+    document = ProjectDocument(project, small_scene())
+    log = SignalLog(document)
+
+    assert document.add_access_point((5, 2, 2.5)) == "AP1"
+    assert document.access_point("AP1") == AccessPoint("AP1", (5.0, 2.0, 2.5), 2.4e9, 20.0, True)
+    document.move_access_point("W1", (3, 3, 2.8))
+    document.move_access_point("W1", (4, 3, 2.8))  # successive moves of one access point merge
+    document.set_access_point_radio("W1", frequency_hz=2.437e9)
+    document.set_access_point_radio("W1", power_dbm=10.0)
+    document.set_access_point_enabled("AP1", False)
+    document.rename_access_point("AP1", "Hall")
+    assert log.fired == ["accessPointsChanged"] * 7
+    assert document.access_point("W1") == AccessPoint("W1", (4.0, 3.0, 2.8), 2.437e9, 10.0, True)
+    assert not document.access_point("Hall").enabled
+    assert document.undo_stack.count() == 6
+    assert document.undo_stack.undoText() == "Rename access point AP1 to Hall"
+
+    # Transmitter names are unique over access points and anchors; the limits of AccessPoint hold.
+    for edit, message in ((lambda: document.rename_access_point("W1", "A1"), "A transmitter named 'A1' already exists"),
+                          (lambda: document.rename_access_point("W1", " "), "must not be empty"),
+                          (lambda: document.add_access_point((0, 0, 1), "Hall"), "A transmitter named 'Hall'"),
+                          (lambda: document.set_access_point_radio("W1", frequency_hz=2e11), "frequency must be 0.1 to 100 GHz"),
+                          (lambda: document.set_access_point_radio("W1", power_dbm=float("nan")), "transmit power"),
+                          (lambda: document.move_access_point("W1", (float("inf"), 0, 1)), "three finite numbers")):
+        with pytest.raises(ValueError, match=message):
+            edit()
+    assert document.undo_stack.count() == 6
+
+    with pytest.raises(ValueError, match="An access point named 'W1' already exists"):
+        document.rename_anchor("A1", "W1")
+    with pytest.raises(ValueError, match="An access point named 'Hall' already exists"):
+        document.add_anchor((1, 2, 2), "Hall")
+    assert document.undo_stack.count() == 6
+
+    document.remove_access_points(["Hall", "W1"])
+    assert document.project.access_points == () and document.undo_stack.undoText() == "Remove 2 access points"
+    while document.undo_stack.canUndo():
+        document.undo_stack.undo()
+    assert document.project == project and not document.is_modified
 
 
 def test_enable_and_settings_are_undoable(document):

@@ -18,7 +18,7 @@ from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
 from twinloc.model.analysis import ErrorMapSettings
-from twinloc.model.devices import Anchor, BaseStation
+from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, Settings
 from twinloc.workspace import effective_scene
@@ -26,6 +26,7 @@ from twinloc.workspace import effective_scene
 _MOVE_ANCHOR_ID = 1001
 _SET_SETTINGS_ID = 1002
 _SET_ERROR_MAP_ID = 1003
+_MOVE_ACCESS_POINT_ID = 1004
 
 
 class ProjectDocument(QObject):
@@ -35,7 +36,7 @@ class ProjectDocument(QObject):
     -------
     sceneChanged()
         A different base scene was loaded.
-    anchorsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
+    anchorsChanged(), accessPointsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
         That part of the project changed (by an edit, an undo, a redo or a load).
     mountingRegionsChanged()
         The user-drawn mounting regions (:class:`~twinloc.model.mounting.MountingRegion`) changed.
@@ -51,6 +52,7 @@ class ProjectDocument(QObject):
 
     sceneChanged = Signal()
     anchorsChanged = Signal()
+    accessPointsChanged = Signal()
     baseStationsChanged = Signal()
     materialsChanged = Signal()
     settingsChanged = Signal()
@@ -135,6 +137,13 @@ class ProjectDocument(QObject):
                 return anchor
         raise KeyError(f"no anchor named {name!r}")
 
+    def access_point(self, name: str) -> AccessPoint:
+        """The access point called ``name``; KeyError when there is none."""
+        for point in self._project.access_points:
+            if point.name == name:
+                return point
+        raise KeyError(f"no access point named {name!r}")
+
     # ------------------------------------------------------------------ whole-document operations
 
     def load(self, project: Project, base_scene: Scene, path: Path | None = None, modified: bool = False) -> None:
@@ -154,6 +163,7 @@ class ProjectDocument(QObject):
         self._selection = []
         self.sceneChanged.emit()
         self.anchorsChanged.emit()
+        self.accessPointsChanged.emit()
         self.baseStationsChanged.emit()
         self.materialsChanged.emit()
         self.settingsChanged.emit()
@@ -188,6 +198,7 @@ class ProjectDocument(QObject):
         name = name or self._project.unique_anchor_name()
         if any(anchor.name == name for anchor in self._project.anchors):
             raise ValueError(f"an anchor named {name!r} already exists")
+        self._refuse_access_point_name(name)
         anchor = Anchor(name, _as_position(position))
         self._push(f"Add anchor {name}", self._project.with_anchors((*self._project.anchors, anchor)))
         self.set_selection([name])
@@ -218,6 +229,7 @@ class ProjectDocument(QObject):
             raise ValueError("An anchor name must not be empty.")
         if any(a.name == new for a in self._project.anchors):
             raise ValueError(f"An anchor named {new!r} already exists.")
+        self._refuse_access_point_name(new)
         renamed = replace(self.anchor(old), name=new)
         after = self._project.with_anchors(tuple(renamed if a.name == old else a for a in self._project.anchors))
         self._push(f"Rename anchor {old} to {new}", after)
@@ -229,6 +241,62 @@ class ProjectDocument(QObject):
         changed = replace(anchor, enabled=bool(enabled))
         after = self._project.with_anchors(tuple(changed if a.name == name else a for a in self._project.anchors))
         self._push(f"{'Enable' if enabled else 'Disable'} anchor {name}", after)
+
+    def add_access_point(self, position: tuple[float, float, float], name: str | None = None) -> str:
+        """Add an access point at ``position`` (metres), 2.4 GHz and 20 dBm; returns its name
+        (the first free ``AP1, AP2, ...`` when none is given). ValueError for a taken name."""
+        taken = self._transmitter_names()
+        if name is None:
+            name = next(f"AP{index}" for index in range(1, len(taken) + 2) if f"AP{index}" not in taken)
+        if name in taken:
+            raise ValueError(f"A transmitter named {name!r} already exists.")
+        point = AccessPoint(name, _as_position(position))
+        self._push(f"Add access point {name}", self._project.with_access_points((*self._project.access_points, point)))
+        return name
+
+    def move_access_point(self, name: str, position: tuple[float, float, float]) -> None:
+        """Move access point ``name`` to ``position`` (metres). Successive moves of one access point merge."""
+        moved = self.access_point(name).moved_to(_as_position(position))
+        self._change_access_point(name, moved, f"Move access point {name}", merge_id=_MOVE_ACCESS_POINT_ID)
+
+    def remove_access_points(self, names: list[str]) -> None:
+        """Remove the named access points in one undo step."""
+        doomed = set(names)
+        kept = tuple(p for p in self._project.access_points if p.name not in doomed)
+        removed = [p.name for p in self._project.access_points if p.name in doomed]
+        if removed:
+            text = f"Remove access point {removed[0]}" if len(removed) == 1 else f"Remove {len(removed)} access points"
+            self._push(text, self._project.with_access_points(kept))
+
+    def rename_access_point(self, old: str, new: str) -> None:
+        """Rename an access point; ValueError for an empty name or one another transmitter (access
+        point or anchor) has: the radio map and surveys name transmitters."""
+        new = new.strip()
+        if new == old:
+            return
+        if not new:
+            raise ValueError("An access point name must not be empty.")
+        if new in self._transmitter_names():
+            raise ValueError(f"A transmitter named {new!r} already exists.")
+        self._change_access_point(old, replace(self.access_point(old), name=new), f"Rename access point {old} to {new}")
+
+    def set_access_point_enabled(self, name: str, enabled: bool) -> None:
+        point = self.access_point(name)
+        if point.enabled != bool(enabled):
+            text = f"{'Enable' if enabled else 'Disable'} access point {name}"
+            self._change_access_point(name, replace(point, enabled=bool(enabled)), text)
+
+    def set_access_point_radio(self, name: str, frequency_hz: float | None = None, power_dbm: float | None = None) -> None:
+        """Give access point ``name`` another carrier (hertz) and/or transmit power (dBm); ValueError
+        outside :class:`~twinloc.model.devices.AccessPoint`'s limits (nothing changes then)."""
+        point = self.access_point(name)
+        changed = replace(
+            point,
+            frequency_hz=point.frequency_hz if frequency_hz is None else frequency_hz,
+            power_dbm=point.power_dbm if power_dbm is None else power_dbm,
+        )
+        if changed != point:
+            self._change_access_point(name, changed, f"Edit access point {name}")
 
     def set_material(self, name: str, material: Material) -> None:
         """Give scene material ``name`` new properties, stored as a project override."""
@@ -296,6 +364,19 @@ class ProjectDocument(QObject):
 
     # ------------------------------------------------------------------ internals
 
+    def _refuse_access_point_name(self, name: str) -> None:
+        """ValueError when an access point is called ``name`` (anchors and access points are the
+        radio map's transmitters, named alike in its columns and in survey files)."""
+        if any(point.name == name for point in self._project.access_points):
+            raise ValueError(f"An access point named {name!r} already exists.")
+
+    def _transmitter_names(self) -> set[str]:
+        return {device.name for device in (*self._project.access_points, *self._project.anchors)}
+
+    def _change_access_point(self, name: str, changed: AccessPoint, text: str, merge_id: int = -1) -> None:
+        points = tuple(changed if p.name == name else p for p in self._project.access_points)
+        self._push(text, self._project.with_access_points(points), merge_id=merge_id, merge_key=name)
+
     @Slot(bool)
     def _on_clean_changed(self, clean: bool) -> None:
         self.modifiedChanged.emit(not clean)
@@ -312,6 +393,8 @@ class ProjectDocument(QObject):
         if project.anchors != before.anchors:
             self.anchorsChanged.emit()
             self._prune_selection(before)
+        if project.access_points != before.access_points:
+            self.accessPointsChanged.emit()
         if project.base_stations != before.base_stations:
             self.baseStationsChanged.emit()
         if project.settings != before.settings:

@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
         document.sceneChanged.connect(self._show_scene)
         document.materialsChanged.connect(lambda: self.viewport.update_materials(document.scene))
         document.anchorsChanged.connect(self._show_anchors)
+        document.accessPointsChanged.connect(self._show_access_points)
         document.selectionChanged.connect(self._show_anchors)
         document.selectionChanged.connect(lambda names: self.action_delete.setEnabled(bool(names)))
         document.settingsChanged.connect(
@@ -310,6 +311,7 @@ class MainWindow(QMainWindow):
         self.viewport.placeRequested.connect(self._on_place_requested)
         self.viewport.anchorDragFinished.connect(self._on_drag_finished)
         self.viewport.anchorClicked.connect(self._on_anchor_clicked)
+        self.viewport.accessPointDragFinished.connect(self._on_access_point_dragged)
         self.viewport.cursorMoved.connect(self._show_cursor)
 
     # ------------------------------------------------------------------ file menu
@@ -511,10 +513,15 @@ class MainWindow(QMainWindow):
     def _show_scene(self) -> None:
         self.viewport.set_scene(self.document.scene)
         self._show_anchors()
+        self._show_access_points()
         self._update_title()
 
     def _show_anchors(self) -> None:
         self.viewport.set_anchors(self.document.project.anchors, set(self.document.selection))
+        self._update_summary()
+
+    def _show_access_points(self) -> None:
+        self.viewport.set_access_points(self.document.project.access_points)
         self._update_summary()
 
     def _update_summary(self) -> None:
@@ -525,6 +532,9 @@ class MainWindow(QMainWindow):
         if self.document.grid_resolution_note:
             grid += f", {self.document.grid_resolution_note}"
         parts = [f"{len(scene.objects)} objects", f"{enabled} of {len(anchors)} anchors on", grid]
+        access_points = self.document.project.access_points
+        if access_points:
+            parts.insert(2, f"{sum(point.enabled for point in access_points)} of {len(access_points)} access points on")
         tips = []
         for feature in self._features.values():
             text, tip = feature.summary() if feature.summary is not None else ("", "")
@@ -566,6 +576,12 @@ class MainWindow(QMainWindow):
             self.document.move_anchor(name, tuple(position))
         except (KeyError, ValueError) as error:
             show_error(self, f"Cannot move anchor {name}", str(error))
+
+    def _on_access_point_dragged(self, name: str, position) -> None:
+        try:
+            self.document.move_access_point(name, tuple(position))
+        except (KeyError, ValueError) as error:
+            show_error(self, f"Cannot move access point {name}", str(error))
 
     def _on_anchor_clicked(self, name: str, extend: bool) -> None:
         selection = self.document.selection

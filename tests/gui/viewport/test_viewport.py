@@ -18,7 +18,7 @@ from twinloc.geometry.materials import Material, material_presets
 from twinloc.gui.viewport.projection import display_to_widget, widget_to_display
 from twinloc.gui.viewport.scene import SurfaceHit, front_face_hit, placement_for_hit
 from twinloc.gui.viewport.widget import SceneViewport
-from twinloc.model.devices import Anchor
+from twinloc.model.devices import AccessPoint, Anchor
 
 pytestmark = pytest.mark.gui
 
@@ -330,6 +330,43 @@ def test_click_on_anchor_reports_it_with_ctrl(hall_view, qtbot):
     with qtbot.waitSignal(hall_view.anchorClicked, timeout=2000) as blocker:
         QTest.mouseClick(hall_view.plotter, Qt.MouseButton.LeftButton, pos=pos)
     assert blocker.args == ["A2", False]
+
+
+def test_access_points_are_dragged_and_clicked_apart_from_anchors(hall_view, qtbot):
+    hall_view.view_top()
+    # In the top view the access point hangs right above an anchor: the glyph nearer the camera is grabbed.
+    hall_view.set_anchors((Anchor("A1", (3.0, 2.0, 2.5)),), set())
+    hall_view.set_access_points((AccessPoint("W1", (3.0, 2.0, 2.8)), AccessPoint("W2", (10.0, 6.0, 2.8))))
+
+    with qtbot.assertNotEmitted(hall_view.anchorDragFinished, wait=100):
+        with qtbot.waitSignal(hall_view.accessPointDragFinished, timeout=2000) as blocker:
+            drag(hall_view.plotter, hall_view.world_to_widget((3.0, 2.0, 2.8)), hall_view.world_to_widget((6.0, 5.0, 2.8)))
+    name, position = blocker.args
+    assert name == "W1" and np.allclose(position, (6.0, 5.0, 2.8), atol=TOLERANCE_M)
+    assert np.allclose(hall_view.access_point_actors().position("W1"), position)
+    assert np.allclose(hall_view._anchor_actors.position("A1"), (3.0, 2.0, 2.5))
+
+    with qtbot.waitSignal(hall_view.accessPointClicked, timeout=2000) as blocker:
+        QTest.mouseClick(hall_view.plotter, Qt.MouseButton.LeftButton, pos=hall_view.world_to_widget((10.0, 6.0, 2.8)))
+    assert blocker.args == ["W2", False]
+
+
+def test_access_points_redraw_in_place_and_highlights_combine(hall_view):
+    count = len(hall_view.plotter.renderer.actors)
+    points = (AccessPoint("W1", (3.0, 2.0, 2.8)), AccessPoint("W2", (10.0, 6.0, 2.8), enabled=False))
+    hall_view.set_access_points(points)
+    actors = dict(hall_view.plotter.actors)
+    glyphs = hall_view.access_point_actors()
+    hall_view.highlight_access_points("radio_map", {"W1"})
+    hall_view.highlight_access_points("table", {"W1"})
+    hall_view.highlight_access_points("radio_map", set())
+    assert glyphs.actor("W1").GetScale() == pytest.approx((1.35, 1.35, 1.35))  # the table still names it
+    hall_view.highlight_access_points("table", set())
+    assert glyphs.actor("W1").GetScale() == pytest.approx((1.0, 1.0, 1.0))
+    assert glyphs.actor("W2").GetProperty().GetOpacity() < 0.5
+    assert dict(hall_view.plotter.actors) == actors
+    hall_view.set_access_points(())
+    assert len(hall_view.plotter.renderer.actors) == count  # no glyph, mast or label left
 
 
 def test_cursor_reports_the_scene_point(hall_view, qtbot):

@@ -1,9 +1,10 @@
-"""Mouse handling of the viewport: placing anchors, dragging them, reporting the cursor.
+"""Mouse handling of the viewport: placing anchors, dragging anchors and access points, reporting the cursor.
 
 An event filter on the interactor widget sees every mouse event before VTK does. It keeps
-events that belong to an anchor (a press on an anchor sphere in navigate mode and the
-moves and release that follow) and passes everything else on, so VTK's camera interaction
-is untouched except while an anchor is being dragged. Placing is recognised on release: a
+events that belong to a device (a press on an anchor's or access point's glyph in navigate
+mode and the moves and release that follow) and passes everything else on, so VTK's camera
+interaction is untouched except while a device is being dragged. A device is dragged on the
+horizontal plane at its height. Placing is recognised on release: a
 left press and release without motion in place-anchor mode is a click on the scene (the
 same press-and-drag still rotates the camera).
 """
@@ -13,14 +14,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QWidget
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-from twinloc.gui.viewport.anchors import AnchorActors
+from twinloc.gui.viewport.devices import DeviceActors
 from twinloc.gui.viewport.projection import camera_ray, ray_hits_plane_z, widget_to_display
 from twinloc.gui.viewport.scene import SceneActors, placement_for_hit
 
@@ -34,8 +36,18 @@ REPORT_INTERVAL_S = 1.0 / 30.0
 _PRESS_TYPES = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
 
 
+@dataclass(frozen=True)
+class _Draggable:
+    """One kind of device the mouse drags: its glyphs and the signals that report a drag and a click."""
+
+    actors: DeviceActors
+    finished: SignalInstance
+    clicked: SignalInstance
+    preview: SignalInstance | None = None
+
+
 class ViewportMouse(QObject):
-    """Turns mouse events on the interactor widget into anchor edits.
+    """Turns mouse events on the interactor widget into anchor and access-point edits.
 
     Parameters
     ----------
@@ -45,16 +57,20 @@ class ViewportMouse(QObject):
         The renderer that projects between the widget and the scene.
     scene : SceneActors
         Picks scene surfaces.
-    anchors : AnchorActors
+    anchors : DeviceActors
         Picks and moves anchor spheres.
     request_render : callable
-        Called after an anchor sphere was moved on screen.
+        Called after a glyph was moved on screen.
+    access_points : DeviceActors, optional
+        Picks and moves access-point glyphs (reported by the ``accessPoint…`` signals; no preview).
     """
 
     placeRequested = Signal(object)
     anchorDragPreview = Signal(str, object)
     anchorDragFinished = Signal(str, object)
     anchorClicked = Signal(str, bool)
+    accessPointDragFinished = Signal(str, object)
+    accessPointClicked = Signal(str, bool)
     cursorMoved = Signal(object)
 
     def __init__(
@@ -62,18 +78,22 @@ class ViewportMouse(QObject):
         widget: QWidget,
         renderer: vtkRenderer,
         scene: SceneActors,
-        anchors: AnchorActors,
+        anchors: DeviceActors,
         request_render: Callable[[], None],
+        access_points: DeviceActors | None = None,
     ) -> None:
         super().__init__(widget)
         self._widget = widget
         self._renderer = renderer
         self._scene = scene
-        self._anchors = anchors
+        self._kinds = {"anchor": _Draggable(anchors, self.anchorDragFinished, self.anchorClicked, self.anchorDragPreview)}
+        if access_points is not None:
+            self._kinds["access_point"] = _Draggable(access_points, self.accessPointDragFinished, self.accessPointClicked)
         self._request_render = request_render
         self._mode = "navigate"
         self._mounting_height_m = 2.0
         self._press_pos: QPointF | None = None
+        self._drag_kind: _Draggable | None = None
         self._drag_name: str | None = None
         self._drag_moved = False
         self._drag_origin: np.ndarray | None = None
@@ -91,18 +111,18 @@ class ViewportMouse(QObject):
         """"navigate" or "place_anchor"."""
         return self._mode
 
-    @property
-    def dragged_anchor(self) -> str | None:
-        """The name of the anchor being dragged, or None."""
-        return self._drag_name
+    def dragged(self, kind: str) -> str | None:
+        """The name of the device of ``kind`` ("anchor", "access_point") being dragged, or None."""
+        dragging = self._drag_kind
+        return self._drag_name if dragging is not None and dragging is self._kinds.get(kind) else None
 
     @property
     def drag_position(self) -> np.ndarray | None:
-        """(3,) float64: where the dragged anchor is drawn, metres, or None when not dragging."""
+        """(3,) float64: where the dragged device is drawn, metres, or None when not dragging."""
         return None if self._drag_position is None else self._drag_position.copy()
 
     def cancel_drag(self) -> None:
-        """End a drag in progress without reporting it; the sphere goes back where it was."""
+        """End a drag in progress without reporting it; the glyph goes back where it was."""
         self._abort_drag()
 
     def set_mode(self, mode: str) -> None:
@@ -152,12 +172,15 @@ class ViewportMouse(QObject):
         self._press_pos = event.position()
         if self._mode != "navigate":
             return False
-        name = self._anchors.grab(self._renderer, *self._display(event.position()))
-        if name is None:
+        display = self._display(event.position())
+        grabs = [(grab, kind) for kind in self._kinds.values() if (grab := kind.actors.grab(self._renderer, *display))]
+        if not grabs:
             return False
+        (_depth, name), kind = min(grabs, key=lambda found: found[0][0])  # the glyph nearest the camera
+        self._drag_kind = kind
         self._drag_name = name
         self._drag_moved = False
-        self._drag_origin = self._anchors.position(name)
+        self._drag_origin = kind.actors.position(name)
         self._drag_position = self._drag_origin
         return True
 
@@ -173,24 +196,24 @@ class ViewportMouse(QObject):
         target = self._drag_target(event.position())
         if target is not None:
             self._drag_position = target
-            self._anchors.move(self._drag_name, target)
+            self._drag_kind.actors.move(self._drag_name, target)
             self._request_render()
             self.cursorMoved.emit(_as_tuple(target))
             now = time.monotonic()
-            if now - self._last_preview >= REPORT_INTERVAL_S:
+            if self._drag_kind.preview is not None and now - self._last_preview >= REPORT_INTERVAL_S:
                 self._last_preview = now
-                self.anchorDragPreview.emit(self._drag_name, _as_tuple(target))
+                self._drag_kind.preview.emit(self._drag_name, _as_tuple(target))
         return True
 
     def _on_release(self, event: QMouseEvent) -> bool:
         if self._drag_name is not None:
-            name, moved, position = self._drag_name, self._drag_moved, self._drag_position
+            kind, name, moved, position = self._drag_kind, self._drag_name, self._drag_moved, self._drag_position
             self._end_drag()
             if moved:
-                self.anchorDragFinished.emit(name, _as_tuple(position))
+                kind.finished.emit(name, _as_tuple(position))
             else:
                 ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-                self.anchorClicked.emit(name, ctrl)
+                kind.clicked.emit(name, ctrl)
             return True
         is_click = self._press_pos is not None and not self._beyond_slop(event.position())
         self._press_pos = None
@@ -224,13 +247,14 @@ class ViewportMouse(QObject):
         return widget_to_display(pos.x(), pos.y(), self._widget.height(), self._widget.devicePixelRatioF())
 
     def _abort_drag(self) -> None:
-        """End a drag that did not finish by a release: the sphere goes back where it was."""
-        if self._drag_name is not None and self._drag_name in self._anchors.names:
-            self._anchors.move(self._drag_name, self._drag_origin)
+        """End a drag that did not finish by a release: the glyph goes back where it was."""
+        if self._drag_name is not None and self._drag_name in self._drag_kind.actors.names:
+            self._drag_kind.actors.move(self._drag_name, self._drag_origin)
             self._request_render()
         self._end_drag()
 
     def _end_drag(self) -> None:
+        self._drag_kind = None
         self._drag_name = None
         self._drag_moved = False
         self._drag_origin = None

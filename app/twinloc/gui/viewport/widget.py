@@ -1,7 +1,7 @@
-"""The 3D viewport: the scene, its anchors and a floor map in a pyvistaqt interactor.
+"""The 3D viewport: the scene, its anchors and access points and a floor map in a pyvistaqt interactor.
 
 The viewport is a view: it draws what it is given (``set_scene``, ``set_anchors``,
-``set_floor_map``) and reports what the user does with the mouse as signals; it never
+``set_access_points``, ``set_floor_map``) and reports what the user does with the mouse as signals; it never
 edits the project. Everything here runs on the GUI thread.
 
 Changes never render on the spot: they ask for a render (:meth:`SceneViewport.request_render`)
@@ -30,13 +30,15 @@ from pyvistaqt import QtInteractor
 
 from twinloc.geometry.floor_layer import ArrowSet, PointSet, PolylineSet
 from twinloc.geometry.scene import Scene
+from twinloc.gui.viewport.access_points import AccessPointActors
 from twinloc.gui.viewport.anchors import AnchorActors
+from twinloc.gui.viewport.devices import DeviceActors
 from twinloc.gui.viewport.floor_map import FloorMapActor, MapStyle
 from twinloc.gui.viewport.markers import FloorMarkers
 from twinloc.gui.viewport.mouse import ViewportMouse
 from twinloc.gui.viewport.projection import display_to_widget, world_to_display
 from twinloc.gui.viewport.scene import SceneActors
-from twinloc.model.devices import Anchor
+from twinloc.model.devices import AccessPoint, Anchor
 
 BACKGROUND_BOTTOM = "#f7f8fa"
 BACKGROUND_TOP = "#d9e0e8"
@@ -73,6 +75,10 @@ class SceneViewport(QWidget):
         The drag ended: the name and final (x, y, z).
     anchorClicked(str, bool)
         A click without motion on an anchor: its name and whether Ctrl was held (extend selection).
+    accessPointDragFinished(str, object)
+        An access point was dragged on the horizontal plane at its height: its name and final (x, y, z).
+    accessPointClicked(str, bool)
+        A click without motion on an access point: its name and whether Ctrl was held.
     cursorMoved(object)
         The scene point (x, y, z) under the mouse, or None when the mouse is over empty space.
     """
@@ -81,6 +87,8 @@ class SceneViewport(QWidget):
     anchorDragPreview = Signal(str, object)
     anchorDragFinished = Signal(str, object)
     anchorClicked = Signal(str, bool)
+    accessPointDragFinished = Signal(str, object)
+    accessPointClicked = Signal(str, bool)
     cursorMoved = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -94,15 +102,21 @@ class SceneViewport(QWidget):
         self.plotter.add_axes(interactive=False, line_width=2, color="#1c1f24")
         self._scene_actors = SceneActors(self.plotter)
         self._anchor_actors = AnchorActors(self.plotter)
+        self._access_point_actors = AccessPointActors(self.plotter)
+        self._access_points: tuple[AccessPoint, ...] = ()
+        self._access_point_highlights: dict[str, set[str]] = {}
         self._floor_map = FloorMapActor(self.plotter)
         self._markers = FloorMarkers(self.plotter)
         self._mouse = ViewportMouse(
-            self.plotter, self.plotter.renderer, self._scene_actors, self._anchor_actors, self.request_render
+            self.plotter, self.plotter.renderer, self._scene_actors, self._anchor_actors, self.request_render,
+            access_points=self._access_point_actors,
         )
         self._mouse.placeRequested.connect(self.placeRequested)
         self._mouse.anchorDragPreview.connect(self.anchorDragPreview)
         self._mouse.anchorDragFinished.connect(self.anchorDragFinished)
         self._mouse.anchorClicked.connect(self.anchorClicked)
+        self._mouse.accessPointDragFinished.connect(self.accessPointDragFinished)
+        self._mouse.accessPointClicked.connect(self.accessPointClicked)
         self._mouse.cursorMoved.connect(self.cursorMoved)
         self._scene_bounds: np.ndarray | None = None
         self._preset: Callable[[], None] = self.view_iso
@@ -135,10 +149,32 @@ class SceneViewport(QWidget):
     def set_anchors(self, anchors: tuple[Anchor, ...], selected: set[str]) -> None:
         """Draw ``anchors`` as labelled spheres; ``selected`` names are highlighted, disabled ones grey."""
         self._anchor_actors.show(tuple(anchors), set(selected))
-        dragged = self._mouse.dragged_anchor
+        self._keep_dragged("anchor", self._anchor_actors)
+
+    def set_access_points(self, access_points: tuple[AccessPoint, ...]) -> None:
+        """Draw ``access_points`` as labelled diamonds on masts down to the floor; disabled ones grey
+        and see-through, highlighted ones (:meth:`highlight_access_points`) larger and yellow."""
+        self._access_points = tuple(access_points)
+        highlighted = set().union(*self._access_point_highlights.values())
+        self._access_point_actors.show(self._access_points, highlighted, float(self._scene_actors.bounds[0][2]))
+        self._keep_dragged("access_point", self._access_point_actors)
+
+    def highlight_access_points(self, source: str, names: set[str]) -> None:
+        """Highlight the access points ``names`` for ``source`` (e.g. "radio_map": the transmitter whose
+        map is on the floor); an access point is highlighted while any source names it."""
+        self._access_point_highlights[source] = set(names)
+        self.set_access_points(self._access_points)
+
+    def access_point_actors(self) -> DeviceActors:
+        """The access points' glyphs as drawn (their names, positions, actors and masts)."""
+        return self._access_point_actors
+
+    def _keep_dragged(self, kind: str, actors: DeviceActors) -> None:
+        """Keep a glyph being dragged under the mouse after a redraw; end the drag when it is gone."""
+        dragged = self._mouse.dragged(kind)
         if dragged is not None:
-            if dragged in self._anchor_actors.names:
-                self._anchor_actors.move(dragged, self._mouse.drag_position)
+            if dragged in actors.names:
+                actors.move(dragged, self._mouse.drag_position)
             else:
                 self._mouse.cancel_drag()
         self.request_render()
@@ -291,6 +327,7 @@ class SceneViewport(QWidget):
             self._floor_map.clear()
             self._markers.clear()
             self._anchor_actors.clear()
+            self._access_point_actors.clear()
             self._scene_actors.clear()
             self.plotter.close()
         return super().close()

@@ -1,111 +1,35 @@
-"""The Anchors dock: a table of the project's anchors and the mounting height for new ones."""
+"""The Anchors dock: a table of the project's anchors and the mounting height for new ones (the
+access points and other features' sections are tabs beside it)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
-    QHeaderView,
     QPushButton,
     QScrollArea,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.widgets.dialogs import show_error
+from twinloc.gui.features.anchors.table import DeviceTableModel, device_table, name_column, position_columns
 from twinloc.gui.widgets.forms import button_row
 
-_HEADERS = ("Name", "x (m)", "y (m)", "z (m)", "On")
-_NAME, _X, _Y, _Z, _ENABLED = range(5)
 
-
-class AnchorTableModel(QAbstractTableModel):
+class AnchorTableModel(DeviceTableModel):
     """A view of ``document.project.anchors``; edits become undoable document commands."""
 
     def __init__(self, document: ProjectDocument, parent: QWidget) -> None:
-        super().__init__(parent)
-        self._parent_widget = parent
-        self._document = document
-        self._anchors = document.project.anchors
-        document.anchorsChanged.connect(self._reload)
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
-        return 0 if parent.isValid() else len(self._anchors)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _HEADERS[section]
-        return None
-
-    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == _ENABLED:
-            return base | Qt.ItemFlag.ItemIsUserCheckable
-        return base | Qt.ItemFlag.ItemIsEditable
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        anchor = self._anchors[index.row()]
-        column = index.column()
-        if column == _ENABLED:
-            if role == Qt.ItemDataRole.CheckStateRole:
-                return Qt.CheckState.Checked if anchor.enabled else Qt.CheckState.Unchecked
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return anchor.name if column == _NAME else f"{anchor.position[column - _X]:.2f}"
-        if role == Qt.ItemDataRole.EditRole:
-            # Text rather than a float so the editor is a line edit that accepts any coordinate.
-            return anchor.name if column == _NAME else f"{anchor.position[column - _X]:.3f}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column != _NAME:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def setData(self, index: QModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
-        if not index.isValid():
-            return False
-        anchor = self._anchors[index.row()]
-        column = index.column()
-        try:
-            if column == _ENABLED and role == Qt.ItemDataRole.CheckStateRole:
-                self._document.set_anchor_enabled(anchor.name, Qt.CheckState(value) == Qt.CheckState.Checked)
-            elif column == _NAME and role == Qt.ItemDataRole.EditRole:
-                self._document.rename_anchor(anchor.name, str(value))
-            elif role == Qt.ItemDataRole.EditRole:
-                coordinate = _parse_metres(value, _HEADERS[column][0])
-                position = list(anchor.position)
-                position[column - _X] = coordinate
-                self._document.move_anchor(anchor.name, tuple(position))
-            else:
-                return False
-        except ValueError as error:
-            show_error(self._parent_widget, f"Cannot change anchor {anchor.name}", str(error))
-            return False
-        return True
-
-    def row_of(self, name: str) -> int:
-        """The row of anchor ``name``, or -1."""
-        return next((row for row, anchor in enumerate(self._anchors) if anchor.name == name), -1)
-
-    def name_at(self, row: int) -> str:
-        return self._anchors[row].name
-
-    def _reload(self) -> None:
-        self.beginResetModel()
-        self._anchors = self._document.project.anchors
-        self.endResetModel()
+        columns = (name_column(document.rename_anchor), *position_columns(document.move_anchor))
+        super().__init__(parent, "anchor", lambda: document.project.anchors, document.anchorsChanged, columns,
+                         document.set_anchor_enabled)
 
 
 class AnchorsDock(QDockWidget):
@@ -120,22 +44,11 @@ class AnchorsDock(QDockWidget):
         self.setObjectName("AnchorsDock")
         self._document = document
         self._syncing = False
+        self.access_points: QWidget | None = None
+        """The Access points tab (:class:`~twinloc.gui.features.anchors.access_points.AccessPointsPanel`), once added."""
 
         self.model = AnchorTableModel(document, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(_ENABLED, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = device_table(self.model)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
 
         self.add_button = QPushButton("Add")
@@ -213,24 +126,10 @@ class AnchorsDock(QDockWidget):
         self._document.set_selection([self.model.name_at(row) for row in rows])
 
     def _show_selection(self, names: list[str]) -> None:
-        selection = QItemSelection()
-        for name in names:
-            row = self.model.row_of(name)
-            if row >= 0:
-                selection.select(self.model.index(row, 0), self.model.index(row, len(_HEADERS) - 1))
         self._syncing = True
         try:
-            self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.table.selectionModel().select(self.model.rows_of(names), QItemSelectionModel.SelectionFlag.ClearAndSelect)
         finally:
             self._syncing = False
         self.remove_button.setEnabled(bool(names))
 
-
-def _parse_metres(value: object, axis: str) -> float:
-    try:
-        number = float(str(value).strip().replace(",", "."))
-    except ValueError:
-        raise ValueError(f"{axis} must be a number of metres, got {value!r}.") from None
-    if not np.isfinite(number):
-        raise ValueError(f"{axis} must be a finite number of metres, got {value!r}.")
-    return number

@@ -4,7 +4,8 @@
 the reference-point plan, the surveys, the positioning model) and the outer-marker editor of
 the viewport, and turns their results into the feature's floor layers: the radio map of the
 chosen transmitter (with the plan drawn over it), the plan alone, the survey points and the
-RMSE heat map. A result the user asked for is put on the floor at once (its layer becomes
+RMSE heat map. While the radio map is on the floor, its transmitter is highlighted in the
+viewport when it is an access point. A result the user asked for is put on the floor at once (its layer becomes
 the active one); the View menu switches between them like every other floor layer.
 """
 
@@ -55,6 +56,7 @@ class FingerprintController(QObject):
         super().__init__(parent)
         self._document = document
         self._floor = floor
+        self._viewport = viewport
         plotter = viewport.plotter
         self.editor = OuterMarkerEditor(plotter, plotter.renderer, plotter, viewport.request_render)
         self.draw_action = QAction("Draw RP &Markers", self)
@@ -75,6 +77,7 @@ class FingerprintController(QObject):
         self.surveys.surveyChanged.connect(self._on_survey_changed)
         self.positioning.resultChanged.connect(self._on_heat_map_changed)
         document.sceneChanged.connect(self._on_scene_changed)
+        floor.activeChanged.connect(self._highlight_transmitter)
         self._on_scene_changed()
 
     def stop(self) -> None:
@@ -114,6 +117,11 @@ class FingerprintController(QObject):
     def _on_radio_changed(self) -> None:
         if self._publish_radio():
             self._floor.set_active(RADIO_KEY)
+        self._highlight_transmitter()
+
+    def _highlight_transmitter(self) -> None:
+        shown = self._floor.active == RADIO_KEY and self.radio.values() is not None
+        self._viewport.highlight_access_points(RADIO_KEY, {self.radio.transmitter} if shown else set())
 
     def _publish_radio(self) -> bool:
         """Publish the shown quantity of the radio map with the plan over it; False without a map."""

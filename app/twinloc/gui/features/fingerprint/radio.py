@@ -89,7 +89,7 @@ class RadioMapController(QObject):
         self.wanted = False
         """True once the user asked for a map: document edits then compute it again."""
         document.sceneChanged.connect(self._forget)
-        for signal in (document.anchorsChanged, document.materialsChanged, document.sceneChanged):
+        for signal in (document.anchorsChanged, document.accessPointsChanged, document.materialsChanged, document.sceneChanged):
             signal.connect(self._on_document_changed)
 
     @property
