@@ -6,6 +6,8 @@ shared conftest.py, which the viewport tests own.
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
@@ -45,6 +47,10 @@ def make_window(qtbot, window_settings, autosave_store):
         if window.isVisible():
             window.document.undo_stack.setClean()
             window.close()
+    # The closed windows' Qt and VTK objects go now, with their task lanes stopped, rather than
+    # whenever a later test triggers the collector (possibly while that test's workers run).
+    windows.clear()
+    gc.collect()
 
 
 @pytest.fixture
