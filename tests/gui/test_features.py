@@ -44,15 +44,18 @@ def test_every_feature_is_placed_and_its_actions_are_in_the_menus(make_window):
         for section in parts.sections:
             assert window.feature(section.host).dock.isAncestorOf(section.widget), name
     assert all(action in view for action in window.floor.actions())
-    assert [action.text() for action in window.floor.actions()] == ["&LOS Map", "&Error Map", "&Mitigated Error Map"]
+    assert [action.text() for action in window.floor.actions()] == [
+        "&LOS Map", "&Error Map", "&Mitigated Error Map", "&Radio Map", "Reference &Points", "Sur&vey Points", "RMSE &Heat Map",
+    ]
     assert window.floor.active == "los"
     left = Qt.DockWidgetArea.LeftDockWidgetArea
     assert placements(window) == {
         "scene": (left, []),
         "anchors": (RIGHT, []),
-        "error_map": (RIGHT, ["ray_launch", "training"]),
-        "ray_launch": (RIGHT, ["error_map", "training"]),
-        "training": (RIGHT, ["error_map", "ray_launch"]),
+        "error_map": (RIGHT, ["fingerprint", "ray_launch", "training"]),
+        "ray_launch": (RIGHT, ["error_map", "fingerprint", "training"]),
+        "training": (RIGHT, ["error_map", "fingerprint", "ray_launch"]),
+        "fingerprint": (RIGHT, ["error_map", "ray_launch", "training"]),
     }
     assert window.feature("error_map").dock.geometry().top() > window.feature("anchors").dock.geometry().top()
 

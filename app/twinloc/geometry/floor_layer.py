@@ -45,11 +45,32 @@ class ArrowSet:
 
 @dataclass(frozen=True, eq=False)
 class PointSet:
-    """Round markers at ``points`` ((N, 2) float64, metres), ``size_px`` pixels wide."""
+    """Round markers at ``points`` ((N, 2) float64, metres), ``size_px`` pixels wide.
+
+    color : str
+        Their colour, unless ``values`` colours them.
+    values : (N,) float64 or None, default: None
+        One value per point: the points are coloured by it with ``cmap``/``clim`` and a colour
+        bar titled ``title`` (so do not combine them with a floor map); NaN points get ``color``.
+    """
 
     points: np.ndarray
     color: str
     size_px: float = 5.0
+    label: str = ""
+    values: np.ndarray | None = None
+    cmap: str = "viridis"
+    clim: tuple[float, float] | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class PolylineSet:
+    """A path through ``points`` ((N, 2) float64, metres, N >= 2) in one colour, ``width_px`` wide."""
+
+    points: np.ndarray
+    color: str
+    width_px: float = 2.0
     label: str = ""
 
 
@@ -69,9 +90,10 @@ class FloorLayer:
         Colour range; None: the finite range of ``values``.
     categorical : bool, default: False
         One colour per integer in ``clim`` (e.g. the number of anchors in line of sight).
-    markers : tuple of ArrowSet or PointSet, default: ()
+    markers : tuple of ArrowSet, PointSet or PolylineSet, default: ()
         Drawn just above the map; one-colour sets with a label get a legend entry, arrows
-        coloured by length a colour bar (so do not combine those with a map).
+        coloured by length and points coloured by value a colour bar (so do not combine those
+        with a map).
     caption : str, default: ""
         A note in the view's top-left corner (e.g. the arrows' scale, or what to do first).
 
@@ -87,7 +109,7 @@ class FloorLayer:
     cmap: str = "viridis"
     clim: tuple[float, float] | None = None
     categorical: bool = False
-    markers: tuple[ArrowSet | PointSet, ...] = ()
+    markers: tuple[ArrowSet | PointSet | PolylineSet, ...] = ()
     caption: str = ""
 
     def __post_init__(self) -> None:

@@ -114,19 +114,7 @@ class FloorMapActor:
             pickable=False,
             reset_camera=False,
             render=False,
-            scalar_bar_args={
-                "title": style.title,
-                "vertical": True,
-                "position_x": 0.91,
-                "position_y": 0.25,
-                "width": 0.035,
-                "height": 0.5,
-                "color": TEXT_COLOR,
-                "title_font_size": 16,
-                "label_font_size": 14,
-                "render": False,
-                **bar_options,
-            },
+            scalar_bar_args=colour_bar_args(style.title, **bar_options),
             **options,
         )
         actor.mapper.scalar_visibility = False  # the texture colours the map, the table only the legend
@@ -185,3 +173,21 @@ def _label_integers(scalar_bar, low: int, high: int) -> None:
     scalar_bar.SetUseCustomLabels(True)
     scalar_bar.SetCustomLabels(labels)
     scalar_bar.SetLabelFormat("%.0f")
+
+
+def colour_bar_args(title: str, **options) -> dict:
+    """pyvista's ``scalar_bar_args`` of a colour bar at the right edge of the view, titled
+    ``title``; ``options`` add or replace entries (``fmt``, ``n_labels``)."""
+    return {
+        "title": title,
+        "vertical": True,
+        "position_x": 0.91,
+        "position_y": 0.25,
+        "width": 0.035,
+        "height": 0.5,
+        "color": TEXT_COLOR,
+        "title_font_size": 16,
+        "label_font_size": 14,
+        "render": False,
+        **options,
+    }

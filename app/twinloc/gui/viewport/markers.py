@@ -1,8 +1,10 @@
-"""Arrows and point markers drawn flat just above the floor, with a caption and a legend.
+"""Arrows, point markers and paths drawn flat just above the floor, with a caption and a legend.
 
-The sets are :class:`~twinloc.geometry.floor_layer.ArrowSet` and
-:class:`~twinloc.geometry.floor_layer.PointSet` values. A set of arrows is drawn either in
-one colour or coloured by its length (with its own colour bar).
+The sets are :class:`~twinloc.geometry.floor_layer.ArrowSet`,
+:class:`~twinloc.geometry.floor_layer.PointSet` and
+:class:`~twinloc.geometry.floor_layer.PolylineSet` values. A set of arrows is drawn either in
+one colour or coloured by its length, a set of points in one colour or coloured by its values
+(each with its own colour bar).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import pyvista as pv
 from PySide6.QtCore import QSignalBlocker
 from vtkmodules.vtkRenderingCore import vtkActor
 
-from twinloc.geometry.floor_layer import ArrowSet, PointSet
-from twinloc.gui.viewport.floor_map import MAP_Z_M, TEXT_COLOR
+from twinloc.geometry.floor_layer import ArrowSet, PointSet, PolylineSet
+from twinloc.gui.viewport.floor_map import MAP_Z_M, TEXT_COLOR, colour_bar_args
 
 #: Markers float this far above the floor map so they are never hidden by it.
 MARKER_Z_M = MAP_Z_M + 0.04
@@ -38,12 +40,12 @@ class FloorMarkers:
         self._plotter = plotter
         self._actors: list[vtkActor] = []
         self._bars: list[str] = []
-        self._items: tuple[ArrowSet | PointSet, ...] = ()
+        self._items: tuple[ArrowSet | PointSet | PolylineSet, ...] = ()
         self._caption = ""
         self._legend = False
 
     @property
-    def items(self) -> tuple[ArrowSet | PointSet, ...]:
+    def items(self) -> tuple[ArrowSet | PointSet | PolylineSet, ...]:
         """The sets drawn now, in drawing order."""
         return self._items
 
@@ -52,15 +54,17 @@ class FloorMarkers:
         return self._caption
 
     def show(self, items, caption: str = "") -> None:
-        """Draw exactly ``items`` (ArrowSet/PointSet), with ``caption`` in the top-left corner."""
+        """Draw exactly ``items`` (ArrowSet/PointSet/PolylineSet), with ``caption`` in the top-left corner."""
         self.clear()
         legend: list[tuple[str, str]] = []
         for item in items:
             if isinstance(item, ArrowSet):
                 self._add_arrows(item)
+            elif isinstance(item, PolylineSet):
+                self._add_polyline(item)
             else:
                 self._add_points(item)
-            if item.label and getattr(item, "color", None):
+            if item.label and getattr(item, "color", None) and getattr(item, "values", None) is None:
                 legend.append((item.label, item.color))
         if caption:
             self._actors.append(
@@ -118,20 +122,7 @@ class FloorMarkers:
                 scalars="length",
                 cmap=arrows.cmap,
                 clim=clim,
-                scalar_bar_args={
-                    "title": arrows.title,
-                    "vertical": True,
-                    "position_x": 0.91,
-                    "position_y": 0.25,
-                    "width": 0.035,
-                    "height": 0.5,
-                    "color": TEXT_COLOR,
-                    "title_font_size": 16,
-                    "label_font_size": 14,
-                    "fmt": "%.2f",
-                    "n_labels": 5,
-                    "render": False,
-                },
+                scalar_bar_args=colour_bar_args(arrows.title, fmt="%.2f", n_labels=5),
                 **options,
             )
             self._bars.append(arrows.title)
@@ -142,18 +133,46 @@ class FloorMarkers:
         if not len(xy):
             return
         cloud = pv.PolyData(np.column_stack([xy, np.full(len(xy), MARKER_Z_M)]))
+        options: dict = {
+            "point_size": points.size_px,
+            "render_points_as_spheres": True,
+            "lighting": False,
+            "pickable": False,
+            "reset_camera": False,
+            "render": False,
+        }
+        values = None if points.values is None else np.asarray(points.values, dtype=float).reshape(-1)
+        if values is None or not np.isfinite(values).any():
+            self._actors.append(self._plotter.add_mesh(cloud, color=points.color, **options))
+            return
+        finite = values[np.isfinite(values)]
+        cloud.point_data["value"] = values
         self._actors.append(
             self._plotter.add_mesh(
                 cloud,
-                color=points.color,
-                point_size=points.size_px,
-                render_points_as_spheres=True,
-                lighting=False,
-                pickable=False,
-                reset_camera=False,
-                render=False,
+                scalars="value",
+                cmap=points.cmap,
+                clim=points.clim or (float(finite.min()), float(finite.max()) if finite.max() > finite.min() else float(finite.min()) + 1.0),
+                nan_color=points.color,
+                scalar_bar_args=colour_bar_args(points.title, fmt="%.1f", n_labels=5),
+                **options,
             )
         )
+        self._bars.append(points.title)
+
+    def _add_polyline(self, path: PolylineSet) -> None:
+        xy = np.asarray(path.points, dtype=float).reshape(-1, 2)
+        if len(xy) < 2:
+            return
+        points = np.column_stack([xy, np.full(len(xy), MARKER_Z_M)])
+        line = pv.PolyData(points, lines=np.concatenate([[len(xy)], np.arange(len(xy))]))
+        self._actors.append(
+            self._plotter.add_mesh(
+                line, color=path.color, line_width=float(path.width_px), lighting=False, pickable=False,
+                reset_camera=False, render=False,
+            )
+        )
+
 
 
 def arrow_mesh(origins: np.ndarray, drawn: np.ndarray, values: np.ndarray) -> pv.PolyData:

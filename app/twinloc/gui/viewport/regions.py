@@ -12,18 +12,15 @@ middle and right buttons and the wheel still move the camera.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import numpy as np
 import pyvista as pv
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 from vtkmodules.vtkRenderingCore import vtkActor, vtkRenderer
 
-from twinloc.gui.viewport.projection import camera_ray, ray_hits_plane_z, widget_to_display
-
-_LOG = logging.getLogger(__name__)
+from twinloc.gui.viewport.plane_tool import PlaneTool, append_vertex, is_click
 
 AREA_COLOR = "#2ca25f"
 BAND_COLOR = "#3182bd"
@@ -31,9 +28,6 @@ PATCH_OPACITY = 0.3
 #: Half height of the ribbon that shows a wall band, metres.
 BAND_HALF_HEIGHT_M = 0.15
 SKETCH_COLOR = "#d6336c"
-#: A click closer than this to the previous vertex (metres) adds none (the first click of a double click).
-DUPLICATE_VERTEX_M = 0.05
-CLICK_SLOP_PX = 4.0
 
 
 class RegionPatches:
@@ -81,7 +75,7 @@ class RegionPatches:
         self.names = ()
 
 
-class RegionDrawer(QObject):
+class RegionDrawer(PlaneTool):
     """Draw mode of the viewport: clicks become the vertices of a new mounting region.
 
     Parameters
@@ -108,22 +102,12 @@ class RegionDrawer(QObject):
     verticesChanged = Signal(int)
 
     def __init__(self, widget: QWidget, renderer: vtkRenderer, plotter: pv.BasePlotter, request_render: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._widget = widget
-        self._renderer = renderer
-        self._plotter = plotter
-        self._request_render = request_render
-        self._active = False
+        super().__init__(widget, renderer, plotter, request_render)
         self._polyline = False
         self._height_m = 0.0
         self._vertices: list[np.ndarray] = []
         self._press_pos: QPointF | None = None
         self._sketch: list[vtkActor] = []
-        widget.installEventFilter(self)
-
-    @property
-    def active(self) -> bool:
-        return self._active
 
     @property
     def vertices(self) -> np.ndarray:
@@ -138,20 +122,16 @@ class RegionDrawer(QObject):
             (closed polygon, at least 3).
         """
         self._clear_sketch()
-        self._active = True
+        self._switch(True)
         self._polyline = bool(polyline)
         self._height_m = float(height_m)
         self._vertices = []
-        self._widget.setCursor(Qt.CursorShape.CrossCursor)
-        self._widget.setFocus(Qt.FocusReason.OtherFocusReason)
         self.verticesChanged.emit(0)
 
     def add_vertex(self, x: float, y: float) -> None:
         """Add a vertex at floor coordinates (x, y) metres (a click does this)."""
-        point = np.array([float(x), float(y)])
-        if self._vertices and np.linalg.norm(point - self._vertices[-1]) < DUPLICATE_VERTEX_M:
+        if not append_vertex(self._vertices, x, y):
             return
-        self._vertices.append(point)
         self._show_sketch()
         self.verticesChanged.emit(len(self._vertices))
 
@@ -175,18 +155,8 @@ class RegionDrawer(QObject):
 
     def detach(self) -> None:
         """Stop filtering events and remove the sketch."""
-        self._widget.removeEventFilter(self)
-        self._active = False
+        super().detach()
         self._clear_sketch()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if not self._active:
-            return False
-        try:
-            return self._handle(event)
-        except Exception:  # an exception escaping a Qt virtual aborts PySide
-            _LOG.exception("drawing a mounting region failed")
-            return False
 
     # ------------------------------------------------------------------ internals
 
@@ -220,52 +190,44 @@ class RegionDrawer(QObject):
 
     def _on_release(self, pos: QPointF) -> None:
         press, self._press_pos = self._press_pos, None
-        if press is None:
+        if not is_click(press, pos):
             return
-        delta = pos - press
-        if abs(delta.x()) + abs(delta.y()) > CLICK_SLOP_PX:
-            return
-        xd, yd = widget_to_display(pos.x(), pos.y(), self._widget.height(), self._widget.devicePixelRatioF())
-        origin, direction = camera_ray(self._renderer, xd, yd)
-        hit = ray_hits_plane_z(origin, direction, self._height_m)
+        hit = self._plane_point(pos, self._height_m)
         if hit is not None:
             self.add_vertex(hit[0], hit[1])
 
     def _end(self) -> None:
-        self._active = False
+        self._switch(False)
         self._vertices = []
         self._press_pos = None
-        self._widget.unsetCursor()
         self._clear_sketch()
         self._request_render()
         self.drawingEnded.emit()
 
     def _show_sketch(self) -> None:
         self._clear_sketch()
-        if self._vertices:
-            points = np.column_stack([self.vertices, np.full(len(self._vertices), self._height_m)])
-            self._sketch.append(
-                self._plotter.add_points(
-                    points, color=SKETCH_COLOR, point_size=11, render_points_as_spheres=True, pickable=False, reset_camera=False, render=False
-                )
-            )
-            if len(points) >= 2:
-                self._sketch.append(
-                    self._plotter.add_mesh(
-                        outline_mesh(self.vertices, self._height_m, closed=False),
-                        color=SKETCH_COLOR,
-                        line_width=3,
-                        pickable=False,
-                        reset_camera=False,
-                        render=False,
-                    )
-                )
+        self._sketch = add_sketch(self._plotter, self.vertices, self._height_m, SKETCH_COLOR, closed=False)
         self._request_render()
 
     def _clear_sketch(self) -> None:
         for actor in self._sketch:
             self._plotter.remove_actor(actor, reset_camera=False, render=False)
         self._sketch.clear()
+
+
+def add_sketch(plotter: pv.BasePlotter, vertices: np.ndarray, z: float, color: str, closed: bool,
+               point_size: float = 11.0, line_width: float = 3.0) -> list[vtkActor]:
+    """Draw ``vertices`` ((K, 2) metres) at height ``z`` as spheres joined by a polyline (closed
+    back to the first if ``closed``), without rendering; returns the actors added."""
+    if not len(vertices):
+        return []
+    points = np.column_stack([vertices, np.full(len(vertices), z)])
+    actors = [plotter.add_points(points, color=color, point_size=point_size, render_points_as_spheres=True,
+                                 pickable=False, reset_camera=False, render=False)]
+    if len(vertices) >= 2:
+        actors.append(plotter.add_mesh(outline_mesh(vertices, z, closed=closed), color=color, line_width=line_width,
+                                       pickable=False, reset_camera=False, render=False))
+    return actors
 
 
 def area_mesh(outline: np.ndarray, z: float) -> pv.PolyData:

@@ -28,7 +28,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
-from twinloc.geometry.floor_layer import ArrowSet, PointSet
+from twinloc.geometry.floor_layer import ArrowSet, PointSet, PolylineSet
 from twinloc.geometry.scene import Scene
 from twinloc.gui.viewport.anchors import AnchorActors
 from twinloc.gui.viewport.floor_map import FloorMapActor, MapStyle
@@ -192,14 +192,15 @@ class SceneViewport(QWidget):
         """(H, W) float64 copy of the floor map shown (NaN where no cell is drawn), or None."""
         return self._floor_map.image
 
-    def set_floor_markers(self, items: list[ArrowSet | PointSet], caption: str = "") -> None:
+    def set_floor_markers(self, items: list[ArrowSet | PointSet | PolylineSet], caption: str = "") -> None:
         """Draw arrows and points just above the floor, replacing the previous ones.
 
         Parameters
         ----------
-        items : list of ArrowSet or PointSet
-            One-colour sets with a label get a legend entry; arrows coloured by length get a
-            colour bar (so do not combine them with a floor map, whose legend stands there too).
+        items : list of ArrowSet, PointSet or PolylineSet
+            One-colour sets with a label get a legend entry; arrows coloured by length and points
+            coloured by value get a colour bar (so do not combine them with a floor map, whose
+            legend stands there too).
         caption : str, default: ""
             A note in the top-left corner (e.g. the arrows' scale).
         """
@@ -211,7 +212,7 @@ class SceneViewport(QWidget):
         self._markers.clear()
         self.request_render()
 
-    def floor_markers(self) -> tuple[ArrowSet | PointSet, ...]:
+    def floor_markers(self) -> tuple[ArrowSet | PointSet | PolylineSet, ...]:
         """The arrow and point sets drawn now."""
         return self._markers.items
 

@@ -4,7 +4,7 @@ quantities, tables sized to their rows."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLayout, QScrollArea, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLayout, QScrollArea, QSpinBox, QTableWidget, QVBoxLayout, QWidget
 
 
 def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
@@ -40,6 +40,18 @@ def quantity_spin(low: float, high: float, step: float, decimals: int, suffix: s
     spin.setSingleStep(step)
     spin.setDecimals(decimals)
     spin.setSuffix(suffix)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+def int_spin(low: int, high: int, value: int, tip: str = "", suffix: str = "") -> QSpinBox:
+    """A spin box for a count in [low, high] starting at ``value``; like :func:`quantity_spin`
+    it reports a value only when editing ends."""
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    spin.setToolTip(tip)
     spin.setKeyboardTracking(False)
     return spin
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -81,3 +83,18 @@ class LossPlot(FigureHost):
         axes.grid(True, which="both", color="#dde2e8", linewidth=0.6)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
+
+
+def losses_so_far(publish: Callable[[object], None]):
+    """The trainer's epoch listener, publishing every stage's (training, validation) losses so far.
+
+    Each report holds all stages, so the newest report alone never loses the end of a stage
+    that finished while the GUI thread was busy. Called on the worker thread only.
+    """
+    losses: dict[str, tuple[list[float], list[float]]] = {}
+
+    def listener(stage: str, _epoch: int, history) -> None:
+        losses[stage] = (list(history.train_loss), list(history.validation_loss))
+        publish(dict(losses))
+
+    return listener

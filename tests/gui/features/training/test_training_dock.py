@@ -11,8 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFileDialog
 
-from twinloc.gui.features.training.controller import _losses_so_far
-from twinloc.gui.widgets.loss_plot import LossPlot
+from twinloc.gui.widgets.loss_plot import LossPlot, losses_so_far
 from twinloc.learn.trainer import load_checkpoint, predict
 
 pytestmark = pytest.mark.gui
@@ -271,7 +270,7 @@ def test_a_one_epoch_stage_shows_as_a_point(qtbot):
 def test_each_loss_report_holds_every_stage_so_far():
     """Live reports are coalesced to the newest, so the newest must carry the end of a finished stage."""
     reports = []
-    listener = _losses_so_far(reports.append)
+    listener = losses_so_far(reports.append)
     listener("pretrain", 0, SimpleNamespace(train_loss=[1.0], validation_loss=[1.5]))
     listener("pretrain", 1, SimpleNamespace(train_loss=[1.0, 0.8], validation_loss=[1.5, 1.2]))
     listener("fine_tune", 0, SimpleNamespace(train_loss=[0.5], validation_loss=[0.6]))

@@ -23,8 +23,9 @@ from twinloc.compute.jobs import Job
 from twinloc.compute.mitigation_jobs import mitigated_map_job, mitigation_job, virtual_dataset_job
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.training.layers import MAP_VIEWS, mitigated_layer, view_values
-from twinloc.gui.tasks import LONG, JobRunner, Publish, Task
+from twinloc.gui.tasks import LONG, JobRunner, Task
 from twinloc.gui.viewport.floor_stack import FloorStack
+from twinloc.gui.widgets.loss_plot import losses_so_far
 from twinloc.learn.runs import TrainingSettings
 from twinloc.mitigation.datasets import FIXES_PER_SAMPLE, MitigationDataset, check_virtual_data, measured_csv_dataset
 from twinloc.mitigation.files import load_dataset, load_mitigation_model, mitigation_checkpoint, save_dataset
@@ -247,7 +248,7 @@ class TrainingController(QObject):
         task = self._runner.submit_publishing(
             lambda publish: mitigation_job(virtual, measured, pretrain, fine_tune, architecture=architecture,
                                            model_kwargs=model_kwargs, split=split, seed=seed,
-                                           epoch_listener=_losses_so_far(publish)),
+                                           epoch_listener=losses_so_far(publish)),
             lane=LONG, key=TRAIN_KEY,
         )
         task.progress.connect(self.progress)
@@ -453,18 +454,3 @@ class TrainingController(QObject):
         if self._map_shown:
             self.map, self._revision = result, revision
             self._draw_map()
-
-
-def _losses_so_far(publish: Publish):
-    """The trainer's epoch listener, publishing every stage's (training, validation) losses so far.
-
-    Each report holds all stages, so the newest report alone never loses the end of a stage
-    that finished while the GUI thread was busy. Called on the worker thread only.
-    """
-    losses: dict[str, tuple[list[float], list[float]]] = {}
-
-    def listener(stage: str, _epoch: int, history) -> None:
-        losses[stage] = (list(history.train_loss), list(history.validation_loss))
-        publish(dict(losses))
-
-    return listener
