@@ -20,7 +20,10 @@ test reference points, which no training set contains:
 - **oracle map** (``oracle_map``): the twin-aided map replaced by the measured mean RSS and range
   of every training reference point (all of them, which the twin-aided arm never sees),
   sampled the same way, with the measured 10 % and the k the product chose: what the best map
-  at these points gives this kNN; a bound, not a method.
+  at these points gives this kNN; a bound, not a method;
+- **oracle means** (``oracle_means``): those measured means as they are, one noise-free sample
+  per reference point, with the measured 10 % and k = 5: the best map without the virtual
+  survey's shadowing and noise.
 
 The 10 % figures are medians over 5 seeds. The target (issue 12): twin-aided 10 % <= 0.85 x
 kNN 10 % and <= 1.3 x kNN 100 % (mean error), judged on ``twin_aided``.
@@ -48,7 +51,7 @@ FEATURES = ("rss", "rss+range")
 LABELLED_FRACTION = 0.1
 SEEDS = tuple(range(5))
 #: The twin-aided training sets compared (see the module docstring).
-ARMS = ("twin_aided", "twin_aided_k5", "oracle_map")
+ARMS = ("twin_aided", "twin_aided_k5", "oracle_map", "oracle_means")
 TARGET_VS_SAME_POINTS = 0.85
 TARGET_VS_FULL_SURVEY = 1.3
 
@@ -84,6 +87,8 @@ def site_result(site: str) -> dict:
               "test_samples": int(len(test.positions)), "grid_points": int(len(floor.route)), "features": {},
               "calibration": []}
     labelled, surveys, oracles = {}, {}, {}
+    means = virtual_survey(positions, lambda points: (rss, ranges), samples_per_point=1, shadowing_db=0.0, noise_db=0.0,
+                           range_noise_m=0.0, transmitters=floor.names)
     for seed in SEEDS:
         labelled[seed] = labelled_subset(train, LABELLED_FRACTION, seed)
         product = floor.survey(labelled[seed], calibrated=True, seed=seed)
@@ -112,8 +117,8 @@ def site_result(site: str) -> dict:
         for arm in ARMS:
             helped = []
             for seed in SEEDS:
-                k = 5 if arm == "twin_aided_k5" else chosen[seed].neighbours
-                reference = oracles[seed] if arm == "oracle_map" else surveys[seed]
+                k = 5 if arm in ("twin_aided_k5", "oracle_means") else chosen[seed].neighbours
+                reference = {"oracle_map": oracles[seed], "oracle_means": means}.get(arm, surveys[seed])
                 helped.append(run_fingerprint("knn", train, test, replace(settings, neighbours=k),
                                               labelled_fraction=LABELLED_FRACTION, seed=seed, twin_survey=reference,
                                               twin="prior").metrics.mean_m)
