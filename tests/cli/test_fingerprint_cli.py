@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from twinloc.fingerprint.twin import NEIGHBOUR_CANDIDATES
+
 TRANSMITTERS = ("ap1", "ap2", "ap3")
 # Five reference points on the line y = 2, each with its own RSS of the three access points.
 RP_RSS = {1.0: (-40, -70, -60), 3.0: (-50, -65, -55), 5.0: (-55, -55, -50), 7.0: (-65, -50, -55), 9.0: (-70, -40, -60)}
@@ -96,6 +98,10 @@ def test_the_twin_trains_alone_or_as_a_prior_of_the_survey(cli, ap_room, surveys
     calibration = calibrated["calibration"]
     assert calibration["links"] == 30  # 10 samples x 3 access points, all heard
     assert calibration["rms_after_db"] < calibration["rms_before_db"]
+    assert "range_rms_before_m" not in calibration  # an RSS-only survey has no ranges to calibrate
+    # kNN keeps k = 5 with the twin alone; with the twin as prior k is chosen by holding out
+    # each of the 5 labelled points in turn.
+    assert only["neighbours"] == 5 and prior["neighbours"] in NEIGHBOUR_CANDIDATES
 
 
 def _refusal(cli, argv) -> str:

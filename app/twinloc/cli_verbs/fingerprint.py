@@ -157,8 +157,8 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise CliError(f"{option} {path}: {error}") from None
     labelled = labelled_subset(train, args.labelled_fraction, args.seed)
-    twin = _twin_survey(args, scene, labelled) if args.twin != "none" else None
     settings = default_settings(args.model, args.features, args.seed)
+    twin, settings = _twin_survey(args, scene, labelled, settings) if args.twin != "none" else (None, settings)
     try:
         run = run_fingerprint(args.model, train, test, settings, labelled_fraction=args.labelled_fraction,
                               seed=args.seed, twin_survey=None if twin is None else twin.survey, twin=args.twin)
@@ -183,7 +183,11 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
             "rms_before_db": round(twin.calibration.rms_before_db, 3),
             "rms_after_db": round(twin.calibration.rms_after_db, 3),
             "links": twin.calibration.links,
+            **({} if twin.range_calibration is None else {
+                "range_rms_before_m": round(twin.range_calibration.rms_before_m, 3),
+                "range_rms_after_m": round(twin.range_calibration.rms_after_m, 3)}),
         },
+        "neighbours": settings.neighbours if args.model == "knn" else None,
         "seed": args.seed,
         "scene": scene.name,
         "out": args.out,
@@ -209,14 +213,22 @@ def _read_survey(path: str, scene, min_points: int):
         raise CliError(str(error)) from None
 
 
-def _twin_survey(args: argparse.Namespace, scene, labelled):
-    """The twin's virtual survey of the floor, calibrated on ``labelled`` with --calibrate."""
-    from twinloc.fingerprint.twin import twin_survey
+def _twin_survey(args: argparse.Namespace, scene, labelled, settings):
+    """The twin's virtual survey of the floor, calibrated on ``labelled`` with --calibrate, and
+    the model's settings: for kNN with --twin prior, k chosen by cross-validation on ``labelled``."""
+    from dataclasses import replace
+
+    from twinloc.fingerprint.twin import TwinFloor, choose_neighbours
 
     try:
-        return twin_survey(scene, labelled, calibrated=args.calibrate, seed=args.seed)
+        floor = TwinFloor(scene, labelled)
+        twin = floor.survey(labelled, calibrated=args.calibrate, seed=args.seed)
+        if args.model == "knn" and args.twin == "prior":
+            choice = choose_neighbours(floor, labelled, settings, calibrated=args.calibrate, seed=args.seed)
+            settings = replace(settings, neighbours=choice.neighbours)
     except ValueError as error:
         raise CliError(f"--twin {args.twin}: {error}") from None
+    return twin, settings
 
 
 def _fraction(text: str) -> float:
