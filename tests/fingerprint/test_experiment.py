@@ -50,7 +50,9 @@ def test_training_job_reports_progress_and_every_epoch_and_saves(tmp_path):
     epochs, fractions = [], []
     job = fingerprint_job("mlp", measured, measured, settings, save_path=tmp_path / "m.pt",
                           on_epoch=lambda stage, epoch, history: epochs.append((stage, epoch)))
-    result = job.function(lambda fraction, text: fractions.append(fraction), CancelToken())
+    outcome = job.function(lambda fraction, text: fractions.append(fraction), CancelToken())
+    result = outcome.run
+    assert outcome.twin is None  # trained on the survey: no twin
     assert epochs == [("fit", 0), ("fit", 1), ("fit", 2)]
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert (tmp_path / "m.pt").is_file() and result.predicted.shape == (36, 2)

@@ -5,10 +5,12 @@ the measured survey, the twin's virtual survey of the floor, or the twin first a
 measured survey, with the trainer's losses as the task's live reports. It runs what
 ``twinloc fingerprint`` runs (:func:`~twinloc.compute.fingerprint_jobs.fingerprint_job`): the
 twin's survey from :func:`~twinloc.fingerprint.twin.twin_training`, calibrated on the
-training points when asked (``--calibrate``), kNN's k chosen with the twin as prior. The test
-set is whole reference points held out of the measured survey, chosen by the seed, so no
-point is both trained and tested on. Once trained, the RMSE of each test point is
-interpolated over the floor grid (Gaussian RBF) and shown as the heat map.
+training points when asked (``--calibrate``), kNN's k chosen with the twin as prior. The
+measured survey plays the CLI's ``--train`` and ``--test``; before one is imported, the plan's
+virtual survey stands in for it (to try a plan before anyone walks it). The test set is whole
+reference points held out of it, chosen by the seed, so no point is both trained and tested
+on. Once trained, the RMSE of each test point is interpolated over the floor grid (Gaussian
+RBF) and shown as the heat map.
 """
 
 from __future__ import annotations
@@ -121,16 +123,18 @@ class PositioningController(QObject):
         Raises
         ------
         ValueError
-            Data missing for the chosen training data, a survey too small to split, or a run still going.
+            No survey, a survey too small to split, or a run still going.
         """
         from twinloc.fingerprint.models import default_settings  # torch and scikit-learn load with the first run
 
-        if self._surveys.measured is None:
-            raise ValueError("Import a measured survey first: its reference points are tested on, and with the twin "
-                             "they set the transmitters and height of its virtual survey.")
+        measured = self._surveys.measured
+        survey = measured.survey if measured is not None else self._surveys.virtual
+        if survey is None:
+            raise ValueError("Import a measured survey (or run a virtual survey of the plan) first: its reference "
+                             "points are trained and tested on.")
         if self.training:
             raise ValueError("A model is still training: cancel it first.")
-        train, test = split_by_points(self._surveys.measured.survey, request.test_fraction, request.seed)
+        train, test = split_by_points(survey, request.test_fraction, request.seed)
         settings = default_settings(request.kind, request.features, request.seed)
         if request.epochs:
             settings = replace(settings, training=replace(settings.training, epochs=int(request.epochs)))
