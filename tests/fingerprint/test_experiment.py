@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from tests.fingerprint.conftest import make_survey
-from twinloc.cancellation import CancelToken
+from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.compute.fingerprint_jobs import fingerprint_job, heat_map_job
 from twinloc.fingerprint.experiment import labelled_subset, run_fingerprint
 from twinloc.fingerprint.models import FingerprintSettings
 from twinloc.learn.runs import TrainingSettings
+from twinloc.geometry.scene_file import load_scene_file
 
 
 def _line_survey(points: int, per_point: int = 3, offset_db: float = 0.0):
@@ -58,6 +61,46 @@ def test_training_job_reports_progress_and_every_epoch_and_saves(tmp_path):
     assert (tmp_path / "m.pt").is_file() and result.predicted.shape == (36, 2)
     heat = heat_map_job(result, np.array([[0.0, 0.0], [5.0, 0.0]])).function(lambda *_: None, CancelToken())
     assert heat.shape == (2,) and (heat >= 0).all()
+
+
+def _room(tmp_path):
+    """A 4 m x 2 m concrete floor, its evaluation region and one access point "a" over its middle."""
+    floor = {"name": "floor", "kind": "surface", "material": "concrete",
+             "primitive": {"type": "plane", "size": [4.0, 2.0]}, "transform": {"translation": [2.0, 1.0, 0.0]}}
+    descriptor = {
+        "format": "twinloc-scene", "version": 1, "name": "room", "units": "m",
+        "materials": {"concrete": {"preset": "concrete"}}, "objects": [floor],
+        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [4, 0], [4, 2], [0, 2]]}],
+        "access_points": [{"name": "a", "position": [2.0, 1.0, 2.5]}],
+    }
+    path = tmp_path / "room.json"
+    path.write_text(json.dumps(descriptor))
+    return load_scene_file(path)
+
+
+def test_the_training_job_runs_the_twin_first_and_cancels_while_choosing_k(tmp_path):
+    measured = _line_survey(4)  # x = 0..3 m, transmitter "a"
+    settings = FingerprintSettings()
+    fractions, texts = [], []
+
+    def progress(fraction, text):
+        fractions.append(fraction)
+        texts.append(text)
+
+    room = _room(tmp_path)
+    job = fingerprint_job("knn", measured, measured, settings, twin="prior", scene=room)
+    outcome = job.function(progress, CancelToken())
+    # The twin's floor: 0.9 m cells of the 4 m x 2 m room, centres 0.45 + 0.9 i: 4 x 2.
+    assert outcome.run.twin_points == 8 and outcome.twin.twin.calibration is None
+    # k chosen over the 4 measured points (kNN with the twin as prior), then used.
+    assert outcome.twin.neighbours is not None and outcome.run.model.settings.neighbours == outcome.twin.settings.neighbours
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and "Choosing k" in texts
+    assert max(f for f, t in zip(fractions, texts) if t == "Choosing k") <= 0.5  # the twin's half
+
+    token = CancelToken()
+    job = fingerprint_job("knn", measured, measured, settings, twin="prior", scene=room)
+    with pytest.raises(JobCancelled):
+        job.function(lambda fraction, text: token.cancel() if text == "Choosing k" else None, token)
 
 
 def test_the_twin_walks_its_floor_grid_row_by_row_in_alternating_directions():
