@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-from tests.fingerprint.conftest import make_survey
+from tests.fingerprint.conftest import make_survey, write_floor_scene
 from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.compute.fingerprint_jobs import fingerprint_job, heat_map_job
 from twinloc.fingerprint.experiment import labelled_subset, run_fingerprint
@@ -63,21 +61,6 @@ def test_training_job_reports_progress_and_every_epoch_and_saves(tmp_path):
     assert heat.shape == (2,) and (heat >= 0).all()
 
 
-def _room(tmp_path):
-    """A 4 m x 2 m concrete floor, its evaluation region and one access point "a" over its middle."""
-    floor = {"name": "floor", "kind": "surface", "material": "concrete",
-             "primitive": {"type": "plane", "size": [4.0, 2.0]}, "transform": {"translation": [2.0, 1.0, 0.0]}}
-    descriptor = {
-        "format": "twinloc-scene", "version": 1, "name": "room", "units": "m",
-        "materials": {"concrete": {"preset": "concrete"}}, "objects": [floor],
-        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [4, 0], [4, 2], [0, 2]]}],
-        "access_points": [{"name": "a", "position": [2.0, 1.0, 2.5]}],
-    }
-    path = tmp_path / "room.json"
-    path.write_text(json.dumps(descriptor))
-    return load_scene_file(path)
-
-
 def test_the_training_job_runs_the_twin_first_and_cancels_while_choosing_k(tmp_path):
     measured = _line_survey(4)  # x = 0..3 m, transmitter "a"
     settings = FingerprintSettings()
@@ -87,7 +70,7 @@ def test_the_training_job_runs_the_twin_first_and_cancels_while_choosing_k(tmp_p
         fractions.append(fraction)
         texts.append(text)
 
-    room = _room(tmp_path)
+    room = load_scene_file(write_floor_scene(tmp_path / "room.json", (4.0, 2.0), {"a": (2.0, 1.0, 2.5)}))
     job = fingerprint_job("knn", measured, measured, settings, twin="prior", scene=room)
     outcome = job.function(progress, CancelToken())
     # The twin's floor: 0.9 m cells of the 4 m x 2 m room, centres 0.45 + 0.9 i: 4 x 2.

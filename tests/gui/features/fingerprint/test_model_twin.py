@@ -15,6 +15,7 @@ import pytest
 from fixtures_window import autosave_store, make_window, window_settings  # noqa: F401
 from hand_radio import free_space_rss_dbm
 
+from tests.fingerprint.conftest import write_floor_scene
 from twinloc.cli import main
 from twinloc.fingerprint.twin import NEIGHBOUR_CANDIDATES
 
@@ -27,21 +28,6 @@ NOISE_DB = (0.4, 0.0, -0.4)
 RPS = np.array([(x, y, 1.0) for y in (1.0, 3.0) for x in (1.0, 3.0, 5.0, 7.0, 9.0)])
 SEED = 3
 TIMEOUT_MS = 120_000
-
-
-def write_room(path) -> str:
-    """The room: a concrete floor, its evaluation region and the three 2.4 GHz, 20 dBm access points."""
-    floor = {"name": "floor", "kind": "surface", "material": "concrete",
-             "primitive": {"type": "plane", "size": [10.0, 4.0]}, "transform": {"translation": [5.0, 2.0, 0.0]}}
-    descriptor = {
-        "format": "twinloc-scene", "version": 1, "name": "ap room", "units": "m",
-        "materials": {"concrete": {"preset": "concrete"}}, "objects": [floor],
-        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [10, 0], [10, 4], [0, 4]]}],
-        "access_points": [{"name": name, "position": list(position)} for name, position in ACCESS_POINTS.items()],
-        "tag_height_m": 1.0,
-    }
-    path.write_text(json.dumps(descriptor))
-    return str(path)
 
 
 def survey_rows() -> list[tuple[int, str]]:
@@ -63,7 +49,7 @@ def write_survey(path, rows) -> str:
 
 
 def test_twin_prior_knn_in_the_window_gives_the_clis_result(make_window, qtbot, tmp_path, errors, capsys):
-    scene = write_room(tmp_path / "room.json")
+    scene = write_floor_scene(tmp_path / "room.json", (10.0, 4.0), ACCESS_POINTS)
     rows = survey_rows()
     window = make_window(scene)
     controller = window.feature("fingerprint").controller
