@@ -29,7 +29,8 @@ def write_floor_scene(path, size_m: tuple[float, float], access_points: dict[str
     descriptor = {
         "format": "twinloc-scene", "version": 1, "name": name, "units": "m",
         "materials": {"concrete": {"preset": "concrete"}}, "objects": [floor],
-        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [width, 0], [width, depth], [0, depth]]}],
+        "regions": [{"name": "floor", "type": "evaluation",
+                     "polygon": [[0, 0], [width, 0], [width, depth], [0, depth]]}],
         "access_points": [{"name": key, "position": list(position)} for key, position in access_points.items()],
         "tag_height_m": 1.0,
     }

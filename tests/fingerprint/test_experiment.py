@@ -76,7 +76,8 @@ def test_the_training_job_runs_the_twin_first_and_cancels_while_choosing_k(tmp_p
     # The twin's floor: 0.9 m cells of the 4 m x 2 m room, centres 0.45 + 0.9 i: 4 x 2.
     assert outcome.run.twin_points == 8 and outcome.twin.twin.calibration is None
     # k chosen over the 4 measured points (kNN with the twin as prior), then used.
-    assert outcome.twin.neighbours is not None and outcome.run.model.settings.neighbours == outcome.twin.settings.neighbours
+    chosen = outcome.twin.neighbours
+    assert chosen is not None and outcome.run.model.settings.neighbours == chosen.neighbours
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and "Choosing k" in texts
     assert max(f for f, t in zip(fractions, texts) if t == "Choosing k") <= 0.5  # the twin's half
 

@@ -18,6 +18,8 @@ excess, which calibration and the residual process recover where the survey went
 kNN with the twin as prior reads the twin's survey and the measured one together; how many
 neighbours it averages is chosen by :func:`choose_neighbours`, a cross-validation over the
 measured reference points (each held out in turn, the twin calibrated on the others).
+:func:`twin_training` does all of it for one run: what ``twinloc fingerprint --twin`` and the
+GUI's Model section both call.
 """
 
 from __future__ import annotations
@@ -225,9 +227,9 @@ class TwinTraining:
     neighbours: NeighbourChoice | None
 
 
-def twin_training(scene, labelled: Survey, kind: str, twin: str, settings: FingerprintSettings, *, calibrated: bool = False, seed: int = 0,
-                  geometry: GeometryCache | None = None, cancel: CancelToken | None = None,
-                  progress: ProgressFn = report_nothing) -> TwinTraining:
+def twin_training(scene, labelled: Survey, kind: str, twin: str, settings: FingerprintSettings, *,
+                  calibrated: bool = False, seed: int = 0, geometry: GeometryCache | None = None,
+                  cancel: CancelToken | None = None, progress: ProgressFn = report_nothing) -> TwinTraining:
     """The twin's survey of ``scene``'s floor for a ``kind`` model trained as ``twin`` says
     ("only" or "prior"), calibrated on ``labelled`` with ``calibrated``; for kNN with the twin
     as prior, k chosen by :func:`choose_neighbours`. What ``twinloc fingerprint --twin`` and the

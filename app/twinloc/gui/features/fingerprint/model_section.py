@@ -176,6 +176,7 @@ class ModelSection(QGroupBox):
         self.cdf.show_curves([(label, errors, CURVE_COLORS[row], "-")
                               for row, (_run, label, errors) in enumerate(self._compared)])
 
+
 def _twin_text(run, twin) -> str:
     """kNN's k and the twin's calibration in words: the ``neighbours`` and ``calibration`` of the CLI's JSON."""
     text = ""
