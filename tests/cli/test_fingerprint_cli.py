@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fingerprint.conftest import write_floor_scene
 from twinloc.fingerprint.twin import NEIGHBOUR_CANDIDATES
 
 TRANSMITTERS = ("ap1", "ap2", "ap3")
@@ -17,19 +18,8 @@ RP_RSS = {1.0: (-40, -70, -60), 3.0: (-50, -65, -55), 5.0: (-55, -55, -50), 7.0:
 @pytest.fixture
 def ap_room(tmp_path: Path) -> str:
     """A 10 m x 4 m concrete floor with three access points and no walls."""
-    floor = {"name": "floor", "kind": "surface", "material": "concrete",
-             "primitive": {"type": "plane", "size": [10.0, 4.0]}, "transform": {"translation": [5.0, 2.0, 0.0]}}
-    descriptor = {
-        "format": "twinloc-scene", "version": 1, "name": "ap room", "units": "m",
-        "materials": {"concrete": {"preset": "concrete"}}, "objects": [floor],
-        "regions": [{"name": "floor", "type": "evaluation", "polygon": [[0, 0], [10, 0], [10, 4], [0, 4]]}],
-        "access_points": [{"name": "ap1", "position": [0, 0, 2.5]}, {"name": "ap2", "position": [10, 0, 2.5]},
-                          {"name": "ap3", "position": [5, 4, 2.5]}],
-        "tag_height_m": 1.0,
-    }
-    path = tmp_path / "room.json"
-    path.write_text(json.dumps(descriptor))
-    return str(path)
+    return write_floor_scene(tmp_path / "room.json", (10.0, 4.0),
+                             {"ap1": (0, 0, 2.5), "ap2": (10, 0, 2.5), "ap3": (5, 4, 2.5)})
 
 
 def _write_survey(path: Path, rows: list[tuple[float, float, int, tuple]]) -> str:

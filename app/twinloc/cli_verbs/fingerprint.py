@@ -143,6 +143,7 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
     from twinloc.fingerprint.features import FeatureSpec
     from twinloc.fingerprint.files import write_predictions_csv
     from twinloc.fingerprint.models import default_settings
+    from twinloc.fingerprint.twin import twin_training
 
     check_writable(args.out)
     if args.calibrate and args.twin == "none":
@@ -158,7 +159,14 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
             raise CliError(f"{option} {path}: {error}") from None
     labelled = labelled_subset(train, args.labelled_fraction, args.seed)
     settings = default_settings(args.model, args.features, args.seed)
-    twin, settings = _twin_survey(args, scene, labelled, settings) if args.twin != "none" else (None, settings)
+    twin = None
+    if args.twin != "none":
+        try:
+            training = twin_training(scene, labelled, args.model, args.twin, settings, calibrated=args.calibrate,
+                                     seed=args.seed)
+        except ValueError as error:
+            raise CliError(f"--twin {args.twin}: {error}") from None
+        twin, settings = training.twin, training.settings
     try:
         run = run_fingerprint(args.model, train, test, settings, labelled_fraction=args.labelled_fraction,
                               seed=args.seed, twin_survey=None if twin is None else twin.survey, twin=args.twin)
@@ -179,14 +187,7 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
         "model": args.model,
         "features": args.features,
         "twin": args.twin,
-        "calibration": None if twin is None or twin.calibration is None else {
-            "rms_before_db": round(twin.calibration.rms_before_db, 3),
-            "rms_after_db": round(twin.calibration.rms_after_db, 3),
-            "links": twin.calibration.links,
-            **({} if twin.range_calibration is None else {
-                "range_rms_before_m": round(twin.range_calibration.rms_before_m, 3),
-                "range_rms_after_m": round(twin.range_calibration.rms_after_m, 3)}),
-        },
+        "calibration": None if twin is None else twin.calibration_report(),
         "neighbours": settings.neighbours if args.model == "knn" else None,
         "seed": args.seed,
         "scene": scene.name,
@@ -211,24 +212,6 @@ def _read_survey(path: str, scene, min_points: int):
         return read_survey_csv(path, scene, min_points=min_points)
     except SurveyError as error:
         raise CliError(str(error)) from None
-
-
-def _twin_survey(args: argparse.Namespace, scene, labelled, settings):
-    """The twin's virtual survey of the floor, calibrated on ``labelled`` with --calibrate, and
-    the model's settings: for kNN with --twin prior, k chosen by cross-validation on ``labelled``."""
-    from dataclasses import replace
-
-    from twinloc.fingerprint.twin import TwinFloor, choose_neighbours
-
-    try:
-        floor = TwinFloor(scene, labelled)
-        twin = floor.survey(labelled, calibrated=args.calibrate, seed=args.seed)
-        if args.model == "knn" and args.twin == "prior":
-            choice = choose_neighbours(floor, labelled, settings, calibrated=args.calibrate, seed=args.seed)
-            settings = replace(settings, neighbours=choice.neighbours)
-    except ValueError as error:
-        raise CliError(f"--twin {args.twin}: {error}") from None
-    return twin, settings
 
 
 def _fraction(text: str) -> float:

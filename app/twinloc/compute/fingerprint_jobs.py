@@ -6,18 +6,29 @@ load torch or scikit-learn: they load when a job first runs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
 from twinloc.compute.jobs import Job
-from twinloc.fingerprint.experiment import FingerprintRun, StageListener, run_fingerprint
+from twinloc.fingerprint.experiment import FingerprintRun, StageListener, labelled_subset, run_fingerprint
 from twinloc.fingerprint.files import save_fingerprint_model
 from twinloc.fingerprint.grid_search import GridSearchResult, grid_search
 from twinloc.fingerprint.heatmap import DEFAULT_EPSILON_PER_M, SEED_002_SMOOTHING, rmse_heat_map
-from twinloc.fingerprint.models import FingerprintSettings
+from twinloc.fingerprint.models import FingerprintSettings, default_settings
+from twinloc.fingerprint.twin import TwinTraining, twin_training
+from twinloc.geometry.cache import GeometryCache
+
+
+@dataclass(frozen=True, eq=False)
+class FingerprintOutcome:
+    """What a fingerprint job gave: the experiment's ``run`` and, with a twin mode, the twin's
+    part (its survey and calibration, the settings used and kNN's chosen k), else None."""
+
+    run: FingerprintRun
+    twin: TwinTraining | None
 
 
 def fingerprint_job(
@@ -28,29 +39,37 @@ def fingerprint_job(
     *,
     labelled_fraction: float = 1.0,
     seed: int = 0,
-    twin_survey: Job | Any = None,
     twin: str = "none",
+    scene=None,
+    calibrated: bool = False,
+    geometry: GeometryCache | None = None,
     save_path: str | Path | None = None,
     on_epoch: StageListener | None = None,
 ) -> Job:
-    """A job running :func:`~twinloc.fingerprint.experiment.run_fingerprint` (same parameters)
-    and optionally saving the model.
+    """A job running what ``twinloc fingerprint`` runs, and optionally saving the model.
 
-    ``twin_survey`` is the twin's virtual survey, or a job making it first (its progress is the
-    first fifth). ``on_epoch`` runs on the worker thread after each epoch (bridge it to Qt).
+    With ``twin`` "only" or "prior" the twin's survey of ``scene``'s floor comes first
+    (:func:`~twinloc.fingerprint.twin.twin_training` on the labelled part of ``train_survey``,
+    calibrated on it with ``calibrated``; the first half of the progress), then
+    :func:`~twinloc.fingerprint.experiment.run_fingerprint` (same parameters) with its settings.
+    ``on_epoch`` runs on the worker thread after each epoch (bridge it to Qt). The result is a
+    :class:`FingerprintOutcome`.
     """
 
-    def run(progress: ProgressFn, cancel: CancelToken) -> FingerprintRun:
-        virtual = twin_survey
-        if isinstance(twin_survey, Job):
-            virtual = twin_survey.function(scaled_progress(progress, 0.0, 0.2), cancel)
-            progress = scaled_progress(progress, 0.2, 1.0)
-        result = run_fingerprint(kind, train_survey, test_survey, settings, labelled_fraction=labelled_fraction,
-                                 seed=seed, twin_survey=virtual, twin=twin, cancel=cancel, progress=progress,
-                                 on_epoch=on_epoch)
+    def run(progress: ProgressFn, cancel: CancelToken) -> FingerprintOutcome:
+        training, chosen = None, settings
+        if twin != "none":
+            labelled = labelled_subset(train_survey, labelled_fraction, seed)
+            base = settings or default_settings(kind)  # as fit_fingerprint_model reads None
+            training = twin_training(scene, labelled, kind, twin, base, calibrated=calibrated, seed=seed,
+                                     geometry=geometry, cancel=cancel, progress=scaled_progress(progress, 0.0, 0.5))
+            chosen, progress = training.settings, scaled_progress(progress, 0.5, 1.0)
+        result = run_fingerprint(kind, train_survey, test_survey, chosen, labelled_fraction=labelled_fraction,
+                                 seed=seed, twin_survey=None if training is None else training.twin.survey, twin=twin,
+                                 cancel=cancel, progress=progress, on_epoch=on_epoch)
         if save_path is not None:
             save_fingerprint_model(result.model, save_path)
-        return result
+        return FingerprintOutcome(result, training)
 
     return Job(name=f"Fingerprint {kind} training", function=run)
 

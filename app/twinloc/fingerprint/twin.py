@@ -18,6 +18,8 @@ excess, which calibration and the residual process recover where the survey went
 kNN with the twin as prior reads the twin's survey and the measured one together; how many
 neighbours it averages is chosen by :func:`choose_neighbours`, a cross-validation over the
 measured reference points (each held out in turn, the twin calibrated on the others).
+:func:`twin_training` does all of it for one run: what ``twinloc fingerprint --twin`` and the
+GUI's Model section both call.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,8 +40,11 @@ from twinloc.radio.calibration import Calibration, RangeCalibration, calibrate, 
 from twinloc.radio.radiomap import RadioSettings, compute_radio_map
 from twinloc.radio.transmitters import transmitters_of
 
-__all__ = ["NEIGHBOUR_CANDIDATES", "TWIN_SPACING_M", "NeighbourChoice", "TwinFloor", "TwinSurvey", "choose_neighbours",
-           "twin_survey"]
+if TYPE_CHECKING:
+    from twinloc.fingerprint.models import FingerprintSettings
+
+__all__ = ["NEIGHBOUR_CANDIDATES", "TWIN_SPACING_M", "NeighbourChoice", "TwinFloor", "TwinSurvey", "TwinTraining",
+           "choose_neighbours", "twin_survey", "twin_training"]
 
 #: Spacing of the twin's reference points, metres: seed 002's RP spacing.
 TWIN_SPACING_M = 0.9
@@ -57,6 +63,18 @@ class TwinSurvey:
     survey: Survey
     calibration: Calibration | None
     range_calibration: RangeCalibration | None = None
+
+    def calibration_report(self) -> dict | None:
+        """The fit as the CLI's JSON gives it (None without calibration): ``rms_before_db``,
+        ``rms_after_db``, ``links``, and with ranges ``range_rms_before_m``, ``range_rms_after_m``."""
+        if self.calibration is None:
+            return None
+        report = {"rms_before_db": round(self.calibration.rms_before_db, 3),
+                  "rms_after_db": round(self.calibration.rms_after_db, 3), "links": self.calibration.links}
+        if self.range_calibration is not None:
+            report.update(range_rms_before_m=round(self.range_calibration.rms_before_m, 3),
+                          range_rms_after_m=round(self.range_calibration.rms_after_m, 3))
+        return report
 
 
 class TwinFloor:
@@ -197,6 +215,38 @@ def choose_neighbours(floor: TwinFloor, measured: Survey, settings, *, calibrate
         progress((index + 1) / len(points), "Choosing k")
     mean = {k: float(np.mean(np.concatenate(e))) for k, e in errors.items() if len(e) == len(points)}
     return NeighbourChoice(min(mean, key=lambda k: (mean[k], k)), mean)
+
+
+@dataclass(frozen=True, eq=False)
+class TwinTraining:
+    """What the twin gives a fingerprinting run. twin : its survey (and calibration). settings :
+    the model's, k chosen for kNN with the twin as prior. neighbours : that choice, or None."""
+
+    twin: TwinSurvey
+    settings: FingerprintSettings
+    neighbours: NeighbourChoice | None
+
+
+def twin_training(scene, labelled: Survey, kind: str, twin: str, settings: FingerprintSettings, *,
+                  calibrated: bool = False, seed: int = 0, geometry: GeometryCache | None = None,
+                  cancel: CancelToken | None = None, progress: ProgressFn = report_nothing) -> TwinTraining:
+    """The twin's survey of ``scene``'s floor for a ``kind`` model trained as ``twin`` says
+    ("only" or "prior"), calibrated on ``labelled`` with ``calibrated``; for kNN with the twin
+    as prior, k chosen by :func:`choose_neighbours`. What ``twinloc fingerprint --twin`` and the
+    GUI's Model section both run.
+
+    Raises ValueError as :class:`TwinFloor` and :meth:`TwinFloor.survey` do.
+    """
+    choosing = kind == "knn" and twin == "prior"
+    split = 0.5 if choosing else 1.0
+    floor = TwinFloor(scene, labelled, geometry=geometry, cancel=cancel, progress=scaled_progress(progress, 0.0, split))
+    survey = floor.survey(labelled, calibrated=calibrated, seed=seed)
+    choice = None
+    if choosing:
+        choice = choose_neighbours(floor, labelled, settings, calibrated=calibrated, seed=seed, cancel=cancel,
+                                   progress=scaled_progress(progress, split, 1.0))
+        settings = replace(settings, neighbours=choice.neighbours)
+    return TwinTraining(survey, settings, choice)
 
 
 def _lawnmower(points: np.ndarray) -> np.ndarray:

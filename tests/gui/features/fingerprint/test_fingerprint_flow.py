@@ -1,5 +1,6 @@
 """The whole fingerprinting flow in a real window: draw markers, plan, virtual survey, import a
-survey, see its residuals, calibrate, train a kNN and an MLP, see the RMSE heat map on the floor.
+survey, see its residuals, calibrate, train a kNN and an MLP (pre-trained on the twin's survey of
+the floor), see the RMSE heat map on the floor.
 
 The measured survey is made by hand: free-space RSS of uwb_hall's anchors (moved off the wall)
 plus known transmitter offsets, heard only where the line to the anchor passes no column; the
@@ -173,7 +174,9 @@ def test_markers_plan_virtual_survey_import_calibrate_train_and_heat_map(window,
     model.train_button.click()
     wait(qtbot, window, lambda: positioning.run is not run and positioning.heat_map is not None)
     assert positioning.run.model.kind == "mlp" and positioning.run.twin == "prior"
-    assert positioning.run.twin_points == 8
+    # The twin's survey covers the floor, not the plan: 0.9 m cells of the 18.3 m x 8.4 m hall
+    # (20 x 9) less the three whose centres (y = 5.85 m; x = 7.65, 11.25, 14.85 m) are in columns.
+    assert positioning.run.twin_points == 20 * 9 - 3 and positioning.twin.twin.calibration is None
     assert {stage: len(losses[0]) for stage, losses in model.loss_plot.losses.items()} == {"fit": 2, "fine_tune": 2}
     assert model.train_button.isEnabled() and not model.cancel_button.isEnabled()
     # Both runs compared, newest first; the kNN's row is unchanged.

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -54,8 +55,11 @@ class ModelSection(QGroupBox):
         self.kind = _choices(MODELS)
         self.features = _choices(FEATURES)
         self.data = _choices(TRAINING_DATA)
-        self.data.setToolTip("Train on the measured survey, on the twin's virtual survey, or pre-train on the twin "
-                             "and fine-tune on the measured survey")
+        self.data.setToolTip("Train on the measured survey, on the twin's virtual survey of the floor, or pre-train "
+                             "on the twin and fine-tune on the measured survey")
+        self.calibrate = QCheckBox("Calibrate the twin first")
+        self.calibrate.setToolTip("Fit the twin to the measured training points before its virtual survey "
+                                  "(twinloc fingerprint --calibrate)")
         self.test_fraction = quantity_spin(0.05, 0.9, 0.05, 2)
         self.test_fraction.setValue(0.3)
         self.test_fraction.setToolTip("Fraction of the measured reference points held out for testing (whole points)")
@@ -85,6 +89,7 @@ class ModelSection(QGroupBox):
         form.addRow("Model", self.kind)
         form.addRow("Features", self.features)
         form.addRow("Training data", self.data)
+        form.addRow(self.calibrate)
         form.addRow("Test points", self.test_fraction)
         form.addRow("Seed", self.seed)
         form.addRow("Epochs", self.epochs)
@@ -95,6 +100,8 @@ class ModelSection(QGroupBox):
         form.addRow(self.cdf)
         self.kind.currentIndexChanged.connect(self._show_kind)
         self._show_kind()
+        self.data.currentIndexChanged.connect(self._show_data)
+        self._show_data()
         positioning.lossesChanged.connect(lambda: self.loss_plot.show_losses(positioning.losses))
         positioning.trainingEnded.connect(self._on_ended)
         positioning.resultChanged.connect(self._show_result)
@@ -105,11 +112,16 @@ class ModelSection(QGroupBox):
         self.loss_plot.setVisible(neural)
         self.epochs.setEnabled(neural)
 
+    def _show_data(self) -> None:
+        """Only the twin is calibrated."""
+        self.calibrate.setEnabled(self.data.currentData() != "none")
+
     def request(self) -> TrainingRequest:
         """What the widgets ask for."""
         return TrainingRequest(kind=self.kind.currentData(), features=self.features.currentData(),
                                twin=self.data.currentData(), test_fraction=self.test_fraction.value(),
-                               seed=self.seed.value(), epochs=self.epochs.value())
+                               seed=self.seed.value(), epochs=self.epochs.value(),
+                               calibrated=self.calibrate.isChecked())
 
     def _train(self) -> None:
         try:
@@ -148,7 +160,7 @@ class ModelSection(QGroupBox):
             "prior": f"Pre-trained on the twin's {run.twin_points} and fine-tuned on {run.labelled_points} measured reference points",
         }[run.twin]
         self.status.setText(f"{trained}; tested on {run.test_samples} samples at {len(run.points.point_ids)} "
-                            f"held-out points. {heat}")
+                            f"held-out points.{_twin_text(run, self._positioning.twin)} {heat}")
 
     def _show_comparison(self) -> None:
         self.metrics.setRowCount(len(self._compared))
@@ -163,6 +175,24 @@ class ModelSection(QGroupBox):
                 self.metrics.setItem(row, column, item)
         self.cdf.show_curves([(label, errors, CURVE_COLORS[row], "-")
                               for row, (_run, label, errors) in enumerate(self._compared)])
+
+
+def _twin_text(run, twin) -> str:
+    """kNN's k and the twin's calibration in words: the ``neighbours`` and ``calibration`` of the CLI's JSON."""
+    text = ""
+    if run.model.kind == "knn":
+        chosen = twin is not None and twin.neighbours is not None
+        text += f" k = {run.model.settings.neighbours}" + (", chosen by leaving out each training point in turn"
+                                                          if chosen else "") + "."
+    report = None if twin is None else twin.twin.calibration_report()
+    if report is not None:
+        text += (f" Twin calibrated on {report['links']} links: RSS RMS {report['rms_before_db']:g} → "
+                 f"{report['rms_after_db']:g} dB")
+        if "range_rms_before_m" in report:
+            text += f", range RMS {report['range_rms_before_m']:g} → {report['range_rms_after_m']:g} m"
+        text += "."
+    return text
+
 
 def _choices(options: dict[str, str]) -> QComboBox:
     combo = QComboBox()

@@ -1,12 +1,16 @@
 """The positioning model of the Fingerprinting feature: train, evaluate, map the RMSE.
 
 :class:`PositioningController` trains a kNN, MLP or LSTM model (seed 002) in the long lane on
-the measured survey, the twin's virtual survey, or the twin first and then the measured survey
-(:func:`~twinloc.compute.fingerprint_jobs.fingerprint_job`), with the trainer's losses as the
-task's live reports. The test set is whole reference points held out of the measured survey
-(of the virtual survey when only the twin is used and nothing was measured), chosen by the
-seed, so no point is both trained and tested on. Once trained, the RMSE of each test point
-is interpolated over the floor grid (Gaussian RBF) and shown as the heat map.
+the measured survey, the twin's virtual survey of the floor, or the twin first and then the
+measured survey, with the trainer's losses as the task's live reports. It runs what
+``twinloc fingerprint`` runs (:func:`~twinloc.compute.fingerprint_jobs.fingerprint_job`): the
+twin's survey from :func:`~twinloc.fingerprint.twin.twin_training`, calibrated on the
+training points when asked (``--calibrate``), kNN's k chosen with the twin as prior. The
+measured survey plays the CLI's ``--train`` and ``--test``; before one is imported, the plan's
+virtual survey stands in for it (to try a plan before anyone walks it). The test set is whole
+reference points held out of it, chosen by the seed, so no point is both trained and tested
+on. Once trained, the RMSE of each test point is interpolated over the floor grid (Gaussian
+RBF) and shown as the heat map.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ HEAT_REACH_M = 3.0
 #: Where the training data come from: key -> what the user reads.
 TRAINING_DATA = {
     "none": "Measured survey",
-    "only": "Twin only (virtual survey)",
+    "only": "Twin only (virtual survey of the floor)",
     "prior": "Twin prior + measured survey",
 }
 
@@ -41,8 +45,9 @@ TRAINING_DATA = {
 class TrainingRequest:
     """What to train: model ``kind`` ("knn", "mlp", "lstm1", "lstm2"), ``features`` ("rss",
     "range", "rss+range"), training data ``twin`` (a key of :data:`TRAINING_DATA`), the
-    fraction of reference points held out for testing, the seed, and the epochs of a torch
-    model (0: the seed's)."""
+    fraction of reference points held out for testing, the seed, the epochs of a torch model
+    (0: the seed's), and whether the twin is calibrated on the training points first (as
+    ``twinloc fingerprint --calibrate``; with ``twin`` "none" it does nothing)."""
 
     kind: str = "knn"
     features: str = "rss"
@@ -50,6 +55,7 @@ class TrainingRequest:
     test_fraction: float = 0.3
     seed: int = 0
     epochs: int = 0
+    calibrated: bool = False
 
 
 def split_by_points(survey, test_fraction: float, seed: int):
@@ -98,6 +104,8 @@ class PositioningController(QObject):
         self.losses: dict[str, tuple[list[float], list[float]]] = {}
         self.run = None
         """The last :class:`~twinloc.fingerprint.experiment.FingerprintRun` (None before the first)."""
+        self.twin = None
+        """The twin's part of :attr:`run` (:class:`~twinloc.fingerprint.twin.TwinTraining`), None without the twin."""
         self.request: TrainingRequest | None = None
         self.test_positions: np.ndarray | None = None
         """(S, 2) metres: the true positions of :attr:`run`'s test samples, in its ``predicted`` order."""
@@ -115,36 +123,32 @@ class PositioningController(QObject):
         Raises
         ------
         ValueError
-            Data missing for the chosen training data, a survey too small to split, or a run still going.
+            No survey, a survey too small to split, or a run still going.
         """
         from twinloc.fingerprint.models import default_settings  # torch and scikit-learn load with the first run
 
-        measured = self._surveys.measured.survey if self._surveys.measured is not None else None
-        virtual = self._surveys.virtual
-        if request.twin != "none" and virtual is None:
-            raise ValueError("Run a virtual survey first: the twin's training data are sampled along the plan.")
-        if request.twin != "only" and measured is None:
-            raise ValueError("Import a measured survey first (or train on the twin only).")
+        measured = self._surveys.measured
+        survey = measured.survey if measured is not None else self._surveys.virtual
+        if survey is None:
+            raise ValueError("Import a measured survey (or run a virtual survey of the plan) first: its reference "
+                             "points are trained and tested on.")
         if self.training:
             raise ValueError("A model is still training: cancel it first.")
-        if measured is not None:
-            train, test = split_by_points(measured, request.test_fraction, request.seed)
-        else:
-            virtual, test = split_by_points(virtual, request.test_fraction, request.seed)
-            train = virtual
+        train, test = split_by_points(survey, request.test_fraction, request.seed)
         settings = default_settings(request.kind, request.features, request.seed)
         if request.epochs:
             settings = replace(settings, training=replace(settings.training, epochs=int(request.epochs)))
         self.request = request
-        twin_survey = None if request.twin == "none" else virtual
+        scene, geometry = twin_scene(self._document), self._document.geometry
         task = self._runner.submit_publishing(
-            lambda publish: fingerprint_job(request.kind, train, test, settings, seed=request.seed, twin_survey=twin_survey,
-                                            twin=request.twin, on_epoch=losses_so_far(publish)),
+            lambda publish: fingerprint_job(request.kind, train, test, settings, seed=request.seed, twin=request.twin,
+                                            scene=scene, calibrated=request.calibrated, geometry=geometry,
+                                            on_epoch=losses_so_far(publish)),
             lane=LONG, key=TRAIN_KEY,
         )
         task.published.connect(self._on_losses)
         tested = np.asarray(test.positions, dtype=np.float64)[:, :2]
-        task.finished.connect(lambda run: self._on_trained(run, tested))
+        task.finished.connect(lambda outcome: self._on_trained(outcome, tested))
         task.failed.connect(lambda _message: self.trainingEnded.emit("failed"))
         task.cancelled.connect(lambda: self.trainingEnded.emit("cancelled"))
         self.losses = {}
@@ -163,15 +167,16 @@ class PositioningController(QObject):
         """A model belongs to its site: another scene drops it."""
         if self.run is not None:
             self.stop()
-            self.run, self.test_positions, self.heat_map = None, None, None
+            self.run, self.twin, self.test_positions, self.heat_map = None, None, None, None
             self.resultChanged.emit()
 
     def _on_losses(self, losses: dict) -> None:
         self.losses = losses
         self.lossesChanged.emit()
 
-    def _on_trained(self, run, tested: np.ndarray) -> None:
-        self.run, self.test_positions = run, tested
+    def _on_trained(self, outcome, tested: np.ndarray) -> None:
+        run = outcome.run
+        self.run, self.twin, self.test_positions = run, outcome.twin, tested
         self.heat_map = None
         self.resultChanged.emit()
         self.trainingEnded.emit("finished")
