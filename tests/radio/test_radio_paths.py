@@ -96,6 +96,16 @@ def test_metal_blocks():
     assert result.path_gain_db[0, 0] == NO_SIGNAL_DB and np.isnan(result.range_m[0, 0])
 
 
+def test_one_mirror_has_no_second_reflection_however_deep_the_search():
+    # A single metal wall (plane x = 0): the direct path and one reflection, whatever the depth.
+    wall = surface_wall("wall", (0, -20), (0, 20), height=10, material="metal")
+    tx, rx = (2.0, 0.0, 1.5), (3.0, 4.0, 1.5)
+    shallow = radio_map(scene_of(wall), tx, [rx], depth=1)
+    deep = radio_map(scene_of(wall), tx, [rx], depth=3)
+    assert deep.path_gain_db[0, 0] == pytest.approx(shallow.path_gain_db[0, 0], abs=1e-12)
+    assert np.count_nonzero(np.isfinite(deep.paths.delay_s[0, 0])) == 2
+
+
 def test_paths_of_depth_two_in_a_hand_worked_corner():
     # Walls x = 0 (y 0..10) and y = 0 (x 0..10). Images of tx (1, 2): (-1, 2), (1, -2), and (-1, -2)
     # twice; only x-then-y reaches rx (3, 1) with both reflection points on the walls: (0, 1.25),

@@ -222,6 +222,8 @@ class PathTracer:
         images = np.zeros((1, 0, 3))
         for level in range(depth):
             sources = images[:, -1] if level else tx[None]
+            if len(sources) == 0:  # no sequence of ``level`` reflections exists, so none longer
+                break
             if len(sources) * faces.count > MAX_CANDIDATES:
                 raise ValueError(f"more than {MAX_CANDIDATES:,} sequences of {level + 1} reflections in this scene's "
                                  f"{faces.count:,} planes; trace fewer reflections")
