@@ -53,7 +53,9 @@ def test_direct_paths_peak_where_geometry_puts_them(tmp_path, cli):
     (["--bs", "BS1", "--bandwidth-mhz", "5000"], "argument --bandwidth-mhz: 5000 is outside 0.001 MHz to 1000 MHz"),
     (["--bs", "BS1", "--frequency-ghz", "0.2", "--bandwidth-mhz", "500"], "--frequency-ghz: centre frequency must exceed"),
     (["--bs", "BS1", "--noise-db", "200"], "argument --noise-db: 200 is outside -30 dB to 100 dB"),
-    (["--bs", "BS1", "--max-depth", "1", "--resolution", "0.01"], "industrial_hall: 62 sequences of 1 reflections over 1,286,964 points exceed"),
+    # 160 x 360 cells (minus solids) x 256 antennas x 4096 subcarriers x 8 bytes: hundreds of GiB, refused before tracing.
+    (["--bs", "BS1", "--array", "16x16", "--subcarriers", "4096", "--keep-csi", "--resolution", "0.05"],
+     "MiB limit"),
 ])
 def test_bad_input_is_one_line(tmp_path, cli, argv, message):
     status, out, err = cli(["csi-dataset", "industrial_hall", *argv, "--out", str(tmp_path / "x.npz")])

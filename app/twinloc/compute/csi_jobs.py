@@ -16,6 +16,9 @@ from twinloc.geometry.scene import Scene
 from twinloc.radio.radiomap import MultipathFeatures, RadioSettings, compute_radio_map
 from twinloc.radio.transmitters import Transmitter
 
+#: Points traced at once (bounds the memory of the candidate paths).
+TRACE_POINTS = 2048
+
 
 @dataclass(frozen=True)
 class CsiDatasetResult:
@@ -56,10 +59,8 @@ def csi_dataset_job(
         check_dataset_size(len(samples), radio.strongest_paths, settings, out_path)
         cancel.raise_if_cancelled()
         started = time.perf_counter()
-        radio_map = compute_radio_map(scene, (station,), samples, radio, engine=engine, cancel=cancel,
-                                      progress=scaled_progress(progress, 0.05, 0.5))
+        paths, reached = _traced_paths(scene, station, samples, radio, engine, cancel, scaled_progress(progress, 0.05, 0.5))
         traced = time.perf_counter()
-        paths = MultipathFeatures(**{name: getattr(radio_map.paths, name)[:, 0] for name in MULTIPATH_COLUMNS})
         provenance = {
             "scene": scene.name, "scene_digest": scene.content_hash(), "base_station": station.name,
             "base_station_position_m": list(station.position), "max_depth": radio.max_depth,
@@ -67,7 +68,23 @@ def csi_dataset_job(
         }
         size = write_csi_dataset(out_path, samples, paths, settings, provenance, cancel,
                                  scaled_progress(progress, 0.5, 1.0))
-        return CsiDatasetResult(path=str(out_path), samples=len(samples), reached=int(radio_map.reached[:, 0].sum()),
+        return CsiDatasetResult(path=str(out_path), samples=len(samples), reached=reached,
                                 bytes=size, trace_seconds=traced - started, channel_seconds=time.perf_counter() - traced)
 
     return Job(name="CSI dataset", function=run, key=None)
+
+
+def _traced_paths(scene, station, samples, radio, engine, cancel, progress) -> tuple[MultipathFeatures, int]:
+    """The (N, K) strongest paths of ``station`` to ``samples`` and how many samples a path reaches.
+
+    Traced TRACE_POINTS points at a time: a point's candidate paths outweigh its K features
+    many times, so tracing everything at once would hold more than the dataset.
+    """
+    parts, reached = [], 0
+    for start in range(0, len(samples), TRACE_POINTS):
+        block = samples[start:start + TRACE_POINTS]
+        step = scaled_progress(progress, start / len(samples), min(start + TRACE_POINTS, len(samples)) / len(samples))
+        radio_map = compute_radio_map(scene, (station,), block, radio, engine=engine, cancel=cancel, progress=step)
+        parts.append(radio_map.paths)
+        reached += int(radio_map.reached[:, 0].sum())
+    return MultipathFeatures(**{name: np.concatenate([getattr(p, name)[:, 0] for p in parts]) for name in MULTIPATH_COLUMNS}), reached

@@ -41,7 +41,7 @@ MAX_SAMPLES = 2_000_000
 #: Largest dataset file, bytes (written or read).
 MAX_DATASET_BYTES = 256 * 1024 * MIB
 #: Samples synthesised and written per step (bounds the memory of a write).
-CHUNK_SAMPLES = 1024
+CHUNK_SAMPLES = 512
 #: Delay bins kept in ``angle_delay`` unless told.
 DEFAULT_DELAY_BINS = 64
 #: Multipath columns, in the order of ``multipath``'s last axis.

@@ -171,6 +171,7 @@ def angle_delay(response: np.ndarray, array: AntennaArray, delay_bins: int) -> n
         raise ValueError(f"response has {antennas} antennas; the array has {array.antennas}")
     if not (isinstance(delay_bins, int) and 1 <= delay_bins <= subcarriers):
         raise ValueError(f"delay bins must be an integer from 1 to {subcarriers}, got {delay_bins!r}")
-    grid = response.reshape(points, array.rows, array.columns, subcarriers)
-    image = np.fft.ifft(np.fft.fft2(grid, axes=(1, 2)), axis=3)[..., :delay_bins]
+    # The two transforms commute; the delay one first lets the angle one run on the kept bins only.
+    delays = np.fft.ifft(response, axis=2)[:, :, :delay_bins]
+    image = np.fft.fft2(delays.reshape(points, array.rows, array.columns, delay_bins), axes=(1, 2))
     return np.abs(image).astype(np.float32).reshape(points, antennas, delay_bins)
