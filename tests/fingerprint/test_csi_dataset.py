@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import zipfile
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from twinloc.fingerprint import csi_dataset
 from twinloc.fingerprint.csi_dataset import CsiSettings, open_csi_dataset, write_csi_dataset
+from twinloc.model.input_files import InputFileError
 from twinloc.radio.channel import AntennaArray, OfdmBand
 from twinloc.radio.radiomap import MultipathFeatures
 
@@ -117,3 +119,6 @@ def test_a_file_that_is_not_a_dataset_is_refused(tmp_path):
     text.write_text("hello")
     with pytest.raises(ValueError, match="text.npz: not a CSI dataset"):
         open_csi_dataset(text)
+    os.mkfifo(tmp_path / "pipe.npz")
+    with pytest.raises(InputFileError, match="not a regular file"):
+        open_csi_dataset(tmp_path / "pipe.npz")  # refused without opening: a pipe would hang

@@ -255,7 +255,11 @@ class CsiDataset:
 
 
 def open_csi_dataset(path) -> CsiDataset:
-    """The dataset at ``path``, mapped lazily. Raises FileNotFoundError / ValueError (naming the file)."""
+    """The dataset at ``path``, mapped lazily.
+
+    Raises FileNotFoundError; ``model.input_files.InputFileError`` (an OSError) for a folder, a
+    pipe or a file above MAX_DATASET_BYTES; ValueError (naming the file) for anything else.
+    """
     return CsiDataset(path)
 
 
