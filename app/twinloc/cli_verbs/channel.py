@@ -105,7 +105,8 @@ def run_csi_dataset(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        result = csi_dataset_job(scene, transmitter, args.out, settings, radio, args.resolution).function(report_nothing, CancelToken())
+        job = csi_dataset_job(scene, transmitter, args.out, settings, radio, args.resolution)
+        result = job.function(report_nothing, CancelToken())
     except ValueError as error:  # a frequency outside a material's range, a dataset too big
         raise CliError(f"{args.source}: {error}") from None
     except OSError as error:
