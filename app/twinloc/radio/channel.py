@@ -6,8 +6,9 @@ frequency response is, per antenna n and subcarrier s,
     H[n, s] = sum over paths l of  a_l exp(j phi_l) exp(-j 2 pi f_s tau_l) v_n(u_l)
 
 with a_l = 10^(power_db / 20) the path's amplitude (its whole power, as the radio map's ideal
-receiver collects both polarisations), phi_l its phase at the carrier (propagation included), tau_l its delay, f_s the subcarrier's offset from the centre frequency and v_n the
-array's steering vector toward u_l, the direction in which the path leaves the base station.
+receiver collects both polarisations), phi_l its phase at the carrier (propagation included),
+tau_l its delay, f_s the subcarrier's offset from the centre frequency and v_n the array's
+steering vector toward u_l, the direction in which the path leaves the base station.
 The paths are traced from the base station to the points (the downlink); by reciprocity the
 same direction is the uplink path's angle of arrival, so the radio map's AoD columns steer.
 
