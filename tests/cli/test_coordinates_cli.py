@@ -25,6 +25,7 @@ REQUIRED = {
     "paths": ["--tx", "1,1,1", "--rx", "2,2,2"],
     "locate": ["--ue", "1,1,1"],
     "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
+    "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
 }
 
 
@@ -44,7 +45,7 @@ def test_the_coordinate_options_are_the_expected_ones():
         *((verb, option) for verb in ("los", "errormap", "survey-plan", "train-mitigation")
           for option in ("--anchors", "--tag-height")),
         ("optimize", "--fixed"), ("optimize", "--tag-height"), ("rp-plan", "--tag-height"),
-        ("radiomap", "--anchors"), ("radiomap", "--height"),
+        ("radiomap", "--anchors"), ("radiomap", "--height"), ("csi-dataset", "--height"),
         ("paths", "--tx"), ("paths", "--rx"), ("locate", "--ue"), ("locate", "--bs"), ("evaluate-rrt", "--bs"),
     }
 

@@ -159,6 +159,8 @@ COUNT_LIMITS = [
     ("optimize", "--top", 1, 100), ("optimize", "--seed", 0, 2**32 - 1),
     ("paths", "--max-depth", 0, 6),
     ("radiomap", "--max-depth", 0, 3),
+    ("csi-dataset", "--subcarriers", 1, 4096), ("csi-dataset", "--delay-bins", 1, 4096), ("csi-dataset", "--paths", 1, 32),
+    ("csi-dataset", "--max-depth", 0, 3), ("csi-dataset", "--seed", 0, 2**32 - 1),
     ("locate", "--rays", 10, 100_000), ("locate", "--bounces", 0, 6), ("locate", "--seed", 0, 2**32 - 1),
     ("evaluate-rrt", "--drops", 1, 100_000), ("evaluate-rrt", "--rays", 10, 100_000), ("evaluate-rrt", "--bounces", 0, 6),
     ("evaluate-rrt", "--seed", 0, 2**32 - 1),
@@ -184,7 +186,7 @@ def test_every_count_option_has_a_listed_limit():
 def test_count_limits_are_inclusive_and_checked_while_parsing(verb, option, low, high):
     required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"],
                 "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
-                "fingerprint": ["--train", "a.csv", "--test", "b.csv"]}
+                "fingerprint": ["--train", "a.csv", "--test", "b.csv"], "csi-dataset": ["--bs", "BS1", "--out", "x.npz"]}
     argv = [verb, "SCENE", *required.get(verb, [])]
     if option in argv:
         del argv[argv.index(option):argv.index(option) + 2]
