@@ -1,0 +1,73 @@
+"""The CSI dataset job: trace a base station's paths over the floor, synthesise and write the channel."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from twinloc import __version__
+from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
+from twinloc.compute.jobs import Job
+from twinloc.fingerprint.csi_dataset import MULTIPATH_COLUMNS, CsiSettings, check_dataset_size, write_csi_dataset
+from twinloc.geometry.cache import GeometryCache, cache_or_new
+from twinloc.geometry.scene import Scene
+from twinloc.radio.radiomap import MultipathFeatures, RadioSettings, compute_radio_map
+from twinloc.radio.transmitters import Transmitter
+
+
+@dataclass(frozen=True)
+class CsiDatasetResult:
+    """What a CSI dataset job wrote: ``samples`` samples, ``bytes`` in ``path``; the seconds of
+    path tracing and of channel synthesis plus writing; ``reached`` samples some path arrives at."""
+
+    path: str
+    samples: int
+    reached: int
+    bytes: int
+    trace_seconds: float
+    channel_seconds: float
+
+
+def csi_dataset_job(
+    scene: Scene,
+    station: Transmitter,
+    out_path: str,
+    settings: CsiSettings,
+    radio: RadioSettings = RadioSettings(),
+    resolution_m: float | None = 0.25,
+    points=None,
+    geometry: GeometryCache | None = None,
+) -> Job:
+    """A job writing the CSI dataset of ``station`` (its frequency: the band's centre) to ``out_path``.
+
+    The samples are ``points`` ((N, 3) metres) when given, else the floor grid of the scene's
+    evaluation regions at ``resolution_m``, ``radio.receiver_height_m`` above the floor. The
+    size is checked before anything is traced. The job writes a file, so it is never cached.
+    """
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> CsiDatasetResult:
+        progress(0.0, "Preparing ray engine")
+        cache = cache_or_new(geometry)
+        engine = cache.ray_engine(scene)
+        samples = points if points is not None else cache.floor_grid(scene, resolution_m, radio.receiver_height_m).points
+        samples = np.asarray(samples, dtype=np.float64).reshape(-1, 3)
+        check_dataset_size(len(samples), radio.strongest_paths, settings, out_path)
+        cancel.raise_if_cancelled()
+        started = time.perf_counter()
+        radio_map = compute_radio_map(scene, (station,), samples, radio, engine=engine, cancel=cancel,
+                                      progress=scaled_progress(progress, 0.05, 0.5))
+        traced = time.perf_counter()
+        paths = MultipathFeatures(**{name: getattr(radio_map.paths, name)[:, 0] for name in MULTIPATH_COLUMNS})
+        provenance = {
+            "scene": scene.name, "scene_digest": scene.content_hash(), "base_station": station.name,
+            "base_station_position_m": list(station.position), "max_depth": radio.max_depth,
+            "strongest_paths": radio.strongest_paths, "twinloc_version": __version__,
+        }
+        size = write_csi_dataset(out_path, samples, paths, settings, provenance, cancel,
+                                 scaled_progress(progress, 0.5, 1.0))
+        return CsiDatasetResult(path=str(out_path), samples=len(samples), reached=int(radio_map.reached[:, 0].sum()),
+                                bytes=size, trace_seconds=traced - started, channel_seconds=time.perf_counter() - traced)
+
+    return Job(name="CSI dataset", function=run, key=None)
