@@ -42,6 +42,7 @@ __all__ = [
     "SslResult",
     "SslSettings",
     "agreeing_pairs",
+    "dataset_inputs",
     "agreement_weights",
     "consensus",
     "multipath_features",
@@ -53,6 +54,11 @@ __all__ = [
 METHODS = ("supervised", "consistency", "mean-teacher", "ensemble")
 #: Most pseudo-label rounds of the consistency framework.
 MAX_ROUNDS = 20
+#: Most samples a run learns from, test split included: 100,000 angle-delay images of 32 x 64
+#: are 820 MB of float32, read once into memory.
+MAX_SAMPLES = 100_000
+#: Model inputs of each dataset member :func:`dataset_inputs` reads.
+INPUTS = ("angle-delay", "multipath")
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,25 @@ def multipath_features(multipath: np.ndarray) -> np.ndarray:
     present = np.isfinite(multipath).all(axis=2, keepdims=True)
     values = np.where(present, np.nan_to_num(multipath), 0.0)
     return np.concatenate([values, present.astype(np.float32)], axis=2).reshape(len(multipath), -1)
+
+
+def dataset_inputs(dataset, which: str) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, positions) of a :class:`twinloc.fingerprint.csi_dataset.CsiDataset`.
+
+    which : "angle-delay", the (N, A, D) images (the CNN's input), or "multipath", the
+        :func:`multipath_features` of its paths (the MLP's). Each array is read once.
+
+    Raises ValueError for an unknown input or a dataset of more than :data:`MAX_SAMPLES`.
+    """
+    if which not in INPUTS:
+        raise ValueError(f"unknown input {which!r}; known: {', '.join(INPUTS)}")
+    if len(dataset) > MAX_SAMPLES:
+        raise ValueError(f"{len(dataset):,} samples are more than the {MAX_SAMPLES:,} a run learns from")
+    if which == "angle-delay":
+        inputs = np.concatenate(list(dataset.batches("angle_delay", 4096)))
+    else:
+        inputs = np.concatenate([multipath_features(batch) for batch in dataset.batches("multipath", 4096)])
+    return inputs.astype(np.float32, copy=False), dataset.positions
 
 
 def split_samples(count: int, labelled_fraction: float, test_fraction: float, seed: int):
