@@ -32,25 +32,22 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_fingerprint_ssl(args: argparse.Namespace) -> int:
-    from twinloc.fingerprint.csi_dataset import open_csi_dataset
-    from twinloc.fingerprint.ssl import SslSettings, dataset_inputs, run_ssl
+    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.compute.ssl_jobs import SslRequest, ssl_job
+    from twinloc.fingerprint.ssl import SslSettings
 
+    settings = SslSettings(pretrain_epochs=args.epochs, finetune_epochs=max(1, round(args.epochs / 2.5)),
+                           agreement_m=args.agreement_m)
+    request = SslRequest(args.dataset, args.input, args.labelled_fraction, args.method, args.rounds, args.seed, settings)
     try:
-        dataset = open_csi_dataset(args.dataset)
-        inputs, positions = dataset_inputs(dataset, args.input)
+        result = ssl_job(request).function(report_nothing, CancelToken())
     except FileNotFoundError:
         raise CliError(f"{args.dataset}: no such file") from None
     except OSError as error:
         raise CliError(f"{args.dataset}: cannot read: {error.strerror or error}") from None
-    except ValueError as error:
-        raise CliError(f"{args.dataset}: {error}" if str(args.dataset) not in str(error) else str(error)) from None
-    settings = SslSettings(pretrain_epochs=args.epochs, finetune_epochs=max(1, round(args.epochs / 2.5)),
-                           agreement_m=args.agreement_m)
-    try:
-        result = run_ssl(inputs, positions, args.labelled_fraction, args.method, rounds=args.rounds, seed=args.seed,
-                         settings=settings)
-    except ValueError as error:  # too few samples for the split, no unlabelled samples left
-        raise CliError(f"--labelled-fraction: {error}") from None
+    except ValueError as error:  # not a dataset (the message names it), too few samples for the split
+        text = str(error)
+        raise CliError(text if text.startswith(str(args.dataset)) else f"--labelled-fraction: {text}") from None
     report = {"dataset": str(args.dataset), "input": args.input, **result.as_dict()}
     if args.json:
         print_json(report)

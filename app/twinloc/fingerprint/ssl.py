@@ -214,7 +214,8 @@ def multipath_features(multipath: np.ndarray) -> np.ndarray:
 
 
 def dataset_inputs(dataset, which: str) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, positions) of a :class:`twinloc.fingerprint.csi_dataset.CsiDataset`.
+    """(inputs, positions) of a :class:`twinloc.fingerprint.csi_dataset.CsiDataset` (or any object
+    with its ``path``, ``len``, ``batches`` and ``positions``).
 
     which : "angle-delay", the (N, A, D) images (the CNN's input), or "multipath", the
         :func:`multipath_features` of its paths (the MLP's). Each array is read once.
@@ -224,7 +225,7 @@ def dataset_inputs(dataset, which: str) -> tuple[np.ndarray, np.ndarray]:
     if which not in INPUTS:
         raise ValueError(f"unknown input {which!r}; known: {', '.join(INPUTS)}")
     if len(dataset) > MAX_SAMPLES:
-        raise ValueError(f"{len(dataset):,} samples are more than the {MAX_SAMPLES:,} a run learns from")
+        raise ValueError(f"{dataset.path}: {len(dataset):,} samples are more than the {MAX_SAMPLES:,} a run learns from")
     if which == "angle-delay":
         inputs = np.concatenate(list(dataset.batches("angle_delay", 4096)))
     else:
@@ -261,6 +262,7 @@ def run_ssl(
     cancel: CancelToken | None = None,
     progress: ProgressFn = report_nothing,
     on_epoch: Callable | None = None,
+    on_round: Callable[[int, PseudoLabelRound], None] | None = None,
 ) -> SslResult:
     """Train by ``method`` (one of :data:`METHODS`) from a fraction of labels and test it.
 
@@ -274,6 +276,8 @@ def run_ssl(
     cancel : checked between batches; a cancelled run raises
         :class:`twinloc.cancellation.JobCancelled`.
     on_epoch : ``on_epoch(epoch, history)`` after each training epoch (live losses).
+    on_round : ``on_round(number, round)`` after each consistency round (1-based number), with its
+        pseudo-label counts and errors.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
@@ -291,7 +295,7 @@ def run_ssl(
         raise ValueError(f"the {method} method needs unlabelled samples; lower the labelled fraction")
     trainer = _Trainer(inputs, positions[:, :2], labelled, unlabelled, seed, settings, cancel, on_epoch)
     started = time.perf_counter()
-    found_rounds: list[PseudoLabelRound] = []
+    found_rounds = _Rounds(on_round)
     members: dict[str, Metrics] = {}
     x_test, y_test = trainer.x[test], positions[test, :2]
     if method == "supervised":
@@ -429,6 +433,19 @@ class _Trainer:
                              np.concatenate([self.y[self.labelled], labels]), s.finetune_epochs,
                              scaled_progress(progress, (step + 2) / steps, (step + 3) / steps))
         return model
+
+
+class _Rounds(list):
+    """The rounds found so far, each also told to ``listener(number, round)`` when given."""
+
+    def __init__(self, listener) -> None:
+        super().__init__()
+        self.listener = listener
+
+    def append(self, found: PseudoLabelRound) -> None:
+        super().append(found)
+        if self.listener is not None:
+            self.listener(len(self), found)
 
 
 def _interpolations(x, y, labelled, unlabelled, neighbours):
