@@ -105,7 +105,7 @@ def test_small_cnn_learns_a_smooth_map_of_images():
     test_positions = positions[result.test]
     constant_error = np.linalg.norm(test_positions - positions[np.setdiff1d(np.arange(500), result.test)].mean(axis=0),
                                     axis=1).mean()
-    assert result.metrics.mean_m < 0.5 * constant_error
+    assert result.metrics.mean_m < 0.2 * constant_error
 
 
 def test_ensemble_reports_members_and_rules():
