@@ -168,6 +168,8 @@ COUNT_LIMITS = [
     ("train-mitigation", "--fine-tune-epochs", 1, 100_000), ("train-mitigation", "--seed", 0, 2**32 - 1),
     ("rp-plan", "--loops", 0, 100), ("rp-plan", "--between", 1, 1000),
     ("fingerprint", "--seed", 0, 2**32 - 1),
+    ("fingerprint-ssl", "--rounds", 1, 20), ("fingerprint-ssl", "--epochs", 1, 10_000),
+    ("fingerprint-ssl", "--seed", 0, 2**32 - 1),
 ]
 
 

@@ -5,7 +5,7 @@ import sys
 
 MODULES = ["twinloc.fingerprint.models", "twinloc.fingerprint.grid_search", "twinloc.fingerprint.evaluation",
            "twinloc.fingerprint.heatmap", "twinloc.fingerprint.files", "twinloc.fingerprint.experiment",
-           "twinloc.fingerprint.twin", "twinloc.compute.fingerprint_jobs", "twinloc.cli"]
+           "twinloc.fingerprint.twin", "twinloc.fingerprint.ssl", "twinloc.compute.fingerprint_jobs", "twinloc.cli"]
 
 
 def test_fingerprint_modules_import_neither_torch_nor_scikit_learn():

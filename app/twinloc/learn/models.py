@@ -19,6 +19,7 @@ from torch import nn
 
 __all__ = [
     "MAX_PARAMETERS",
+    "AngleDelayResNet",
     "LinearModel",
     "MitigationNet",
     "Normalisation",
@@ -232,8 +233,73 @@ class PositionLSTM(nn.Module):
         return self.regress(hidden_states[:, -1]) * norm.target_std + norm.target_mean
 
 
+class _ResidualBlock(nn.Module):
+    """Two 3 x 3 convolutions with a skip connection around them (He et al., 2016), then ReLU."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.convolutions = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1)
+        )
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.relu(image + self.convolutions(image))
+
+
+class AngleDelayResNet(nn.Module):
+    """A small ResNet-style CNN from a channel's angle-delay image to a position (seed 003, Fig. 2).
+
+    The trainer feeds flat rows, so a row is the image flattened antenna-major, ``antennas *
+    delay_bins`` magnitudes. After per-pixel normalisation a strided 3 x 3 convolution halves the
+    image; each residual block is followed by a 2 x 2 max pooling (while the image is at least
+    2 pixels high and wide), which keeps a 32 x 408 image cheap enough to train on a CPU; an
+    adaptive average pooling to 2 x 2 and a linear layer give the position.
+
+    Batch normalisation is left out on purpose: the few labelled samples of semi-supervised runs
+    give small, noisy batch statistics, and without it a model's output depends on its weights only.
+
+    Parameters
+    ----------
+    antennas : int, rows of the image (antenna or angle bins).
+    delay_bins : int, columns of the image.
+    outputs : int, default: 2. Position coordinates, metres.
+    channels : int, default: 16. Feature maps of every convolution.
+    blocks : int, default: 3. Residual blocks.
+    """
+
+    architecture = "angle_delay_resnet"
+    limits = {"antennas": (1, 256, 1), "delay_bins": (1, 4096, 1), "outputs": (1, MAX_FEATURES, 1),
+              "channels": (1, 128, 1), "blocks": (1, 8, 1)}
+
+    def __init__(self, antennas: int, delay_bins: int, outputs: int = 2, channels: int = 16, blocks: int = 3) -> None:
+        super().__init__()
+        self.kwargs = {"antennas": antennas, "delay_bins": delay_bins, "outputs": outputs, "channels": channels,
+                       "blocks": blocks}
+        self.shape = (antennas, delay_bins)
+        self.normalisation = Normalisation(antennas * delay_bins, outputs)
+        self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, stride=2, padding=1), nn.ReLU())
+        stages: list[nn.Module] = []
+        rows, columns = (antennas + 1) // 2, (delay_bins + 1) // 2
+        for _ in range(blocks):
+            stages.append(_ResidualBlock(channels))
+            if rows >= 2 and columns >= 2:
+                stages.append(nn.MaxPool2d(2))
+                rows, columns = rows // 2, columns // 2
+        self.blocks = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(2)
+        self.regress = nn.Linear(channels * 4, outputs)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, antennas * delay_bins) raw → (N, outputs) raw."""
+        norm = self.normalisation
+        image = ((inputs - norm.input_mean) / norm.input_std).reshape(-1, 1, *self.shape)
+        features = self.pool(self.blocks(self.stem(image))).flatten(1)
+        return self.regress(features) * norm.target_std + norm.target_mean
+
+
 _REGISTRY: dict[str, type[nn.Module]] = {
-    model.architecture: model for model in (MitigationNet, LinearModel, PositionMLP, PositionLSTM)
+    model.architecture: model
+    for model in (MitigationNet, LinearModel, PositionMLP, PositionLSTM, AngleDelayResNet)
 }
 
 

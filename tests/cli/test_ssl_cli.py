@@ -1,0 +1,69 @@
+"""``twinloc fingerprint-ssl``: the metrics of a run on a small dataset file, and its refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+
+def _dataset(path, count=120):
+    """A dataset file as ``twinloc csi-dataset`` writes it (an uncompressed npz): each sample's
+    angle-delay image is a 2 x 3 image whose pixels are smooth functions of its (x, y)."""
+    rng = np.random.default_rng(0)
+    positions = np.column_stack([rng.uniform(0.0, 4.0, (count, 2)), np.full(count, 1.2)])
+    rows, columns = np.meshgrid(np.arange(2.0), np.arange(3.0), indexing="ij")
+    images = np.exp(-((positions[:, 0, None, None] / 2 - rows) ** 2 + (positions[:, 1, None, None] / 1.5 - columns) ** 2))
+    multipath = np.full((count, 2, 7), np.nan, dtype=np.float32)
+    multipath[:, 0, :2] = positions[:, :2]
+    np.savez(path, positions=positions, angle_delay=images.astype(np.float32), multipath=multipath,
+             provenance=np.array(json.dumps({"scene": "synthetic"})))
+    return str(path)
+
+
+@pytest.mark.parametrize("method", ["supervised", "consistency"])
+def test_reports_the_metrics_of_a_run(cli, tmp_path, method):
+    dataset = _dataset(tmp_path / "tiny.npz")
+    status, out, err = cli(["fingerprint-ssl", dataset, "--labelled-fraction", "0.5", "--method", method,
+                            "--epochs", "5", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert (report["labelled"], report["unlabelled"], report["test"]) == (48, 48, 24)
+    assert report["p50_m"] <= report["p67_m"] <= report["p80_m"] <= report["p90_m"]
+    assert len(report["pseudo_labels"]) == (1 if method == "consistency" else 0)
+    assert report["train_seconds"] > 0
+
+
+def test_multipath_input_trains_the_mlp(cli, tmp_path):
+    dataset = _dataset(tmp_path / "tiny.npz")
+    status, out, err = cli(["fingerprint-ssl", dataset, "--input", "multipath", "--method", "supervised",
+                            "--epochs", "3", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["input"] == "multipath"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--labelled-fraction", "0"], "--labelled-fraction"), (["--rounds", "0"], "--rounds"),
+     (["--method", "magic"], "--method"), (["--labelled-fraction", "1", "--method", "consistency"], "unlabelled")],
+)
+def test_bad_options_are_refused_in_one_line(cli, tmp_path, arguments, message):
+    status, out, err = cli(["fingerprint-ssl", _dataset(tmp_path / "tiny.npz"), *arguments])
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("twinloc: error: ") and message in err
+
+
+def test_a_file_that_is_not_a_dataset_is_named(cli, tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("not a zip")
+    status, _, err = cli(["fingerprint-ssl", str(path)])
+    assert status == 2 and str(path) in err and err.count("\n") == 1
+
+
+def test_a_fifo_is_refused_without_hanging(cli, tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    status, _, err = cli(["fingerprint-ssl", str(fifo)])
+    assert status == 2 and str(fifo) in err
