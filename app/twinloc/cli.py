@@ -16,10 +16,10 @@ import warnings
 from collections.abc import Sequence
 
 from twinloc import __version__
-from twinloc.cli_verbs import errormap, fingerprint, gui, learn, los, optimize, radio, rrt, scene
+from twinloc.cli_verbs import errormap, fingerprint, gui, learn, los, optimize, radio, rrt, scene, site
 from twinloc.cli_verbs.common import CliError
 
-VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt, radio, learn, fingerprint)
+VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt, radio, learn, fingerprint, site)
 
 DEBUG_VARIABLE = "TWINLOC_DEBUG"
 

@@ -79,7 +79,8 @@ def floor_data(scene, transmitter_names, *, spacing_m: float = TWIN_SPACING_M, m
 class ModelUpdate:
     """What an update gave. Metrics on the twin's test samples: ``before`` (old model, old
     scene), ``stale`` (old model, changed scene), ``updated`` and ``retrained`` (from scratch),
-    both on the changed scene. ``changes`` : the change map. ``model`` : the updated model.
+    both on the changed scene; ``*_changed``: the same on the changed cells' test samples alone
+    (None when no cell changed). ``changes`` : the change map. ``model`` : the updated model.
     ``update_seconds`` : change map, regeneration and update; ``retrain_seconds`` : the
     changed twin's whole radio map and a fit from scratch."""
 
@@ -87,6 +88,9 @@ class ModelUpdate:
     stale: Metrics
     updated: Metrics
     retrained: Metrics
+    before_changed: Metrics | None
+    stale_changed: Metrics | None
+    updated_changed: Metrics | None
     changes: ChangeMap
     model: FittedFingerprintModel
     update_seconds: float
@@ -104,7 +108,7 @@ def update_model(fitted: FittedFingerprintModel, scene, edits, *, seed: int = 0,
     """
     floor = floor or floor_data(scene, fitted.spec.transmitters)
     changed_scene = apply_edits(scene, edits)
-    before = _accuracy(fitted, floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT))
+    old_test = floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT)
 
     start = time.perf_counter()
     changes = change_map(scene, changed_scene, floor.transmitters, floor.points, floor.settings, old_map=floor.radio)
@@ -123,10 +127,18 @@ def update_model(fitted: FittedFingerprintModel, scene, edits, *, seed: int = 0,
     retrain_seconds = time.perf_counter() - start
 
     test = floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT, radio=whole)
-    return ModelUpdate(before=before, stale=_accuracy(fitted, test), updated=_accuracy(model, test),
-                       retrained=_accuracy(scratch, test), changes=changes, model=model,
-                       update_seconds=update_seconds, retrain_seconds=retrain_seconds)
+    cells = changes.changed_cells
+    return ModelUpdate(before=_accuracy(fitted, old_test), stale=_accuracy(fitted, test), updated=_accuracy(model, test),
+                       retrained=_accuracy(scratch, test), before_changed=_accuracy(fitted, old_test, cells),
+                       stale_changed=_accuracy(fitted, test, cells), updated_changed=_accuracy(model, test, cells),
+                       changes=changes, model=model, update_seconds=update_seconds, retrain_seconds=retrain_seconds)
 
 
-def _accuracy(model: FittedFingerprintModel, survey) -> Metrics:
-    return evaluate(np.asarray(survey.positions)[:, :2], model.predict(survey))
+def _accuracy(model: FittedFingerprintModel, survey, cells: np.ndarray | None = None) -> Metrics | None:
+    """``model``'s metrics on ``survey``'s samples (of the floor cells where ``cells`` (P,) is True)."""
+    predicted = model.predict(survey)
+    true = np.asarray(survey.positions)[:, :2]
+    if cells is None:
+        return evaluate(true, predicted)
+    kept = cells[survey.point_ids]
+    return evaluate(true[kept], predicted[kept]) if kept.any() else None
