@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from conftest import write_floor_scene
+from tests.fingerprint.conftest import write_floor_scene
 from twinloc.fingerprint.files import load_fingerprint_model, save_fingerprint_model
 from twinloc.fingerprint.model_update import floor_data, update_model
 from twinloc.fingerprint.models import default_settings, fit_fingerprint_model

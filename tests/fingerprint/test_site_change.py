@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from twinloc.fingerprint.site_change import (SceneEditError, apply_edits, change_map, edited_bounds,
+from tests.radio.radio_scenes import scene_of, solid_box
+from twinloc.fingerprint.site_change import (SceneEdit, SceneEditError, apply_edits, change_map, edited_bounds,
                                              parse_scene_edits, stale)
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.radio.radiomap import RadioSettings
 from twinloc.radio.transmitters import Transmitter
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "radio"))
-from radio_scenes import scene_of, solid_box  # noqa: E402
 
 AP = Transmitter("ap", (0.0, 0.0, 1.5), 2.4e9, 20.0)
 
@@ -103,3 +99,10 @@ def test_the_change_map_of_a_moved_box_is_the_cells_whose_direct_links_crossed_i
     # Only links near the rack were traced again; the crate's corner of the floor was not.
     assert result.traced[:, 0].sum() < len(points) / 2
     assert not result.traced[(points[:, 0] < 0) & (points[:, 1] > 2), 0].any()
+
+
+def test_edits_built_in_code_are_checked_too():
+    with pytest.raises(SceneEditError, match="vector_m: must be three finite"):
+        SceneEdit("move", "rack", vector_m=(0.0, float("inf"), 0.0))
+    with pytest.raises(SceneEditError, match='"material" must be'):
+        SceneEdit("add", "box", size_m=(1, 1, 1), centre_m=(0, 0, 0))

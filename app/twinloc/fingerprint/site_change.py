@@ -64,6 +64,24 @@ class SceneEdit:
     centre_m: tuple[float, float, float] | None = None
     material: str | None = None
 
+    def __post_init__(self) -> None:
+        """Checks what the action needs (and drops what it does not); SceneEditError says why not."""
+        if self.action not in EDIT_ACTIONS:
+            raise SceneEditError(f"\"action\" must be one of {', '.join(EDIT_ACTIONS)}, got {str(self.action)[:20]!r}")
+        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 200:
+            raise SceneEditError('"object" must be a name of 1 to 200 characters')
+        needs_material = self.action in ("add", "material")
+        if needs_material and not (isinstance(self.material, str) and self.material):
+            raise SceneEditError('"material" must be a material name')
+        values = {
+            "vector_m": _vector(self.vector_m, "vector_m", False) if self.action == "move" else None,
+            "size_m": _vector(self.size_m, "size_m", True) if self.action == "add" else None,
+            "centre_m": _vector(self.centre_m, "centre_m", False) if self.action == "add" else None,
+            "material": self.material if needs_material else None,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
 
 def parse_scene_edits(text: str, source: str = "the scene edit") -> tuple[SceneEdit, ...]:
     """The edits of a scene edit file's JSON ``text``; ``source`` names it in errors."""
@@ -188,31 +206,21 @@ def stale(scene_digest: str | None, scene: Scene) -> bool:
 def _edit(item, where: str) -> SceneEdit:
     if not isinstance(item, dict):
         raise SceneEditError(f"{where}: must be an object")
-    action, name = item.get("action"), item.get("object")
-    if action not in EDIT_ACTIONS:
-        raise SceneEditError(f"{where}: \"action\" must be one of {', '.join(EDIT_ACTIONS)}, got {str(action)[:20]!r}")
-    if not isinstance(name, str) or not 1 <= len(name) <= 200:
-        raise SceneEditError(f'{where}: "object" must be a name of 1 to 200 characters')
-    if action == "move":
-        return SceneEdit(action, name, vector_m=_vector(item.get("vector_m"), f"{where}: vector_m", False))
-    if action == "remove":
-        return SceneEdit(action, name)
-    material = item.get("material")
-    if not isinstance(material, str) or not material:
-        raise SceneEditError(f'{where}: "material" must be a material name')
-    if action == "material":
-        return SceneEdit(action, name, material=material)
-    return SceneEdit(action, name, size_m=_vector(item.get("size_m"), f"{where}: size_m", True),
-                     centre_m=_vector(item.get("centre_m"), f"{where}: centre_m", False), material=material)
+    try:
+        return SceneEdit(item.get("action"), item.get("object"), vector_m=item.get("vector_m"),
+                         size_m=item.get("size_m"), centre_m=item.get("centre_m"), material=item.get("material"))
+    except SceneEditError as error:
+        raise SceneEditError(f"{where}: {error}") from None
 
 
-def _vector(value, where: str, positive: bool) -> tuple[float, float, float]:
-    ok = isinstance(value, list) and len(value) == 3 and all(
+def _vector(value, what: str, positive: bool) -> tuple[float, float, float]:
+    """``value`` as three finite floats of at most MAX_EDIT_M (each > 0 with ``positive``)."""
+    ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= MAX_EDIT_M
         for v in value)
     if not ok or (positive and min(value) <= 0.0):
         sign = "positive " if positive else ""
-        raise SceneEditError(f"{where}: must be three finite {sign}numbers of at most {MAX_EDIT_M:g} m, got {str(value)[:40]}")
+        raise SceneEditError(f"{what}: must be three finite {sign}numbers of at most {MAX_EDIT_M:g} m, got {str(value)[:40]}")
     return tuple(float(v) for v in value)
 
 
