@@ -33,12 +33,15 @@ def test_a_saved_model_is_updated_after_a_wall_goes_up(cli, ap_room, surveys, tm
     change = tmp_path / "wall.json"
     change.write_text(json.dumps(WALL))
     updated = tmp_path / "updated.npz"
+    out = tmp_path / "changes.csv"
     status, stdout, err = cli(["model-update", ap_room, "--model", model, "--change", str(change),
-                               "--save-model", str(updated), "--json"])
+                               "--save-model", str(updated), "--out", str(out), "--json"])
     assert status == 0, err
     report = json.loads(stdout)
     assert report["model_was_current"] is True and report["model"] == "knn"
     assert 0 < report["changed_cells"] <= report["cells"]
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == report["cells"] and sum(row.split(",")[3] != "0" for row in rows) == report["changed_cells"]
     for stage in ("before", "stale", "updated", "retrained"):
         assert set(report[stage]) == {"mean_m", "p90_m"}
     assert report["update_seconds"] > 0 and report["retrain_seconds"] > 0

@@ -79,7 +79,7 @@ def test_not_an_edit_file():
         parse_scene_edits("{}", "x.json")
 
 
-def test_the_change_map_of_a_moved_box_is_the_cells_whose_direct_links_crossed_it():
+def test_the_change_map_of_a_moved_box_is_the_cells_whose_direct_links_crossed_it(tmp_path):
     old = _hall()
     new = apply_edits(old, parse_scene_edits(_edits({"action": "move", "object": "rack", "vector_m": [0, 2, 0]})))
     xs, ys = np.meshgrid(np.arange(-1.25, 7.0, 0.5), np.arange(-3.25, 4.0, 0.5))
@@ -96,6 +96,10 @@ def test_the_change_map_of_a_moved_box_is_the_cells_whose_direct_links_crossed_i
     for x, y, was in ((6.75, 0.25, True), (3.75, 2.75, True), (-1.25, -3.25, False)):
         row = np.flatnonzero((points[:, 0] == x) & (points[:, 1] == y))[0]
         assert result.changed[row, 0] == was
+    result.write_csv(tmp_path / "changes.csv")
+    rows = (tmp_path / "changes.csv").read_text().splitlines()
+    assert rows[0] == "x_m,y_m,z_m,changed,transmitters" and len(rows) == len(points) + 1
+    assert rows[1] == "-1.2500,-3.2500,1.0000,0," and [row.endswith(",1,ap") for row in rows[1:]] == expected.tolist()
     # Only links near the rack were traced again; the crate's corner of the floor was not.
     assert result.traced[:, 0].sum() < len(points) / 2
     assert not result.traced[(points[:, 0] < 0) & (points[:, 1] > 2), 0].any()

@@ -22,6 +22,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--change", required=True, metavar="EDIT.json", help="the scene edit (docs/site-changes.md)")
     add_seed_argument(parser, "seed of the twin's training samples (the model's own training seed)")
     parser.add_argument("--save-model", metavar="FILE", help="write the updated model")
+    parser.add_argument("--out", metavar="change_map.csv",
+                        help="write the change map: x_m,y_m,z_m,changed,transmitters per floor cell")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_model_update)
 
@@ -32,6 +34,7 @@ def run_model_update(args: argparse.Namespace) -> int:
     from twinloc.fingerprint.site_change import SceneEditError, read_scene_edits, stale
 
     check_writable(args.save_model)
+    check_writable(args.out)
     scene = open_workspace(args.source).scene
     try:
         fitted = load_fingerprint_model(args.model)
@@ -53,6 +56,11 @@ def run_model_update(args: argparse.Namespace) -> int:
         raise CliError(f"--model {args.model}: {error}") from None
     if args.save_model:
         save_model(update.model, args.save_model)
+    if args.out:
+        try:
+            update.changes.write_csv(args.out)
+        except OSError as error:
+            raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
     stages = ("before", "stale", "updated", "retrained")
     report = {
         **{stage: _accuracy(getattr(update, stage)) for stage in stages},
@@ -66,6 +74,7 @@ def run_model_update(args: argparse.Namespace) -> int:
         "model": fitted.kind,
         "scene": scene.name,
         "saved_model": args.save_model,
+        "out": args.out,
     }
     if args.json:
         print_json(report)

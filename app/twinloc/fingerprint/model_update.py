@@ -22,7 +22,7 @@ import numpy as np
 from twinloc.fingerprint.evaluation import Metrics, evaluate
 from twinloc.fingerprint.models import FittedFingerprintModel, fine_tune, fit_fingerprint_model, with_reference_data
 from twinloc.fingerprint.site_change import ChangeMap, apply_edits, change_map
-from twinloc.fingerprint.twin import TWIN_SAMPLES_PER_POINT, TWIN_SPACING_M
+from twinloc.fingerprint.twin import TWIN_SAMPLES_PER_POINT, TWIN_SPACING_M, _lawnmower
 from twinloc.fingerprint.virtual_survey import virtual_survey
 from twinloc.geometry.cache import GeometryCache
 from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
@@ -59,8 +59,6 @@ def floor_data(scene, transmitter_names, *, spacing_m: float = TWIN_SPACING_M, m
 
     Raises ValueError when a name is not a transmitter of the scene or the floor grid is empty.
     """
-    from twinloc.fingerprint.twin import _lawnmower
-
     known = {t.name: t for t in transmitters_of(scene)}
     missing = [name for name in transmitter_names if name not in known]
     if missing:

@@ -22,6 +22,7 @@ import numpy as np
 
 from twinloc.geometry.primitives import box_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
+from twinloc.model.atomic import write_text_atomic
 from twinloc.model.input_files import MIB, read_input_text
 from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
 
@@ -169,6 +170,18 @@ class ChangeMap:
     def changed_cells(self) -> np.ndarray:
         """(P,) bool: some transmitter's radio map changed at the cell."""
         return self.changed.any(axis=1)
+
+    def write_csv(self, path) -> None:
+        """One row per cell, header first: ``x_m,y_m,z_m,changed,transmitters`` (metres; how many
+        transmitters' radio maps changed there, and their names joined by ``;``)."""
+        lines = ["x_m,y_m,z_m,changed,transmitters"]
+        names = np.array(self.transmitter_names, dtype=object)
+        for (x, y, z), row in zip(self.points.tolist(), self.changed):
+            joined = ";".join(names[row])
+            if any(c in joined for c in ',"\n\r'):
+                joined = '"' + joined.replace('"', '""') + '"'
+            lines.append(f"{x:.4f},{y:.4f},{z:.4f},{int(row.sum())},{joined}")
+        write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 def change_map(old_scene: Scene, new_scene: Scene, transmitters, points, settings: RadioSettings = RadioSettings(),
