@@ -167,7 +167,7 @@ COUNT_LIMITS = [
     ("train-mitigation", "--groups", 1, 1000), ("train-mitigation", "--epochs", 1, 100_000),
     ("train-mitigation", "--fine-tune-epochs", 1, 100_000), ("train-mitigation", "--seed", 0, 2**32 - 1),
     ("rp-plan", "--loops", 0, 100), ("rp-plan", "--between", 1, 1000),
-    ("fingerprint", "--seed", 0, 2**32 - 1),
+    ("fingerprint", "--seed", 0, 2**32 - 1), ("model-update", "--seed", 0, 2**32 - 1),
     ("fingerprint-ssl", "--rounds", 1, 20), ("fingerprint-ssl", "--epochs", 1, 10_000),
     ("fingerprint-ssl", "--seed", 0, 2**32 - 1),
 ]
@@ -188,7 +188,8 @@ def test_every_count_option_has_a_listed_limit():
 def test_count_limits_are_inclusive_and_checked_while_parsing(verb, option, low, high):
     required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"],
                 "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
-                "fingerprint": ["--train", "a.csv", "--test", "b.csv"], "csi-dataset": ["--bs", "BS1", "--out", "x.npz"]}
+                "fingerprint": ["--train", "a.csv", "--test", "b.csv"], "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
+                "model-update": ["--model", "m.npz", "--change", "e.json"]}
     argv = [verb, "SCENE", *required.get(verb, [])]
     if option in argv:
         del argv[argv.index(option):argv.index(option) + 2]

@@ -397,3 +397,13 @@ def check_writable(path: str | None) -> None:
     """Fail before a long computation when ``path``'s folder does not exist."""
     if path and not Path(path).absolute().parent.is_dir():
         raise CliError(f"{path}: cannot write: no such folder")
+
+
+def save_model(fitted, path: str) -> None:
+    """Write the fingerprint model ``fitted`` to ``path``; CliError naming it when that fails."""
+    from twinloc.fingerprint.files import save_fingerprint_model
+
+    try:
+        save_fingerprint_model(fitted, path)
+    except OSError as error:
+        raise CliError(f"{path}: cannot write the model: {error.strerror or error}") from None

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from twinloc.cli_verbs.common import (
     CliError,
@@ -20,6 +21,7 @@ from twinloc.cli_verbs.common import (
     number_in,
     open_workspace,
     print_json,
+    save_model,
     tag_height_of,
 )
 from twinloc.fingerprint.limits import MAX_BETWEEN, MAX_LOOPS, MAX_MARKERS, MAX_SPACING_M, MIN_SPACING_M
@@ -134,6 +136,8 @@ def _register_fingerprint(verbs: argparse._SubParsersAction) -> None:
     add_seed_argument(parser, "seed of the labelled points, the weights and the batch order")
     parser.add_argument("--out", metavar="predictions.csv",
                         help="write point,x_m,y_m,predicted_x_m,predicted_y_m,error_m per test sample")
+    parser.add_argument("--save-model", metavar="FILE",
+                        help="write the trained model, with the digest of the scene's twin (for twinloc model-update)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_fingerprint_verb)
 
@@ -146,6 +150,7 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
     from twinloc.fingerprint.twin import twin_training
 
     check_writable(args.out)
+    check_writable(args.save_model)
     if args.calibrate and args.twin == "none":
         raise CliError("--calibrate: calibrates the twin, so it needs --twin only or --twin prior")
     scene = open_workspace(args.source).scene
@@ -177,6 +182,8 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
             write_predictions_csv(args.out, test, run.predicted)
         except OSError as error:
             raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
+    if args.save_model:
+        save_model(replace(run.model, scene_digest=scene.content_hash()), args.save_model)
     report = {
         **{key: round(value, 4) for key, value in run.metrics.as_dict().items()},
         "train_seconds": round(run.train_seconds, 3),
@@ -192,6 +199,7 @@ def run_fingerprint_verb(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "scene": scene.name,
         "out": args.out,
+        "saved_model": args.save_model,
     }
     if args.json:
         print_json(report)

@@ -1,7 +1,8 @@
 """Fingerprint model files: torch models as learn checkpoints, kNN as an uncompressed ``.npz``.
 
 Both carry the same metadata (kind, settings, features, LSTM Model 2's start position, the
-training counts) as plain values, so loading runs no pickled code. A file a user names is
+training counts, and the digest of the twin's scene when known; files without it load with
+none) as plain values, so loading runs no pickled code. A file a user names is
 checked before it is used: one :class:`FingerprintModelError` naming the file says why not.
 """
 
@@ -43,6 +44,7 @@ def save_fingerprint_model(fitted: FittedFingerprintModel, path: str | Path) -> 
         "start_position": [float(value) for value in fitted.start_position],
         "train_points": int(fitted.train_points),
         "train_samples": int(fitted.train_samples),
+        "scene_digest": fitted.scene_digest,
     }
     if fitted.kind != "knn":
         from twinloc.learn.trainer import save_checkpoint
@@ -146,12 +148,15 @@ def _from_metadata(path: Path, metadata: Any, estimator: Any) -> FittedFingerpri
         spec_values = dict(metadata["spec"])
         spec = FeatureSpec(spec_values.pop("kind"), tuple(str(name) for name in spec_values.pop("transmitters")),
                            **spec_values)
+        digest = metadata.get("scene_digest")
+        if digest is not None and not (isinstance(digest, str) and len(digest) <= 128):
+            raise ValueError("a bad scene digest")
         start = np.array(metadata["start_position"], dtype=np.float64)
         if start.shape != (2,) or not np.isfinite(start).all():
             raise ValueError("a bad start position")
         return FittedFingerprintModel(kind, FingerprintSettings(training=training, **settings), spec, estimator,
                                       start_position=start, train_points=int(metadata["train_points"]),
-                                      train_samples=int(metadata["train_samples"]))
+                                      train_samples=int(metadata["train_samples"]), scene_digest=digest)
     except (KeyError, TypeError, ValueError) as error:
         reason = error.args[0] if isinstance(error, ValueError) and error.args else "its settings are missing or damaged"
         raise FingerprintModelError(f"{path}: not a usable fingerprint model ({reason})") from None

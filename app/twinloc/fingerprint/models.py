@@ -115,6 +115,8 @@ class FittedFingerprintModel:
     start_position : (2,) metres, LSTM Model 2's previous position before the first sample.
     training : TrainingResult of each stage ("fit", then "fine_tune"); empty for kNN.
     train_points, train_samples : reference points and samples it was trained on (last stage).
+    scene_digest : ``Scene.content_hash()`` of the twin it was trained on, or None (unknown):
+        a different digest makes it stale (:func:`twinloc.fingerprint.site_change.stale`).
     """
 
     kind: str
@@ -127,6 +129,7 @@ class FittedFingerprintModel:
     train_points: int = 0
     train_samples: int = 0
     knn_data: tuple[np.ndarray, np.ndarray] | None = None
+    scene_digest: str | None = None
 
     def predict(self, survey) -> np.ndarray:
         """(S, 2) float64 positions, metres, of ``survey``'s samples in its row order.

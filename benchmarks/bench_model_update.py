@@ -1,0 +1,55 @@
+"""Model update after a site change (seed 000; issue 13's target).
+
+On the shipped Wi-Fi hall (18 access points, reflections to depth 2, the twin's 0.9 m floor grid
+at tag height, 10 samples per cell), a fingerprint model is trained on the twin's floor survey
+(``model_update.floor_data``). Then Area 1's tank (metal, 1.2 x 1.2 x 2.5 m, inside the
+evaluated Area 1) moves 3 m east, and
+``model_update.update_model`` traces the change map, regenerates the changed cells, updates the
+model (kNN: new reference fingerprints; MLP: fine-tuned for a third of its 30 epochs), and
+trains one from scratch on the changed twin. Accuracy is measured on the twin's test samples
+(another seed, 2 per cell): before the change, stale after it, updated, from scratch; over
+the whole floor and over the changed cells' samples alone (``*_changed``).
+
+Target: updated mean <= 1.1 x before, stale measurably worse, update < 1/3 of from scratch.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from twinloc.fingerprint.model_update import floor_data, update_model
+from twinloc.fingerprint.models import default_settings, fit_fingerprint_model
+from twinloc.fingerprint.site_change import SceneEdit
+from twinloc.geometry.loaders import load_scene
+
+SCENE = Path(__file__).resolve().parents[1] / "scenes" / "wifi_hall.json"
+MOVE = SceneEdit("move", "area 1 tank", vector_m=(3.0, 0.0, 0.0))
+MODELS = ("knn", "mlp")
+
+
+def run() -> dict:
+    scene = load_scene(SCENE)
+    names = [ap.name for ap in scene.access_points]
+    started = time.perf_counter()
+    floor = floor_data(scene, names)
+    floor_seconds = time.perf_counter() - started
+    results = {"scene": scene.name, "edit": "move 'area 1 tank' by (3, 0, 0) m", "cells": len(floor.points),
+               "transmitters": len(names), "floor_radio_map_seconds": round(floor_seconds, 2), "models": {}}
+    for kind in MODELS:
+        fitted = fit_fingerprint_model(kind, floor.survey(0), default_settings(kind))
+        update = update_model(fitted, scene, (MOVE,), floor=floor)
+        results["changed_cells"] = int(update.changes.changed_cells.sum())
+        results["changed_links"] = int(update.changes.changed.sum())
+        results["models"][kind] = {
+            **{f"{stage}_{key}": round(getattr(getattr(update, stage), key), 3)
+               for stage in ("before", "stale", "updated", "retrained") for key in ("mean_m", "p90_m")},
+            **{f"{stage}_changed_{key}": round(getattr(getattr(update, f"{stage}_changed"), key), 3)
+               for stage in ("before", "stale", "updated") for key in ("mean_m", "p90_m")},
+            "update_seconds": round(update.update_seconds, 2),
+            "retrain_seconds": round(update.retrain_seconds, 2),
+            "update_over_retrain": round(update.update_seconds / update.retrain_seconds, 3),
+            "updated_over_before": round(update.updated.mean_m / update.before.mean_m, 3),
+            "stale_over_before": round(update.stale.mean_m / update.before.mean_m, 3),
+        }
+    return results
