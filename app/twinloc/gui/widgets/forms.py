@@ -1,10 +1,22 @@
-"""Widgets the docks share: a scrolling column of sections, rows of buttons, spin boxes for
-quantities, tables sized to their rows."""
+"""Widgets the docks share: a scrolling column of sections, buttons and rows of them, spin
+boxes for quantities, tables sized to their rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLayout, QScrollArea, QSpinBox, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLayout,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def scroll_column(*sections: QWidget | QLayout) -> QScrollArea:
@@ -63,6 +75,14 @@ def fit_rows(table: QTableWidget, rows: int, scroll_bar: bool = False) -> None:
     if scroll_bar:
         height += table.horizontalScrollBar().sizeHint().height()
     table.setFixedHeight(height + 2 * table.frameWidth())
+
+
+def push_button(text: str, tip: str, on_click: Callable[[], object]) -> QPushButton:
+    """A button labelled ``text`` with tooltip ``tip`` that calls ``on_click`` when clicked."""
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(on_click)
+    return button
 
 
 def button_row(*widgets: QWidget) -> QHBoxLayout:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.anchors.table import Column, DeviceTableModel, device_table, name_column, parse_number, position_columns
 from twinloc.gui.viewport.widget import SceneViewport
-from twinloc.gui.widgets.forms import button_row
+from twinloc.gui.widgets.forms import button_row, push_button
 
 #: The viewport's highlight source for the rows selected in the table.
 HIGHLIGHT = "access_point_table"
@@ -60,12 +60,8 @@ class AccessPointsPanel(QWidget):
         self.table = device_table(self.model)
         self.table.setToolTip("Frequency in GHz (0.1 to 100), transmit power in dBm (−50 to 60); double-click to edit")
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
-        self.add_button = QPushButton("Add")
-        self.add_button.setToolTip("Add an access point at the centre of the view, at the mounting height (2.4 GHz, 20 dBm)")
-        self.add_button.clicked.connect(self._add)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected access points")
-        self.remove_button.clicked.connect(lambda: document.remove_access_points(self.selected()))
+        self.add_button = push_button("Add", "Add an access point at the centre of the view, at the mounting height (2.4 GHz, 20 dBm)", self._add)
+        self.remove_button = push_button("Remove", "Remove the selected access points", lambda: document.remove_access_points(self.selected()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.table)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
-    QPushButton,
     QScrollArea,
     QTabWidget,
     QVBoxLayout,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.anchors.table import DeviceTableModel, device_table, name_column, position_columns
-from twinloc.gui.widgets.forms import button_row
+from twinloc.gui.widgets.forms import button_row, push_button
 
 
 class AnchorTableModel(DeviceTableModel):
@@ -51,12 +50,8 @@ class AnchorsDock(QDockWidget):
         self.table = device_table(self.model)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
 
-        self.add_button = QPushButton("Add")
-        self.add_button.setToolTip("Add an anchor at the centre of the room, at the mounting height")
-        self.add_button.clicked.connect(self._add_anchor)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected anchors")
-        self.remove_button.clicked.connect(lambda: self._document.remove_anchors(self._document.selection))
+        self.add_button = push_button("Add", "Add an anchor at the centre of the room, at the mounting height", self._add_anchor)
+        self.remove_button = push_button("Remove", "Remove the selected anchors", lambda: self._document.remove_anchors(self._document.selection))
 
         self.mounting_height = QDoubleSpinBox()
         self.mounting_height.setRange(0.0, 50.0)

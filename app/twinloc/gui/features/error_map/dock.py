@@ -9,7 +9,7 @@ colours, survey thresholds) is view state of the :class:`ErrorMapController`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -40,7 +39,7 @@ from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.error_map.controller import ErrorMapController
 from twinloc.gui.features.error_map.layers import COLORMAPS, MODES
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import quantity_spin, scroll_column
+from twinloc.gui.widgets.forms import push_button, quantity_spin, scroll_column
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.uwb.error_map import write_error_map_csv, write_error_map_npz
 from twinloc.uwb.measured import MeasuredDataError
@@ -284,19 +283,13 @@ class ErrorMapDock(QDockWidget):
         return group
 
     def _build_buttons(self) -> QGridLayout:
-        def button(text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
-            created = QPushButton(text)
-            created.setToolTip(tip)
-            created.clicked.connect(slot)
-            return created
-
-        self.export_png_button = button("Export PNG…", "Save the 3D view as a PNG image", self.export_png)
-        self.export_csv_button = button("Export CSV…", "x_m,y_m,err_x_m,err_y_m,err_m,gdop,los_count per cell", self.export_csv)
-        self.export_npz_button = button("Export NPZ…", "Every per-cell array (numpy .npz)", self.export_npz)
-        self.import_measured_button = button(
+        self.export_png_button = push_button("Export PNG…", "Save the 3D view as a PNG image", self.export_png)
+        self.export_csv_button = push_button("Export CSV…", "x_m,y_m,err_x_m,err_y_m,err_m,gdop,los_count per cell", self.export_csv)
+        self.export_npz_button = push_button("Export NPZ…", "Every per-cell array (numpy .npz)", self.export_npz)
+        self.import_measured_button = push_button(
             "Import Measured CSV…", "true_x,true_y then measured x,y pairs (or measured_x,measured_y rows)", self.import_measured
         )
-        self.export_survey_button = button("Export Survey Plan CSV…", "x_m,y_m,density of every measuring point", self.export_survey)
+        self.export_survey_button = push_button("Export Survey Plan CSV…", "x_m,y_m,density of every measuring point", self.export_survey)
         grid = QGridLayout()
         grid.addWidget(self.export_png_button, 0, 0)
         grid.addWidget(self.export_csv_button, 0, 1)

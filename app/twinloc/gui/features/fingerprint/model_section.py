@@ -24,7 +24,7 @@ from twinloc.fingerprint.evaluation import position_errors
 from twinloc.gui.features.fingerprint.positioning import TRAINING_DATA, PositioningController, TrainingRequest
 from twinloc.gui.widgets.cdf_plot import CURVE_COLORS, ErrorCdf
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, quantity_spin
+from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, push_button, quantity_spin
 from twinloc.gui.widgets.loss_plot import LossPlot
 
 MODELS = {"knn": "Weighted kNN", "mlp": "MLP", "lstm1": "LSTM Model 1", "lstm2": "LSTM Model 2"}
@@ -68,9 +68,7 @@ class ModelSection(QGroupBox):
         self.epochs.setSpecialValueText("paper's")
         self.train_button = QPushButton("Train")
         self.train_button.clicked.connect(self._train)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop training: the best weights so far are evaluated")
-        self.cancel_button.clicked.connect(positioning.cancel)
+        self.cancel_button = push_button("Cancel", "Stop training: the best weights so far are evaluated", positioning.cancel)
         self.cancel_button.setEnabled(False)
         self.status = QLabel()
         self.status.setWordWrap(True)

@@ -19,7 +19,7 @@ from twinloc.gui.features.fingerprint.layers import plan_caption
 from twinloc.gui.features.fingerprint.plan import PlanController, PlanSettings
 from twinloc.gui.viewport.outer_markers import OuterMarkerEditor
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import int_spin, quantity_spin
+from twinloc.gui.widgets.forms import int_spin, push_button, quantity_spin
 
 SPACING, BETWEEN = "spacing", "between"
 
@@ -47,9 +47,7 @@ class PlanSection(QGroupBox):
                                     "Backspace removes the last, Enter or Esc ends")
         self.draw_button.toggled.connect(draw_action.setChecked)
         draw_action.toggled.connect(self.draw_button.setChecked)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Remove every outer marker (and the plan)")
-        self.clear_button.clicked.connect(lambda: editor.set_markers([]))
+        self.clear_button = push_button("Clear", "Remove every outer marker (and the plan)", lambda: editor.set_markers([]))
 
         settings = plan.settings
         self.loops = int_spin(0, MAX_LOOPS, settings.loops, "Inner loops inset from the outline")
@@ -69,12 +67,8 @@ class PlanSection(QGroupBox):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 
-        self.export_csv_button = QPushButton("Export CSV…")
-        self.export_csv_button.setToolTip("point,loop,x_m,y_m,z_m of every reference point in route order")
-        self.export_csv_button.clicked.connect(self._export_csv)
-        self.export_waypoints_button = QPushButton("Export Waypoints…")
-        self.export_waypoints_button.setToolTip("The route as a waypoint list (JSON) for a walker or a robot")
-        self.export_waypoints_button.clicked.connect(self._export_waypoints)
+        self.export_csv_button = push_button("Export CSV…", "point,loop,x_m,y_m,z_m of every reference point in route order", self._export_csv)
+        self.export_waypoints_button = push_button("Export Waypoints…", "The route as a waypoint list (JSON) for a walker or a robot", self._export_waypoints)
 
         draw_row = QHBoxLayout()
         draw_row.addWidget(self.draw_button, 1)

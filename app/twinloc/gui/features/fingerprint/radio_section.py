@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
 from twinloc.gui.features.fingerprint.layers import QUANTITIES
 from twinloc.gui.features.fingerprint.radio import RadioMapController, RadioView
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, int_spin, quantity_spin
+from twinloc.gui.widgets.forms import button_row, int_spin, push_button, quantity_spin
 
 #: Deepest reflections offered: a map of the hall to depth 2 takes seconds, deeper ones minutes.
 MAX_REFLECTIONS = 2
@@ -59,9 +59,7 @@ class RadioSection(QGroupBox):
         for spin in (self.frequency, self.power, self.resolution, self.height, self.depth):
             spin.valueChanged.connect(self._on_view)
 
-        self.compute_button = QPushButton("Compute")
-        self.compute_button.setToolTip("Compute the radio map of every transmitter over the floor")
-        self.compute_button.clicked.connect(self._compute)
+        self.compute_button = push_button("Compute", "Compute the radio map of every transmitter over the floor", self._compute)
         self.transmitter = QComboBox()
         self.transmitter.setToolTip("The transmitter whose map is on the floor")
         self.transmitter.currentTextChanged.connect(lambda name: name and radio.show(transmitter=name))

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QL
 from twinloc.fingerprint.virtual_survey import MAX_SAMPLES_PER_POINT
 from twinloc.gui.features.fingerprint.surveys import SHOWN, SurveyController
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, int_spin, quantity_spin
+from twinloc.gui.widgets.forms import button_row, int_spin, push_button, quantity_spin
 
 
 class VirtualSurveyBox(QWidget):
@@ -28,9 +28,7 @@ class VirtualSurveyBox(QWidget):
         self.noise.setValue(2.0)
         self.noise.setToolTip("Standard deviation of the noise of each sample")
         self.seed = int_spin(0, 2**31 - 1, 0, "Seed of the random draws (the same seed gives the same survey)")
-        self.run_button = QPushButton("Virtual Survey")
-        self.run_button.setToolTip("Sample the twin (calibrated, once calibrated) at every reference point of the plan")
-        self.run_button.clicked.connect(self._run)
+        self.run_button = push_button("Virtual Survey", "Sample the twin (calibrated, once calibrated) at every reference point of the plan", self._run)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         form = QFormLayout(self)
@@ -85,9 +83,7 @@ class SurveySection(QGroupBox):
             self.shown.addItem(title, key)
         self.shown.setToolTip("Measured RSS, or measured minus the twin's prediction (before or after calibration)")
         self.shown.currentIndexChanged.connect(self._on_shown)
-        self.calibrate_button = QPushButton("Calibrate")
-        self.calibrate_button.setToolTip("Fit transmitter offsets and material losses of the twin to the measured RSS")
-        self.calibrate_button.clicked.connect(self._calibrate)
+        self.calibrate_button = push_button("Calibrate", "Fit transmitter offsets and material losses of the twin to the measured RSS", self._calibrate)
         self.calibration = QLabel()
         self.calibration.setWordWrap(True)
         form = QFormLayout(self)

@@ -36,7 +36,7 @@ from twinloc.gui.features.layout.compare import LayoutCompareDialog
 from twinloc.gui.features.layout.controller import LayoutController
 from twinloc.gui.widgets.convergence_plot import ConvergencePlot
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, fit_rows
+from twinloc.gui.widgets.forms import button_row, fit_rows, push_button
 
 #: Result columns: header and tooltip. Units are in the caption above the table, which keeps
 #: the columns narrow enough to fit the dock without a horizontal scroll bar.
@@ -112,9 +112,7 @@ class OptimizeSection(QWidget):
         self.draw_button.setCheckable(True)
         self.draw_button.setToolTip("Click in the view to add vertices; double-click or Enter closes, Esc cancels")
         self.draw_button.toggled.connect(self._on_draw_toggled)
-        self.delete_region_button = QPushButton("Delete")
-        self.delete_region_button.setToolTip("Delete the selected drawn regions")
-        self.delete_region_button.clicked.connect(self._delete_regions)
+        self.delete_region_button = push_button("Delete", "Delete the selected drawn regions", self._delete_regions)
         self.show_regions = QCheckBox("Show in view")
         self.show_regions.toggled.connect(lambda _on: self._show_regions())
         draw_row = QHBoxLayout()
@@ -155,18 +153,10 @@ class OptimizeSection(QWidget):
         self.results.horizontalHeader().setStretchLastSection(True)
         fit_rows(self.results, RESULT_ROWS_SHOWN, scroll_bar=True)
         self.results.itemSelectionChanged.connect(self._on_result_selected)
-        self.compare_button = QPushButton("Compare…")
-        self.compare_button.setToolTip("The current layout's error map beside the selected layout's")
-        self.compare_button.clicked.connect(self.compare)
-        self.accept_button = QPushButton("Accept")
-        self.accept_button.setToolTip("Replace the anchors with the selected layout (undoable)")
-        self.accept_button.clicked.connect(self.accept_selected)
-        self.export_button = QPushButton("Export installation sheet…")
-        self.export_button.setToolTip("CSV and a printable HTML page of the selected layout (or of the anchors)")
-        self.export_button.clicked.connect(self.export_sheet)
-        self.import_button = QPushButton("Import as-built…")
-        self.import_button.setToolTip("Move the anchors to the positions measured on site (CSV name,x_m,y_m,z_m)")
-        self.import_button.clicked.connect(self.import_as_built)
+        self.compare_button = push_button("Compare…", "The current layout's error map beside the selected layout's", self.compare)
+        self.accept_button = push_button("Accept", "Replace the anchors with the selected layout (undoable)", self.accept_selected)
+        self.export_button = push_button("Export installation sheet…", "CSV and a printable HTML page of the selected layout (or of the anchors)", self.export_sheet)
+        self.import_button = push_button("Import as-built…", "Move the anchors to the positions measured on site (CSV name,x_m,y_m,z_m)", self.import_as_built)
         result_buttons = button_row(self.compare_button, self.accept_button)
         site_buttons = button_row(self.export_button, self.import_button)
         self.deviation_table = QTableWidget(0, len(DEVIATION_HEADERS))

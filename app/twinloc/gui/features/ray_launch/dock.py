@@ -39,7 +39,7 @@ from twinloc.gui.features.ray_launch.controller import FUSIONS, LocateFailure, R
 from twinloc.gui.viewport.rays import station_color
 from twinloc.gui.widgets.cdf_plot import CdfPlot
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, quantity_spin, scroll_column
+from twinloc.gui.widgets.forms import button_row, push_button, quantity_spin, scroll_column
 from twinloc.model.devices import BaseStation
 
 _AXES = ("x", "y", "z")
@@ -108,12 +108,8 @@ class RayLaunchDock(QDockWidget):
         self.station_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.station_table.setMinimumHeight(140)
         self.station_table.itemChanged.connect(self._on_station_edited)
-        self.add_station_button = QPushButton("Add")
-        self.add_station_button.setToolTip("Add a base station in the middle of the scene")
-        self.add_station_button.clicked.connect(self.add_station)
-        self.remove_station_button = QPushButton("Remove")
-        self.remove_station_button.setToolTip("Remove the selected base stations")
-        self.remove_station_button.clicked.connect(self.remove_selected_stations)
+        self.add_station_button = push_button("Add", "Add a base station in the middle of the scene", self.add_station)
+        self.remove_station_button = push_button("Remove", "Remove the selected base stations", self.remove_selected_stations)
         buttons = button_row(self.add_station_button, self.remove_station_button)
         group = QGroupBox("Base stations")
         layout = QVBoxLayout(group)
@@ -164,9 +160,7 @@ class RayLaunchDock(QDockWidget):
         for combo in (self.fusion_combo, self.mode_combo):
             combo.currentIndexChanged.connect(self._on_settings_edited)
 
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Simulate the UE's measurements and locate it by reverse ray tracing")
-        self.run_button.clicked.connect(self.run)
+        self.run_button = push_button("Run", "Simulate the UE's measurements and locate it by reverse ray tracing", self.run)
         self.draw_rays = QCheckBox("Draw launched rays")
         self.draw_rays.setChecked(True)
         self.draw_rays.setToolTip("Draw up to 120 launched rays per base station (off: see the point clouds better)")

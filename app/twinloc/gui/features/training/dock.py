@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from twinloc.gui.features.training.controller import TrainingController
 from twinloc.gui.features.training.plots import PositionsPlot, SampleErrorsPlot
 from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, fit_rows, quantity_spin, scroll_column
+from twinloc.gui.widgets.forms import button_row, fit_rows, push_button, quantity_spin, scroll_column
 from twinloc.gui.widgets.loss_plot import LossPlot
 from twinloc.learn.runs import TrainingSettings
 from twinloc.mitigation.site import SiteSimulation
@@ -107,24 +107,16 @@ class TrainingDock(QDockWidget):
         form.addRow("Groups per point", self.groups_spin)
         form.addRow("Noise seed", self.data_seed_spin)
 
-        self.generate_button = QPushButton("Generate from twin")
-        self.generate_button.setToolTip("Simulate fixes at every grid point of the evaluation area with the twin's NLOS model")
-        self.generate_button.clicked.connect(self.generate_virtual)
-        self.save_data_button = QPushButton("Save…")
-        self.save_data_button.setToolTip("Save the virtual data with their provenance (.npz)")
-        self.save_data_button.clicked.connect(self._save_virtual)
-        self.load_data_button = QPushButton("Load…")
-        self.load_data_button.setToolTip("Load virtual data saved before for this scene and these anchors")
-        self.load_data_button.clicked.connect(self._load_virtual)
+        self.generate_button = push_button("Generate from twin", "Simulate fixes at every grid point of the evaluation area with the twin's NLOS model", self.generate_virtual)
+        self.save_data_button = push_button("Save…", "Save the virtual data with their provenance (.npz)", self._save_virtual)
+        self.load_data_button = push_button("Load…", "Load virtual data saved before for this scene and these anchors", self._load_virtual)
         self.virtual_label = QLabel()
         self.virtual_label.setWordWrap(True)
 
         site_form = QFormLayout()
         site_form.addRow("Site points", self.site_points_spin)
         site_form.addRow("Fixes per point", self.site_fixes_spin)
-        self.import_button = QPushButton("Import measured CSV…")
-        self.import_button.setToolTip("Measuring points: true_x,true_y,measured_x,measured_y (or x1,y1,x2,y2,...)")
-        self.import_button.clicked.connect(self._import_measured)
+        self.import_button = push_button("Import measured CSV…", "Measuring points: true_x,true_y,measured_x,measured_y (or x1,y1,x2,y2,...)", self._import_measured)
         self.simulate_button = QPushButton("Simulate site")
         self.simulate_button.setToolTip("Measure a SIMULATED physical site: other permittivities, an unmodelled "
                                         "obstacle and other noise than the twin's (for demos without a site)")
@@ -180,12 +172,8 @@ class TrainingDock(QDockWidget):
         for row, label in enumerate(("Epochs", "Batch size", "Learning rate", "Patience", "Time limit"), start=1):
             grid.addWidget(QLabel(label), row, 0)
 
-        self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Pre-train on the virtual data, fine-tune on 80% of the measured data, test on 20%")
-        self.train_button.clicked.connect(self.train)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop; the best weights so far are kept and compared")
-        self.cancel_button.clicked.connect(self._trainer.cancel)
+        self.train_button = push_button("Train", "Pre-train on the virtual data, fine-tune on 80% of the measured data, test on 20%", self.train)
+        self.cancel_button = push_button("Cancel", "Stop; the best weights so far are kept and compared", self._trainer.cancel)
         self.cancel_button.setEnabled(False)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
