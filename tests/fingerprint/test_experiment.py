@@ -88,7 +88,7 @@ def test_the_training_job_runs_the_twin_first_and_cancels_while_choosing_k(tmp_p
 
 
 def test_the_twin_walks_its_floor_grid_row_by_row_in_alternating_directions():
-    from twinloc.fingerprint.twin import _lawnmower
+    from twinloc.fingerprint.twin import lawnmower_route
 
     grid = np.array([[x, y, 1.0] for y in (0.0, 1.0, 2.0) for x in (0.0, 1.0)])  # row-major, y then x
-    assert _lawnmower(grid)[:, :2].tolist() == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 2], [1, 2]]
+    assert lawnmower_route(grid)[:, :2].tolist() == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 2], [1, 2]]

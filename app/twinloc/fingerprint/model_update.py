@@ -22,7 +22,7 @@ import numpy as np
 from twinloc.fingerprint.evaluation import Metrics, evaluate
 from twinloc.fingerprint.models import FittedFingerprintModel, fine_tune, fit_fingerprint_model, with_reference_data
 from twinloc.fingerprint.site_change import ChangeMap, apply_edits, change_map
-from twinloc.fingerprint.twin import TWIN_SAMPLES_PER_POINT, TWIN_SPACING_M, _lawnmower
+from twinloc.fingerprint.twin import TWIN_SAMPLES_PER_POINT, TWIN_SPACING_M, lawnmower_route
 from twinloc.fingerprint.virtual_survey import virtual_survey
 from twinloc.geometry.cache import GeometryCache
 from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
@@ -69,7 +69,7 @@ def floor_data(scene, transmitter_names, *, spacing_m: float = TWIN_SPACING_M, m
     if len(grid.points) == 0:
         raise ValueError(f"the scene's floor grid at {spacing_m:g} m is empty: {grid.empty_reason}")
     settings = RadioSettings(max_depth=max_depth, receiver_height_m=height)
-    points = _lawnmower(grid.points)
+    points = lawnmower_route(grid.points)
     return TwinFloorData(points, transmitters, settings, compute_radio_map(scene, transmitters, points, settings))
 
 

@@ -101,7 +101,7 @@ class TwinFloor:
         if len(grid.points) == 0:
             raise ValueError(f"the scene's floor grid at {spacing_m:g} m is empty: {grid.empty_reason}")
         self.settings = RadioSettings(receiver_height_m=height)
-        self.route = _lawnmower(grid.points)
+        self.route = lawnmower_route(grid.points)
         self.radio = compute_radio_map(scene, self.transmitters, self.route, self.settings, self.engine, cancel, progress)
         self._cancel = cancel
 
@@ -249,7 +249,7 @@ def twin_training(scene, labelled: Survey, kind: str, twin: str, settings: Finge
     return TwinTraining(survey, settings, choice)
 
 
-def _lawnmower(points: np.ndarray) -> np.ndarray:
+def lawnmower_route(points: np.ndarray) -> np.ndarray:
     """``points`` (row-major grid cells) reordered row by row, every other row reversed."""
     rows = np.unique(points[:, 1], return_inverse=True)[1].ravel()
     direction = np.where(rows % 2 == 0, 1.0, -1.0)

@@ -17,7 +17,7 @@ from torch import nn
 
 from twinloc.cancellation import CancelToken
 from twinloc.learn.runs import EpochListener, TrainingHistory, TrainingSettings
-from twinloc.learn.trainer import _training_mode
+from twinloc.learn.trainer import training_mode
 
 __all__ = ["train_mean_teacher"]
 
@@ -61,7 +61,7 @@ def train_mean_teacher(
     spread = noise * student.normalisation.input_std
     optimizer = torch.optim.Adam(student.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     history = TrainingHistory()
-    with _training_mode(student, settings.threads):
+    with training_mode(student, settings.threads):
         for epoch in range(settings.epochs):
             summed, seen = 0.0, 0
             for batch in torch.randperm(len(xl), generator=generator).split(settings.batch_size):

@@ -45,6 +45,7 @@ __all__ = [
     "predict",
     "save_checkpoint",
     "train",
+    "training_mode",
 ]
 
 CHECKPOINT_FORMAT = "twinloc-model"
@@ -127,7 +128,7 @@ def train(
     stopped = "completed"
     started = time.perf_counter()
     deadline = math.inf if settings.time_limit_s is None else started + settings.time_limit_s
-    with _training_mode(model, settings.threads):
+    with training_mode(model, settings.threads):
         for epoch in range(settings.epochs):
             permutation = train_index[torch.randperm(len(train_index), generator=generator)]
             summed, seen = 0.0, 0
@@ -362,7 +363,9 @@ def _loss_of_state(model: nn.Module, state: dict[str, torch.Tensor], measure) ->
 
 
 @contextlib.contextmanager
-def _training_mode(model: nn.Module, threads: int) -> Iterator[None]:
+def training_mode(model: nn.Module, threads: int) -> Iterator[None]:
+    """``model`` in training mode on ``threads`` intra-op threads with deterministic algorithms,
+    for the duration (every trainer of TwinLoc: :func:`train`, the mean teacher)."""
     # Both settings are process-wide; restore them so that training does not change how the
     # rest of the application computes.
     previous_threads = torch.get_num_threads()
