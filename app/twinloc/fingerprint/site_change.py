@@ -13,6 +13,8 @@ reflection, so every cell is a candidate.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from dataclasses import dataclass, replace
@@ -174,14 +176,13 @@ class ChangeMap:
     def write_csv(self, path) -> None:
         """One row per cell, header first: ``x_m,y_m,z_m,changed,transmitters`` (metres; how many
         transmitters' radio maps changed there, and their names joined by ``;``)."""
-        lines = ["x_m,y_m,z_m,changed,transmitters"]
+        text = io.StringIO()
+        rows = csv.writer(text, lineterminator="\n")  # quotes names holding commas or quotes
+        rows.writerow(["x_m", "y_m", "z_m", "changed", "transmitters"])
         names = np.array(self.transmitter_names, dtype=object)
         for (x, y, z), row in zip(self.points.tolist(), self.changed):
-            joined = ";".join(names[row])
-            if any(c in joined for c in ',"\n\r'):
-                joined = '"' + joined.replace('"', '""') + '"'
-            lines.append(f"{x:.4f},{y:.4f},{z:.4f},{int(row.sum())},{joined}")
-        write_text_atomic(path, "\n".join(lines) + "\n")
+            rows.writerow([f"{x:.4f}", f"{y:.4f}", f"{z:.4f}", int(row.sum()), ";".join(names[row])])
+        write_text_atomic(path, text.getvalue())
 
 
 def change_map(old_scene: Scene, new_scene: Scene, transmitters, points, settings: RadioSettings = RadioSettings(),

@@ -11,6 +11,8 @@ power plus the path gain.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ import numpy as np
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Scene
+from twinloc.model.atomic import write_atomic
 from twinloc.radio.itu import SPEED_OF_LIGHT_M_S
 from twinloc.radio.specular import MAX_DEPTH, PathTracer, theta_hat
 from twinloc.radio.transmitters import Transmitter
@@ -208,21 +211,22 @@ def _strongest(paths, power, wavelength: float, column: int, k: int, features: d
 def radio_map_to_csv(radio_map: RadioMap, path) -> None:
     """Write one row per point and transmitter, point-major, header first:
     ``x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los`` (metres, dB, dBm; range empty
-    where no path arrives, path gain NO_SIGNAL_DB there; los 1 or 0)."""
+    where no path arrives, path gain NO_SIGNAL_DB there; los 1 or 0). Atomic: an existing file is
+    replaced only once the new one is complete."""
     names = radio_map.transmitter_names
-    with open(path, "w", encoding="utf-8", newline="\n") as stream:
-        stream.write("x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los\n")
+
+    def write(binary) -> None:
+        stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+        rows = csv.writer(stream, lineterminator="\n")  # quotes a name holding commas or quotes
+        rows.writerow(["x_m", "y_m", "z_m", "transmitter", "path_gain_db", "rss_dbm", "range_m", "los"])
         for point, gains, rss, ranges, los in zip(radio_map.points.tolist(), radio_map.path_gain_db.tolist(),
                                                   radio_map.rss_dbm.tolist(), radio_map.range_m.tolist(),
                                                   radio_map.los.tolist()):
-            x, y, z = point
+            x, y, z = (f"{c:.4f}" for c in point)
             for name, gain, power, range_m, seen in zip(names, gains, rss, ranges, los):
                 distance = "" if range_m != range_m else f"{range_m:.4f}"
-                stream.write(f"{x:.4f},{y:.4f},{z:.4f},{_csv_field(name)},{gain:.3f},{power:.3f},{distance},{int(seen)}\n")
+                rows.writerow([x, y, z, name, f"{gain:.3f}", f"{power:.3f}", distance, int(seen)])
+        stream.flush()
+        stream.detach()
 
-
-def _csv_field(text: str) -> str:
-    """``text`` quoted as CSV needs it (a name may hold commas or quotes)."""
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+    write_atomic(path, write)
