@@ -118,7 +118,8 @@ def station_position(scene: Scene, name: str) -> tuple[float, float, float] | No
     return None
 
 
-def sector_rotation_applicability(scene: Scene, base_station_name: str, sectors: int, *, engine=None) -> SectorApplicability:
+def sector_rotation_applicability(scene: Scene, base_station_name: str, sectors: int, *, engine=None,
+                                  position=None) -> SectorApplicability:
     """Whether seed 003's sector rotation holds for ``sectors`` sectors of ``base_station_name``.
 
     It holds when the twin looks the same from every sector: sample points over the scene's
@@ -128,10 +129,11 @@ def sector_rotation_applicability(scene: Scene, base_station_name: str, sectors:
     and the other not, or when probe rays from it (8 azimuths x 3 elevations) meet a different
     object material, or the same one more than DISTANCE_TOLERANCE_M nearer or farther, than the
     turned rays from the copy. Rotation applies when at most TOLERATED_DIFFERENCE of the points
-    differ. ``engine`` : the scene's RayEngine, when one is at hand.
+    differ. ``engine`` : the scene's RayEngine, when one is at hand. ``position`` : (x, y, z)
+    metres of the station when it is not the scene's own (a project's moved device).
     """
     check_sectors(sectors)
-    position = station_position(scene, base_station_name)
+    position = station_position(scene, base_station_name) if position is None else tuple(map(float, position))
     if position is None:
         return SectorApplicability(False, f"{scene.name} has no base station called {base_station_name!r}", sectors)
     if sectors == 1:
@@ -192,3 +194,39 @@ def _differ(one, other) -> np.ndarray:
     both_miss = np.isinf(distance_a) & np.isinf(distance_b)
     near = both_miss | (np.abs(np.nan_to_num(distance_a - distance_b, nan=np.inf)) <= DISTANCE_TOLERANCE_M)
     return (inside_a != inside_b) | ~(near & (material_a == material_b)).all(axis=1)
+
+
+@dataclass(frozen=True)
+class SectorSamples:
+    """The sectors of a dataset's N samples.
+
+    sector : (N,) int8, the sector serving each sample. count : the station's sectors.
+    centre : (x, y) metres, the station. rotation : whether the twin the dataset was made from
+    allows sector rotation (recorded when it was generated).
+    """
+
+    sector: np.ndarray
+    count: int
+    centre: tuple[float, float]
+    rotation: SectorApplicability
+
+
+def dataset_sectors(dataset) -> SectorSamples | None:
+    """The :class:`SectorSamples` of a :class:`~twinloc.fingerprint.csi_dataset.CsiDataset`, None
+    for a dataset of one sector (no ``sector`` member). Raises ValueError naming the file when its
+    sectors and provenance disagree."""
+    if "sector" not in dataset.names:
+        return None
+    provenance = dataset.provenance
+    count = provenance.get("sectors")
+    centre = provenance.get("base_station_position_m")
+    sector = np.concatenate(list(dataset.batches("sector", 65536))).astype(np.int8)
+    valid = (isinstance(count, int) and 2 <= count <= MAX_SECTORS and isinstance(centre, list) and len(centre) == 3
+             and all(isinstance(c, (int, float)) and math.isfinite(c) for c in centre))
+    if not valid or sector.min() < 0 or sector.max() >= count:
+        raise ValueError(f"{dataset.path}: not a CSI dataset: its sectors disagree with its provenance")
+    recorded = provenance.get("sector_rotation") or {}
+    rotation = SectorApplicability(bool(recorded.get("applies", False)),
+                                   str(recorded.get("reason", "the dataset does not say whether its twin is symmetric")),
+                                   count)
+    return SectorSamples(sector, count, (float(centre[0]), float(centre[1])), rotation)
