@@ -67,3 +67,29 @@ def test_bad_input_is_one_line(tmp_path, cli, argv, message):
 def test_a_missing_folder_is_refused_before_tracing(tmp_path, cli):
     status, _, err = cli(["csi-dataset", "industrial_hall", "--bs", "BS1", "--out", str(tmp_path / "no" / "x.npz")])
     assert status == 2 and "x.npz: cannot write: no such folder" in err
+
+
+def test_three_sectors_store_each_samples_sector_by_its_azimuth_about_the_station(tmp_path, cli):
+    out = tmp_path / "sectors.npz"
+    status, stdout, err = cli(["csi-dataset", "sector_hall", "--bs", "BS1", "--sectors", "3", "--array", "1x4",
+                               "--subcarriers", "16", "--delay-bins", "8", "--resolution", "2", "--max-depth", "0",
+                               "--out", str(out), "--json"])
+    assert status == 0, err
+    report = json.loads(stdout)
+    assert report["sectors"] == 3 and report["sector_rotation"]["applies"]
+    dataset = open_csi_dataset(out)
+    assert dataset.provenance["sectors"] == 3 and dataset.provenance["sector_rotation"]["applies"]
+    sector = dataset.take(np.arange(len(dataset)))["sector"]
+    # Sector k covers the azimuths within 60 degrees of 90 + 120 k degrees about BS1 at (12, 12).
+    azimuth = np.degrees(np.arctan2(dataset.positions[:, 1] - 12.0, dataset.positions[:, 0] - 12.0))
+    offset = (azimuth - 90.0 - 120.0 * sector + 180.0) % 360.0 - 180.0
+    assert sector.dtype == np.int8 and set(sector.tolist()) == {0, 1, 2}
+    assert np.all(np.abs(offset) <= 60.0 + 1e-9)
+
+
+def test_sectors_in_a_hall_not_round_its_station_say_rotation_does_not_apply(tmp_path, cli):
+    status, stdout, err = cli(["csi-dataset", "industrial_hall", "--bs", "BS1", "--sectors", "3", "--array", "1x4",
+                               "--subcarriers", "16", "--delay-bins", "8", "--resolution", "2", "--max-depth", "0",
+                               "--out", str(tmp_path / "hall.npz")])
+    assert status == 0, err
+    assert "3 sectors; sector rotation does not apply: Industrial hall is not 3-fold symmetric about BS1" in stdout

@@ -161,6 +161,7 @@ COUNT_LIMITS = [
     ("radiomap", "--max-depth", 0, 3),
     ("csi-dataset", "--subcarriers", 1, 4096), ("csi-dataset", "--delay-bins", 1, 4096), ("csi-dataset", "--paths", 1, 32),
     ("csi-dataset", "--max-depth", 0, 3), ("csi-dataset", "--seed", 0, 2**32 - 1),
+    ("csi-dataset", "--sectors", 1, 12),
     ("locate", "--rays", 10, 100_000), ("locate", "--bounces", 0, 6), ("locate", "--seed", 0, 2**32 - 1),
     ("evaluate-rrt", "--drops", 1, 100_000), ("evaluate-rrt", "--rays", 10, 100_000), ("evaluate-rrt", "--bounces", 0, 6),
     ("evaluate-rrt", "--seed", 0, 2**32 - 1),

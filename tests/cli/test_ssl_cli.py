@@ -67,3 +67,36 @@ def test_a_fifo_is_refused_without_hanging(cli, tmp_path):
     os.mkfifo(fifo)
     status, _, err = cli(["fingerprint-ssl", str(fifo)])
     assert status == 2 and str(fifo) in err
+
+
+def _sector_dataset(path, applies: bool):
+    """The tiny dataset of :func:`_dataset` as if made with ``csi-dataset --sectors 3``."""
+    _dataset(path)
+    with np.load(path) as stored:
+        members = dict(stored)
+    provenance = {"scene": "synthetic", "sectors": 3, "base_station_position_m": [2.0, 2.0, 3.0],
+                  "sector_rotation": {"applies": applies, "reason": "the hall is not round" if not applies else "round"}}
+    np.savez(path, **{**members, "sector": (np.arange(len(members["positions"])) % 3).astype(np.int8),
+                      "provenance": np.array(json.dumps(provenance))})
+    return str(path)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda path: _dataset(path), "--sector-rotation: {path}: sector rotation needs the sector of every sample"),
+    (lambda path: _sector_dataset(path, applies=False),
+     "--sector-rotation: {path}: sector rotation does not apply: the hall is not round"),
+])
+def test_sector_rotation_is_refused_without_sectors_or_symmetry(cli, tmp_path, make, message):
+    path = make(tmp_path / "tiny.npz")
+    status, out, err = cli(["fingerprint-ssl", path, "--method", "supervised", "--epochs", "1", "--sector-rotation"])
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("twinloc: error: " + message.format(path=path))
+
+
+def test_sector_rotation_reports_the_rotated_labels(cli, tmp_path):
+    path = _sector_dataset(tmp_path / "tiny.npz", applies=True)
+    status, out, err = cli(["fingerprint-ssl", path, "--method", "supervised", "--labelled-fraction", "0.5",
+                            "--epochs", "2", "--sector-rotation", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["labelled"] == 48 and report["rotated_labels"] == 96  # each label into the 2 other sectors
