@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ("uwb_hall", "industrial_hall", "office_floor", "wifi_hall")
+SHIPPED = ("uwb_hall", "industrial_hall", "office_floor", "wifi_hall", "sector_hall")
 
 
 @pytest.fixture(scope="module")
