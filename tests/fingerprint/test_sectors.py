@@ -189,3 +189,4 @@ def test_a_dataset_of_one_sector_has_no_sectors(tmp_path):
     with pytest.raises(ValueError, match="needs the sector of each"):
         write_csi_dataset(tmp_path / "three.npz", [point], features,
                           CsiSettings(AntennaArray(1, 4), OfdmBand(3.5e9, 1e8, 8), sectors=3), {})
+

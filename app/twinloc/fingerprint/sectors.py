@@ -169,7 +169,7 @@ def _sample_points(scene: Scene, station_height_m: float) -> np.ndarray:
     low, high, _ = floor_footprint(scene)
     area = float(np.prod(np.maximum(high - low, 1e-3)))
     step = math.sqrt(area / _SAMPLE_POINTS)
-    layers = [FloorGrid.over_regions(scene, step, z).points for z in {scene.tag_height_m, station_height_m}]
+    layers = [FloorGrid.over_regions(scene, step, z).points for z in sorted({scene.tag_height_m, station_height_m})]
     return np.vstack(layers)
 
 
