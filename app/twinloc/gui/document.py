@@ -36,6 +36,9 @@ class ProjectDocument(QObject):
     -------
     sceneChanged()
         A different base scene was loaded.
+    objectsChanged()
+        The scene's objects were edited (moved, removed, given another material) by
+        :meth:`edit_objects`, its undo or its redo: the same site, changed.
     anchorsChanged(), accessPointsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
         That part of the project changed (by an edit, an undo, a redo or a load).
     mountingRegionsChanged()
@@ -51,6 +54,7 @@ class ProjectDocument(QObject):
     """
 
     sceneChanged = Signal()
+    objectsChanged = Signal()
     anchorsChanged = Signal()
     accessPointsChanged = Signal()
     baseStationsChanged = Signal()
@@ -358,6 +362,23 @@ class ProjectDocument(QObject):
         if stations != self._project.base_stations:
             self._push(text, self._project.with_base_stations(stations))
 
+    def edit_objects(self, edits, text: str) -> None:
+        """Apply scene edits (:class:`~twinloc.fingerprint.site_change.SceneEdit`, in order) to the
+        base scene in one undo step named ``text``.
+
+        The edits change the scene of this session, not its file: the project still names the
+        scene as loaded (docs/user-guide.md, "Site change").
+
+        Raises
+        ------
+        SceneEditError
+            An edit the scene cannot take (an unknown object or material); nothing changes.
+        """
+        from twinloc.fingerprint.site_change import apply_edits
+
+        edited = apply_edits(self._base_scene, edits)
+        self.undo_stack.push(_ObjectsEdit(self, text, self._base_scene, edited))
+
     def add_result(self, record: ResultRecord) -> None:
         """Keep a result summary with the project (an explicit user action, hence undoable)."""
         self._push(f"Record {record.kind.replace('_', ' ')}", self._project.with_result(record))
@@ -406,6 +427,12 @@ class ProjectDocument(QObject):
         if project.results != before.results:
             self.resultsChanged.emit()
 
+    def _apply_objects(self, base_scene: Scene) -> None:
+        """Make ``base_scene`` (the same site with edited objects) current (called by undo commands)."""
+        self._base_scene = base_scene
+        self._scene = effective_scene(base_scene, self._project)
+        self.objectsChanged.emit()
+
     def _prune_selection(self, before: Project) -> None:
         """Keep the selection on anchors that still exist, following a rename."""
         names_now = [a.name for a in self._project.anchors]
@@ -443,6 +470,22 @@ class _ProjectEdit(QUndoCommand):
             return False
         self._after = other._after
         return True
+
+
+class _ObjectsEdit(QUndoCommand):
+    """A snapshot command of the base scene before and after an edit of its objects."""
+
+    def __init__(self, document: ProjectDocument, text: str, before: Scene, after: Scene) -> None:
+        super().__init__(text)
+        self._document = document
+        self._before = before
+        self._after = after
+
+    def redo(self) -> None:
+        self._document._apply_objects(self._after)
+
+    def undo(self) -> None:
+        self._document._apply_objects(self._before)
 
 
 def _as_position(position: tuple[float, float, float]) -> tuple[float, float, float]:
