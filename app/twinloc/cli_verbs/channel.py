@@ -31,6 +31,7 @@ array_shape.__name__ = "array"
 
 def register(verbs: argparse._SubParsersAction) -> None:
     from twinloc.fingerprint.csi_dataset import DEFAULT_DELAY_BINS
+    from twinloc.fingerprint.sectors import MAX_SECTORS
     from twinloc.model.devices import MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ
     from twinloc.radio.channel import MAX_BANDWIDTH_HZ, MAX_SUBCARRIERS
     from twinloc.radio.radiomap import MAX_STRONGEST_PATHS
@@ -63,6 +64,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="floor grid cell size in metres (default: 0.25)")
     parser.add_argument("--height", type=height, metavar="M", help="receiver height in metres (default: the scene's tag height)")
     parser.add_argument("--keep-csi", action="store_true", help="also store the CSI itself (antennas x subcarriers per sample)")
+    parser.add_argument("--sectors", type=count(1, MAX_SECTORS), default=1, metavar="N",
+                        help=f"sectors of the base station, 1 to {MAX_SECTORS}, each with its own array facing its "
+                             "bisector (90 + k * 360 / N degrees); stores each sample's sector (default: 1)")
     add_seed_argument(parser, "seeds the timing offsets and the noise")
     parser.add_argument("--out", required=True, metavar="FILE.npz", help="the dataset file to write")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -89,7 +93,8 @@ def run_csi_dataset(args: argparse.Namespace) -> int:
         band = OfdmBand(args.frequency_ghz * 1e9, args.bandwidth_mhz * 1e6, args.subcarriers)
         settings = CsiSettings(AntennaArray(*args.array, spacing_wavelengths=args.spacing), band,
                                delay_bins=args.delay_bins, snr_db=args.noise_db,
-                               timing_offset_s=args.timing_offset_ns * 1e-9, seed=args.seed, keep_csi=args.keep_csi)
+                               timing_offset_s=args.timing_offset_ns * 1e-9, seed=args.seed, keep_csi=args.keep_csi,
+                               sectors=args.sectors)
     except ValueError as error:
         raise CliError(f"--delay-bins: {error}" if "delay bins" in str(error) else f"--frequency-ghz: {error}") from None
     receiver_height = args.height if args.height is not None else workspace.project.settings.tag_height_or(scene.tag_height_m)
@@ -121,6 +126,8 @@ def run_csi_dataset(args: argparse.Namespace) -> int:
         "subcarriers": band.subcarriers,
         "delay_bins": settings.delay_bins,
         "angle_delay_shape": [result.samples, settings.array.antennas, settings.delay_bins],
+        "sectors": args.sectors,
+        "sector_rotation": result.sector_rotation,
         "bytes": result.bytes,
         "trace_seconds": round(result.trace_seconds, 4),
         "channel_seconds": round(result.channel_seconds, 4),
@@ -133,4 +140,7 @@ def run_csi_dataset(args: argparse.Namespace) -> int:
         print(f"{scene.name}: {result.samples} samples ({result.reached} reached) from {station.name}, "
               f"{args.array[0]}x{args.array[1]} antennas, {band.subcarriers} subcarriers over {args.bandwidth_mhz:g} MHz "
               f"at {args.frequency_ghz:g} GHz; written {args.out} ({result.bytes / 2**20:.1f} MiB) in {report['seconds']:.2f} s")
+        if result.sector_rotation is not None:
+            state = "applies" if result.sector_rotation["applies"] else "does not apply"
+            print(f"{args.sectors} sectors; sector rotation {state}: {result.sector_rotation['reason']}")
     return 0

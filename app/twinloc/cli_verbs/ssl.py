@@ -25,6 +25,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="distance within which two pseudo-positions agree, metres (default: 1)")
     parser.add_argument("--epochs", type=count(1, 10_000), default=150, metavar="E",
                         help="epochs of the first training; fine-tunings take E / 2.5 (default: 150)")
+    parser.add_argument("--sector-rotation", action="store_true",
+                        help="rotate the labels of each sector into the others (seed 003); needs a dataset made with "
+                             "csi-dataset --sectors N in a twin symmetric about the base station")
     add_seed_argument(parser, "seeds the split, the initial weights and the batch order")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_fingerprint_ssl)
@@ -38,7 +41,8 @@ def run_fingerprint_ssl(args: argparse.Namespace) -> int:
 
     settings = SslSettings(pretrain_epochs=args.epochs, finetune_epochs=max(1, round(args.epochs / 2.5)),
                            agreement_m=args.agreement_m)
-    request = SslRequest(args.dataset, args.input, args.labelled_fraction, args.method, args.rounds, args.seed, settings)
+    request = SslRequest(args.dataset, args.input, args.labelled_fraction, args.method, args.rounds, args.seed, settings,
+                         sector_rotation=args.sector_rotation)
     try:
         result = ssl_job(request).function(report_nothing, CancelToken())
     except FileNotFoundError:
@@ -47,13 +51,15 @@ def run_fingerprint_ssl(args: argparse.Namespace) -> int:
         raise CliError(f"{args.dataset}: cannot read: {error.strerror or error}") from None
     except ValueError as error:  # not a dataset (the message names it), too few samples for the split
         text = str(error)
+        if text.startswith("sector rotation"):
+            raise CliError(f"--sector-rotation: {args.dataset}: {text}") from None
         raise CliError(text if text.startswith(str(args.dataset)) else f"--labelled-fraction: {text}") from None
     report = {"dataset": str(args.dataset), "input": args.input, **result.as_dict()}
     if args.json:
         print_json(report)
         return 0
     print(f"{args.method} on {args.dataset} ({args.input}, {result.labelled} labelled, {result.unlabelled} unlabelled, "
-          f"{len(result.test)} test samples): mean {result.metrics.mean_m:.3f} m, p50 {result.metrics.p50_m:.3f} m, "
+          f"{len(result.test)} test samples, {result.rotated_labels} rotated labels): mean {result.metrics.mean_m:.3f} m, p50 {result.metrics.p50_m:.3f} m, "
           f"p90 {result.metrics.p90_m:.3f} m; trained in {result.train_seconds:.1f} s")
     for number, found in enumerate(result.rounds, 1):
         print(f"  round {number}: {found.accepted} pseudo-labels kept (true error {found.accepted_error_m:.3f} m), "

@@ -11,6 +11,7 @@ from twinloc import __version__
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
 from twinloc.compute.jobs import Job
 from twinloc.fingerprint.csi_dataset import MULTIPATH_COLUMNS, CsiSettings, check_dataset_size, write_csi_dataset
+from twinloc.fingerprint.sectors import sector_of, sector_rotation_applicability
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import Scene
 from twinloc.radio.radiomap import MultipathFeatures, RadioSettings, compute_radio_map
@@ -23,7 +24,8 @@ TRACE_POINTS = 2048
 @dataclass(frozen=True)
 class CsiDatasetResult:
     """What a CSI dataset job wrote: ``samples`` samples, ``bytes`` in ``path``; the seconds of
-    path tracing and of channel synthesis plus writing; ``reached`` samples some path arrives at."""
+    path tracing and of channel synthesis plus writing; ``reached`` samples some path arrives at;
+    ``sector_rotation`` what the provenance records of it (None for one sector)."""
 
     path: str
     samples: int
@@ -31,6 +33,7 @@ class CsiDatasetResult:
     bytes: int
     trace_seconds: float
     channel_seconds: float
+    sector_rotation: dict | None = None
 
 
 def csi_dataset_job(
@@ -48,6 +51,9 @@ def csi_dataset_job(
     The samples are ``points`` ((N, 3) metres) when given, else the floor grid of the scene's
     evaluation regions at ``resolution_m``, ``radio.receiver_height_m`` above the floor. The
     size is checked before anything is traced. The job writes a file, so it is never cached.
+    With ``settings.sectors`` > 1 each sample is served by the sector around ``station`` it lies
+    in, and the provenance records whether the twin allows sector rotation (``sector_rotation``:
+    ``applies`` and ``reason``, :func:`~twinloc.fingerprint.sectors.sector_rotation_applicability`).
     """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> CsiDatasetResult:
@@ -66,10 +72,17 @@ def csi_dataset_job(
             "base_station_position_m": list(station.position), "max_depth": radio.max_depth,
             "strongest_paths": radio.strongest_paths, "twinloc_version": __version__,
         }
+        sector = None
+        if settings.sectors > 1:
+            sector = sector_of(samples, station.position, settings.sectors)
+            found = sector_rotation_applicability(scene, station.name, settings.sectors, engine=engine,
+                                                  position=station.position)
+            provenance["sector_rotation"] = {"applies": found.applies, "reason": found.reason}
         size = write_csi_dataset(out_path, samples, paths, settings, provenance, cancel,
-                                 scaled_progress(progress, 0.5, 1.0))
+                                 scaled_progress(progress, 0.5, 1.0), sector=sector)
         return CsiDatasetResult(path=str(out_path), samples=len(samples), reached=reached,
-                                bytes=size, trace_seconds=traced - started, channel_seconds=time.perf_counter() - traced)
+                                bytes=size, trace_seconds=traced - started, channel_seconds=time.perf_counter() - traced,
+                                sector_rotation=provenance.get("sector_rotation"))
 
     return Job(name="CSI dataset", function=run, key=None)
 

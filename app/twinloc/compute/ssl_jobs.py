@@ -15,6 +15,8 @@ class SslRequest:
     """One run of :func:`twinloc.fingerprint.ssl.run_ssl` on the dataset file at ``dataset``.
 
     input : "angle-delay" or "multipath" (see :func:`twinloc.fingerprint.ssl.dataset_inputs`).
+    A dataset of several sectors trains one head per sector; ``sector_rotation`` also rotates
+    the labels into the other sectors (``run_ssl``'s argument).
     """
 
     dataset: str
@@ -24,6 +26,7 @@ class SslRequest:
     rounds: int = 1
     seed: int = 0
     settings: SslSettings = SslSettings()
+    sector_rotation: bool = False
 
 
 def ssl_job(
@@ -40,13 +43,16 @@ def ssl_job(
 
     def run(progress: ProgressFn, cancel: CancelToken) -> SslResult:
         from twinloc.fingerprint.csi_dataset import open_csi_dataset
+        from twinloc.fingerprint.sectors import dataset_sectors
         from twinloc.fingerprint.ssl import dataset_inputs, run_ssl
 
         progress(0.0, "Reading the dataset")
-        inputs, positions = dataset_inputs(open_csi_dataset(request.dataset), request.input)
+        dataset = open_csi_dataset(request.dataset)
+        inputs, positions = dataset_inputs(dataset, request.input)
         cancel.raise_if_cancelled()
         return run_ssl(inputs, positions, request.labelled_fraction, request.method, rounds=request.rounds,
                        seed=request.seed, settings=request.settings, cancel=cancel, progress=progress,
-                       on_epoch=on_epoch, on_round=on_round)
+                       on_epoch=on_epoch, on_round=on_round, sectors=dataset_sectors(dataset),
+                       sector_rotation=request.sector_rotation)
 
     return Job(name=f"Semi-supervised positioning ({request.method})", function=run, key=None)

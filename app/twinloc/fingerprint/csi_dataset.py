@@ -8,6 +8,9 @@ The file is an uncompressed zip of ``.npy`` members (numpy's own ``.npz``, so
 - ``multipath`` (N, K, 7) float32, the K strongest paths' delay_s, power_db, phase_rad,
   aoa_azimuth_rad, aoa_elevation_rad, aod_azimuth_rad, aod_elevation_rad (NaN-padded);
 - ``csi`` (N, antennas, subcarriers) complex64, only when asked for (it is large);
+- ``sector`` (N,) int8, the sector serving each sample, only for a base station of several
+  sectors (:mod:`twinloc.fingerprint.sectors`); the channel, the angle-delay image and every
+  azimuth of ``multipath`` are then in that sector's array frame;
 - ``provenance``, a 0-d unicode array holding JSON (scene digest, base station, array, band,
   noise, timing offset, seed, TwinLoc version).
 
@@ -19,6 +22,7 @@ are plain bytes at a known offset, so :func:`open_csi_dataset` maps them lazily.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -32,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
+from twinloc.fingerprint.sectors import check_sectors, local_azimuth
 from twinloc.model.input_files import MIB, checked_input_file
 from twinloc.radio.channel import AntennaArray, OfdmBand, angle_delay, frequency_response
 from twinloc.radio.radiomap import MultipathFeatures
@@ -61,6 +66,8 @@ class CsiSettings:
     timing_offset_s : each sample's timing-advance error is drawn uniformly from 0 to this, seconds (0 to 1e-6).
     seed : seeds the timing offsets and the noise.
     keep_csi : also store the CSI itself (antennas x subcarriers complex64 per sample).
+    sectors : the base station's sectors, 1 to :data:`~twinloc.fingerprint.sectors.MAX_SECTORS`,
+        each with its own ``array`` facing its bisector (1: one array, the module's frame).
     """
 
     array: AntennaArray
@@ -70,8 +77,10 @@ class CsiSettings:
     timing_offset_s: float = 0.0
     seed: int = 0
     keep_csi: bool = False
+    sectors: int = 1
 
     def __post_init__(self) -> None:
+        check_sectors(self.sectors)
         if self.delay_bins is None:
             object.__setattr__(self, "delay_bins", min(DEFAULT_DELAY_BINS, self.band.subcarriers))
         if not (isinstance(self.delay_bins, int) and 1 <= self.delay_bins <= self.band.subcarriers):
@@ -88,7 +97,7 @@ class CsiSettings:
             "band": {"centre_hz": self.band.centre_hz, "bandwidth_hz": self.band.bandwidth_hz,
                      "subcarriers": self.band.subcarriers},
             "delay_bins": self.delay_bins, "snr_db": self.snr_db, "timing_offset_s": self.timing_offset_s,
-            "seed": self.seed, "keep_csi": self.keep_csi,
+            "seed": self.seed, "keep_csi": self.keep_csi, "sectors": self.sectors,
         }
 
 
@@ -102,6 +111,8 @@ def member_shapes(samples: int, strongest_paths: int, settings: CsiSettings) -> 
     }
     if settings.keep_csi:
         shapes["csi"] = ((samples, antennas, settings.band.subcarriers), np.dtype(np.complex64))
+    if settings.sectors > 1:
+        shapes["sector"] = ((samples,), np.dtype(np.int8))
     return shapes
 
 
@@ -131,18 +142,26 @@ def write_csi_dataset(
     provenance: dict,
     cancel: CancelToken | None = None,
     progress: ProgressFn | None = None,
+    sector=None,
 ) -> int:
     """Synthesise the channel of every sample and write the dataset to ``out_path``; return its bytes.
 
     positions : (N, 3) metres. paths : MultipathFeatures of (N, K) arrays, the base station's
     paths to each position. provenance : the caller's facts (scene digest, base station...),
     merged with the settings'. The file appears only once complete (written beside, then renamed).
+    sector : (N,) int, the sector serving each sample, required when ``settings.sectors`` > 1:
+        each sample's paths are turned into its sector's array frame (:func:`in_sector_frame`).
     """
     cancel = cancel or CancelToken()
     progress = progress or report_nothing
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
     samples, strongest = paths.delay_s.shape
     check_dataset_size(samples, strongest, settings, out_path)
+    if settings.sectors > 1:
+        if sector is None or np.shape(sector) != (samples,):
+            raise ValueError(f"a base station of {settings.sectors} sectors needs the sector of each of the {samples} samples")
+        sector = np.asarray(sector, dtype=np.int8)
+        paths = in_sector_frame(paths, sector, settings.sectors)
     rng = np.random.default_rng(settings.seed)
     offsets = rng.uniform(0.0, settings.timing_offset_s, samples)
     shapes = member_shapes(samples, strongest, settings)
@@ -162,6 +181,7 @@ def write_csi_dataset(
                     "angle_delay": angle_delay(response, settings.array, settings.delay_bins),
                     "multipath": np.stack([getattr(chunk, name) for name in MULTIPATH_COLUMNS], axis=-1),
                     "csi": response,
+                    "sector": None if sector is None else sector[rows],
                 }
                 for name, stream in streams.items():
                     stream.write(np.ascontiguousarray(values[name], dtype=shapes[name][1]).tobytes())
@@ -182,6 +202,16 @@ def write_csi_dataset(
                 np.lib.format.write_array(target, np.array(record), allow_pickle=False)
         os.replace(partial, out_path)
     return out_path.stat().st_size
+
+
+def in_sector_frame(paths: MultipathFeatures, sector, sectors: int) -> MultipathFeatures:
+    """``paths`` (N, K) as seen by each sample's sector (N,): every azimuth (of arrival and of
+    departure) turned back by the sector's angle, so that the sector's array steers by it."""
+    return dataclasses.replace(
+        paths,
+        aoa_azimuth_rad=local_azimuth(paths.aoa_azimuth_rad, sector, sectors),
+        aod_azimuth_rad=local_azimuth(paths.aod_azimuth_rad, sector, sectors),
+    )
 
 
 def _npy_stream(path: Path, shape: tuple[int, ...], dtype: np.dtype):

@@ -19,6 +19,11 @@ the twin. :func:`split_samples` holds out a test split and hides the positions o
 - ``"ensemble"`` (seed 003, §III.B): the three models above combined by
   :func:`weighted_average` (weights :func:`agreement_weights`) and by :func:`consensus`.
 
+A dataset of a base station of several sectors (:mod:`twinloc.fingerprint.sectors`) trains
+models with decoupled heads, one per sector, each sample mapped by its own sector's head, and
+interpolates pseudo-labels within a sector; with ``sector_rotation`` every labelled sample also
+labels the other sectors, turned by whole sectors about the station (seed 003, §III.C).
+
 Torch is loaded only when :func:`run_ssl` trains, so importing this module stays cheap.
 """
 
@@ -133,6 +138,7 @@ class SslResult:
     test: np.ndarray
     predictions: np.ndarray
     members: dict[str, Metrics] = field(default_factory=dict)
+    rotated_labels: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: the metrics at the top level, then rounds and members."""
@@ -143,6 +149,7 @@ class SslResult:
             "labelled": self.labelled,
             "unlabelled": self.unlabelled,
             "test": int(len(self.test)),
+            "rotated_labels": self.rotated_labels,
             "pseudo_labels": [r.accepted for r in self.rounds],
             "pseudo_label_error_m": _plain(accepted[-1]) if accepted else None,
             "rounds": [{key: _plain(value) for key, value in vars(r).items()} for r in self.rounds],
@@ -263,6 +270,8 @@ def run_ssl(
     progress: ProgressFn = report_nothing,
     on_epoch: Callable | None = None,
     on_round: Callable[[int, PseudoLabelRound], None] | None = None,
+    sectors=None,
+    sector_rotation: bool = False,
 ) -> SslResult:
     """Train by ``method`` (one of :data:`METHODS`) from a fraction of labels and test it.
 
@@ -278,6 +287,11 @@ def run_ssl(
     on_epoch : ``on_epoch(epoch, history)`` after each training epoch (live losses).
     on_round : ``on_round(number, round)`` after each consistency round (1-based number), with its
         pseudo-label counts and errors.
+    sectors : :class:`~twinloc.fingerprint.sectors.SectorSamples` of the N samples, when the
+        base station has several sectors: the models get one head per sector.
+    sector_rotation : also label every other sector with each labelled sample turned by whole
+        sectors (:func:`~twinloc.fingerprint.sectors.rotated_copies`); needs ``sectors`` whose
+        twin allows it (ValueError with the reason otherwise).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
@@ -290,10 +304,12 @@ def run_ssl(
                          f"got {inputs.shape} and {positions.shape}")
     if not (np.isfinite(inputs).all() and np.isfinite(positions).all()):
         raise ValueError("inputs and positions must be finite (use multipath_features for NaN-padded paths)")
+    _check_sectors(sectors, sector_rotation, len(inputs))
     labelled, unlabelled, test = split_samples(len(inputs), labelled_fraction, settings.test_fraction, seed)
     if method != "supervised" and len(unlabelled) == 0:
         raise ValueError(f"the {method} method needs unlabelled samples; lower the labelled fraction")
-    trainer = _Trainer(inputs, positions[:, :2], labelled, unlabelled, seed, settings, cancel, on_epoch)
+    trainer = _Trainer(inputs, positions[:, :2], labelled, unlabelled, seed, settings, cancel, on_epoch,
+                       sectors, sector_rotation)
     started = time.perf_counter()
     found_rounds = _Rounds(on_round)
     members: dict[str, Metrics] = {}
@@ -328,18 +344,54 @@ def run_ssl(
         test=test,
         predictions=predicted,
         members=members,
+        rotated_labels=len(trainer.labelled) - len(labelled),
     )
+
+
+def _check_sectors(sectors, sector_rotation: bool, count: int) -> None:
+    """Raise ValueError when the sectors do not fit the samples or rotation does not apply."""
+    if sectors is not None and np.shape(sectors.sector) != (count,):
+        raise ValueError(f"{count} samples need {count} sectors, got {np.shape(sectors.sector)}")
+    if sector_rotation and sectors is None:
+        raise ValueError("sector rotation needs the sector of every sample: a dataset of a base station of "
+                         "several sectors (twinloc csi-dataset --sectors N)")
+    if sector_rotation and not sectors.rotation.applies:
+        raise ValueError(f"sector rotation does not apply: {sectors.rotation.reason}")
 
 
 class _Trainer:
     """The models of one run, on flat float32 rows ``x`` (N, I) and true (x, y) ``y`` (N, 2)."""
 
-    def __init__(self, inputs, positions, labelled, unlabelled, seed, settings, cancel, on_epoch) -> None:
+    def __init__(self, inputs, positions, labelled, unlabelled, seed, settings, cancel, on_epoch,
+                 sectors=None, sector_rotation=False) -> None:
         self.x = inputs.reshape(len(inputs), -1)
         self.y = positions
         self.image = inputs.shape[1:] if inputs.ndim == 3 else None
         self.labelled, self.unlabelled = labelled, unlabelled
         self.seed, self.settings, self.cancel, self.on_epoch = seed, settings, cancel, on_epoch
+        self.sectors, self.sector = 1, None
+        if sectors is not None:
+            self._add_sectors(sectors, sector_rotation)
+
+    def _add_sectors(self, sectors, sector_rotation: bool) -> None:
+        """Append each row's sector to it (the heads' input) and, with ``sector_rotation``, the
+        labelled rows turned into every other sector as more labelled rows. Rows are copied once."""
+        from twinloc.fingerprint.sectors import rotated_copies
+
+        source = np.zeros(0, dtype=np.int64)
+        sector = np.asarray(sectors.sector, dtype=np.int8)
+        if sector_rotation:
+            copied, turned, turned_sector = rotated_copies(self.y[self.labelled], sector[self.labelled],
+                                                           sectors.centre, sectors.count)
+            source = self.labelled[copied]
+            self.labelled = np.concatenate([self.labelled, len(self.x) + np.arange(len(source))])
+            self.y = np.concatenate([self.y, turned])
+            sector = np.concatenate([sector, turned_sector])
+        rows = np.empty((len(self.x) + len(source), self.x.shape[1] + 1), dtype=np.float32)
+        rows[:len(self.x), :-1] = self.x
+        rows[len(self.x):, :-1] = self.x[source]
+        rows[:, -1] = sector
+        self.x, self.sectors, self.sector = rows, sectors.count, sector
 
     def fresh_model(self):
         """An untrained model whose normalisation is fitted: inputs on every training sample
@@ -351,10 +403,10 @@ class _Trainer:
         s = self.settings
         if self.image is not None:
             model = create_model("angle_delay_resnet", seed=self.seed, antennas=self.image[0],
-                                 delay_bins=self.image[1], channels=s.channels, blocks=s.blocks)
+                                 delay_bins=self.image[1], channels=s.channels, blocks=s.blocks, sectors=self.sectors)
         else:
-            model = create_model("position_mlp", seed=self.seed, inputs=self.x.shape[1], hidden=s.hidden,
-                                 layers=s.layers)
+            model = create_model("position_mlp", seed=self.seed, inputs=self.x.shape[1] - (self.sectors > 1),
+                                 hidden=s.hidden, layers=s.layers, sectors=self.sectors)
         known = np.concatenate([self.labelled, self.unlabelled])
         model.normalisation.fit(torch.as_tensor(self.x[known]), torch.as_tensor(self.y[self.labelled]))
         return model
@@ -410,7 +462,7 @@ class _Trainer:
         s = self.settings
         steps = 1 + 3 * rounds
         model = self.supervised(scaled_progress(progress, 0.0, 1 / steps))
-        nearest, weighted = _interpolations(self.x, self.y, self.labelled, self.unlabelled, s.neighbours)
+        nearest, weighted = _interpolations(self.x, self.y, self.labelled, self.unlabelled, s.neighbours, self.sector)
         both = np.concatenate([self.labelled, self.unlabelled])
         for number in range(rounds):
             step = 1 + 3 * number
@@ -448,20 +500,30 @@ class _Rounds(list):
             self.listener(len(self), found)
 
 
-def _interpolations(x, y, labelled, unlabelled, neighbours):
+def _interpolations(x, y, labelled, unlabelled, neighbours, sector=None):
     """Two pseudo-positions (U, 2) of the unlabelled samples from their labelled neighbours in
     standardised input space: the nearest one's position, and the inverse-distance weighted mean
-    of the ``neighbours`` nearest."""
+    of the ``neighbours`` nearest. With ``sector`` (one per row), neighbours come from the
+    sample's own sector (an unlabelled sample of a sector without labels keeps the global ones):
+    a sector's local-frame channel alone does not say which sector it lies in."""
     from sklearn.neighbors import NearestNeighbors
 
     mean, std = x.mean(axis=0), x.std(axis=0)
     scaled = (x - mean) / np.where(std > 1e-12, std, 1.0)
-    k = min(neighbours, len(labelled))
-    distances, which = NearestNeighbors(n_neighbors=k).fit(scaled[labelled]).kneighbors(scaled[unlabelled])
-    known = y[labelled]
-    weights = 1.0 / np.maximum(distances, 1e-9)
-    weighted = (known[which] * weights[:, :, None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
-    return known[which[:, 0]], weighted
+    nearest, weighted = np.empty((len(unlabelled), 2)), np.empty((len(unlabelled), 2))
+    groups = [(labelled, np.ones(len(unlabelled), dtype=bool))]
+    if sector is not None:
+        groups += [(labelled[sector[labelled] == k], sector[unlabelled] == k) for k in np.unique(sector[unlabelled])]
+    for known_rows, asked in groups:
+        if len(known_rows) == 0 or not asked.any():
+            continue
+        k = min(neighbours, len(known_rows))
+        distances, which = NearestNeighbors(n_neighbors=k).fit(scaled[known_rows]).kneighbors(scaled[unlabelled[asked]])
+        known = y[known_rows]
+        weights = 1.0 / np.maximum(distances, 1e-9)
+        weighted[asked] = (known[which] * weights[:, :, None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
+        nearest[asked] = known[which[:, 0]]
+    return nearest, weighted
 
 
 def _plain(value: Any) -> Any:

@@ -13,7 +13,7 @@ from twinloc.geometry.meshes import MESH_SUFFIXES, as_scene_object, connected_pi
 from twinloc.geometry.scene import Scene, SceneObject
 from twinloc.geometry.scene_file import load_scene_file
 
-SHIPPED_SCENES: tuple[str, ...] = ("uwb_hall", "industrial_hall", "office_floor", "wifi_hall")
+SHIPPED_SCENES: tuple[str, ...] = ("uwb_hall", "industrial_hall", "office_floor", "wifi_hall", "sector_hall")
 
 
 def shipped_scene_path(name: str) -> Path:

@@ -25,6 +25,7 @@ __all__ = [
     "Normalisation",
     "PositionLSTM",
     "PositionMLP",
+    "SectorHeads",
     "create_model",
     "model_names",
 ]
@@ -36,6 +37,8 @@ MAX_PARAMETERS = 4_000_000
 MAX_FEATURES = 1024
 #: Most time steps of a sequence model's input window.
 MAX_LAG = 64
+#: Most sectors (decoupled heads) of a model; as many as a base station may have.
+MAX_SECTORS = 12
 
 
 class Normalisation(nn.Module):
@@ -156,6 +159,34 @@ class LinearModel(nn.Module):
         return output * norm.target_std + norm.target_mean
 
 
+class SectorHeads(nn.Module):
+    """Seed 003's decoupled mapping heads (§III.C): one linear layer per sector of a base station
+    on features a backbone shares, each sample mapped by its own sector's head.
+
+    Parameters
+    ----------
+    features : int, width of the shared features. outputs : int, position coordinates.
+    sectors : int, heads (2 or more).
+    """
+
+    def __init__(self, features: int, outputs: int, sectors: int) -> None:
+        super().__init__()
+        self.heads = nn.ModuleList(nn.Linear(features, outputs) for _ in range(sectors))
+
+    def forward(self, features: torch.Tensor, sector: torch.Tensor) -> torch.Tensor:
+        """features (N, features), sector (N,) int64 → (N, outputs), row i from head sector[i]."""
+        every = torch.stack([head(features) for head in self.heads], dim=1)  # (N, sectors, outputs)
+        return every[torch.arange(len(features)), sector]
+
+
+def _split_sector(inputs: torch.Tensor, sectors: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A row's features and, for a model of several sectors, the sector its last value names
+    (rounded and clipped to 0 .. sectors - 1, as a mean teacher adds noise to every input)."""
+    if sectors == 1:
+        return inputs, None
+    return inputs[:, :-1], inputs[:, -1].round().clamp(0, sectors - 1).long()
+
+
 class PositionMLP(nn.Module):
     """A multi-layer perceptron from a fingerprint to a position (seed 002, MLP of Table 5).
 
@@ -165,27 +196,37 @@ class PositionMLP(nn.Module):
     outputs : int, default: 2. Position coordinates, metres.
     hidden : int, default: 32. Neurons of each hidden layer.
     layers : int, default: 3. Hidden layers, each Linear then ReLU.
+    sectors : int, default: 1. With 2 or more, a row carries its sector after its ``inputs``
+        features and the last layer is :class:`SectorHeads`.
     """
 
     architecture = "position_mlp"
     limits = {"inputs": (1, MAX_FEATURES, 1), "outputs": (1, MAX_FEATURES, 1), "hidden": (1, 4096, 1),
-              "layers": (1, 16, 1)}
+              "layers": (1, 16, 1), "sectors": (1, MAX_SECTORS, 1)}
 
-    def __init__(self, inputs: int, outputs: int = 2, hidden: int = 32, layers: int = 3) -> None:
+    def __init__(self, inputs: int, outputs: int = 2, hidden: int = 32, layers: int = 3, sectors: int = 1) -> None:
         super().__init__()
         self.kwargs = {"inputs": inputs, "outputs": outputs, "hidden": hidden, "layers": layers}
-        self.normalisation = Normalisation(inputs, outputs)
+        if sectors > 1:
+            self.kwargs["sectors"] = sectors
+        self.sectors = sectors
+        self.normalisation = Normalisation(inputs + (sectors > 1), outputs)
         widths = [inputs] + [hidden] * layers
         stack: list[nn.Module] = []
         for width_in, width_out in zip(widths[:-1], widths[1:]):
             stack += [nn.Linear(width_in, width_out), nn.ReLU()]
-        stack.append(nn.Linear(widths[-1], outputs))
-        self.regress = nn.Sequential(*stack)
+        if sectors == 1:
+            self.regress = nn.Sequential(*stack, nn.Linear(widths[-1], outputs))
+        else:
+            self.body, self.heads = nn.Sequential(*stack), SectorHeads(widths[-1], outputs, sectors)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(N, inputs) raw → (N, outputs) raw."""
+        """(N, inputs), or (N, inputs + 1) with the sector last, raw → (N, outputs) raw."""
         norm = self.normalisation
-        return self.regress((inputs - norm.input_mean) / norm.input_std) * norm.target_std + norm.target_mean
+        features, sector = _split_sector(inputs, self.sectors)
+        features = (features - norm.input_mean[:features.shape[1]]) / norm.input_std[:features.shape[1]]
+        output = self.regress(features) if sector is None else self.heads(self.body(features), sector)
+        return output * norm.target_std + norm.target_mean
 
 
 class PositionLSTM(nn.Module):
@@ -265,18 +306,24 @@ class AngleDelayResNet(nn.Module):
     outputs : int, default: 2. Position coordinates, metres.
     channels : int, default: 16. Feature maps of every convolution.
     blocks : int, default: 3. Residual blocks.
+    sectors : int, default: 1. With 2 or more, a row carries its sector after the image and the
+        linear layer is :class:`SectorHeads` (seed 003's decoupled mapping heads).
     """
 
     architecture = "angle_delay_resnet"
     limits = {"antennas": (1, 256, 1), "delay_bins": (1, 4096, 1), "outputs": (1, MAX_FEATURES, 1),
-              "channels": (1, 128, 1), "blocks": (1, 8, 1)}
+              "channels": (1, 128, 1), "blocks": (1, 8, 1), "sectors": (1, MAX_SECTORS, 1)}
 
-    def __init__(self, antennas: int, delay_bins: int, outputs: int = 2, channels: int = 16, blocks: int = 3) -> None:
+    def __init__(self, antennas: int, delay_bins: int, outputs: int = 2, channels: int = 16, blocks: int = 3,
+                 sectors: int = 1) -> None:
         super().__init__()
         self.kwargs = {"antennas": antennas, "delay_bins": delay_bins, "outputs": outputs, "channels": channels,
                        "blocks": blocks}
+        if sectors > 1:
+            self.kwargs["sectors"] = sectors
         self.shape = (antennas, delay_bins)
-        self.normalisation = Normalisation(antennas * delay_bins, outputs)
+        self.sectors = sectors
+        self.normalisation = Normalisation(antennas * delay_bins + (sectors > 1), outputs)
         self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, stride=2, padding=1), nn.ReLU())
         stages: list[nn.Module] = []
         rows, columns = (antennas + 1) // 2, (delay_bins + 1) // 2
@@ -287,14 +334,16 @@ class AngleDelayResNet(nn.Module):
                 rows, columns = rows // 2, columns // 2
         self.blocks = nn.Sequential(*stages)
         self.pool = nn.AdaptiveAvgPool2d(2)
-        self.regress = nn.Linear(channels * 4, outputs)
+        self.regress = nn.Linear(channels * 4, outputs) if sectors == 1 else SectorHeads(channels * 4, outputs, sectors)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(N, antennas * delay_bins) raw → (N, outputs) raw."""
+        """(N, antennas * delay_bins), or one more value per row with the sector, raw → (N, outputs) raw."""
         norm = self.normalisation
-        image = ((inputs - norm.input_mean) / norm.input_std).reshape(-1, 1, *self.shape)
+        pixels, sector = _split_sector(inputs, self.sectors)
+        image = ((pixels - norm.input_mean[:pixels.shape[1]]) / norm.input_std[:pixels.shape[1]]).reshape(-1, 1, *self.shape)
         features = self.pool(self.blocks(self.stem(image))).flatten(1)
-        return self.regress(features) * norm.target_std + norm.target_mean
+        output = self.regress(features) if sector is None else self.regress(features, sector)
+        return output * norm.target_std + norm.target_mean
 
 
 _REGISTRY: dict[str, type[nn.Module]] = {
