@@ -76,6 +76,9 @@ def test_generate_a_dataset_and_learn_from_few_labels(make_window, qtbot, tmp_pa
     assert "40 samples of ap room from ap2: 1×4 antennas, 16 subcarriers over 20 MHz at 3.5 GHz, no noise" in section.summary.text()
 
     few = dock.few_labels_section
+    # One sector: no rotation, and the dock says why.
+    assert not few.sector_rotation.isEnabled() and few.sector_reason.isVisible()
+    assert few.sector_reason.text().startswith("Sector rotation needs a base station of 2 or more sectors")
     few.fraction.setValue(0.25)
     few.method.setCurrentIndex(few.method.findData("consistency"))
     few.input.setCurrentIndex(few.input.findData("multipath"))

@@ -36,6 +36,7 @@ class ChannelRequest:
     snr_db : white noise, signal-to-noise ratio in dB, or None for none.
     resolution_m : floor grid cell size (one sample per cell).
     out_path : the ``.npz`` file written.
+    sectors : the base station's sectors (each sample is served by the one it lies in).
     """
 
     station: str
@@ -48,6 +49,7 @@ class ChannelRequest:
     snr_db: float | None = None
     resolution_m: float = 0.25
     out_path: str = ""
+    sectors: int = 1
 
 
 def provenance_text(dataset: CsiDataset) -> str:
@@ -120,7 +122,7 @@ class ChannelController(QObject):
             raise ValueError("Choose the dataset file to write.")
         band = OfdmBand(request.centre_ghz * 1e9, request.bandwidth_mhz * 1e6, request.subcarriers)
         settings = CsiSettings(AntennaArray(request.rows, request.columns, spacing_wavelengths=request.spacing_wavelengths),
-                               band, snr_db=request.snr_db)
+                               band, snr_db=request.snr_db, sectors=request.sectors)
         scene = twin_scene(self._document)
         columns, rows = grid_shape(scene, request.resolution_m)
         if columns * rows > MAX_SAMPLES:

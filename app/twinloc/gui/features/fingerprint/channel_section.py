@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
+from twinloc.fingerprint.sectors import MAX_SECTORS
 from twinloc.gui.features.fingerprint.channel import ChannelController, ChannelRequest, provenance_text
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, int_spin, push_button, quantity_spin
@@ -51,6 +52,8 @@ class ChannelSection(QGroupBox):
         self.snr.setToolTip("Signal-to-noise ratio per sample")
         self.noisy.toggled.connect(self.snr.setEnabled)
         self.snr.setEnabled(False)
+        self.sectors = int_spin(1, MAX_SECTORS, defaults.sectors, "Sectors of the base station: each serves the "
+                                "samples in its 360/N degrees (2 or more allow sector rotation where the twin is symmetric)")
         self.resolution = quantity_spin(0.05, 5.0, 0.05, 2, " m")
         self.resolution.setValue(defaults.resolution_m)
         self.resolution.setToolTip("Floor grid cell size: one sample per cell, at the tag height")
@@ -74,6 +77,7 @@ class ChannelSection(QGroupBox):
         form.addRow("Bandwidth", self.bandwidth)
         form.addRow("Subcarriers", self.subcarriers)
         form.addRow("Noise", button_row(self.snr, self.noisy))
+        form.addRow("Sectors", self.sectors)
         form.addRow("Resolution", self.resolution)
         form.addRow("Output", button_row(self.out_path, browse))
         form.addRow(button_row(self.generate_button, self.cancel_button, self.load_button))
@@ -100,7 +104,7 @@ class ChannelSection(QGroupBox):
             spacing_wavelengths=self.spacing.value(), centre_ghz=self.centre.value(),
             bandwidth_mhz=self.bandwidth.value(), subcarriers=self.subcarriers.value(),
             snr_db=self.snr.value() if self.noisy.isChecked() else None, resolution_m=self.resolution.value(),
-            out_path=self.out_path.text().strip(),
+            out_path=self.out_path.text().strip(), sectors=self.sectors.value(),
         )
 
     def load_file(self, path: str) -> None:

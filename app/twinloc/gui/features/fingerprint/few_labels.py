@@ -34,7 +34,8 @@ INPUT_TITLES = {"angle-delay": "Angle-delay image (CNN)", "multipath": "Multipat
 class FewLabelsRequest:
     """A run: the share of labelled training samples, the method, consistency rounds, the model
     input, the epochs of the first training (fine-tunings take 1 / 2.5 of them, as the CLI's
-    ``--epochs``) and the seed."""
+    ``--epochs``), the seed, and whether the labels are rotated into the base station's other
+    sectors (seed 003; see :meth:`FewLabelsController.sector_rotation`)."""
 
     labelled_fraction: float = 0.1
     method: str = "consistency"
@@ -42,6 +43,7 @@ class FewLabelsRequest:
     input: str = "angle-delay"
     epochs: int = 150
     seed: int = 0
+    sector_rotation: bool = False
 
 
 def live_listeners(publish):
@@ -74,11 +76,14 @@ class FewLabelsController(QObject):
         "finished", "failed" or "cancelled".
     resultChanged()
         :attr:`result` changed.
+    datasetChanged()
+        The channel dataset runs learn from changed (so may :meth:`sector_rotation`).
     """
 
     liveChanged = Signal()
     runEnded = Signal(str)
     resultChanged = Signal()
+    datasetChanged = Signal()
 
     def __init__(self, runner: JobRunner, channel: ChannelController, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +96,7 @@ class FewLabelsController(QObject):
         self.test_positions: np.ndarray | None = None
         """(T, 2) metres: the true positions of :attr:`result`'s test samples, in its ``predictions`` order."""
         channel.datasetChanged.connect(self._forget)
+        channel.datasetChanged.connect(self.datasetChanged)
 
     @property
     def running(self) -> bool:
@@ -114,7 +120,7 @@ class FewLabelsController(QObject):
             raise ValueError("A run is still training: cancel it first.")
         settings = SslSettings(pretrain_epochs=request.epochs, finetune_epochs=max(1, round(request.epochs / 2.5)))
         job_request = SslRequest(str(dataset.path), request.input, request.labelled_fraction, request.method,
-                                 request.rounds, request.seed, settings)
+                                 request.rounds, request.seed, settings, sector_rotation=request.sector_rotation)
         positions = dataset.positions[:, :2]
 
         def make_job(publish):
@@ -129,6 +135,21 @@ class FewLabelsController(QObject):
         self.request = request
         self.losses, self.rounds = {}, []
         self.liveChanged.emit()
+
+    def sector_rotation(self) -> tuple[bool, str]:
+        """Whether sector rotation applies to the current dataset, and why not: what the dataset
+        recorded of :func:`~twinloc.fingerprint.sectors.sector_rotation_applicability` when it
+        was generated ("" when it applies)."""
+        dataset = self._channel.dataset
+        if dataset is None:
+            return False, "Sector rotation needs a channel dataset."
+        found = dataset.provenance.get("sector_rotation")
+        if not isinstance(found, dict):
+            return False, ("Sector rotation needs a base station of 2 or more sectors: this dataset has one "
+                           "(set Sectors in Channel dataset).")
+        if found.get("applies") is True:
+            return True, ""
+        return False, f"Sector rotation does not apply: {found.get('reason', 'the twin is not symmetric')}."
 
     def cancel(self) -> None:
         self._runner.cancel(KEY)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -83,6 +84,11 @@ class FewLabelsSection(QGroupBox):
             self.input.addItem(title, key)
         self.epochs = int_spin(1, 10_000, defaults.epochs, "Epochs of the first training; fine-tunings take 1 / 2.5 of them")
         self.seed = int_spin(0, 2**31 - 1, defaults.seed, "Seed of the split, the initial weights and the batches")
+        self.sector_rotation = QCheckBox("Sector rotation")
+        self.sector_rotation.setToolTip("Rotate each sector's labelled samples into the other sectors (seed 003), "
+                                        "where the twin looks the same from every sector")
+        self.sector_reason = QLabel()
+        self.sector_reason.setWordWrap(True)
         self.run_button = push_button("Run", "Train and test the method on the channel dataset", self._run)
         self.cancel_button = push_button("Cancel", "Stop the run (nothing is kept)", few_labels.cancel)
         self.cancel_button.setEnabled(False)
@@ -104,6 +110,8 @@ class FewLabelsSection(QGroupBox):
         form.addRow("Input", self.input)
         form.addRow("Epochs", self.epochs)
         form.addRow("Seed", self.seed)
+        form.addRow(self.sector_rotation)
+        form.addRow(self.sector_reason)
         form.addRow(button_row(self.run_button, self.cancel_button))
         form.addRow(self.status)
         form.addRow(self.loss_plot)
@@ -116,16 +124,28 @@ class FewLabelsSection(QGroupBox):
         few_labels.liveChanged.connect(self._show_live)
         few_labels.runEnded.connect(self._on_ended)
         few_labels.resultChanged.connect(self._show_result)
+        few_labels.datasetChanged.connect(self._show_sectors)
+        self._show_sectors()
 
     def request(self) -> FewLabelsRequest:
         """What the widgets ask for."""
         return FewLabelsRequest(labelled_fraction=self.fraction.value(), method=self.method.currentData(),
                                 rounds=self.rounds.value(), input=self.input.currentData(),
-                                epochs=self.epochs.value(), seed=self.seed.value())
+                                epochs=self.epochs.value(), seed=self.seed.value(),
+                                sector_rotation=self.sector_rotation.isEnabled() and self.sector_rotation.isChecked())
 
     def _show_method(self) -> None:
         """Only the consistency method (alone or in the ensemble) has rounds."""
         self.rounds.setEnabled(self.method.currentData() in ("consistency", "ensemble"))
+
+    def _show_sectors(self) -> None:
+        """The checkbox only where rotation applies; otherwise why not, in words."""
+        applies, reason = self._few_labels.sector_rotation()
+        self.sector_rotation.setEnabled(applies)
+        if not applies:
+            self.sector_rotation.setChecked(False)
+        self.sector_reason.setText(reason)
+        self.sector_reason.setVisible(not applies)
 
     def _run(self) -> None:
         try:
