@@ -153,3 +153,39 @@ def test_move_a_shelf_see_the_stale_banner_and_update(make_window, qtbot, tmp_pa
     assert titles == ["Before the change", "After, not updated", "After the update", "Retrained from scratch"]
     assert site.update_note.text().startswith("Update took ")
     assert not errors
+
+
+def generate(qtbot, window, section, out, station: str, sectors: int, resolution_m: float) -> None:
+    """Generate a small dataset (1 x 4 antennas, 16 subcarriers over 20 MHz) through the section."""
+    section.station.setCurrentText(station)
+    section.columns.setValue(4)
+    section.subcarriers.setValue(16)
+    section.bandwidth.setValue(20.0)
+    section.sectors.setValue(sectors)
+    section.resolution.setValue(resolution_m)
+    section.out_path.setText(str(out))
+    section.generate_button.click()
+    controller = window.feature("fingerprint").controller
+    wait(qtbot, window, lambda: controller.channel.dataset is not None and controller.channel.dataset.path.name == out.name)
+
+
+def test_sector_rotation_is_offered_only_where_the_twin_is_symmetric(make_window, qtbot, tmp_path, errors):
+    # sector_hall is built 3-fold symmetric about BS1; the room's shelf and access points are not.
+    window = make_window("sector_hall")
+    few = window.feature("fingerprint").dock.few_labels_section
+    generate(qtbot, window, window.feature("fingerprint").dock.channel_section, tmp_path / "hall.npz", "BS1", 3, 2.0)
+    assert few.sector_rotation.isEnabled() and few.sector_reason.isHidden()
+    few.sector_rotation.setChecked(True)
+    few.method.setCurrentIndex(few.method.findData("supervised"))
+    few.input.setCurrentIndex(few.input.findData("multipath"))
+    few.epochs.setValue(2)
+    few.run_button.click()
+    controller = window.feature("fingerprint").controller
+    wait(qtbot, window, lambda: controller.few_labels.result is not None)
+    assert controller.few_labels.request.sector_rotation and not errors
+
+    room = make_window(room_with_shelf(tmp_path))
+    few = room.feature("fingerprint").dock.few_labels_section
+    generate(qtbot, room, room.feature("fingerprint").dock.channel_section, tmp_path / "room.npz", "ap3", 3, 1.0)
+    assert not few.sector_rotation.isEnabled() and few.sector_reason.isVisible()
+    assert few.sector_reason.text().startswith("Sector rotation does not apply: ")

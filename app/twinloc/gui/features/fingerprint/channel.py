@@ -30,7 +30,7 @@ KEY = "csi_dataset"
 class ChannelRequest:
     """A dataset to generate.
 
-    station : name of an enabled access point or anchor (the base station).
+    station : name of an enabled base station, access point or anchor.
     rows, columns : antenna array elements; spacing_wavelengths : element spacing.
     centre_ghz, bandwidth_mhz, subcarriers : the OFDM band.
     snr_db : white noise, signal-to-noise ratio in dB, or None for none.
@@ -74,7 +74,7 @@ class ChannelController(QObject):
     generationEnded(str)
         "finished", "failed" or "cancelled".
     stationsChanged()
-        The twin's access points or anchors changed (:meth:`stations`).
+        The twin's base stations, access points or anchors changed (:meth:`stations`).
     """
 
     datasetChanged = Signal()
@@ -87,16 +87,22 @@ class ChannelController(QObject):
         self._runner = runner
         self.dataset: CsiDataset | None = None
         document.sceneChanged.connect(self._forget)
-        for signal in (document.sceneChanged, document.anchorsChanged, document.accessPointsChanged):
+        for signal in (document.sceneChanged, document.anchorsChanged, document.accessPointsChanged,
+                       document.baseStationsChanged):
             signal.connect(self.stationsChanged)
 
     @property
     def generating(self) -> bool:
         return self._runner.task(KEY) is not None
 
-    def stations(self) -> tuple[Transmitter, ...]:
-        """The twin's enabled access points and anchors, the possible base stations."""
-        return transmitters_of(twin_scene(self._document))
+    def stations(self) -> dict[str, tuple[float, float, float]]:
+        """The possible base stations, name -> (x, y, z) metres: the project's enabled base
+        stations, then the twin's enabled access points and anchors."""
+        found = {station.name: tuple(station.position) for station in self._document.project.base_stations
+                 if station.enabled}
+        for transmitter in transmitters_of(twin_scene(self._document)):
+            found.setdefault(transmitter.name, transmitter.position)
+        return found
 
     def generate(self, request: ChannelRequest) -> None:
         """Start writing the dataset of ``request`` (then :attr:`dataset` is the written file).
@@ -115,9 +121,9 @@ class ChannelController(QObject):
 
         if self.generating:
             raise ValueError("A dataset is still being generated: cancel it first.")
-        stations = {station.name: station for station in self.stations()}
+        stations = self.stations()
         if request.station not in stations:
-            raise ValueError(f"The twin has no enabled access point or anchor named {request.station!r}.")
+            raise ValueError(f"The twin has no enabled base station, access point or anchor named {request.station!r}.")
         if not request.out_path:
             raise ValueError("Choose the dataset file to write.")
         band = OfdmBand(request.centre_ghz * 1e9, request.bandwidth_mhz * 1e6, request.subcarriers)
@@ -128,8 +134,7 @@ class ChannelController(QObject):
         if columns * rows > MAX_SAMPLES:
             raise ValueError(f"{columns} × {rows} cells at {request.resolution_m:g} m exceed the {MAX_SAMPLES:,} samples "
                              "a dataset may hold; choose a coarser resolution.")
-        station = stations[request.station]
-        transmitter = Transmitter(station.name, station.position, band.centre_hz, 0.0)
+        transmitter = Transmitter(request.station, stations[request.station], band.centre_hz, 0.0)
         radio = RadioSettings(receiver_height_m=self._document.tag_height_m)
         job = csi_dataset_job(scene, transmitter, request.out_path, settings, radio, request.resolution_m,
                               geometry=self._document.geometry)

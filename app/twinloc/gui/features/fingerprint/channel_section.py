@@ -32,7 +32,7 @@ class ChannelSection(QGroupBox):
         self._channel = channel
         defaults = ChannelRequest(station="")
         self.station = QComboBox()
-        self.station.setToolTip("The base station: an enabled access point or anchor of the twin")
+        self.station.setToolTip("The base station: an enabled base station, access point or anchor of the twin")
         self.rows = int_spin(1, MAX_ANTENNAS, defaults.rows, "Antenna rows (vertical, along z)")
         self.columns = int_spin(1, MAX_ANTENNAS, defaults.columns, "Antenna columns (along x); 1 row: a linear array")
         self.spacing = quantity_spin(0.05, 10.0, 0.05, 2, " λ")
@@ -90,7 +90,7 @@ class ChannelSection(QGroupBox):
 
     def show_stations(self) -> None:
         """Offer the twin's current base stations (keeping the chosen one when it is still there)."""
-        names = [station.name for station in self._channel.stations()]
+        names = list(self._channel.stations())
         chosen = self.station.currentText()
         self.station.clear()
         self.station.addItems(names)
