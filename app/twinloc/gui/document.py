@@ -17,6 +17,7 @@ from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
+from twinloc.geometry.scene_edits import apply_edits
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
@@ -30,15 +31,15 @@ _MOVE_ACCESS_POINT_ID = 1004
 
 
 class ProjectDocument(QObject):
-    """The open project, its base scene and the effective scene (material overrides applied).
+    """The open project, its base scene and the effective scene (material overrides and scene edits applied).
 
     Signals
     -------
     sceneChanged()
         A different base scene was loaded.
     objectsChanged()
-        The scene's objects were edited (moved, removed, given another material) by
-        :meth:`edit_objects`, its undo or its redo: the same site, changed.
+        The project's scene edits changed (:meth:`edit_objects`, its undo or its redo): the
+        same site, with objects moved, removed or given another material.
     anchorsChanged(), accessPointsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
         That part of the project changed (by an edit, an undo, a redo or a load).
     mountingRegionsChanged()
@@ -90,7 +91,7 @@ class ProjectDocument(QObject):
 
     @property
     def scene(self) -> Scene:
-        """The scene with the project's material overrides applied."""
+        """The scene with the project's material overrides and scene edits applied."""
         return self._scene
 
     @property
@@ -363,21 +364,17 @@ class ProjectDocument(QObject):
             self._push(text, self._project.with_base_stations(stations))
 
     def edit_objects(self, edits, text: str) -> None:
-        """Apply scene edits (:class:`~twinloc.fingerprint.site_change.SceneEdit`, in order) to the
-        base scene in one undo step named ``text``.
-
-        The edits change the scene of this session, not its file: the project still names the
-        scene as loaded (docs/user-guide.md, "Site change").
+        """Append scene edits (:class:`~twinloc.model.scene_edits.SceneEdit`, in order) to the
+        project's, in one undo step named ``text``.
 
         Raises
         ------
         SceneEditError
             An edit the scene cannot take (an unknown object or material); nothing changes.
         """
-        from twinloc.fingerprint.site_change import apply_edits
-
-        edited = apply_edits(self._base_scene, edits)
-        self.undo_stack.push(_ObjectsEdit(self, text, self._base_scene, edited))
+        edits = tuple(edits)
+        apply_edits(self._scene, edits)  # refuses before anything is pushed
+        self._push(text, self._project.with_scene_edits((*self._project.scene_edits, *edits)))
 
     def add_result(self, record: ResultRecord) -> None:
         """Keep a result summary with the project (an explicit user action, hence undoable)."""
@@ -408,9 +405,12 @@ class ProjectDocument(QObject):
     def _apply(self, project: Project) -> None:
         """Make ``project`` current and announce what differs (called by undo commands)."""
         before, self._project = self._project, project
-        if project.material_overrides != before.material_overrides:
+        if project.material_overrides != before.material_overrides or project.scene_edits != before.scene_edits:
             self._scene = effective_scene(self._base_scene, project)
+        if project.material_overrides != before.material_overrides:
             self.materialsChanged.emit()
+        if project.scene_edits != before.scene_edits:
+            self.objectsChanged.emit()
         if project.anchors != before.anchors:
             self.anchorsChanged.emit()
             self._prune_selection(before)
@@ -426,12 +426,6 @@ class ProjectDocument(QObject):
             self.mountingRegionsChanged.emit()
         if project.results != before.results:
             self.resultsChanged.emit()
-
-    def _apply_objects(self, base_scene: Scene) -> None:
-        """Make ``base_scene`` (the same site with edited objects) current (called by undo commands)."""
-        self._base_scene = base_scene
-        self._scene = effective_scene(base_scene, self._project)
-        self.objectsChanged.emit()
 
     def _prune_selection(self, before: Project) -> None:
         """Keep the selection on anchors that still exist, following a rename."""
@@ -470,22 +464,6 @@ class _ProjectEdit(QUndoCommand):
             return False
         self._after = other._after
         return True
-
-
-class _ObjectsEdit(QUndoCommand):
-    """A snapshot command of the base scene before and after an edit of its objects."""
-
-    def __init__(self, document: ProjectDocument, text: str, before: Scene, after: Scene) -> None:
-        super().__init__(text)
-        self._document = document
-        self._before = before
-        self._after = after
-
-    def redo(self) -> None:
-        self._document._apply_objects(self._after)
-
-    def undo(self) -> None:
-        self._document._apply_objects(self._before)
 
 
 def _as_position(position: tuple[float, float, float]) -> tuple[float, float, float]:
