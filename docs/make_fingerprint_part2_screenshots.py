@@ -3,9 +3,9 @@
 
 Runs the real window on the shipped "wifi_hall" scene (20 m x 40 m, 18 access points):
 a CSI dataset of AP01 (1 x 8 antennas, 64 subcarriers over 40 MHz at 3.5 GHz, one sample per
-1 m cell), consistency then supervised-only learning from 10 % of its labels (angle-delay
+0.5 m cell), supervised-only then consistency learning from 10 % of its labels (angle-delay
 CNN, 20 epochs, 2 rounds), a kNN trained on the twin only (a virtual survey of Area 1's plan
-for its test points), then "rack 1" moved 3 m along x: the change map and the stale banner, and
+for its test points), then Area 1's machine moved 2 m along y: the change map and the stale banner, and
 the update. Writes docs/images/fingerprint_few_labels.png (the window with the test errors on
 the floor), fingerprint_change_map.png (the window with the change map and the banner) and
 fingerprint_part2_dock.png (the three sections after the update, unscrolled).
@@ -18,9 +18,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_fingerprint_screenshots import AREA_1_MARKERS  # noqa: E402
 from make_screenshots import IMAGES, open_window, save, settle, wait_until  # noqa: E402
-
-AREA_1_MARKERS = [(2.0, 2.5), (10.0, 2.5), (10.0, 9.5), (2.0, 9.5)]
 
 
 def main() -> int:
@@ -35,7 +34,7 @@ def main() -> int:
     channel.columns.setValue(8)
     channel.subcarriers.setValue(64)
     channel.bandwidth.setValue(40.0)
-    channel.resolution.setValue(1.0)
+    channel.resolution.setValue(0.5)
     channel.out_path.setText(str(Path(tempfile.mkdtemp()) / "wifi_hall_ap01.npz"))
     channel.generate_button.click()
     wait_until(app, lambda: not controller.channel.generating and controller.channel.dataset is not None, 600.0)
@@ -65,8 +64,8 @@ def main() -> int:
     wait_until(app, lambda: not controller.positioning.training and controller.positioning.run is not None, 600.0)
 
     site = dock.site_change_section
-    site.object.setCurrentText("rack 1")
-    site.shift[0].setValue(3.0)
+    site.object.setCurrentText("area 1 machine")
+    site.shift[1].setValue(2.0)
     site.move_button.click()
     wait_until(app, lambda: controller.changes.changes is not None, 900.0)
     print(site.summary.text())

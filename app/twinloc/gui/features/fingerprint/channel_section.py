@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QFormLayout, QG
 
 from twinloc.fingerprint.sectors import MAX_SECTORS
 from twinloc.gui.features.fingerprint.channel import ChannelController, ChannelRequest, provenance_text
+from twinloc.gui.features.fingerprint.task_buttons import TaskButtons
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, int_spin, push_button, quantity_spin
 from twinloc.radio.channel import MAX_ANTENNAS, MAX_BANDWIDTH_HZ, MAX_SUBCARRIERS
@@ -61,13 +62,11 @@ class ChannelSection(QGroupBox):
         self.out_path.setPlaceholderText("dataset.npz")
         self.out_path.setToolTip("The dataset file to write")
         browse = push_button("…", "Choose the dataset file to write", self._browse)
-        self.generate_button = push_button("Generate", "Trace the base station's paths over the floor and write "
-                                           "the channel of every cell", self._generate)
-        self.cancel_button = push_button("Cancel", "Stop generating (no file is written)", channel.cancel)
-        self.cancel_button.setEnabled(False)
+        self.task = TaskButtons(self, "Generate", "Trace the base station's paths over the floor and write the channel "
+                                "of every cell", lambda: channel.generate(self.request()), "Cannot generate the dataset",
+                                "Generating…", "Stop generating (no file is written)", channel.cancel, "Generation")
+        self.generate_button, self.cancel_button, self.summary = self.task.start_button, self.task.cancel_button, self.task.status
         self.load_button = push_button("Load…", "Read a dataset file written before (twinloc csi-dataset)", self._load)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
 
         form = QFormLayout(self)
         form.addRow("Base station", self.station)
@@ -126,23 +125,10 @@ class ChannelSection(QGroupBox):
         if path:
             self.load_file(path)
 
-    def _generate(self) -> None:
-        try:
-            self._channel.generate(self.request())
-        except ValueError as error:
-            show_error(self, "Cannot generate the dataset", str(error))
-            return
-        self.generate_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.summary.setText("Generating…")
-
     def _on_ended(self, outcome: str) -> None:
-        self.generate_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.task.ended(outcome)
         if outcome == "finished":
             self.message.emit(f"Wrote {self._channel.dataset.path}")
-        else:
-            self.summary.setText(f"Generation {outcome}.")
 
     def _show_dataset(self) -> None:
         dataset = self._channel.dataset

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from twinloc.fingerprint.evaluation import position_errors
 from twinloc.fingerprint.ssl import MAX_ROUNDS
 from twinloc.gui.features.fingerprint.few_labels import INPUT_TITLES, METHOD_TITLES, FewLabelsController, FewLabelsRequest
+from twinloc.gui.features.fingerprint.task_buttons import TaskButtons
 from twinloc.gui.widgets.cdf_plot import CURVE_COLORS, ErrorCdf
-from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, push_button, quantity_spin
+from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, quantity_spin
 from twinloc.gui.widgets.loss_plot import LossPlot
 
 ROUND_HEADERS = ("Round", "Accepted", "Rejected", "Accepted error", "Rejected error")
@@ -89,11 +89,10 @@ class FewLabelsSection(QGroupBox):
                                         "where the twin looks the same from every sector")
         self.sector_reason = QLabel()
         self.sector_reason.setWordWrap(True)
-        self.run_button = push_button("Run", "Train and test the method on the channel dataset", self._run)
-        self.cancel_button = push_button("Cancel", "Stop the run (nothing is kept)", few_labels.cancel)
-        self.cancel_button.setEnabled(False)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.task = TaskButtons(self, "Run", "Train and test the method on the channel dataset",
+                                lambda: few_labels.run(self.request()), "Cannot run", "Training…",
+                                "Stop the run (nothing is kept)", few_labels.cancel, "Run")
+        self.run_button, self.cancel_button, self.status = self.task.start_button, self.task.cancel_button, self.task.status
         self.loss_plot = LossPlot()
         self.rounds_table = readonly_table(ROUND_HEADERS, "Pseudo-labels kept (the two fine-tuned models agree) and dropped per "
                                    "round, with their true mean errors, known in the twin", 3)
@@ -122,7 +121,7 @@ class FewLabelsSection(QGroupBox):
         self.method.currentIndexChanged.connect(self._show_method)
         self._show_method()
         few_labels.liveChanged.connect(self._show_live)
-        few_labels.runEnded.connect(self._on_ended)
+        few_labels.runEnded.connect(self.task.ended)
         few_labels.resultChanged.connect(self._show_result)
         few_labels.datasetChanged.connect(self._show_sectors)
         self._show_sectors()
@@ -146,22 +145,6 @@ class FewLabelsSection(QGroupBox):
             self.sector_rotation.setChecked(False)
         self.sector_reason.setText(reason)
         self.sector_reason.setVisible(not applies)
-
-    def _run(self) -> None:
-        try:
-            self._few_labels.run(self.request())
-        except ValueError as error:
-            show_error(self, "Cannot run", str(error))
-            return
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText("Training…")
-
-    def _on_ended(self, outcome: str) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if outcome != "finished":
-            self.status.setText(f"Run {outcome}.")
 
     def _show_live(self) -> None:
         few_labels = self._few_labels

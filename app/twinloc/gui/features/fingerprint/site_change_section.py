@@ -114,9 +114,10 @@ class SiteChangeSection(QGroupBox):
         if changes is None:
             self.summary.setText("Edit the scene to see where the twin's radio map changes.")
             return
-        per = ", ".join(f"{name} {int(count)}" for name, count in zip(changes.transmitter_names, changes.changed.sum(axis=0)))
-        self.summary.setText(f"{int(changes.changed_cells.sum())} of {len(changes.points)} floor cells changed "
-                             f"(per transmitter: {per}); the change map is on the floor.")
+        per = ", ".join(f"{name} {int(count)}" for name, count in zip(changes.transmitter_names, changes.changed.sum(axis=0))
+                        if count)
+        self.summary.setText(f"{int(changes.changed_cells.sum())} of {len(changes.points)} floor cells changed"
+                             + (f" (cells per transmitter: {per})" if per else "") + "; the change map is on the floor.")
 
     def _show_stale(self) -> None:
         stale = self._changes.stale_results()
