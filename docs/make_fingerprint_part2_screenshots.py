@@ -50,6 +50,7 @@ def main() -> int:
                    and controller.few_labels.result.method == method, 900.0)
         print(few.status.text())
     dock.widget().ensureWidgetVisible(few.rounds_table)
+    few.loss_plot.canvas.draw()  # a plot scrolled into view has no canvas until painted
     settle(app, 800)
     save(window, "fingerprint_few_labels.png")
 

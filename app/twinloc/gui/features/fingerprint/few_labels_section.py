@@ -26,7 +26,7 @@ from twinloc.gui.widgets.cdf_plot import CURVE_COLORS, ErrorCdf
 from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, quantity_spin
 from twinloc.gui.widgets.loss_plot import LossPlot
 
-ROUND_HEADERS = ("Round", "Accepted", "Rejected", "Accepted error", "Rejected error")
+ROUND_HEADERS = ("Round", "Accepted", "Rejected", "Acc. error", "Rej. error")
 #: The error table's columns: (Metrics field, header).
 ERROR_COLUMNS = (("mean_m", "Mean"), ("p50_m", "p50"), ("p67_m", "p67"), ("p80_m", "p80"), ("p90_m", "p90"))
 
