@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from twinloc.compute.jobs import Job
 from twinloc.gui.features.fingerprint.channel import ChannelController
 from twinloc.gui.tasks import LONG, JobRunner
 
@@ -121,15 +122,20 @@ class FewLabelsController(QObject):
         settings = SslSettings(pretrain_epochs=request.epochs, finetune_epochs=max(1, round(request.epochs / 2.5)))
         job_request = SslRequest(str(dataset.path), request.input, request.labelled_fraction, request.method,
                                  request.rounds, request.seed, settings, sector_rotation=request.sector_rotation)
-        positions = dataset.positions[:, :2]
 
         def make_job(publish):
             on_epoch, on_round = live_listeners(publish)
-            return ssl_job(job_request, on_epoch=on_epoch, on_round=on_round)
+            job = ssl_job(job_request, on_epoch=on_epoch, on_round=on_round)
+
+            def run(progress, cancel):
+                result = job.function(progress, cancel)
+                return result, dataset.positions[result.test, :2]  # read on the worker, like the inputs
+
+            return Job(job.name, run)
 
         task = self._runner.submit_publishing(make_job, lane=LONG, key=KEY)
         task.published.connect(self._on_live)
-        task.finished.connect(lambda result: self._on_result(result, positions))
+        task.finished.connect(lambda outcome: self._on_result(*outcome))
         task.failed.connect(lambda _message: self.runEnded.emit("failed"))
         task.cancelled.connect(lambda: self.runEnded.emit("cancelled"))
         self.request = request
@@ -162,9 +168,9 @@ class FewLabelsController(QObject):
         self.losses, self.rounds = report["losses"], list(report["rounds"])
         self.liveChanged.emit()
 
-    def _on_result(self, result: SslResult, positions: np.ndarray) -> None:
+    def _on_result(self, result: SslResult, test_positions: np.ndarray) -> None:
         self.result, self.rounds = result, list(result.rounds)
-        self.test_positions = positions[result.test]
+        self.test_positions = test_positions
         self.liveChanged.emit()
         self.resultChanged.emit()
         self.runEnded.emit("finished")
