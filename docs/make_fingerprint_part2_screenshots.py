@@ -5,7 +5,7 @@ Runs the real window on the shipped "wifi_hall" scene (20 m x 40 m, 18 access po
 a CSI dataset of AP01 (1 x 8 antennas, 64 subcarriers over 40 MHz at 3.5 GHz, one sample per
 0.5 m cell), supervised-only then consistency learning from 10 % of its labels (angle-delay
 CNN, 20 epochs, 2 rounds), a kNN trained on the twin only (a virtual survey of Area 1's plan
-for its test points), then Area 1's machine moved 2 m along y: the change map and the stale banner, and
+for its test points), then Area 1's machine moved 3 m along −x: the change map and the stale banner, and
 the update. Writes docs/images/fingerprint_few_labels.png (the window with the test errors on
 the floor), fingerprint_change_map.png (the window with the change map and the banner) and
 fingerprint_part2_dock.png (the three sections after the update, unscrolled).
@@ -66,7 +66,7 @@ def main() -> int:
 
     site = dock.site_change_section
     site.object.setCurrentText("area 1 machine")
-    site.shift[1].setValue(2.0)
+    site.shift[0].setValue(-3.0)
     site.move_button.click()
     wait_until(app, lambda: controller.changes.changes is not None, 900.0)
     print(site.summary.text())
