@@ -109,6 +109,21 @@ def test_generate_a_dataset_and_learn_from_few_labels(make_window, qtbot, tmp_pa
     (shown,) = drawn_points(window).values()
     np.testing.assert_allclose(shown, dataset.positions[result.test, :2])
 
+    # A run cancelled mid-training keeps the last result; an ensemble lists its members under it.
+    few.epochs.setValue(10_000)
+    few.run_button.click()
+    few.cancel_button.click()
+    wait(qtbot, window, lambda: not controller.few_labels.running)
+    assert few.status.text() == "Run cancelled." and controller.few_labels.result is result
+    few.epochs.setValue(3)
+    few.method.setCurrentIndex(few.method.findData("ensemble"))
+    few.run_button.click()
+    wait(qtbot, window, lambda: controller.few_labels.result is not result)
+    rows = [few.errors.item(row, 0).text() for row in range(few.errors.rowCount())]
+    assert rows == ["ensemble, 25 % labelled", "  supervised", "  mean-teacher", "  consistency", "  weighted-average",
+                    "  consensus", "consistency, 25 % labelled"]
+    assert [curve for curve, _errors in few.cdf.curves] == ["ensemble, 25 % labelled", "consistency, 25 % labelled"]
+
 
 def test_move_a_shelf_see_the_stale_banner_and_update(make_window, qtbot, tmp_path, errors):
     window = make_window(room_with_shelf(tmp_path))
