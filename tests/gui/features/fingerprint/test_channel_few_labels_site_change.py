@@ -79,6 +79,17 @@ def test_generate_a_dataset_and_learn_from_few_labels(make_window, qtbot, tmp_pa
     section.load_file(str(tmp_path / "notes.npz"))
     assert errors[-1][0] == "Cannot load the dataset" and errors[-1][1].startswith(f"{tmp_path / 'notes.npz'}: not a CSI dataset")
     assert controller.channel.dataset is dataset
+    # A band whose bandwidth exceeds its centre frequency: a dialog, nothing runs.
+    section.centre.setValue(0.1)
+    section.bandwidth.setValue(200.0)
+    section.generate_button.click()
+    assert errors[-1][0] == "Cannot generate the dataset" and "centre frequency must exceed the bandwidth" in errors[-1][1]
+    assert not controller.channel.generating
+    # Loading the file written before shows its provenance again.
+    section.load_file(str(out))
+    assert controller.channel.dataset is not dataset and len(controller.channel.dataset) == 40
+    assert "ap2: 1×4 antennas" in section.summary.text()
+    dataset = controller.channel.dataset
     del errors[:]
 
     few = dock.few_labels_section
