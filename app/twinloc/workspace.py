@@ -16,9 +16,11 @@ import numpy as np
 from twinloc.geometry.errors import SceneError
 from twinloc.geometry.loaders import SHIPPED_SCENES, load_scene
 from twinloc.geometry.scene import Region, RegionType, Scene
+from twinloc.geometry.scene_edits import apply_edits
 from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import Project, SceneRef
 from twinloc.model.project_file import PROJECT_SUFFIX, ProjectFileError, load_project
+from twinloc.model.scene_edits import SceneEditError
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +28,7 @@ class Workspace:
     """A project with the scenes it needs.
 
     base_scene : the scene as loaded from its file.
-    scene : ``base_scene`` with the project's material overrides applied; what computations use.
+    scene : ``base_scene`` with the project's material overrides and scene edits applied; what computations use.
     project_path : the ``.twinloc`` file the project came from (None: not saved yet).
     """
 
@@ -98,13 +100,23 @@ def open_source(source: str, scene_path: str | None = None) -> Workspace:
 
 
 def effective_scene(base_scene: Scene, project: Project) -> Scene:
-    """``base_scene`` with the project's material overrides applied (fields left None keep the scene's).
+    """``base_scene`` with the project's material overrides (fields left None keep the scene's)
+    and then its scene edits applied.
 
     Raises
     ------
     ProjectFileError
-        When an override names a material the scene lacks, or gives it an invalid value.
+        When an override names a material the scene lacks, or gives it an invalid value, or
+        an edit names an object or material the scene lacks.
     """
+    scene = _with_material_overrides(base_scene, project)
+    try:
+        return apply_edits(scene, project.scene_edits) if project.scene_edits else scene
+    except SceneEditError as error:
+        raise ProjectFileError(f"scene_edits: {error}") from None
+
+
+def _with_material_overrides(base_scene: Scene, project: Project) -> Scene:
     if not project.material_overrides:
         return base_scene
     materials = {}

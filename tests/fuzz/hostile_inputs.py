@@ -290,6 +290,9 @@ def _projects(folder: Path, rng: random.Random) -> list[Case]:
         "truncated": _json_text(valid)[:100],
         "mounting region of 20,000 points": variant(mounting_regions=[
             {"name": "r", "polygon": [[i % 7, i % 5] for i in range(20_000)], "z_range_m": [0, 2]}]),
+        "scene edit of a missing object": variant(scene_edits=[{"action": "remove", "object": "statue"}]),
+        "scene edit moving 1e300 m": variant(scene_edits=[{"action": "move", "object": "column 1", "vector_m": [1e300, 0, 0]}]),
+        "1001 scene edits": variant(scene_edits=[{"action": "remove", "object": "column 1"}] * 1001),
     }
     _fifo(folder, "pipe-scene.json")
     special = {"UTF-16 text": _write(folder, "utf16.twinloc", _json_text(valid).encode("utf-16")),

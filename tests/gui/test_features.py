@@ -46,6 +46,7 @@ def test_every_feature_is_placed_and_its_actions_are_in_the_menus(make_window):
     assert all(action in view for action in window.floor.actions())
     assert [action.text() for action in window.floor.actions()] == [
         "&LOS Map", "&Error Map", "&Mitigated Error Map", "&Radio Map", "Reference &Points", "Sur&vey Points", "RMSE &Heat Map",
+        "Few-Label &Test Errors", "&Change Map",
     ]
     assert window.floor.active == "los"
     left = Qt.DockWidgetArea.LeftDockWidgetArea

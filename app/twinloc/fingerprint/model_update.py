@@ -28,7 +28,7 @@ from twinloc.geometry.cache import GeometryCache
 from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
 from twinloc.radio.transmitters import transmitters_of
 
-__all__ = ["ModelUpdate", "TwinFloorData", "floor_data", "update_model"]
+__all__ = ["ModelUpdate", "TwinFloorData", "floor_data", "update_model", "update_model_for_scene"]
 
 #: Seed of the twin's test samples (the training samples use the model's own seed).
 TEST_SEED = 1_000_003
@@ -104,8 +104,17 @@ def update_model(fitted: FittedFingerprintModel, scene, edits, *, seed: int = 0,
 
     Raises SceneEditError for an edit the scene cannot take, ValueError as :func:`floor_data`.
     """
+    return update_model_for_scene(fitted, scene, apply_edits(scene, edits), seed=seed, floor=floor)
+
+
+def update_model_for_scene(fitted: FittedFingerprintModel, scene, changed_scene, *, seed: int = 0,
+                           floor: TwinFloorData | None = None) -> ModelUpdate:
+    """:func:`update_model` for ``scene`` changed into ``changed_scene`` (the same site with objects
+    edited some other way than by a scene edit file, such as in the GUI).
+
+    Raises ValueError as :func:`floor_data`.
+    """
     floor = floor or floor_data(scene, fitted.spec.transmitters)
-    changed_scene = apply_edits(scene, edits)
     old_test = floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT)
 
     start = time.perf_counter()

@@ -1,7 +1,8 @@
 """Site changes: scene edits, the change map they cause on the floor, and stale models.
 
 A scene edit (docs/site-changes.md) moves an object by a vector, adds a box, removes an object
-or changes an object's material. :func:`apply_edits` gives the changed scene.
+or changes an object's material (:mod:`twinloc.model.scene_edits`); :func:`apply_edits`
+(:mod:`twinloc.geometry.scene_edits`) gives the changed scene.
 
 The change map says, per floor cell and transmitter, whether the radio map changed: the path
 gain differs by more than a tolerance, or line of sight, or the number of paths or the delay
@@ -16,74 +17,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from twinloc.geometry.primitives import box_mesh
-from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
+from twinloc.geometry.scene import Scene
+from twinloc.geometry.scene_edits import apply_edits
 from twinloc.model.atomic import write_text_atomic
 from twinloc.model.input_files import MIB, read_input_text
+from twinloc.model.scene_edits import EDIT_ACTIONS, MAX_EDIT_M, MAX_EDITS, SceneEdit, SceneEditError, scene_edit_from_dict
 from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
 
-__all__ = ["EDIT_ACTIONS", "ChangeMap", "SceneEdit", "SceneEditError", "apply_edits", "change_map",
+__all__ = ["EDIT_ACTIONS", "MAX_EDITS", "MAX_EDIT_M", "ChangeMap", "SceneEdit", "SceneEditError", "apply_edits", "change_map",
            "parse_scene_edits", "read_scene_edits", "stale"]
 
-EDIT_ACTIONS = ("move", "add", "remove", "material")
 #: Largest scene edit file read.
 EDIT_LIMIT_BYTES = 1 * MIB
-#: Most edits one file may hold.
-MAX_EDITS = 1000
-#: Largest move, box edge or box centre coordinate, metres.
-MAX_EDIT_M = 10_000.0
 #: Path gain change below which a cell has not changed, dB.
 GAIN_TOLERANCE_DB = 0.1
 #: Margin around an edited object's bounds within which a direct link counts as reached, metres.
 NEAR_MARGIN_M = 0.05
 _FORMAT = "twinloc-scene-edit"
-
-
-class SceneEditError(ValueError):
-    """An edit that cannot be read or applied; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class SceneEdit:
-    """One change of the scene.
-
-    action : "move", "add", "remove" or "material".
-    name : the object moved, removed or re-materialled, or the new object's name.
-    vector_m : (3,) metres, the move (action "move").
-    size_m, centre_m : (3,) metres, the new box's edge lengths and centre (action "add").
-    material : the new box's or the object's new material (actions "add", "material").
-    """
-
-    action: str
-    name: str
-    vector_m: tuple[float, float, float] | None = None
-    size_m: tuple[float, float, float] | None = None
-    centre_m: tuple[float, float, float] | None = None
-    material: str | None = None
-
-    def __post_init__(self) -> None:
-        """Checks what the action needs (and drops what it does not); SceneEditError says why not."""
-        if self.action not in EDIT_ACTIONS:
-            raise SceneEditError(f"\"action\" must be one of {', '.join(EDIT_ACTIONS)}, got {str(self.action)[:20]!r}")
-        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 200:
-            raise SceneEditError('"object" must be a name of 1 to 200 characters')
-        needs_material = self.action in ("add", "material")
-        if needs_material and not (isinstance(self.material, str) and self.material):
-            raise SceneEditError('"material" must be a material name')
-        values = {
-            "vector_m": _vector(self.vector_m, "vector_m", False) if self.action == "move" else None,
-            "size_m": _vector(self.size_m, "size_m", True) if self.action == "add" else None,
-            "centre_m": _vector(self.centre_m, "centre_m", False) if self.action == "add" else None,
-            "material": self.material if needs_material else None,
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
 
 
 def parse_scene_edits(text: str, source: str = "the scene edit") -> tuple[SceneEdit, ...]:
@@ -99,7 +54,7 @@ def parse_scene_edits(text: str, source: str = "the scene edit") -> tuple[SceneE
     items = document.get("edits")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_EDITS:
         raise SceneEditError(f'{source}: "edits" must be a list of 1 to {MAX_EDITS} edits')
-    return tuple(_edit(item, f"{source}: edit {index + 1}") for index, item in enumerate(items))
+    return tuple(scene_edit_from_dict(item, f"{source}: edit {index + 1}") for index, item in enumerate(items))
 
 
 def read_scene_edits(path: str | Path) -> tuple[SceneEdit, ...]:
@@ -109,32 +64,6 @@ def read_scene_edits(path: str | Path) -> tuple[SceneEdit, ...]:
     except (OSError, ValueError) as error:
         raise SceneEditError(f"{path}: cannot read the scene edit: {getattr(error, 'strerror', None) or error}") from None
     return parse_scene_edits(text, str(path))
-
-
-def apply_edits(scene: Scene, edits) -> Scene:
-    """``scene`` with ``edits`` applied in order (a new Scene; ``scene`` is unchanged)."""
-    objects = list(scene.objects)
-    for index, edit in enumerate(edits):
-        where = f"edit {index + 1} ({edit.action} {edit.name!r})"
-        names = [obj.name for obj in objects]
-        if edit.action == "add":
-            if edit.name in names:
-                raise SceneEditError(f"{where}: the scene already has an object of that name")
-            _known_material(scene, edit.material, where)
-            vertices, faces = box_mesh(edit.size_m, edit.centre_m)
-            objects.append(SceneObject(edit.name, ObjectKind.SOLID, edit.material, vertices, faces))
-            continue
-        if edit.name not in names:
-            raise SceneEditError(f"{where}: the scene has no object of that name")
-        at = names.index(edit.name)
-        if edit.action == "remove":
-            del objects[at]
-        elif edit.action == "move":
-            objects[at] = replace(objects[at], vertices=objects[at].vertices + np.asarray(edit.vector_m))
-        else:
-            _known_material(scene, edit.material, where)
-            objects[at] = replace(objects[at], material=edit.material)
-    return replace(scene, objects=tuple(objects))
 
 
 def edited_bounds(old: Scene, new: Scene) -> np.ndarray:
@@ -215,32 +144,6 @@ def stale(scene_digest: str | None, scene: Scene) -> bool:
     """A model trained on the twin of digest ``scene_digest`` is stale for ``scene``: the digests
     differ (a model of unknown provenance, None, counts as stale)."""
     return scene_digest != scene.content_hash()
-
-
-def _edit(item, where: str) -> SceneEdit:
-    if not isinstance(item, dict):
-        raise SceneEditError(f"{where}: must be an object")
-    try:
-        return SceneEdit(item.get("action"), item.get("object"), vector_m=item.get("vector_m"),
-                         size_m=item.get("size_m"), centre_m=item.get("centre_m"), material=item.get("material"))
-    except SceneEditError as error:
-        raise SceneEditError(f"{where}: {error}") from None
-
-
-def _vector(value, what: str, positive: bool) -> tuple[float, float, float]:
-    """``value`` as three finite floats of at most MAX_EDIT_M (each > 0 with ``positive``)."""
-    ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= MAX_EDIT_M
-        for v in value)
-    if not ok or (positive and min(value) <= 0.0):
-        sign = "positive " if positive else ""
-        raise SceneEditError(f"{what}: must be three finite {sign}numbers of at most {MAX_EDIT_M:g} m, got {str(value)[:40]}")
-    return tuple(float(v) for v in value)
-
-
-def _known_material(scene: Scene, material: str, where: str) -> None:
-    if material not in scene.materials:
-        raise SceneEditError(f"{where}: the scene has no material {material!r} ({', '.join(sorted(scene.materials))})")
 
 
 def _links_near(tx: np.ndarray, points: np.ndarray, boxes: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
+from twinloc.geometry.scene_edits import apply_edits
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
@@ -30,12 +31,15 @@ _MOVE_ACCESS_POINT_ID = 1004
 
 
 class ProjectDocument(QObject):
-    """The open project, its base scene and the effective scene (material overrides applied).
+    """The open project, its base scene and the effective scene (material overrides and scene edits applied).
 
     Signals
     -------
     sceneChanged()
         A different base scene was loaded.
+    objectsChanged()
+        The project's scene edits changed (:meth:`edit_objects`, its undo or its redo): the
+        same site, with objects moved, removed or given another material.
     anchorsChanged(), accessPointsChanged(), baseStationsChanged(), materialsChanged(), settingsChanged(), resultsChanged()
         That part of the project changed (by an edit, an undo, a redo or a load).
     mountingRegionsChanged()
@@ -51,6 +55,7 @@ class ProjectDocument(QObject):
     """
 
     sceneChanged = Signal()
+    objectsChanged = Signal()
     anchorsChanged = Signal()
     accessPointsChanged = Signal()
     baseStationsChanged = Signal()
@@ -86,7 +91,7 @@ class ProjectDocument(QObject):
 
     @property
     def scene(self) -> Scene:
-        """The scene with the project's material overrides applied."""
+        """The scene with the project's material overrides and scene edits applied."""
         return self._scene
 
     @property
@@ -358,6 +363,19 @@ class ProjectDocument(QObject):
         if stations != self._project.base_stations:
             self._push(text, self._project.with_base_stations(stations))
 
+    def edit_objects(self, edits, text: str) -> None:
+        """Append scene edits (:class:`~twinloc.model.scene_edits.SceneEdit`, in order) to the
+        project's, in one undo step named ``text``.
+
+        Raises
+        ------
+        SceneEditError
+            An edit the scene cannot take (an unknown object or material); nothing changes.
+        """
+        edits = tuple(edits)
+        apply_edits(self._scene, edits)  # refuses before anything is pushed
+        self._push(text, self._project.with_scene_edits((*self._project.scene_edits, *edits)))
+
     def add_result(self, record: ResultRecord) -> None:
         """Keep a result summary with the project (an explicit user action, hence undoable)."""
         self._push(f"Record {record.kind.replace('_', ' ')}", self._project.with_result(record))
@@ -387,9 +405,12 @@ class ProjectDocument(QObject):
     def _apply(self, project: Project) -> None:
         """Make ``project`` current and announce what differs (called by undo commands)."""
         before, self._project = self._project, project
-        if project.material_overrides != before.material_overrides:
+        if project.material_overrides != before.material_overrides or project.scene_edits != before.scene_edits:
             self._scene = effective_scene(self._base_scene, project)
+        if project.material_overrides != before.material_overrides:
             self.materialsChanged.emit()
+        if project.scene_edits != before.scene_edits:
+            self.objectsChanged.emit()
         if project.anchors != before.anchors:
             self.anchorsChanged.emit()
             self._prune_selection(before)

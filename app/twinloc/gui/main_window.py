@@ -297,6 +297,7 @@ class MainWindow(QMainWindow):
         document = self.document
         document.sceneChanged.connect(self._show_scene)
         document.materialsChanged.connect(lambda: self.viewport.update_materials(document.scene))
+        document.objectsChanged.connect(lambda: self.viewport.set_scene(document.scene))
         document.anchorsChanged.connect(self._show_anchors)
         document.accessPointsChanged.connect(self._show_access_points)
         document.selectionChanged.connect(self._show_anchors)

@@ -9,6 +9,7 @@ from typing import Any
 from twinloc.model.analysis import ErrorMapSettings
 from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
+from twinloc.model.scene_edits import SceneEdit
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class Project:
     results: tuple[ResultRecord, ...] = ()
     mounting_regions: tuple[MountingRegion, ...] = ()
     """Mounting regions the user drew, added to the scene's for the layout optimizer."""
+    scene_edits: tuple[SceneEdit, ...] = ()
+    """Objects the user moved, removed or re-materialled, applied to the scene in order."""
 
     def with_anchors(self, anchors: tuple[Anchor, ...]) -> Project:
         return replace(self, anchors=tuple(anchors))
@@ -110,6 +113,9 @@ class Project:
 
     def with_mounting_regions(self, regions: tuple[MountingRegion, ...]) -> Project:
         return replace(self, mounting_regions=tuple(regions))
+
+    def with_scene_edits(self, edits: tuple[SceneEdit, ...]) -> Project:
+        return replace(self, scene_edits=tuple(edits))
 
     def with_result(self, record: ResultRecord) -> Project:
         return replace(self, results=(*self.results, record))

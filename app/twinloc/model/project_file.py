@@ -15,10 +15,11 @@ Layout (version 1)::
      "material_overrides": {"concrete": {"relative_permittivity": 6.0, "thickness_m": null, "color": null}},
      "results": [{"kind": "los_map", "created": "2024-01-01T00:00:00+00:00", "summary": {...}}],
      "mounting_regions": [{"name": "ceiling east", "polygon": [[x, y], ...], "z_range_m": [zmin, zmax],
-                           "is_polyline": false}]}
+                           "is_polyline": false}],
+     "scene_edits": [{"action": "move", "object": "shelf", "vector_m": [0.0, 1.5, 0.0]}]}
 
-``mounting_regions`` (user-drawn, optional) and ``access_points`` (optional) were added within
-version 1: older files lack them.
+``mounting_regions`` (user-drawn, optional), ``access_points`` (optional) and ``scene_edits``
+(optional; the edits of docs/site-changes.md) were added within version 1: older files lack them.
 
 The scene path is written relative to the project file's folder where possible (so
 a project folder can be moved with its scene) and is absolute in memory after loading.
@@ -43,6 +44,7 @@ from twinloc.model.atomic import remove_stale_temp_files, write_text_atomic
 from twinloc.model.devices import MAX_COORDINATE_M, MAX_NAME_LENGTH, AccessPoint, Anchor, BaseStation
 from twinloc.model.analysis import ErrorMapSettings, RangingModel
 from twinloc.model.input_files import MIB, read_input_text
+from twinloc.model.scene_edits import MAX_EDITS, SceneEditError, scene_edit_from_dict, scene_edit_to_dict
 from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, SceneRef, Settings
 
@@ -156,6 +158,7 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
             }
             for region in project.mounting_regions
         ],
+        "scene_edits": [scene_edit_to_dict(edit) for edit in project.scene_edits],
     }
 
 
@@ -199,6 +202,11 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
         name: reader.material_override(entry, f"material_overrides[{name!r}]")
         for name, entry in reader.mapping(data, "material_overrides", "material_overrides", default={}).items()
     }
+    try:
+        scene_edits = tuple(scene_edit_from_dict(entry, f"scene_edits[{index}]")
+                            for index, entry in enumerate(reader.items(data, "scene_edits", MAX_EDITS)))
+    except SceneEditError as error:
+        raise ProjectFileError(f"{source}: {error}") from None
     return Project(
         scene=SceneRef(name=reader.string(scene, "name", "scene.name"), path=scene_path),
         anchors=reader.devices(Anchor, data, "anchors"),
@@ -209,6 +217,7 @@ def project_from_dict(data: Any, base_dir: Path | None = None, source: str = "pr
         material_overrides=overrides,
         results=tuple(reader.result(entry, f"results[{i}]") for i, entry in enumerate(reader.items(data, "results"))),
         mounting_regions=reader.mounting_regions(reader.items(data, "mounting_regions", MAX_REGIONS)),
+        scene_edits=scene_edits,
     )
 
 

@@ -75,6 +75,7 @@ class ErrorMapController(LiveMapController):
             document.sceneChanged,
             document.anchorsChanged,
             document.materialsChanged,
+            document.objectsChanged,
             document.settingsChanged,
             document.errorMapSettingsChanged,
         ):

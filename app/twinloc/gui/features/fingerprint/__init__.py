@@ -11,7 +11,7 @@ def _build(context: FeatureContext) -> FeatureParts:
     for key, (title, tip) in LAYERS.items():
         context.floor.register(key, title, tip=tip)
     controller = FingerprintController(context.document, context.runner, context.viewport, context.floor, context.window)
-    dock = FingerprintDock(controller, context.window)
+    dock = FingerprintDock(controller, context.document, context.window)
     dock.message.connect(lambda text: context.show_message(text, 4000))
     return FeatureParts(
         controller=controller, dock=dock, placement=DockPlacement(tab_with="training"),

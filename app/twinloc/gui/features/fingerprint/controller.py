@@ -4,7 +4,7 @@
 the reference-point plan, the surveys, the positioning model) and the outer-marker editor of
 the viewport, and turns their results into the feature's floor layers: the radio map of the
 chosen transmitter (with the plan drawn over it), the plan alone, the survey points and the
-RMSE heat map. While the radio map is on the floor, its transmitter is highlighted in the
+RMSE heat map, the few-labels run's test errors and the change map of a scene edit. While the radio map is on the floor, its transmitter is highlighted in the
 viewport when it is an access point. A result the user asked for is put on the floor at once (its layer becomes
 the active one); the View menu switches between them like every other floor layer.
 """
@@ -17,7 +17,11 @@ from PySide6.QtGui import QAction
 import numpy as np
 
 from twinloc.gui.document import ProjectDocument
-from twinloc.gui.features.fingerprint.layers import QUANTITIES, heat_layer, plan_layer, radio_layer, survey_layer
+from twinloc.gui.features.fingerprint.changes import SiteChangeController
+from twinloc.gui.features.fingerprint.channel import ChannelController
+from twinloc.gui.features.fingerprint.few_labels import FewLabelsController
+from twinloc.gui.features.fingerprint.layers import (QUANTITIES, change_layer, error_points_layer, heat_layer, plan_layer,
+                                                     radio_layer, survey_layer)
 from twinloc.gui.features.fingerprint.plan import PlanController
 from twinloc.gui.features.fingerprint.positioning import PositioningController
 from twinloc.gui.features.fingerprint.radio import RadioMapController
@@ -30,12 +34,16 @@ RADIO_KEY = "radio_map"
 PLAN_KEY = "rp_plan"
 SURVEY_KEY = "survey_points"
 HEAT_KEY = "rmse_heat_map"
+SSL_ERRORS_KEY = "ssl_test_errors"
+CHANGE_KEY = "change_map"
 #: The floor layers, as registered: key -> (View-menu title, status tip).
 LAYERS = {
     RADIO_KEY: ("&Radio Map", "Show the twin's radio map of one transmitter (Fingerprinting dock)"),
     PLAN_KEY: ("Reference &Points", "Show the reference-point plan and its route (Fingerprinting dock)"),
     SURVEY_KEY: ("Sur&vey Points", "Show the survey's points coloured by RSS or residual (Fingerprinting dock)"),
     HEAT_KEY: ("RMSE &Heat Map", "Show the positioning model's RMSE interpolated over the floor (Fingerprinting dock)"),
+    SSL_ERRORS_KEY: ("Few-Label &Test Errors", "Show the few-labels run's test samples coloured by error (Fingerprinting dock)"),
+    CHANGE_KEY: ("&Change Map", "Show the floor cells whose radio map a scene edit changed (Fingerprinting dock)"),
 }
 
 
@@ -70,12 +78,17 @@ class FingerprintController(QObject):
         self.radio = RadioMapController(document, runner, self)
         self.surveys = SurveyController(document, runner, self.radio, self.plan, self)
         self.positioning = PositioningController(document, runner, self.radio, self.surveys, self)
+        self.channel = ChannelController(document, runner, self)
+        self.few_labels = FewLabelsController(runner, self.channel, self)
+        self.changes = SiteChangeController(document, runner, self.positioning, self.channel, self)
         self.editor.markersChanged.connect(lambda markers: self.plan.set_markers(markers, final=not self.editor.dragging))
         self.plan.planChanged.connect(self._on_plan_changed)
         self.radio.mapChanged.connect(self._on_radio_changed)
         self.radio.viewChanged.connect(lambda: self.plan.set_height(self.radio.view.receiver_height_m))
         self.surveys.surveyChanged.connect(self._on_survey_changed)
         self.positioning.resultChanged.connect(self._on_heat_map_changed)
+        self.few_labels.resultChanged.connect(self._on_few_labels_changed)
+        self.changes.changesChanged.connect(self._on_change_map_changed)
         document.sceneChanged.connect(self._on_scene_changed)
         floor.activeChanged.connect(self._highlight_transmitter)
         self._on_scene_changed()
@@ -83,7 +96,7 @@ class FingerprintController(QObject):
     def stop(self) -> None:
         """Stop every computation for good (the window is closing)."""
         self.editor.detach()
-        for part in (self.plan, self.radio, self.surveys, self.positioning):
+        for part in (self.plan, self.radio, self.surveys, self.positioning, self.channel, self.few_labels, self.changes):
             part.stop()
 
     # ------------------------------------------------------------------ the floor
@@ -152,6 +165,28 @@ class FingerprintController(QObject):
         caption = (f"{run.model.kind.upper()} · RMSE {run.metrics.rmse_m:.2f} m over {len(run.points.point_ids)} test points")
         self._publish(HEAT_KEY, heat_layer(grid, rmse, np.asarray(run.points.positions)[:, :2], caption))
         self._floor.set_active(HEAT_KEY)
+
+    def _on_few_labels_changed(self) -> None:
+        from twinloc.fingerprint.evaluation import position_errors
+
+        few_labels = self.few_labels
+        result = few_labels.result
+        if result is None:
+            self._publish(SSL_ERRORS_KEY, None)
+            return
+        errors = position_errors(few_labels.test_positions, result.predictions)
+        caption = (f"{result.method}: {len(errors)} test samples · mean {result.metrics.mean_m:.2f} m · "
+                   f"p90 {result.metrics.p90_m:.2f} m")
+        self._publish(SSL_ERRORS_KEY, error_points_layer(few_labels.test_positions, errors, caption))
+        self._floor.set_active(SSL_ERRORS_KEY)
+
+    def _on_change_map_changed(self) -> None:
+        changes = self.changes.changes
+        self._publish(CHANGE_KEY, None if changes is None else change_layer(changes))
+        if changes is None:
+            self._floor.release(CHANGE_KEY)  # the twin is as the models know it again
+        else:
+            self._floor.set_active(CHANGE_KEY)
 
     def _publish(self, key: str, layer) -> None:
         self._floor.publish(key, layer, self._floor.revise(key))

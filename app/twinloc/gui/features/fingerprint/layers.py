@@ -101,3 +101,25 @@ def heat_layer(grid: FloorGrid, rmse_m: np.ndarray, points: np.ndarray, caption:
     clim = (0.0, float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
     return FloorLayer(grid, np.asarray(rmse_m, dtype=np.float64), "RMSE (m)", cmap="inferno", clim=clim,
                       markers=(PointSet(points, TEST_POINT_COLOR, size_px=6.0, label="test points"),), caption=caption)
+
+
+CHANGED_COLOR = "#e03131"
+UNCHANGED_COLOR = "#adb5bd"
+
+
+def change_layer(changes) -> FloorLayer:
+    """The change map (:class:`~twinloc.fingerprint.site_change.ChangeMap`): the floor cells where
+    some transmitter's radio map changed in red, the others small and grey."""
+    changed = changes.changed_cells
+    points = changes.points[:, :2]
+    markers = (PointSet(points[~changed], UNCHANGED_COLOR, size_px=4.0, label="unchanged cells"),
+               PointSet(points[changed], CHANGED_COLOR, size_px=9.0, label="radio map changed"))
+    return FloorLayer(markers=markers, caption=f"Change map: {int(changed.sum())} of {len(points)} floor cells changed")
+
+
+def error_points_layer(points: np.ndarray, errors_m: np.ndarray, caption: str) -> FloorLayer:
+    """Test samples ((T, 2) metres) coloured by their positioning error ((T,) metres)."""
+    largest = float(errors_m.max()) if errors_m.size and errors_m.max() > 0 else 1.0
+    markers = (PointSet(points, TEST_POINT_COLOR, size_px=7.0, values=np.asarray(errors_m, dtype=np.float64),
+                        cmap="inferno", clim=(0.0, largest), title="Error (m)"),)
+    return FloorLayer(markers=markers, caption=caption)

@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHeaderView,
-    QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -22,9 +20,9 @@ from PySide6.QtWidgets import (
 
 from twinloc.fingerprint.evaluation import position_errors
 from twinloc.gui.features.fingerprint.positioning import TRAINING_DATA, PositioningController, TrainingRequest
+from twinloc.gui.features.fingerprint.task_buttons import TaskButtons
 from twinloc.gui.widgets.cdf_plot import CURVE_COLORS, ErrorCdf
-from twinloc.gui.widgets.dialogs import show_error
-from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, push_button, quantity_spin
+from twinloc.gui.widgets.forms import button_row, fit_rows, int_spin, quantity_spin
 from twinloc.gui.widgets.loss_plot import LossPlot
 
 MODELS = {"knn": "Weighted kNN", "mlp": "MLP", "lstm1": "LSTM Model 1", "lstm2": "LSTM Model 2"}
@@ -66,12 +64,10 @@ class ModelSection(QGroupBox):
         self.seed = int_spin(0, 2**31 - 1, 0, "Seed of the split, the initial weights and the batches")
         self.epochs = int_spin(0, 10_000, 0, "Epochs of a neural model (0: the seed paper's)")
         self.epochs.setSpecialValueText("paper's")
-        self.train_button = QPushButton("Train")
-        self.train_button.clicked.connect(self._train)
-        self.cancel_button = push_button("Cancel", "Stop training: the best weights so far are evaluated", positioning.cancel)
-        self.cancel_button.setEnabled(False)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.task = TaskButtons(self, "Train", "Train the model and evaluate it on the test points",
+                                lambda: positioning.train(self.request()), "Cannot train the model", "Training…",
+                                "Stop training: the best weights so far are evaluated", positioning.cancel, "Training")
+        self.train_button, self.cancel_button, self.status = self.task.start_button, self.task.cancel_button, self.task.status
         self.loss_plot = LossPlot()
         self.metrics = QTableWidget(0, 2 + len(METRICS))
         self.metrics.setHorizontalHeaderLabels(["Model", "Data", *(header for _field, header in METRICS)])
@@ -101,7 +97,7 @@ class ModelSection(QGroupBox):
         self.data.currentIndexChanged.connect(self._show_data)
         self._show_data()
         positioning.lossesChanged.connect(lambda: self.loss_plot.show_losses(positioning.losses))
-        positioning.trainingEnded.connect(self._on_ended)
+        positioning.trainingEnded.connect(self.task.ended)
         positioning.resultChanged.connect(self._show_result)
 
     def _show_kind(self) -> None:
@@ -120,22 +116,6 @@ class ModelSection(QGroupBox):
                                twin=self.data.currentData(), test_fraction=self.test_fraction.value(),
                                seed=self.seed.value(), epochs=self.epochs.value(),
                                calibrated=self.calibrate.isChecked())
-
-    def _train(self) -> None:
-        try:
-            self._positioning.train(self.request())
-        except ValueError as error:
-            show_error(self, "Cannot train the model", str(error))
-            return
-        self.train_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText("Training…")
-
-    def _on_ended(self, outcome: str) -> None:
-        self.train_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if outcome != "finished":
-            self.status.setText(f"Training {outcome}.")
 
     def _show_result(self) -> None:
         run = self._positioning.run

@@ -82,6 +82,7 @@ class PlanController(QObject):
         """Why there is no plan ("" when there is one or nothing was asked)."""
         document.sceneChanged.connect(self._replan_quietly)
         document.materialsChanged.connect(self._replan_quietly)
+        document.objectsChanged.connect(self._replan_quietly)
 
     @property
     def planning(self) -> bool:

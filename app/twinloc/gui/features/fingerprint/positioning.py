@@ -109,6 +109,8 @@ class PositioningController(QObject):
         self.request: TrainingRequest | None = None
         self.test_positions: np.ndarray | None = None
         """(S, 2) metres: the true positions of :attr:`run`'s test samples, in its ``predicted`` order."""
+        self.scene_digest: str | None = None
+        """``Scene.content_hash()`` of the twin :attr:`run` was trained with (when it used the twin)."""
         self.heat_map: tuple[FloorGrid, np.ndarray] | None = None
         """The floor grid and the RMSE interpolated on its cells, metres (NaN farther than :data:`HEAT_REACH_M` from a test point)."""
         document.sceneChanged.connect(self._forget)
@@ -148,7 +150,8 @@ class PositioningController(QObject):
         )
         task.published.connect(self._on_losses)
         tested = np.asarray(test.positions, dtype=np.float64)[:, :2]
-        task.finished.connect(lambda outcome: self._on_trained(outcome, tested))
+        digest = scene.content_hash()
+        task.finished.connect(lambda outcome: self._on_trained(outcome, tested, digest))
         task.failed.connect(lambda _message: self.trainingEnded.emit("failed"))
         task.cancelled.connect(lambda: self.trainingEnded.emit("cancelled"))
         self.losses = {}
@@ -174,9 +177,9 @@ class PositioningController(QObject):
         self.losses = losses
         self.lossesChanged.emit()
 
-    def _on_trained(self, outcome, tested: np.ndarray) -> None:
+    def _on_trained(self, outcome, tested: np.ndarray, digest: str) -> None:
         run = outcome.run
-        self.run, self.twin, self.test_positions = run, outcome.twin, tested
+        self.run, self.twin, self.test_positions, self.scene_digest = run, outcome.twin, tested, digest
         self.heat_map = None
         self.resultChanged.emit()
         self.trainingEnded.emit("finished")

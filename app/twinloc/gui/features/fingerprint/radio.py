@@ -4,7 +4,7 @@
 resolution, receiver height, reflection depth) and how it is shown (transmitter, quantity)
 as view state, computes the map over the floor grid in the live lane (superseding the map
 still being computed) and computes it again when the anchors, access points or materials
-change while the map is on the floor. The twin's transmitters are the project's enabled
+change, or an object is edited, while the map is on the floor. The twin's transmitters are the project's enabled
 access points and anchors (:func:`twin_scene`).
 """
 
@@ -89,7 +89,8 @@ class RadioMapController(QObject):
         self.wanted = False
         """True once the user asked for a map: document edits then compute it again."""
         document.sceneChanged.connect(self._forget)
-        for signal in (document.anchorsChanged, document.accessPointsChanged, document.materialsChanged, document.sceneChanged):
+        for signal in (document.anchorsChanged, document.accessPointsChanged, document.materialsChanged, document.objectsChanged,
+                       document.sceneChanged):
             signal.connect(self._on_document_changed)
 
     @property

@@ -44,7 +44,8 @@ class LosMapController(LiveMapController):
         self.los_map: LosMap | None = None
         """The map on display (None before the first result, while off or without anchors)."""
         super().__init__(document, runner, floor, PREVIEW_THROTTLE_MS, parent)
-        for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.settingsChanged):
+        for signal in (document.sceneChanged, document.anchorsChanged, document.materialsChanged, document.objectsChanged,
+                       document.settingsChanged):
             signal.connect(self.refresh)
 
     def record_summary(self) -> bool:

@@ -81,6 +81,7 @@ class SceneDock(QDockWidget):
 
         document.sceneChanged.connect(self._show_scene)
         document.materialsChanged.connect(self._show_scene)
+        document.objectsChanged.connect(self._show_scene)
         self._show_scene()
 
     def material_row(self, name: str) -> int:
