@@ -24,17 +24,19 @@ from twinloc.geometry.scene import ObjectKind, Scene
 from twinloc.model.analysis import RangingModel
 from twinloc.uwb.ranging import trace_links
 
-__all__ = ["FittedMaterial", "MaterialCalibration", "calibrate_materials", "MAX_PERMITTIVITY"]
+__all__ = ["MAX_PERMITTIVITY", "FittedMaterial", "MaterialCalibration", "calibrate_materials", "calibrate_materials_from_positions",
+           "material_lengths"]
 
 #: Largest permittivity a fit may reach: water is about 80; beyond 100 the scene is wrong, not its material.
 MAX_PERMITTIVITY = 100.0
 #: Largest per-anchor range bias fitted, metres: a worse offset is a mis-surveyed anchor.
 MAX_ANCHOR_BIAS_M = 5.0
 
-#: Robust loss and its scale (metres): a range more than about 10 cm off the model counts
-#: linearly, not squared; an unmodelled obstacle adds tens of centimetres to the links it crosses.
+#: Robust loss and its scale (metres): a residual beyond about 5 cm counts linearly, not squared.
+#: Ranges averaged at a measuring point scatter by centimetres; an obstacle the twin lacks adds
+#: tens of centimetres to the links it crosses, which should not drag the permittivities.
 DEFAULT_LOSS = "soft_l1"
-DEFAULT_F_SCALE_M = 0.1
+DEFAULT_F_SCALE_M = 0.05
 
 #: Two-sided confidence level of the reported intervals.
 CONFIDENCE = 0.95
@@ -65,19 +67,26 @@ class FittedMaterial:
 
 @dataclass(frozen=True, eq=False)
 class MaterialCalibration:
-    """The fitted materials and anchor biases, and how well the twin fits before and after.
+    """The fitted materials and biases, and how well the twin fits before and after.
 
     materials : by name, every material asked for. anchor_bias_m : (A,) metres added to each
     anchor's ranges (zeros when not fitted); anchor_bias_ci95_m : (A, 2) their intervals (NaN when
-    not fitted). residuals_before / residuals_after : (P, A) measured minus predicted range,
-    metres, NaN where nothing was measured or the link is blocked. residual_rms_before_m /
-    residual_rms_after_m : their root mean square over the measured links. links : measured
-    links used. loss, f_scale_m : the robust loss.
+    not fitted). nlos_bias_m : the NLOS mean bias of the ranging model, fitted or (when not)
+    the model's; nlos_bias_ci95_m : its interval (NaN, NaN when not fitted).
+    measured : "ranges" or "positions", what the fit compared.
+    residuals_before / residuals_after : measured minus predicted, metres: (P, A) ranges, NaN
+    where nothing was measured or the link is blocked; or (P, 2) position x and y, NaN where the
+    point has no fix. residual_rms_before_m / residual_rms_after_m : root mean square of the
+    residual ranges, or of the residual position lengths. links : measured links used.
+    loss, f_scale_m : the robust loss.
     """
 
     materials: dict[str, FittedMaterial]
     anchor_bias_m: np.ndarray
     anchor_bias_ci95_m: np.ndarray
+    nlos_bias_m: float
+    nlos_bias_ci95_m: tuple[float, float]
+    measured: str
     residuals_before: np.ndarray
     residuals_after: np.ndarray
     residual_rms_before_m: float
@@ -93,6 +102,10 @@ class MaterialCalibration:
             for name, material in self.materials.items() if material.identifiable
         })
 
+    def calibrated_ranging(self, ranging: RangingModel) -> RangingModel:
+        """``ranging`` with the NLOS mean bias the fit found (unchanged when it was not fitted)."""
+        return dataclasses.replace(ranging, nlos_mean_m=self.nlos_bias_m)
+
 
 def calibrate_materials(
     scene: Scene,
@@ -102,13 +115,14 @@ def calibrate_materials(
     *,
     materials: list[str] | None = None,
     anchor_bias: bool = False,
+    nlos_bias: bool = False,
     ranging: RangingModel = RangingModel(),
     seed: int = 0,
     loss: str = DEFAULT_LOSS,
     f_scale_m: float = DEFAULT_F_SCALE_M,
     geometry: GeometryCache | None = None,
 ) -> MaterialCalibration:
-    """Fit material permittivities (and anchor range biases) to measured ranges.
+    """Fit material permittivities (and range biases) to measured ranges.
 
     Parameters
     ----------
@@ -119,6 +133,9 @@ def calibrate_materials(
         measurements first: the fit takes one range per link).
     materials : names to fit; None (default): every non-opaque material an object of the scene uses.
     anchor_bias : also fit one range bias per anchor (a cable or antenna delay).
+    nlos_bias : also fit the ranging model's NLOS mean bias (what NLOS adds beyond the
+        permittivity excess differs between sites and radios; left at the model's value, it
+        pushes the permittivities to make up for it).
     ranging : the twin's ranging model: its LOS and NLOS mean biases are part of the prediction.
     seed : seed of the extra random starting points.
     loss, f_scale_m : robust loss of ``least_squares`` and its scale in metres.
@@ -129,89 +146,194 @@ def calibrate_materials(
     ValueError
         Mismatched shapes, an unknown or opaque material, or fewer measured links than parameters.
     """
-    from scipy.optimize import least_squares
-
-    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    anchors, points = _as_positions(anchors), _as_positions(points)
     measured = np.asarray(measured_ranges, dtype=np.float64)
     if measured.shape != (len(points), len(anchors)):
         raise ValueError(f"measured ranges have shape {measured.shape}; expected ({len(points)}, {len(anchors)}): "
                          "one per measuring point and anchor")
-    names = _material_names(scene, materials)
-    engine = cache_or_new(geometry).ray_engine(scene)
-    links = trace_links(engine, scene, anchors, points, incidence_correction=ranging.incidence_correction)
-    lengths = material_lengths(engine, scene, anchors, points, names, incidence_correction=ranging.incidence_correction)
-    used = np.isfinite(measured) & ~links.blocked
-    point_of_link, anchor_of_link = np.nonzero(used)
-    lengths = lengths[point_of_link, anchor_of_link]                      # (L, M)
-    presets = np.array([scene.materials[name].relative_permittivity for name in names])
-    # Everything the fit does not change: distance, mean bias, and the excess of materials not fitted.
-    fixed = (links.true_range_m + links.excess_m + np.where(links.los, ranging.los_mean_m, ranging.nlos_mean_m)
-             )[point_of_link, anchor_of_link] - lengths @ (np.sqrt(presets) - 1.0)
-    target = measured[point_of_link, anchor_of_link]
-
-    crossing_links = np.count_nonzero(lengths > 0.0, axis=0)
-    anchor_columns = np.eye(len(anchors))[anchor_of_link] if anchor_bias else np.zeros((len(target), 0))
-    # Anchor biases first: a material whose links change only as one anchor's bias does is the one reported.
-    candidates = np.concatenate([np.count_nonzero(anchor_columns, axis=0) > 0, crossing_links > 0])
-    separable = _separable(np.concatenate([anchor_columns, lengths], axis=1), candidates)
-    fitted_bias, fitted_material = separable[:anchor_columns.shape[1]], separable[anchor_columns.shape[1]:]
-    parameters = int(separable.sum())
-    if len(target) <= parameters:
-        raise ValueError(f"{len(target)} measured link(s) for {parameters} calibration parameter(s); measure more points")
-
-    material_index = np.flatnonzero(fitted_material)
-    bias_index = np.flatnonzero(fitted_bias)
-
-    def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        permittivity = presets.copy()
-        permittivity[material_index] = theta[:material_index.size]
-        bias = np.zeros(len(anchors))
-        bias[bias_index] = theta[material_index.size:]
-        return permittivity, bias
+    twin = _TwinRanges.trace(scene, anchors, points, _material_names(scene, materials), ranging, geometry,
+                             np.isfinite(measured), anchor_bias, nlos_bias)
 
     def residual(theta: np.ndarray) -> np.ndarray:
-        permittivity, bias = unpack(theta)
-        return fixed + lengths @ (np.sqrt(permittivity) - 1.0) + bias[anchor_of_link] - target
+        return (twin.ranges(theta) - measured)[twin.used]
 
     def jacobian(theta: np.ndarray) -> np.ndarray:
-        permittivity, _ = unpack(theta)
-        d_material = lengths[:, material_index] / (2.0 * np.sqrt(permittivity[material_index]))
-        return np.concatenate([d_material, anchor_columns[:, bias_index]], axis=1)
+        return twin.range_jacobian(theta)[twin.used.ravel()]
 
-    lower = np.concatenate([np.ones(material_index.size), np.full(bias_index.size, -MAX_ANCHOR_BIAS_M)])
-    upper = np.concatenate([np.full(material_index.size, MAX_PERMITTIVITY), np.full(bias_index.size, MAX_ANCHOR_BIAS_M)])
-    rng = np.random.default_rng(seed)
-    starts = [np.concatenate([presets[material_index], np.zeros(bias_index.size)])]
-    starts += [np.concatenate([rng.uniform(1.0, 2.0 * presets[material_index]), np.zeros(bias_index.size)])
-               for _ in range(RANDOM_STARTS if parameters else 0)]
-    result = None
-    for start in starts:
-        trial = least_squares(residual, np.clip(start, lower, upper), jac=jacobian, bounds=(lower, upper),
-                              loss=loss, f_scale=f_scale_m, method="trf", x_scale="jac",
-                              xtol=1e-12, ftol=1e-12, gtol=1e-12)
-        if result is None or trial.cost < result.cost - 1e-15:
-            result = trial
-    half_width = _half_widths(result, len(target) - parameters)
-    permittivity, bias = unpack(result.x)
+    return twin.fit(residual, jacobian, twin.links, "ranges", lambda r: _per_link(r, twin.used), seed, loss, f_scale_m)
 
-    reasons = [_reason(name, crossing_links[i], fitted_material[i]) for i, name in enumerate(names)]
-    ci = np.full((len(names), 2), np.nan)
-    ci[material_index] = permittivity[material_index, None] + np.outer(half_width[:material_index.size], [-1.0, 1.0])
-    bias_ci = np.full((len(anchors), 2), np.nan)
-    bias_ci[bias_index] = bias[bias_index, None] + np.outer(half_width[material_index.size:], [-1.0, 1.0])
-    fitted_materials = {
-        name: FittedMaterial(name, float(presets[i]), float(permittivity[i]), (float(ci[i, 0]), float(ci[i, 1])),
-                             bool(fitted_material[i]), int(crossing_links[i]), reasons[i])
-        for i, name in enumerate(names)
-    }
-    before = _per_link(residual(starts[0]), point_of_link, anchor_of_link, measured.shape)
-    after = _per_link(residual(result.x), point_of_link, anchor_of_link, measured.shape)
-    return MaterialCalibration(
-        materials=fitted_materials, anchor_bias_m=bias, anchor_bias_ci95_m=bias_ci,
-        residuals_before=-before, residuals_after=-after,
-        residual_rms_before_m=_rms(before), residual_rms_after_m=_rms(after), links=int(len(target)),
-        loss=loss, f_scale_m=float(f_scale_m))
+
+def calibrate_materials_from_positions(
+    scene: Scene,
+    anchors: np.ndarray,
+    points: np.ndarray,
+    measured_xy: np.ndarray,
+    *,
+    materials: list[str] | None = None,
+    anchor_bias: bool = False,
+    nlos_bias: bool = False,
+    ranging: RangingModel = RangingModel(),
+    seed: int = 0,
+    loss: str = DEFAULT_LOSS,
+    f_scale_m: float = DEFAULT_F_SCALE_M,
+    geometry: GeometryCache | None = None,
+) -> MaterialCalibration:
+    """Fit material permittivities (and range biases) to measured positions at known points.
+
+    The twin's fix at each point (least squares from its predicted ranges, the tag height
+    known, as the error map solves it) is compared with the mean measured fix. Two numbers a
+    point instead of one a link: positions say less than ranges, so intervals are wider.
+
+    points : (P, 3) float64 metres, the known points; measured_xy : (P, 2) float64 metres, the
+    mean measured fix at each (NaN: none). Other parameters as :func:`calibrate_materials`.
+    A material is identifiable when a link to some point with a measured fix crosses it.
+    """
+    from twinloc.uwb.multilateration import locate
+
+    anchors, points = _as_positions(anchors), _as_positions(points)
+    measured = np.asarray(measured_xy, dtype=np.float64)
+    if measured.shape != (len(points), 2):
+        raise ValueError(f"measured positions have shape {measured.shape}; expected ({len(points)}, 2)")
+    has_fix = np.isfinite(measured).all(axis=1)
+    twin = _TwinRanges.trace(scene, anchors, points, _material_names(scene, materials), ranging, geometry,
+                             np.repeat(has_fix[:, None], len(anchors), axis=1), anchor_bias, nlos_bias)
+
+    def residual(theta: np.ndarray) -> np.ndarray:
+        fix = locate(anchors, np.nan_to_num(twin.ranges(theta)), twin.usable, dimensions=2, tag_height_m=points[:, 2])
+        # A point whose predicted fix is degenerate keeps a zero residual: it says nothing either way.
+        difference = np.where(fix.degenerate[:, None], 0.0, fix.position - measured)
+        return difference[has_fix].ravel()
+
+    def per_point(values: np.ndarray) -> np.ndarray:
+        table = np.full((len(points), 2), np.nan)
+        table[has_fix] = values.reshape(-1, 2)
+        return table
+
+    return twin.fit(residual, "2-point", 2 * int(has_fix.sum()), "positions", per_point, seed, loss, f_scale_m)
+
+
+@dataclass(frozen=True, eq=False)
+class _TwinRanges:
+    """The twin's ranges at the measured points as a function of the fitted parameters.
+
+    theta holds the fitted permittivities, then the fitted offsets: one per anchor (anchor
+    biases) and one for the NLOS links (a change of the NLOS mean bias), each in metres.
+    fixed : (P, A) what the fit does not change; lengths : (P, A, M) metres inside each material;
+    offsets : (P, A, B) 0/1, which offset applies to each link; used : (P, A) measured and not blocked.
+    """
+
+    names: list[str]
+    presets: np.ndarray
+    fixed: np.ndarray
+    lengths: np.ndarray
+    offsets: np.ndarray
+    used: np.ndarray
+    usable: np.ndarray
+    crossing_links: np.ndarray
+    fitted_material: np.ndarray
+    fitted_offset: np.ndarray
+    anchor_count: int
+    anchor_bias: bool
+    nlos_bias: bool
+    ranging: RangingModel
+
+    @classmethod
+    def trace(cls, scene, anchors, points, names, ranging, geometry, measured, anchor_bias, nlos_bias) -> _TwinRanges:
+        engine = cache_or_new(geometry).ray_engine(scene)
+        links = trace_links(engine, scene, anchors, points, incidence_correction=ranging.incidence_correction)
+        lengths = material_lengths(engine, scene, anchors, points, names, incidence_correction=ranging.incidence_correction)
+        presets = np.array([scene.materials[name].relative_permittivity for name in names])
+        fixed = (links.true_range_m + links.excess_m + np.where(links.los, ranging.los_mean_m, ranging.nlos_mean_m)
+                 - lengths @ (np.sqrt(presets) - 1.0))
+        columns = [np.broadcast_to(np.eye(len(anchors))[None], (len(points), len(anchors), len(anchors)))] if anchor_bias else []
+        if nlos_bias:
+            columns.append((~links.los)[..., None])
+        offsets = np.concatenate(columns, axis=2).astype(float) if columns else np.zeros((len(points), len(anchors), 0))
+        used = measured & links.usable
+        crossing_links = np.count_nonzero(lengths[used] > 0.0, axis=0)
+        # Offsets first: a material whose links change only as an offset does is the one reported.
+        design = np.concatenate([offsets[used], lengths[used]], axis=1)
+        candidates = np.concatenate([np.count_nonzero(offsets[used], axis=0) > 0, crossing_links > 0])
+        separable = _separable(design, candidates)
+        return cls(names, presets, fixed, lengths, offsets, used, links.usable, crossing_links,
+                   separable[offsets.shape[2]:], separable[:offsets.shape[2]], len(anchors), anchor_bias, nlos_bias, ranging)
+
+    @property
+    def links(self) -> int:
+        return int(self.used.sum())
+
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(M,) permittivities and (B,) offsets, metres, from the fitted values."""
+        materials = int(self.fitted_material.sum())
+        permittivity = self.presets.copy()
+        permittivity[self.fitted_material] = theta[:materials]
+        offsets = np.zeros(self.offsets.shape[2])
+        offsets[self.fitted_offset] = theta[materials:]
+        return permittivity, offsets
+
+    def ranges(self, theta: np.ndarray) -> np.ndarray:
+        """(P, A) metres, NaN where blocked."""
+        permittivity, offsets = self.unpack(theta)
+        ranges = self.fixed + self.lengths @ (np.sqrt(permittivity) - 1.0) + self.offsets @ offsets
+        return np.where(self.usable, ranges, np.nan)
+
+    def range_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """(P * A, parameters): d range / d theta."""
+        permittivity, _ = self.unpack(theta)
+        d_material = self.lengths[..., self.fitted_material] / (2.0 * np.sqrt(permittivity[self.fitted_material]))
+        return np.concatenate([d_material, self.offsets[..., self.fitted_offset]], axis=2).reshape(
+            -1, int(self.fitted_material.sum() + self.fitted_offset.sum()))
+
+    def fit(self, residual, jacobian, observations: int, measured: str, table, seed: int, loss: str,
+            f_scale_m: float) -> MaterialCalibration:
+        """Robust least squares of ``residual`` (predicted minus measured) from the presets and random starts."""
+        from scipy.optimize import least_squares
+
+        material_count, offset_count = int(self.fitted_material.sum()), int(self.fitted_offset.sum())
+        parameters = material_count + offset_count
+        if observations <= parameters:
+            raise ValueError(f"{observations} measured value(s) for {parameters} calibration parameter(s); "
+                             "measure more points")
+        lower = np.concatenate([np.ones(material_count), np.full(offset_count, -MAX_ANCHOR_BIAS_M)])
+        upper = np.concatenate([np.full(material_count, MAX_PERMITTIVITY), np.full(offset_count, MAX_ANCHOR_BIAS_M)])
+        preset = np.concatenate([self.presets[self.fitted_material], np.zeros(offset_count)])
+        rng = np.random.default_rng(seed)
+        starts = [preset] + [np.concatenate([rng.uniform(1.0, 2.0 * self.presets[self.fitted_material]),
+                                             np.zeros(offset_count)]) for _ in range(RANDOM_STARTS if parameters else 0)]
+        result = None
+        for start in starts:
+            trial = least_squares(residual, np.clip(start, lower, upper), jac=jacobian, bounds=(lower, upper),
+                                  loss=loss, f_scale=f_scale_m, method="trf", x_scale="jac",
+                                  xtol=1e-12, ftol=1e-12, gtol=1e-12)
+            if result is None or trial.cost < result.cost - 1e-15:
+                result = trial
+        half_width = _half_widths(result, observations - parameters)
+        intervals = np.full((len(self.presets) + self.offsets.shape[2], 2), np.nan)
+        fitted = np.concatenate([self.fitted_material, self.fitted_offset])
+        permittivity, offsets = self.unpack(result.x)
+        values = np.concatenate([permittivity, offsets])
+        intervals[fitted] = values[fitted, None] + np.outer(half_width, [-1.0, 1.0])
+        material_intervals = intervals[:len(self.presets)]
+        offset_intervals = intervals[len(self.presets):]
+        fitted_materials = {
+            name: FittedMaterial(name, float(self.presets[i]), float(permittivity[i]),
+                                 (float(material_intervals[i, 0]), float(material_intervals[i, 1])),
+                                 bool(self.fitted_material[i]), int(self.crossing_links[i]),
+                                 _reason(name, self.crossing_links[i], self.fitted_material[i]))
+            for i, name in enumerate(self.names)
+        }
+        no_interval = (float("nan"), float("nan"))
+        anchor_bias = offsets[:self.anchor_count] if self.anchor_bias else np.zeros(self.anchor_count)
+        anchor_ci = offset_intervals[:self.anchor_count] if self.anchor_bias else np.full((self.anchor_count, 2), np.nan)
+        nlos_bias = self.ranging.nlos_mean_m + (offsets[-1] if self.nlos_bias else 0.0)
+        nlos_ci = tuple(float(v) + self.ranging.nlos_mean_m for v in offset_intervals[-1]) if self.nlos_bias else no_interval
+        before, after = table(-residual(preset)), table(-residual(result.x))
+        return MaterialCalibration(
+            materials=fitted_materials, anchor_bias_m=anchor_bias, anchor_bias_ci95_m=anchor_ci,
+            nlos_bias_m=float(nlos_bias), nlos_bias_ci95_m=nlos_ci,
+            measured=measured, residuals_before=before, residuals_after=after,
+            residual_rms_before_m=_rms(before, measured), residual_rms_after_m=_rms(after, measured), links=self.links,
+            loss=loss, f_scale_m=float(f_scale_m))
 
 
 def material_lengths(engine, scene: Scene, anchors: np.ndarray, points: np.ndarray, names: list[str], *,
@@ -286,12 +408,18 @@ def _reason(name: str, crossing_links: int, identifiable: bool) -> str:
     return f"the measurements cannot tell {name} apart from the parameters fitted before it (their links change together)"
 
 
-def _per_link(values: np.ndarray, point_of_link: np.ndarray, anchor_of_link: np.ndarray, shape) -> np.ndarray:
-    table = np.full(shape, np.nan)
-    table[point_of_link, anchor_of_link] = values
+def _per_link(values: np.ndarray, used: np.ndarray) -> np.ndarray:
+    table = np.full(used.shape, np.nan)
+    table[used] = values
     return table
 
 
-def _rms(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(np.sqrt(np.mean(np.square(finite)))) if finite.size else float("nan")
+def _as_positions(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(-1, 3)
+
+
+def _rms(table: np.ndarray, measured: str) -> float:
+    """Root mean square of the residual ranges, or of the residual position lengths."""
+    values = np.linalg.norm(table, axis=1) if measured == "positions" else table.ravel()
+    values = values[np.isfinite(values)]
+    return float(np.sqrt(np.mean(np.square(values)))) if values.size else float("nan")
