@@ -9,7 +9,7 @@ from twinloc.geometry.materials import Material
 from twinloc.geometry.primitives import wall_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.model.analysis import RangingModel
-from twinloc.uwb.calibration import calibrate_materials
+from twinloc.uwb.calibration import calibrate_materials, calibrate_materials_from_positions
 
 THICKNESS = 0.12
 PRESET = 3.91
@@ -107,3 +107,46 @@ def test_refuses_unknown_and_opaque_materials(materials, message):
 def test_refuses_ranges_of_the_wrong_shape():
     with pytest.raises(ValueError, match="expected"):
         calibrate_materials(_scene(), ANCHORS, _points(3), np.zeros((9, 3)))
+
+
+def test_the_nlos_bias_is_fitted_apart_from_the_permittivity():
+    # Two walls of different thickness give crossing links of two lengths, so a constant NLOS
+    # bias and a per-metre excess can be told apart.
+    scene = _scene()
+    vertices, faces = wall_mesh((-1.0, 2.0), (5.0, 2.0), base_z=0.0, height=3.0)
+    thick = SceneObject("thick wall", ObjectKind.SURFACE, "glass", vertices, faces)
+    scene = Scene("two walls", (*scene.objects, thick), {**scene.materials, "glass": Material("glass", 6.3, 0.4)})
+    points = _points(6)
+    points[:, 1] += 0.013  # off the second wall's plane y = 2
+    distance = np.linalg.norm(points[:, None, :] - ANCHORS[None], axis=-1)
+    brick = np.sign(points[:, None, 0] - 2.0) != np.sign(ANCHORS[None, :, 0] - 2.0)
+    glass = np.sign(points[:, None, 1] - 2.0) != np.sign(ANCHORS[None, :, 1] - 2.0)
+    nlos_bias = 0.25
+    measured = (distance + brick * THICKNESS * (math.sqrt(TRUE_EPS) - 1.0) + glass * 0.4 * (math.sqrt(4.0) - 1.0)
+                + np.where(brick | glass, nlos_bias, RANGING.los_mean_m))
+    result = calibrate_materials(scene, ANCHORS, points, measured, nlos_bias=True)
+    assert result.nlos_bias_m == pytest.approx(nlos_bias, abs=1e-7)
+    assert result.materials["brick"].fitted == pytest.approx(TRUE_EPS, rel=1e-6)
+    assert result.materials["glass"].fitted == pytest.approx(4.0, rel=1e-6)
+    assert result.calibrated_ranging(RANGING).nlos_mean_m == pytest.approx(nlos_bias, abs=1e-7)
+
+
+def _linearised_fixes(ranges, heights):
+    """Seed 004 Eqs. 1-11 by hand: subtract the first anchor's circle from the others, solve for x, y."""
+    fixes = []
+    for r, z in zip(ranges, heights):
+        horizontal = r**2 - (ANCHORS[:, 2] - z) ** 2  # squared ranges in the tag's plane
+        a = 2.0 * (ANCHORS[1:, :2] - ANCHORS[0, :2])
+        b = horizontal[0] - horizontal[1:] + (ANCHORS[1:, :2] ** 2).sum(axis=1) - (ANCHORS[0, :2] ** 2).sum()
+        fixes.append(np.linalg.lstsq(a, b, rcond=None)[0])
+    return np.array(fixes)
+
+
+def test_recovers_permittivity_from_measured_positions():
+    points = _points(5)
+    measured_xy = _linearised_fixes(_hand_ranges(points, TRUE_EPS), points[:, 2])
+    result = calibrate_materials_from_positions(_scene(), ANCHORS, points, measured_xy, materials=["brick", "glass"])
+    assert result.measured == "positions" and result.residuals_after.shape == (25, 2)
+    assert result.materials["brick"].fitted == pytest.approx(TRUE_EPS, rel=1e-6)
+    assert not result.materials["glass"].identifiable
+    assert result.residual_rms_after_m < 1e-7 < result.residual_rms_before_m
