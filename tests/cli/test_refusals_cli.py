@@ -76,6 +76,11 @@ REFUSED = {
                                    "4 base station(s) x 100,000 rays x 7 segments make 2,800,000 ray segments"),
     "a deep image tree": (["paths", "industrial_hall", "--tx", "1,1,1", "--rx", "5,5,1", "--max-depth", "4"],
                           "--max-depth 4: more than 1,000,000 candidate paths with 4 reflections"),
+    # material calibration
+    "calibrate without measurements": (["calibrate", "uwb_hall"], "one of the arguments --measured --simulate-site is required"),
+    "calibrate an opaque material": (["calibrate", "industrial_hall", "--anchors", "1,1,2;7,1,2;4,17,2", "--simulate-site",
+                                      "--materials", "metal"],
+                                     "'metal' is opaque: a link through it carries no range"),
 }
 
 

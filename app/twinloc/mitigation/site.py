@@ -17,7 +17,7 @@ from twinloc.geometry.primitives import box_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.mitigation.datasets import MitigationDataset, least_squares_fixes, measured_dataset, nlos_points
 from twinloc.model.analysis import RangingModel
-from twinloc.uwb.measured import MeasuredPoint
+from twinloc.uwb.measured import MeasuredPoint, MeasuredRanges
 from twinloc.uwb.ranging import Links, noisy_ranges, trace_links
 
 
@@ -84,10 +84,10 @@ class SiteMeasurement:
     links: Links
     twin_nlos: np.ndarray
 
-    @property
-    def mean_ranges(self) -> np.ndarray:
-        """(P, A) metres: each link's range averaged over the fixes (NaN where blocked)."""
-        return self.ranges.mean(axis=0)
+    def measured_ranges(self) -> MeasuredRanges:
+        """Each link's range averaged over the fixes, as a measured-range file holds them (NaN where blocked)."""
+        readings = np.count_nonzero(np.isfinite(self.ranges), axis=0)
+        return MeasuredRanges(true=self.points[:, :2].copy(), ranges=self.ranges.mean(axis=0), readings=readings)
 
 
 def measure_site(

@@ -22,10 +22,11 @@ import numpy as np
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import ObjectKind, Scene
 from twinloc.model.analysis import RangingModel
+from twinloc.uwb.measured import MeasuredPoint, MeasuredRanges
 from twinloc.uwb.ranging import trace_links
 
-__all__ = ["MAX_PERMITTIVITY", "FittedMaterial", "MaterialCalibration", "calibrate_materials", "calibrate_materials_from_positions",
-           "material_lengths"]
+__all__ = ["MAX_PERMITTIVITY", "FittedMaterial", "MaterialCalibration", "calibrate_from_measurements", "calibrate_materials",
+           "calibrate_materials_from_positions", "material_lengths"]
 
 #: Largest permittivity a fit may reach: water is about 80; beyond 100 the scene is wrong, not its material.
 MAX_PERMITTIVITY = 100.0
@@ -210,6 +211,33 @@ def calibrate_materials_from_positions(
         return table
 
     return twin.fit(residual, "2-point", 2 * int(has_fix.sum()), "positions", per_point, seed, loss, f_scale_m)
+
+
+def calibrate_from_measurements(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    measurements: MeasuredRanges | list[MeasuredPoint],
+    **options,
+) -> MaterialCalibration:
+    """:func:`calibrate_materials` on measured ranges, or :func:`calibrate_materials_from_positions`
+    on measured positions (their mean fix per point), the points at ``tag_height_m`` metres.
+
+    ``options`` are those two functions' keywords. Raises ValueError as they do, and when a
+    range file's columns do not match the anchors.
+    """
+    anchors = _as_positions(anchors)
+    if isinstance(measurements, MeasuredRanges):
+        if measurements.ranges.shape[1] != len(anchors):
+            raise ValueError(f"the measurements hold ranges to {measurements.ranges.shape[1]} anchor(s), "
+                             f"the layout has {len(anchors)}")
+        points = np.column_stack([measurements.true, np.full(len(measurements.true), tag_height_m)])
+        return calibrate_materials(scene, anchors, points, measurements.ranges, **options)
+    true = np.array([point.true for point in measurements]).reshape(-1, 2)
+    mean_fix = np.array([point.measured.mean(axis=0) if len(point.measured) else (np.nan, np.nan)
+                         for point in measurements]).reshape(-1, 2)
+    points = np.column_stack([true, np.full(len(true), tag_height_m)])
+    return calibrate_materials_from_positions(scene, anchors, points, mean_fix, **options)
 
 
 @dataclass(frozen=True, eq=False)
