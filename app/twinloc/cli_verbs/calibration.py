@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 
+#: Robust losses of scipy.optimize.least_squares offered by --loss.
+LOSSES = ("cauchy", "soft_l1", "huber", "linear")
+
 from twinloc.cli_verbs.common import (CliError, add_layout_arguments, add_seed_argument, check_anchor_count,
                                       check_positions, length_text, print_json, resolve_layout)
 
@@ -22,6 +25,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="materials to fit (default: every non-opaque material the scene's objects use)")
     parser.add_argument("--anchor-bias", action="store_true", help="also fit one range bias per anchor")
     parser.add_argument("--nlos-bias", action="store_true", help="also fit the ranging model's NLOS mean bias")
+    parser.add_argument("--loss", choices=LOSSES, default="cauchy",
+                        help="robust loss of the fit (default cauchy: a link far off the model stops pulling)")
     add_seed_argument(parser, "seed of the fit's extra starting points")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_calibrate)
@@ -55,7 +60,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     try:
         result = calibrate_from_measurements(scene, layout.anchors, layout.tag_height_m, measurements,
                                              materials=args.materials, anchor_bias=args.anchor_bias,
-                                             nlos_bias=args.nlos_bias, ranging=ranging, seed=args.seed, geometry=geometry)
+                                             nlos_bias=args.nlos_bias, ranging=ranging, seed=args.seed, loss=args.loss,
+                                             geometry=geometry)
     except ValueError as error:
         where = f"--measured {args.measured}" if args.measured else args.source
         raise CliError(f"{where}: {error}") from None
@@ -94,6 +100,7 @@ def calibration_report(result) -> dict:
         "links": result.links,
         "residual_rms_before_m": result.residual_rms_before_m,
         "residual_rms_after_m": result.residual_rms_after_m,
+        "loss": result.loss,
     }
 
 
