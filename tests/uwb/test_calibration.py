@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.geometry.materials import Material
 from twinloc.geometry.primitives import wall_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
@@ -150,3 +151,11 @@ def test_recovers_permittivity_from_measured_positions():
     assert result.materials["brick"].fitted == pytest.approx(TRUE_EPS, rel=1e-6)
     assert not result.materials["glass"].identifiable
     assert result.residual_rms_after_m < 1e-7 < result.residual_rms_before_m
+
+
+def test_a_cancelled_calibration_stops():
+    points = _points(3)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(JobCancelled):
+        calibrate_materials(_scene(), ANCHORS, points, _hand_ranges(points, TRUE_EPS), cancel=token)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import ObjectKind, Scene
 from twinloc.model.analysis import RangingModel
@@ -126,6 +127,8 @@ def calibrate_materials(
     loss: str = DEFAULT_LOSS,
     f_scale_m: float = DEFAULT_F_SCALE_M,
     geometry: GeometryCache | None = None,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
 ) -> MaterialCalibration:
     """Fit material permittivities (and range biases) to measured ranges.
 
@@ -145,6 +148,8 @@ def calibrate_materials(
     seed : seed of the extra random starting points.
     loss, f_scale_m : robust loss of ``least_squares`` and its scale in metres.
     geometry : ray engines to reuse (None: one for this call).
+    progress, cancel : progress reports; a cancel token checked between the fits from each start
+        (raises :class:`~twinloc.cancellation.JobCancelled`).
 
     Raises
     ------
@@ -156,6 +161,7 @@ def calibrate_materials(
     if measured.shape != (len(points), len(anchors)):
         raise ValueError(f"measured ranges have shape {measured.shape}; expected ({len(points)}, {len(anchors)}): "
                          "one per measuring point and anchor")
+    progress(0.0, "Tracing the measured links")
     twin = _TwinRanges.trace(scene, anchors, points, _material_names(scene, materials), ranging, geometry,
                              np.isfinite(measured), anchor_bias, nlos_bias)
 
@@ -165,7 +171,8 @@ def calibrate_materials(
     def jacobian(theta: np.ndarray) -> np.ndarray:
         return twin.range_jacobian(theta)[twin.used.ravel()]
 
-    return twin.fit(residual, jacobian, twin.links, "ranges", lambda r: _per_link(r, twin.used), seed, loss, f_scale_m)
+    return twin.fit(residual, jacobian, twin.links, "ranges", lambda r: _per_link(r, twin.used), seed, loss, f_scale_m,
+                    progress, cancel)
 
 
 def calibrate_materials_from_positions(
@@ -182,6 +189,8 @@ def calibrate_materials_from_positions(
     loss: str = DEFAULT_LOSS,
     f_scale_m: float = DEFAULT_F_SCALE_M,
     geometry: GeometryCache | None = None,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
 ) -> MaterialCalibration:
     """Fit material permittivities (and range biases) to measured positions at known points.
 
@@ -200,6 +209,7 @@ def calibrate_materials_from_positions(
     if measured.shape != (len(points), 2):
         raise ValueError(f"measured positions have shape {measured.shape}; expected ({len(points)}, 2)")
     has_fix = np.isfinite(measured).all(axis=1)
+    progress(0.0, "Tracing the measured links")
     twin = _TwinRanges.trace(scene, anchors, points, _material_names(scene, materials), ranging, geometry,
                              np.repeat(has_fix[:, None], len(anchors), axis=1), anchor_bias, nlos_bias)
 
@@ -214,7 +224,8 @@ def calibrate_materials_from_positions(
         table[has_fix] = values.reshape(-1, 2)
         return table
 
-    return twin.fit(residual, "2-point", 2 * int(has_fix.sum()), "positions", per_point, seed, loss, f_scale_m)
+    return twin.fit(residual, "2-point", 2 * int(has_fix.sum()), "positions", per_point, seed, loss, f_scale_m,
+                    progress, cancel)
 
 
 def calibrate_from_measurements(
@@ -317,7 +328,7 @@ class _TwinRanges:
             -1, int(self.fitted_material.sum() + self.fitted_offset.sum()))
 
     def fit(self, residual, jacobian, observations: int, measured: str, table, seed: int, loss: str,
-            f_scale_m: float) -> MaterialCalibration:
+            f_scale_m: float, progress: ProgressFn, cancel: CancelToken | None) -> MaterialCalibration:
         """Robust least squares of ``residual`` (predicted minus measured) from the presets and random starts."""
         from scipy.optimize import least_squares
 
@@ -333,7 +344,10 @@ class _TwinRanges:
         starts = [preset] + [np.concatenate([rng.uniform(1.0, 2.0 * self.presets[self.fitted_material]),
                                              np.zeros(offset_count)]) for _ in range(RANDOM_STARTS if parameters else 0)]
         result = None
-        for start in starts:
+        for number, start in enumerate(starts):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            progress(number / len(starts), f"Fitting from start {number + 1} of {len(starts)}")
             trial = least_squares(residual, np.clip(start, lower, upper), jac=jacobian, bounds=(lower, upper),
                                   loss=loss, f_scale=f_scale_m, method="trf", x_scale="jac",
                                   xtol=1e-12, ftol=1e-12, gtol=1e-12)
@@ -360,6 +374,7 @@ class _TwinRanges:
         nlos_bias = self.ranging.nlos_mean_m + (offsets[-1] if self.nlos_bias else 0.0)
         nlos_ci = tuple(float(v) + self.ranging.nlos_mean_m for v in offset_intervals[-1]) if self.nlos_bias else no_interval
         before, after = table(-residual(preset)), table(-residual(result.x))
+        progress(1.0, "Calibrated")
         return MaterialCalibration(
             materials=fitted_materials, anchor_bias_m=anchor_bias, anchor_bias_ci95_m=anchor_ci,
             nlos_bias_m=float(nlos_bias), nlos_bias_ci95_m=nlos_ci,
