@@ -159,3 +159,10 @@ def test_a_cancelled_calibration_stops():
     token.cancel()
     with pytest.raises(JobCancelled):
         calibrate_materials(_scene(), ANCHORS, points, _hand_ranges(points, TRUE_EPS), cancel=token)
+
+
+def test_more_links_than_a_calibration_traces_are_refused_before_tracing(monkeypatch):
+    monkeypatch.setattr("twinloc.uwb.calibration.MAX_CALIBRATION_LINKS", 35)
+    points = _points(3)  # 9 points x 4 anchors = 36 links
+    with pytest.raises(ValueError, match="9 measuring points x 4 anchors make 36 links, more than the 35"):
+        calibrate_materials(_scene(), ANCHORS, points, _hand_ranges(points, TRUE_EPS))

@@ -52,6 +52,7 @@ def test_position_readers_refuse_a_range_file(tmp_path):
         ("true_x,true_y,range_1\n1,,3\n", "line 2: not a number"),
         ("true_x,true_y,range_1\n1,2,inf\n", "line 2: NaN or infinite"),
         ("true_x,true_y,range_1,range_2\n1,2,3\n", "line 2: 3 values, the header has 4"),
+        ("true_x,true_y," + ",".join(f"range_{k}" for k in range(1, 102)) + "\n", "101 range columns; a file holds ranges to at most 100"),
     ],
 )
 def test_broken_range_files_name_the_file_and_line(tmp_path, text, message):

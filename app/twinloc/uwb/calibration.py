@@ -44,6 +44,10 @@ MAX_ANCHOR_BIAS_M = 5.0
 DEFAULT_LOSS = "cauchy"
 DEFAULT_F_SCALE_M = 0.05
 
+#: Most links (measuring points x anchors) one calibration traces: each holds a length per
+#: material fitted and a row of the Jacobian, so a million links with ten materials is some 200 MB.
+MAX_CALIBRATION_LINKS = 1_000_000
+
 #: Two-sided confidence level of the reported intervals.
 CONFIDENCE = 0.95
 #: Fits started from random permittivities besides the one from the presets (the Cauchy
@@ -282,6 +286,9 @@ class _TwinRanges:
 
     @classmethod
     def trace(cls, scene, anchors, points, names, ranging, geometry, measured, anchor_bias, nlos_bias) -> _TwinRanges:
+        if len(points) * len(anchors) > MAX_CALIBRATION_LINKS:
+            raise ValueError(f"{len(points):,} measuring points x {len(anchors)} anchors make {len(points) * len(anchors):,} "
+                             f"links, more than the {MAX_CALIBRATION_LINKS:,} a calibration traces")
         engine = cache_or_new(geometry).ray_engine(scene)
         links = trace_links(engine, scene, anchors, points, incidence_correction=ranging.incidence_correction)
         lengths = material_lengths(engine, scene, anchors, points, names, incidence_correction=ranging.incidence_correction)

@@ -12,7 +12,8 @@ CSV layouts accepted (header required, metres):
   mitigation training read positions only.
 
 Limits: the file is at most :data:`MEASURED_FILE_LIMIT_BYTES`, a value at most 131,072
-characters (Python's csv field limit) and within ±``MAX_COORDINATE_M`` metres.
+characters (Python's csv field limit) and within ±``MAX_COORDINATE_M`` metres; a range file
+has at most :data:`MAX_RANGE_COLUMNS` range columns.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from twinloc.model.input_files import MIB, read_input_text
 
 #: Largest measured-data file read: some 400,000 rows of one fix each (a survey has thousands).
 MEASURED_FILE_LIMIT_BYTES = 16 * MIB
+#: Most range columns (anchors) of a range file.
+MAX_RANGE_COLUMNS = 100
 
 
 class MeasuredDataError(ValueError):
@@ -121,6 +124,9 @@ def load_measurements(path: str | Path) -> list[MeasuredPoint] | MeasuredRanges:
 def _header(path: Path, row: list[str]) -> list[str]:
     header = [cell.strip().lower() for cell in row]
     if header[:2] == ["true_x", "true_y"] and len(header) > 2 and header[2].startswith("range"):
+        if len(header) - 2 > MAX_RANGE_COLUMNS:
+            raise MeasuredDataError(f"{path}: {len(header) - 2} range columns; a file holds ranges to at most "
+                                    f"{MAX_RANGE_COLUMNS} anchors")
         expected = [f"range_{number}" for number in range(1, len(header) - 1)]
         if header[2:] != expected:
             raise MeasuredDataError(f"{path}: range columns must be range_1,range_2,... in anchor order, "
