@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
+from twinloc.fitting import interval_half_widths, separable_columns
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.scene import ObjectKind, Scene
 from twinloc.model.analysis import RangingModel
@@ -48,8 +49,6 @@ DEFAULT_F_SCALE_M = 0.05
 #: material fitted and a row of the Jacobian, so a million links with ten materials is some 200 MB.
 MAX_CALIBRATION_LINKS = 1_000_000
 
-#: Two-sided confidence level of the reported intervals.
-CONFIDENCE = 0.95
 #: Fits started from random permittivities besides the one from the presets (the Cauchy
 #: loss is not convex, so a far-off preset could end in a poorer minimum).
 RANDOM_STARTS = 3
@@ -304,7 +303,7 @@ class _TwinRanges:
         # Offsets first: a material whose links change only as an offset does is the one reported.
         design = np.concatenate([offsets[used], lengths[used]], axis=1)
         candidates = np.concatenate([np.count_nonzero(offsets[used], axis=0) > 0, crossing_links > 0])
-        separable = _separable(design, candidates)
+        separable = separable_columns(design, candidates)
         return cls(names, presets, fixed, lengths, offsets, used, links.usable, crossing_links,
                    separable[offsets.shape[2]:], separable[:offsets.shape[2]], len(anchors), anchor_bias, nlos_bias, ranging)
 
@@ -360,7 +359,7 @@ class _TwinRanges:
                                   xtol=1e-12, ftol=1e-12, gtol=1e-12)
             if result is None or trial.cost < result.cost - 1e-15:
                 result = trial
-        half_width = _half_widths(result, observations - parameters)
+        half_width = interval_half_widths(result, observations - parameters)
         intervals = np.full((len(self.presets) + self.offsets.shape[2], 2), np.nan)
         fitted = np.concatenate([self.fitted_material, self.fitted_offset])
         permittivity, offsets = self.unpack(result.x)
@@ -425,33 +424,6 @@ def _material_names(scene: Scene, materials: list[str] | None) -> list[str]:
     if opaque:
         raise ValueError(f"{', '.join(map(repr, opaque))} is opaque: a link through it carries no range to calibrate from")
     return names
-
-
-def _separable(design: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """The candidate columns kept in order, each only if the ones before do not already explain it."""
-    keep = np.zeros(candidates.size, dtype=bool)
-    for column in np.flatnonzero(candidates):
-        trial = keep.copy()
-        trial[column] = True
-        block = design[:, trial]
-        if np.linalg.matrix_rank(block, tol=1e-8 * max(1.0, np.abs(block).max())) == np.count_nonzero(trial):
-            keep = trial
-    return keep
-
-
-def _half_widths(result, dof: int) -> np.ndarray:
-    """Half widths of the 95% intervals from the Jacobian at the solution (Gauss-Newton covariance).
-
-    least_squares scales its Jacobian by the robust loss, so J^T J approximates the Hessian of
-    its cost; the residual variance is 2 cost / dof; Student's t for the few-link case.
-    """
-    from scipy.stats import t as student_t
-
-    if result.x.size == 0:
-        return np.zeros(0)
-    sigma2 = 2.0 * result.cost / dof
-    covariance = sigma2 * np.linalg.pinv(result.jac.T @ result.jac)
-    return student_t.ppf(0.5 + CONFIDENCE / 2.0, dof) * np.sqrt(np.clip(np.diag(covariance), 0.0, None))
 
 
 def _reason(name: str, crossing_links: int, identifiable: bool) -> str:
