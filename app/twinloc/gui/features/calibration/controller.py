@@ -32,6 +32,8 @@ class CalibrationController(QObject):
     -------
     measurementsChanged()
         :attr:`measurements` changed (imported, simulated or forgotten).
+    siteFailed(str)
+        Measuring the simulated site failed; the text says why.
     progress(float, str)
         Progress of the site measurement or of the fit.
     calibrationEnded(str)
@@ -41,6 +43,7 @@ class CalibrationController(QObject):
     """
 
     measurementsChanged = Signal()
+    siteFailed = Signal(str)
     progress = Signal(float, str)
     calibrationEnded = Signal(str)
     calibrationChanged = Signal()
@@ -113,6 +116,7 @@ class CalibrationController(QObject):
         layout = self._layout()
         task.progress.connect(self.progress)
         task.finished.connect(lambda measured: self._set_site_measurements(measured, layout))
+        task.failed.connect(self.siteFailed)
 
     # ------------------------------------------------------------------ calibration
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from twinloc.gui.features.calibration.controller import CalibrationController
 from twinloc.gui.features.calibration.plots import ResidualPlot
-from twinloc.gui.widgets.dialogs import show_error
+from twinloc.gui.widgets.dialogs import attempt, show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows, push_button, scroll_column
 from twinloc.uwb.measured import MeasuredRanges
 
@@ -56,6 +56,7 @@ class CalibrationDock(QDockWidget):
         self._controller = controller
         self.setWidget(scroll_column(self._build_data_group(), self._build_fit_group(), self._build_results_group()))
         controller.measurementsChanged.connect(self._show_measurements)
+        controller.siteFailed.connect(lambda message: show_error(self, "Cannot simulate the site", message))
         controller.progress.connect(self._on_progress)
         controller.calibrationEnded.connect(self._on_ended)
         controller.calibrationChanged.connect(self._show_result)
@@ -129,23 +130,22 @@ class CalibrationDock(QDockWidget):
     # ------------------------------------------------------------------ commands
 
     def import_measured(self, path: str) -> None:
-        if self._run(lambda: self._controller.import_measured(path), "Cannot import the measurements"):
+        if attempt(self, "Cannot import the measurements", lambda: self._controller.import_measured(path)):
             self.message.emit(f"Imported {Path(path).name}")
 
     def simulate_site(self) -> None:
-        if self._run(self._controller.simulate_site, "Cannot simulate the site"):
-            self.status_label.setText("Measuring the simulated site…")
+        attempt(self, "Cannot simulate the site", self._controller.simulate_site)
 
     def calibrate(self) -> None:
         materials = [item.text() for item in self._material_items() if item.checkState() == Qt.CheckState.Checked]
-        if self._run(lambda: self._controller.calibrate(materials, self.anchor_bias_check.isChecked(),
-                                                        self.nlos_bias_check.isChecked()), "Cannot calibrate"):
+        anchor_bias, nlos_bias = self.anchor_bias_check.isChecked(), self.nlos_bias_check.isChecked()
+        if attempt(self, "Cannot calibrate", lambda: self._controller.calibrate(materials, anchor_bias, nlos_bias)):
             self.progress_bar.setValue(0)
             self.status_label.setText("Calibrating…")
             self._set_running(True)
 
     def accept(self) -> None:
-        if self._run(self._controller.accept, "Cannot accept the calibration"):
+        if attempt(self, "Cannot accept the calibration", self._controller.accept):
             self.message.emit("Calibrated materials written into the project (Undo takes them back)")
 
     # ------------------------------------------------------------------ refreshing
@@ -162,6 +162,9 @@ class CalibrationDock(QDockWidget):
         else:
             self.measurements_label.setText(f"{self._controller.source}: positions at {len(measurements)} points.")
         self.measurements_label.setStyleSheet(SIMULATED_STYLE if simulated and measurements is not None else "")
+        if not self._controller.running:
+            self.progress_bar.setValue(0)
+            self.status_label.setText("Choose the materials and calibrate." if measurements is not None else "Not calibrated yet.")
 
     def _show_materials(self) -> None:
         checked = {item.text() for item in self._material_items() if item.checkState() == Qt.CheckState.Checked}
@@ -239,15 +242,6 @@ class CalibrationDock(QDockWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Import measurements", "", "CSV files (*.csv);;All files (*)")
         if path:
             self.import_measured(path)
-
-    def _run(self, command, title: str) -> bool:
-        """Run ``command``; a ValueError or OSError becomes an error dialog. True when it succeeded."""
-        try:
-            command()
-        except (ValueError, OSError) as error:
-            show_error(self, title, str(error))
-            return False
-        return True
 
 
 def _cm(metres: float) -> str:
