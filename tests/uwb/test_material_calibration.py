@@ -166,3 +166,9 @@ def test_more_links_than_a_calibration_traces_are_refused_before_tracing(monkeyp
     points = _points(3)  # 9 points x 4 anchors = 36 links
     with pytest.raises(ValueError, match="9 measuring points x 4 anchors make 36 links, more than the 35"):
         calibrate_materials(_scene(), ANCHORS, points, _hand_ranges(points, TRUE_EPS))
+
+
+def test_nothing_measured_is_refused_in_words():
+    points = _points(3)
+    with pytest.raises(ValueError, match="no measured ranges to calibrate from"):
+        calibrate_materials(_scene(), ANCHORS, points, np.full((9, 4), np.nan))

@@ -340,6 +340,8 @@ class _TwinRanges:
 
         material_count, offset_count = int(self.fitted_material.sum()), int(self.fitted_offset.sum())
         parameters = material_count + offset_count
+        if observations == 0:
+            raise ValueError(f"no measured {measured} to calibrate from (every value is empty, or metal blocks the link)")
         if observations <= parameters:
             raise ValueError(f"{observations} measured value(s) for {parameters} calibration parameter(s); "
                              "measure more points")
