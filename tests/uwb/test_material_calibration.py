@@ -7,10 +7,11 @@ import pytest
 
 from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.geometry.materials import Material
-from twinloc.geometry.primitives import wall_mesh
+from twinloc.geometry.primitives import box_mesh, wall_mesh
+from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.model.analysis import RangingModel
-from twinloc.uwb.calibration import calibrate_materials, calibrate_materials_from_positions
+from twinloc.uwb.calibration import calibrate_materials, calibrate_materials_from_positions, material_lengths
 
 THICKNESS = 0.12
 PRESET = 3.91
@@ -172,3 +173,14 @@ def test_nothing_measured_is_refused_in_words():
     points = _points(3)
     with pytest.raises(ValueError, match="no measured ranges to calibrate from"):
         calibrate_materials(_scene(), ANCHORS, points, np.full((9, 4), np.nan))
+
+
+def test_material_lengths_are_chords_of_solids_and_thicknesses_of_surfaces():
+    # A link along y = 2 at 1 m height: through the brick wall x = 2 and a 1 m concrete cube at x 3..4.
+    vertices, faces = box_mesh((1.0, 1.0, 1.0), (3.5, 2.0, 1.0))
+    cube = SceneObject("cube", ObjectKind.SOLID, "concrete", vertices, faces)
+    scene = _scene()
+    scene = Scene("wall and cube", (*scene.objects, cube), {**scene.materials, "concrete": Material("concrete", 5.24, 0.2)})
+    lengths = material_lengths(RayEngine(scene), scene, np.array([[0.0, 2.0, 1.0]]), np.array([[5.0, 2.0, 1.0]]),
+                               ["brick", "concrete", "glass"])
+    np.testing.assert_allclose(lengths, [[[THICKNESS, 1.0, 0.0]]], atol=1e-9)

@@ -6,10 +6,11 @@ The twin predicts every anchor-to-point range from geometry and materials (:mod:
 
 where ``length[p, a, m]`` is how far the link travels inside material m (chords of solids,
 thicknesses of thin surfaces). Calibration fits the relative permittivities ``eps_m`` (and, if
-asked, a range bias per anchor) to measured ranges by robust nonlinear least squares
-(``scipy.optimize.least_squares``), so that a few links spoilt by an obstacle the twin lacks do
-not drag the fit. A material no measured link crosses cannot be learnt from the data: it is
-reported as unidentifiable and keeps its value.
+asked, a range bias per anchor and the NLOS bias) to measured ranges by robust nonlinear least
+squares (``scipy.optimize.least_squares``), so that a few links spoilt by an obstacle the twin
+lacks do not drag the fit; or to measured positions at known points, through the twin's fix
+from its predicted ranges. A material no measured link crosses cannot be learnt from the data:
+it is reported as unidentifiable and keeps its value.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
 from twinloc.fitting import interval_half_widths, separable_columns
 from twinloc.geometry.cache import GeometryCache, cache_or_new
-from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.geometry.scene import Scene
 from twinloc.model.analysis import RangingModel
 from twinloc.uwb.measured import MeasuredPoint, MeasuredRanges
 from twinloc.uwb.ranging import trace_links
@@ -32,8 +33,9 @@ __all__ = ["MAX_PERMITTIVITY", "FittedMaterial", "MaterialCalibration", "calibra
 
 #: Largest permittivity a fit may reach: water is about 80; beyond 100 the scene is wrong, not its material.
 MAX_PERMITTIVITY = 100.0
-#: Largest per-anchor range bias fitted, metres: a worse offset is a mis-surveyed anchor.
-MAX_ANCHOR_BIAS_M = 5.0
+#: Largest range bias fitted (per anchor, or the change of the NLOS bias), metres: a worse offset
+#: is a mis-surveyed anchor or a wrong ranging model, not something to calibrate.
+MAX_RANGE_BIAS_M = 5.0
 
 #: Robust loss and its scale (metres). Ranges averaged at a measuring point scatter by
 #: centimetres; an obstacle the twin lacks adds tens of centimetres to the links it crosses,
@@ -345,8 +347,8 @@ class _TwinRanges:
         if observations <= parameters:
             raise ValueError(f"{observations} measured value(s) for {parameters} calibration parameter(s); "
                              "measure more points")
-        lower = np.concatenate([np.ones(material_count), np.full(offset_count, -MAX_ANCHOR_BIAS_M)])
-        upper = np.concatenate([np.full(material_count, MAX_PERMITTIVITY), np.full(offset_count, MAX_ANCHOR_BIAS_M)])
+        lower = np.concatenate([np.ones(material_count), np.full(offset_count, -MAX_RANGE_BIAS_M)])
+        upper = np.concatenate([np.full(material_count, MAX_PERMITTIVITY), np.full(offset_count, MAX_RANGE_BIAS_M)])
         preset = np.concatenate([self.presets[self.fitted_material], np.zeros(offset_count)])
         rng = np.random.default_rng(seed)
         starts = [preset] + [np.concatenate([rng.uniform(1.0, 2.0 * self.presets[self.fitted_material]),
@@ -397,20 +399,24 @@ def material_lengths(engine, scene: Scene, anchors: np.ndarray, points: np.ndarr
 
     A solid counts its chord, a thin surface its material's thickness (over the cosine of the
     incidence angle with ``incidence_correction``), as in :func:`twinloc.uwb.ranging.material_factors`.
+    One trace of the links, whatever the number of materials.
     """
     anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     starts = np.repeat(anchors, len(points), axis=0)  # anchor-major, as trace_links
-    ends = np.tile(points, (len(anchors), 1))
-    opaque = np.zeros(len(scene.objects), dtype=bool)
-    lengths = np.zeros((len(points), len(anchors), len(names)))
-    for column, name in enumerate(names):
-        solid = np.array([obj.material == name and obj.kind is ObjectKind.SOLID for obj in scene.objects], dtype=float)
-        surface = np.array([scene.materials[name].thickness_m if obj.material == name and obj.kind is not ObjectKind.SOLID
-                            else 0.0 for obj in scene.objects])
-        crossed = engine.weighted_crossings(starts, ends, solid, surface, opaque, use_secant=incidence_correction)
-        lengths[:, :, column] = crossed.weighted.reshape(len(anchors), len(points)).T
-    return lengths
+    events = engine.crossing_events(starts, np.tile(points, (len(anchors), 1)))
+    column_of = {name: column for column, name in enumerate(names)}
+    owner_column = np.array([column_of.get(obj.material, -1) for obj in scene.objects], dtype=np.int64)
+    thickness = np.array([scene.materials[obj.material].thickness_m for obj in scene.objects])
+    lengths = np.zeros((events.count, len(names)))
+    solid_column = owner_column[events.solid_owner]
+    named = solid_column >= 0
+    np.add.at(lengths, (events.solid_ray[named], solid_column[named]), events.chord[named])
+    surface_column = owner_column[events.surface_owner]
+    named = surface_column >= 0
+    crossed = thickness[events.surface_owner] * (events.secant if incidence_correction else 1.0)
+    np.add.at(lengths, (events.surface_ray[named], surface_column[named]), crossed[named])
+    return lengths.reshape(len(anchors), len(points), len(names)).transpose(1, 0, 2).copy()
 
 
 def _material_names(scene: Scene, materials: list[str] | None) -> list[str]:
