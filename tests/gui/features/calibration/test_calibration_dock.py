@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 from fixtures_window import autosave_store, make_window, window, window_settings  # noqa: F401
 from PySide6.QtCore import Qt
+
+from twinloc.geometry.grid import FloorGrid
+from twinloc.geometry.ray_engine import RayEngine
+from twinloc.model.analysis import ErrorMapSettings, RangingModel
+from twinloc.uwb.error_map import compute_error_map
+from twinloc.workspace import open_source
 
 pytestmark = pytest.mark.gui
 
@@ -18,6 +27,27 @@ def show_dock(window):
     parts.dock.show()
     parts.dock.raise_()
     return parts.dock, parts.controller
+
+
+def direct_error_map(concrete: float, nlos_bias_m: float):
+    """uwb_hall's error map for its anchors with concrete's permittivity and the NLOS bias given,
+    computed from the scene file without the GUI."""
+    workspace = open_source("uwb_hall")
+    scene = workspace.scene
+    scene = scene.with_materials({"concrete": replace(scene.materials["concrete"], relative_permittivity=concrete)})
+    engine = RayEngine(scene)
+    grid = FloorGrid.over_regions(scene, 0.1, scene.tag_height_m, engine=engine)
+    anchors = np.array([a.position for a in workspace.project.anchors if a.enabled])
+    return compute_error_map(engine, scene, grid, anchors, ErrorMapSettings(ranging=RangingModel(nlos_mean_m=nlos_bias_m)))
+
+
+def show_error_map(window, qtbot, previous=None):
+    """Turn the error map on and wait for a result other than ``previous``."""
+    maps = window.feature("error_map").controller
+    window.floor.action("error_map").setChecked(True)
+    qtbot.waitUntil(lambda: maps.error_map is not None and maps.error_map is not previous and window.runner.is_idle,
+                    timeout=TIMEOUT_MS)
+    return maps.error_map
 
 
 def click(qtbot, button):
@@ -54,10 +84,16 @@ def test_calibrate_the_simulated_site_accept_and_undo(window, qtbot, errors):
     assert document.project.error_map.ranging.nlos_mean_m == controller.result.nlos_bias_m
     assert not dock.accept_button.isEnabled() and "Accepted" in dock.biases_label.text()
 
+    # The error map follows: it is the map of the hall with the fitted concrete and NLOS bias.
+    calibrated = direct_error_map(fitted, controller.result.nlos_bias_m)
+    shown = show_error_map(window, qtbot)
+    np.testing.assert_allclose(shown.error, calibrated.error, atol=1e-9)
+
     document.undo_stack.undo()
     assert document.scene.materials["concrete"].relative_permittivity == PRESET
     assert document.project.error_map.ranging.nlos_mean_m == 0.10
     assert dock.accept_button.isEnabled()
+    np.testing.assert_allclose(show_error_map(window, qtbot, shown).error, direct_error_map(PRESET, 0.10).error, atol=1e-9)
     document.undo_stack.redo()
     assert document.scene.materials["concrete"].relative_permittivity == fitted
 
