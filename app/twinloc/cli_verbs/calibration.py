@@ -73,7 +73,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     label = "" if args.measured else " (SIMULATED site)"
-    print(f"{scene.name}: materials calibrated from {report['links']} measured {result.measured}{label}")
+    measured = (f"{report['links']} measured ranges" if result.measured == "ranges"
+                else f"measured positions at {report['measuring_points']} points")
+    print(f"{scene.name}: materials calibrated from {measured}{label}")
     for name, material in result.materials.items():
         if material.identifiable:
             low, high = material.ci95

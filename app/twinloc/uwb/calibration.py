@@ -369,7 +369,7 @@ class _TwinRanges:
         permittivity, offsets = self.unpack(result.x)
         values = np.concatenate([permittivity, offsets])
         intervals[fitted] = values[fitted, None] + np.outer(half_width, [-1.0, 1.0])
-        material_intervals = intervals[:len(self.presets)]
+        material_intervals = _permittivity_intervals(permittivity, intervals[:len(self.presets)])
         offset_intervals = intervals[len(self.presets):]
         fitted_materials = {
             name: FittedMaterial(name, float(self.presets[i]), float(permittivity[i]),
@@ -417,6 +417,19 @@ def material_lengths(engine, scene: Scene, anchors: np.ndarray, points: np.ndarr
     crossed = thickness[events.surface_owner] * (events.secant if incidence_correction else 1.0)
     np.add.at(lengths, (events.surface_ray[named], surface_column[named]), crossed[named])
     return lengths.reshape(len(anchors), len(points), len(names)).transpose(1, 0, 2).copy()
+
+
+def _permittivity_intervals(permittivity: np.ndarray, wald: np.ndarray) -> np.ndarray:
+    """(M, 2) intervals of the permittivities, symmetric in sqrt(eps) - 1 instead of in eps.
+
+    The ranges are linear in sqrt(eps) - 1, so an interval symmetric there is the honest one; it
+    maps to an asymmetric one in eps that never goes below 1 (no excess). ``wald`` holds the
+    symmetric intervals in eps from the Jacobian (NaN where not fitted); the half width carries
+    over by the derivative d sqrt(eps) / d eps = 1 / (2 sqrt(eps)).
+    """
+    root = np.sqrt(permittivity)
+    half_width = (wald[:, 1] - wald[:, 0]) / 2.0 / (2.0 * root)
+    return np.column_stack([np.maximum(root - half_width, 1.0) ** 2, (root + half_width) ** 2])
 
 
 def _material_names(scene: Scene, materials: list[str] | None) -> list[str]:
