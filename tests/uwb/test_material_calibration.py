@@ -184,3 +184,16 @@ def test_material_lengths_are_chords_of_solids_and_thicknesses_of_surfaces():
     lengths = material_lengths(RayEngine(scene), scene, np.array([[0.0, 2.0, 1.0]]), np.array([[5.0, 2.0, 1.0]]),
                                ["brick", "concrete", "glass"])
     np.testing.assert_allclose(lengths, [[[THICKNESS, 1.0, 0.0]]], atol=1e-9)
+
+
+def test_a_poorly_determined_permittivity_has_an_interval_that_stays_above_one():
+    # A 5 mm pane adds 6 mm at eps 5 (5 mm x (sqrt 5 - 1)): 3 cm of noise hides it almost entirely.
+    scene = _scene()
+    scene = scene.with_materials({"brick": Material("brick", PRESET, 0.005)})
+    points = _points(5)
+    distance = np.linalg.norm(points[:, None, :] - ANCHORS[None], axis=-1)
+    crosses = np.sign(points[:, None, 0] - 2.0) != np.sign(ANCHORS[None, :, 0] - 2.0)
+    measured = (distance + crosses * 0.005 * (math.sqrt(TRUE_EPS) - 1.0) + np.where(crosses, 0.10, 0.02)
+                + np.random.default_rng(3).normal(0.0, 0.03, distance.shape))
+    low, high = calibrate_materials(scene, ANCHORS, points, measured, materials=["brick"]).materials["brick"].ci95
+    assert low >= 1.0 and low < TRUE_EPS < high
