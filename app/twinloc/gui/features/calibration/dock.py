@@ -34,7 +34,7 @@ from twinloc.gui.widgets.dialogs import attempt, show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows, push_button, scroll_column
 from twinloc.uwb.measured import MeasuredRanges
 
-TABLE_COLUMNS = ("Preset ε", "Fitted ε", "95% interval", "Identified")
+TABLE_COLUMNS = ("Preset ε", "Fitted ε", "95% CI", "Identified")
 SIMULATED_STYLE = "color: #b45309; font-weight: bold;"
 _ENDED_TEXT = {"failed": "Calibration failed.", "cancelled": "Calibration cancelled."}
 
@@ -83,7 +83,7 @@ class CalibrationDock(QDockWidget):
     def _build_fit_group(self) -> QGroupBox:
         self.materials_list = QListWidget()
         self.materials_list.setToolTip("Materials whose permittivity is fitted; the others keep their values")
-        self.materials_list.setMaximumHeight(110)
+        self.materials_list.setMaximumHeight(90)
         self.anchor_bias_check = QCheckBox("Fit a range bias per anchor")
         self.anchor_bias_check.setToolTip("A constant offset of each anchor's ranges (cable, antenna delay)")
         self.nlos_bias_check = QCheckBox("Fit the NLOS bias")
