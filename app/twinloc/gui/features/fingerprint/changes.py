@@ -22,7 +22,7 @@ from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.fingerprint.channel import ChannelController
 from twinloc.gui.features.fingerprint.positioning import PositioningController
 from twinloc.gui.features.fingerprint.radio import twin_scene
-from twinloc.gui.tasks import LIVE, LONG, JobRunner
+from twinloc.gui.tasks import LONG, JobRunner
 from twinloc.radio.transmitters import transmitters_of
 
 if TYPE_CHECKING:
@@ -159,7 +159,9 @@ class SiteChangeController(QObject):
             self._set_changes(None)
             return
         names = [t.name for t in transmitters_of(old)]
-        if not names:
+        if not names or not self.stale_results():
+            # Nothing made on the old twin can go stale, so the (whole-floor) map would be work for nobody.
+            self._runner.cancel(MAP_KEY)
             self._set_changes(None)
             return
         floor = self._floor if self._floor is not None and [t.name for t in self._floor.transmitters] == names else None
@@ -171,7 +173,7 @@ class SiteChangeController(QObject):
             progress(0.5, "Tracing the cells the change can reach")
             return known, change_map(old, new, known.transmitters, known.points, known.settings, old_map=known.radio)
 
-        task = self._runner.submit(Job("Change map", run_map), lane=LIVE, key=MAP_KEY, supersede=True)
+        task = self._runner.submit(Job("Change map", run_map), lane=LONG, key=MAP_KEY, supersede=True)
         task.finished.connect(self._on_mapped)
 
     def _on_mapped(self, result) -> None:
