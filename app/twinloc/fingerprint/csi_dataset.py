@@ -131,12 +131,16 @@ def write_csi_dataset(
     provenance: dict,
     cancel: CancelToken | None = None,
     progress: ProgressFn | None = None,
+    copied: tuple[CsiDataset, np.ndarray] | None = None,
 ) -> int:
     """Synthesise the channel of every sample and write the dataset to ``out_path``; return its bytes.
 
     positions : (N, 3) metres. paths : MultipathFeatures of (N, K) arrays, the base station's
     paths to each position. provenance : the caller's facts (scene digest, base station...),
     merged with the settings'. The file appears only once complete (written beside, then renamed).
+    copied : (an earlier dataset of the same N samples and settings, (N,) bool): the rows marked
+        are copied from it, the others synthesised. Every chunk is still synthesised in order, so
+        the noise and timing offsets each new row gets are those of a write without ``copied``.
     """
     cancel = cancel or CancelToken()
     progress = progress or report_nothing
@@ -163,6 +167,8 @@ def write_csi_dataset(
                     "multipath": np.stack([getattr(chunk, name) for name in MULTIPATH_COLUMNS], axis=-1),
                     "csi": response,
                 }
+                if copied is not None:
+                    _copy_rows(values, copied, rows)
                 for name, stream in streams.items():
                     stream.write(np.ascontiguousarray(values[name], dtype=shapes[name][1]).tobytes())
         finally:
@@ -182,6 +188,18 @@ def write_csi_dataset(
                 np.lib.format.write_array(target, np.array(record), allow_pickle=False)
         os.replace(partial, out_path)
     return out_path.stat().st_size
+
+
+def _copy_rows(values: dict[str, np.ndarray], copied: tuple[CsiDataset, np.ndarray], rows: slice) -> None:
+    """Put the rows ``copied[1]`` marks within ``rows`` of dataset ``copied[0]`` into ``values``."""
+    dataset, marked = copied
+    local = np.flatnonzero(marked[rows])
+    if local.size:
+        taken = dataset.take(local + rows.start)
+        for name in values:
+            if name in taken:
+                values[name] = np.array(values[name], copy=True)
+                values[name][local] = taken[name]
 
 
 def _npy_stream(path: Path, shape: tuple[int, ...], dtype: np.dtype):

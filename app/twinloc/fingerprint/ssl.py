@@ -10,7 +10,8 @@ the twin. :func:`split_samples` holds out a test split and hides the positions o
 - ``"consistency"`` (seed 003, §III.A): stage 1 pre-trains on the labelled samples; stage 2
   gives the unlabelled samples two pseudo-positions by two interpolations of the labelled
   positions over their nearest labelled neighbours in input space (the nearest one's position,
-  and the inverse-distance weighted mean of ``neighbours``), fine-tunes one copy of the model on
+  and the inverse-distance weighted mean of ``neighbours``; neighbours by the similarity of
+  :data:`SIMILARITIES` that interpolates the labelled samples best), fine-tunes one copy of the model on
   each pseudo-dataset with the labelled samples, and keeps a pseudo-label where the two copies'
   predictions agree within ``agreement_m`` (:func:`agreeing_pairs`, label = their mean); stage 3
   fine-tunes the model on labelled + kept samples. Each further round repeats stages 2 and 3
@@ -57,6 +58,11 @@ MAX_ROUNDS = 20
 #: Most samples a run learns from, test split included: 100,000 angle-delay images of 32 x 64
 #: are 820 MB of float32, read once into memory.
 MAX_SAMPLES = 100_000
+#: Similarities the consistency method's interpolations may find neighbours by: the angle
+#: between two samples' inputs (blind to their overall power), or the Euclidean distance of
+#: inputs standardised per feature. Each run takes the one that interpolates its labelled
+#: samples best (leave-one-out), never looking at the test split.
+SIMILARITIES = ("cosine", "standardised")
 #: Model inputs of each dataset member :func:`dataset_inputs` reads.
 INPUTS = ("angle-delay", "multipath")
 
@@ -410,7 +416,8 @@ class _Trainer:
         s = self.settings
         steps = 1 + 3 * rounds
         model = self.supervised(scaled_progress(progress, 0.0, 1 / steps))
-        nearest, weighted = _interpolations(self.x, self.y, self.labelled, self.unlabelled, s.neighbours)
+        nearest, weighted, self.similarity = _interpolations(self.x, self.y, self.labelled, self.unlabelled,
+                                                             s.neighbours)
         both = np.concatenate([self.labelled, self.unlabelled])
         for number in range(rounds):
             step = 1 + 3 * number
@@ -450,15 +457,43 @@ class _Rounds(list):
 
 def _interpolations(x, y, labelled, unlabelled, neighbours):
     """Two pseudo-positions (U, 2) of the unlabelled samples from their labelled neighbours in
-    standardised input space: the nearest one's position, and the inverse-distance weighted mean
-    of the ``neighbours`` nearest."""
+    input space: the nearest one's position, and the inverse-distance weighted mean of the
+    ``neighbours`` nearest; and the name of the :data:`SIMILARITIES` entry that found them, the
+    one whose interpolations place the labelled samples best when each is left out in turn."""
     from sklearn.neighbors import NearestNeighbors
 
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    scaled = (x - mean) / np.where(std > 1e-12, std, 1.0)
-    k = min(neighbours, len(labelled))
-    distances, which = NearestNeighbors(n_neighbors=k).fit(scaled[labelled]).kneighbors(scaled[unlabelled])
+    k = min(neighbours, len(labelled) - 1)
     known = y[labelled]
+    best = None
+    for name in SIMILARITIES:
+        space, metric = _similarity_space(x, name)
+        search = NearestNeighbors(n_neighbors=k + 1, metric=metric).fit(space[labelled])
+        distances, which = search.kneighbors(space[labelled])
+        # Drop each sample's own row (at distance 0, though a twin may hold a duplicate first).
+        own = which == np.arange(len(labelled))[:, None]
+        own[own.sum(axis=1) == 0, -1] = True
+        distances = distances[~own].reshape(len(labelled), k)
+        which = which[~own].reshape(len(labelled), k)
+        left_out = sum(position_errors(known, guess).mean() for guess in _interpolated(known, distances, which))
+        if best is None or left_out < best[0]:
+            best = (left_out, name, search)
+    _, name, search = best
+    space, _ = _similarity_space(x, name)
+    distances, which = search.kneighbors(space[unlabelled], n_neighbors=k)
+    nearest, weighted = _interpolated(known, distances, which)
+    return nearest, weighted, name
+
+
+def _similarity_space(x: np.ndarray, name: str) -> tuple[np.ndarray, str]:
+    """``x`` (N, I) as the neighbour search of similarity ``name`` sees it, and its metric."""
+    if name == "cosine":
+        return x, "cosine"
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 1e-12, std, 1.0), "euclidean"
+
+
+def _interpolated(known: np.ndarray, distances: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest neighbour's position and the inverse-distance weighted mean of ``known[which]``."""
     weights = 1.0 / np.maximum(distances, 1e-9)
     weighted = (known[which] * weights[:, :, None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
     return known[which[:, 0]], weighted
