@@ -5,10 +5,14 @@ at tag height, 10 samples per cell), a fingerprint model is trained on the twin'
 (``model_update.floor_data``). Then Area 1's tank (metal, 1.2 x 1.2 x 2.5 m, inside the
 evaluated Area 1) moves 3 m east, and
 ``model_update.update_model`` traces the change map, regenerates the changed cells, updates the
-model (kNN: new reference fingerprints; MLP: fine-tuned for a third of its 30 epochs), and
+model (kNN: new reference fingerprints; MLP: fine-tuned for a sixth of its 30 epochs), and
 trains one from scratch on the changed twin. Accuracy is measured on the twin's test samples
 (another seed, 2 per cell): before the change, stale after it, updated, from scratch; over
 the whole floor and over the changed cells' samples alone (``*_changed``).
+
+The floor's trace is kept with its radio map, so the update traces again only the paths the
+move can reach. Each model is updated twice and the shorter update and retraining times are
+reported (the machine is shared: the minimum is the least disturbed run).
 
 Target: updated mean <= 1.1 x before, stale measurably worse, update < 1/3 of from scratch.
 """
@@ -26,6 +30,7 @@ from twinloc.geometry.loaders import load_scene
 SCENE = Path(__file__).resolve().parents[1] / "scenes" / "wifi_hall.json"
 MOVE = SceneEdit("move", "area 1 tank", vector_m=(3.0, 0.0, 0.0))
 MODELS = ("knn", "mlp")
+REPEATS = 2
 
 
 def run() -> dict:
@@ -38,7 +43,10 @@ def run() -> dict:
                "transmitters": len(names), "floor_radio_map_seconds": round(floor_seconds, 2), "models": {}}
     for kind in MODELS:
         fitted = fit_fingerprint_model(kind, floor.survey(0), default_settings(kind))
-        update = update_model(fitted, scene, (MOVE,), floor=floor)
+        runs = [update_model(fitted, scene, (MOVE,), floor=floor) for _ in range(REPEATS)]
+        update = runs[0]
+        update_seconds = min(run.update_seconds for run in runs)
+        retrain_seconds = min(run.retrain_seconds for run in runs)
         results["changed_cells"] = int(update.changes.changed_cells.sum())
         results["changed_links"] = int(update.changes.changed.sum())
         results["models"][kind] = {
@@ -46,9 +54,9 @@ def run() -> dict:
                for stage in ("before", "stale", "updated", "retrained") for key in ("mean_m", "p90_m")},
             **{f"{stage}_changed_{key}": round(getattr(getattr(update, f"{stage}_changed"), key), 3)
                for stage in ("before", "stale", "updated") for key in ("mean_m", "p90_m")},
-            "update_seconds": round(update.update_seconds, 2),
-            "retrain_seconds": round(update.retrain_seconds, 2),
-            "update_over_retrain": round(update.update_seconds / update.retrain_seconds, 3),
+            "update_seconds": round(update_seconds, 2),
+            "retrain_seconds": round(retrain_seconds, 2),
+            "update_over_retrain": round(update_seconds / retrain_seconds, 3),
             "updated_over_before": round(update.updated.mean_m / update.before.mean_m, 3),
             "stale_over_before": round(update.stale.mean_m / update.before.mean_m, 3),
         }

@@ -1,5 +1,8 @@
 """Updating a traced radio map after a scene edit (radiomap.retraced_radio_map): the same as
-tracing the edited scene afresh, with only the paths the edit reaches traced again."""
+tracing the edited scene afresh, with only the paths the edit reaches traced again.
+
+(A reflection point exactly on the edge where two faces meet may be decided either way by two
+scenes' ray engines, whose hierarchies differ; these scenes have none.)"""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ trace is kept, so after a scene edit :func:`update_model` traces again only the 
 can reach (:func:`twinloc.radio.radiomap.retraced_radio_map`), which gives the change map and
 the new radio map, samples the floor again with the same seed (so unaffected cells give
 the same samples) and updates the model: kNN takes the new reference fingerprints (it has no
-weights), a network is fine-tuned on the new data for a third of its epochs. It also trains a
+weights), a network is fine-tuned on the new data for FINE_TUNE_SHARE of its epochs. It also trains a
 model from scratch on the changed twin, to report the update's time against it, and measures
 accuracy on test samples of the twin (another seed) before the change, after it with the stale
 model, after the update and from scratch.
@@ -35,6 +35,10 @@ __all__ = ["ModelUpdate", "TwinFloorData", "floor_data", "update_model"]
 TEST_SEED = 1_000_003
 #: Test samples per floor cell.
 TEST_SAMPLES_PER_POINT = 2
+#: Share of a network's training epochs its update fine-tunes for: it starts from weights that
+#: already fit the unchanged cells (a sixth recovers the pre-change accuracy on the Wi-Fi hall
+#: benchmark, docs/benchmarks.md).
+FINE_TUNE_SHARE = 1 / 6
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +124,7 @@ def update_model(fitted: FittedFingerprintModel, scene, edits, *, seed: int = 0,
         model = with_reference_data(fitted, fitted.spec.features(train), train.positions[:, :2])
     else:
         training = fitted.settings.training
-        model = fine_tune(fitted, train, replace(training, epochs=max(1, math.ceil(training.epochs / 3))))
+        model = fine_tune(fitted, train, replace(training, epochs=max(1, math.ceil(training.epochs * FINE_TUNE_SHARE))))
     model = replace(model, scene_digest=changed_scene.content_hash())
     update_seconds = time.perf_counter() - start
 

@@ -5,10 +5,12 @@ or changes an object's material. :func:`apply_edits` gives the changed scene.
 
 The change map says, per floor cell and transmitter, whether the radio map changed: the path
 gain differs by more than a tolerance, or line of sight, or the number of paths or the delay
-of the strongest path changed. Only cells the edit can reach are traced again: with the direct
-path alone (``max_depth`` 0) those whose straight link to the transmitter passes within a
-margin of an edited object's old or new bounds; with reflections any cell may see a new
-reflection, so every cell is a candidate.
+of the strongest path changed. Only what the edit can reach is traced again: given the old
+scene's traced radio map (:func:`twinloc.radio.radiomap.traced_radio_map`, which keeps every
+candidate path), the paths with a leg within a margin of an edited object's old or new bounds
+and those reflecting off it; without it, with the direct path alone (``max_depth`` 0), the
+cells whose straight link to the transmitter passes within that margin, and with reflections
+every cell (any may see a new reflection).
 """
 
 from __future__ import annotations

@@ -128,6 +128,8 @@ class SslResult:
     rounds : per consistency round (empty for other methods but "ensemble", which runs one).
     members : "ensemble" only: metrics of each member and of each combination rule.
     predictions : (T, 2) metres, the model's positions of the test samples; test : (T,) their indices.
+    similarity : the :data:`SIMILARITIES` entry the consistency rounds' interpolations used (None
+        for the methods without them).
     """
 
     method: str
@@ -139,6 +141,7 @@ class SslResult:
     test: np.ndarray
     predictions: np.ndarray
     members: dict[str, Metrics] = field(default_factory=dict)
+    similarity: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: the metrics at the top level, then rounds and members."""
@@ -151,6 +154,7 @@ class SslResult:
             "test": int(len(self.test)),
             "pseudo_labels": [r.accepted for r in self.rounds],
             "pseudo_label_error_m": _plain(accepted[-1]) if accepted else None,
+            "interpolation_similarity": self.similarity,
             "rounds": [{key: _plain(value) for key, value in vars(r).items()} for r in self.rounds],
             "members": {name: metrics.as_dict() for name, metrics in self.members.items()},
             "train_seconds": self.train_seconds,
@@ -334,6 +338,7 @@ def run_ssl(
         test=test,
         predictions=predicted,
         members=members,
+        similarity=trainer.similarity,
     )
 
 
@@ -346,6 +351,7 @@ class _Trainer:
         self.image = inputs.shape[1:] if inputs.ndim == 3 else None
         self.labelled, self.unlabelled = labelled, unlabelled
         self.seed, self.settings, self.cancel, self.on_epoch = seed, settings, cancel, on_epoch
+        self.similarity: str | None = None  # set by the consistency method's interpolations
 
     def fresh_model(self):
         """An untrained model whose normalisation is fitted: inputs on every training sample
