@@ -45,7 +45,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_model_update(args: argparse.Namespace) -> int:
     from twinloc.fingerprint.files import FingerprintModelError, load_fingerprint_model
     from twinloc.fingerprint.model_update import floor_data, update_model
-    from twinloc.fingerprint.site_change import SceneEditError, read_scene_edits, stale
+    from twinloc.fingerprint.site_change import SceneEditError, stale
 
     check_writable(args.save_model)
     check_writable(args.out)
@@ -54,10 +54,7 @@ def run_model_update(args: argparse.Namespace) -> int:
         fitted = load_fingerprint_model(args.model)
     except FingerprintModelError as error:
         raise CliError(f"--model {error}") from None
-    try:
-        edits = read_scene_edits(args.change)
-    except SceneEditError as error:
-        raise CliError(f"--change {error}") from None
+    edits = _edits(args.change)
     try:
         floor = floor_data(scene, fitted.spec.transmitters)
     except ValueError as error:
@@ -103,15 +100,12 @@ def run_model_update(args: argparse.Namespace) -> int:
 
 def run_csi_dataset_update(args: argparse.Namespace) -> int:
     from twinloc.fingerprint.csi_update import regenerate_csi_dataset
-    from twinloc.fingerprint.site_change import SceneEditError, read_scene_edits
+    from twinloc.fingerprint.site_change import SceneEditError
     from twinloc.model.input_files import InputFileError
 
     check_writable(args.out)
     scene = open_workspace(args.source).scene
-    try:
-        edits = read_scene_edits(args.change)
-    except SceneEditError as error:
-        raise CliError(f"--change {error}") from None
+    edits = _edits(args.change)
     try:
         result = regenerate_csi_dataset(args.dataset, scene, edits, args.out)
     except SceneEditError as error:
@@ -132,6 +126,16 @@ def run_csi_dataset_update(args: argparse.Namespace) -> int:
         print(f"{scene.name}: {report['changed_samples']} of {report['samples']} samples of {args.dataset} changed; "
               f"written {args.out} in {result.seconds:.2f} s")
     return 0
+
+
+def _edits(path: str):
+    """The scene edits of ``--change`` ``path``; CliError naming the option when unreadable."""
+    from twinloc.fingerprint.site_change import SceneEditError, read_scene_edits
+
+    try:
+        return read_scene_edits(path)
+    except SceneEditError as error:
+        raise CliError(f"--change {error}") from None
 
 
 def _accuracy(metrics) -> dict | None:
