@@ -76,3 +76,22 @@ def test_segments_meet_boxes_by_hand():
     ends = np.array([[3.0, 1.5, 0.5], [0.9, 1.5, 0.5], [3.0, 0.5, 0.5], [1.5, 1.5, 0.7], [3.0, 2.0, 0.5]])
     # Through; stops short; passes below (y <= 0.5); inside; grazes the y = 2 face (touching counts).
     np.testing.assert_array_equal(segments_meet_boxes(starts, ends, box), [True, False, False, True, True])
+
+
+def test_a_traced_map_too_large_to_keep_drops_its_traces_and_the_change_map_traces_everything(monkeypatch):
+    from twinloc.fingerprint.site_change import change_map
+    from twinloc.radio import radiomap
+
+    old = _room()
+    new = apply_edits(old, (SceneEdit("move", "cabinet", vector_m=(2.0, 1.5, 0.0)),))
+    settings = RadioSettings(max_depth=1)
+    kept = traced_radio_map(old, APS, _points(), settings)
+    monkeypatch.setattr(radiomap, "MAX_KEPT_CHAINS", 10)
+    dropped = traced_radio_map(old, APS, _points(), settings)
+    assert kept.traces is not None and dropped.traces is None
+    np.testing.assert_array_equal(dropped.radio.path_gain_db, kept.radio.path_gain_db)
+    whole = change_map(old, new, APS, _points(), settings, traced=dropped)
+    assert whole.traced.all() and whole.new_traced is None
+    part = change_map(old, new, APS, _points(), settings, traced=kept)
+    np.testing.assert_array_equal(part.changed, whole.changed)
+    assert not part.traced.all()

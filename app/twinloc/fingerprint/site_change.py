@@ -205,14 +205,16 @@ def change_map(old_scene: Scene, new_scene: Scene, transmitters, points, setting
 
     old_map : ``old_scene``'s radio map at ``points`` when known (computed here otherwise).
     traced : ``old_scene``'s traced radio map of these transmitters and points and settings,
-        when kept (:func:`twinloc.radio.radiomap.traced_radio_map`): then only the paths the
-        edit can reach are traced again, with reflections too (it stands for ``old_map``).
+        when kept (:func:`twinloc.radio.radiomap.traced_radio_map`; it stands for ``old_map``):
+        then only the paths the edit can reach are traced again, with reflections too (unless
+        it was too large to keep its traces).
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     count, senders = len(points), len(transmitters)
     boxes = edited_bounds(old_scene, new_scene)
     if traced is not None:
         old_map = traced.radio
+    if traced is not None and traced.traces is not None:
         retraced = retraced_radio_map(traced, new_scene, edited_objects(old_scene, new_scene), _grown(boxes))
         touched = np.column_stack([r.touched for r in retraced.traces]) if senders else np.zeros((count, 0), dtype=bool)
         changed = _differs(old_map, retraced.radio, tolerance_db) & touched
