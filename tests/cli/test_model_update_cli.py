@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tests.cli.test_fingerprint_cli import _refusal, ap_room, surveys  # noqa: F401 (fixtures)
+from twinloc.fingerprint.csi_dataset import open_csi_dataset
 from twinloc.fingerprint.files import load_fingerprint_model
 from twinloc.fingerprint.site_change import apply_edits, read_scene_edits
 from twinloc.geometry.loaders import load_scene
@@ -60,3 +61,39 @@ def test_bad_model_update_input_is_one_line_and_status_2(cli, ap_room, surveys, 
     assert "--model" in _refusal(cli, ["model-update", ap_room, "--model", str(tmp_path / "none.npz"),
                                        "--change", str(ghost)])
     assert "--change" in _refusal(cli, ["model-update", ap_room, "--model", model, "--change", str(tmp_path)])
+
+
+def test_a_csi_dataset_is_updated_after_a_wall_goes_up(cli, ap_room, tmp_path):  # noqa: F811
+    old, new = tmp_path / "old.npz", tmp_path / "new.npz"
+    status, _, err = cli(["csi-dataset", ap_room, "--bs", "ap1", "--array", "1x4", "--subcarriers", "16",
+                          "--max-depth", "0", "--resolution", "1", "--out", str(old), "--json"])
+    assert status == 0, err
+    change = tmp_path / "wall.json"
+    change.write_text(json.dumps(WALL))
+    status, stdout, err = cli(["csi-dataset-update", ap_room, "--dataset", str(old), "--change", str(change),
+                               "--out", str(new), "--json"])
+    assert status == 0, err
+    report = json.loads(stdout)
+    dataset = open_csi_dataset(new)
+    positions = dataset.positions
+    # With the direct path alone, a sample changed when its link from ap1 (0, 0, 2.5) crosses the
+    # wall x = 4.8..5.2 m, y = 0..3 m below 2 m: at x = 5 the link is at y = 5 y_s / x_s and
+    # z = 2.5 - 1.5 * 5 / x_s (samples at 1 m), so x_s > 5.2, y_s < 3 x_s / 5 and x_s < 15.
+    x, y = positions[:, 0], positions[:, 1]
+    crossing = (x > 5.2) & (5.0 * y / x < 3.0) & (2.5 - 1.5 * 5.0 / x < 2.0)
+    assert report["samples"] == len(positions) and report["changed_samples"] == int(crossing.sum()) > 0
+    assert dataset.provenance["scene_digest"] == apply_edits(load_scene(ap_room), read_scene_edits(change)).content_hash()
+
+
+def test_bad_csi_dataset_update_input_is_one_line_and_status_2(cli, ap_room, tmp_path):  # noqa: F811
+    change = tmp_path / "wall.json"
+    change.write_text(json.dumps(WALL))
+    out = str(tmp_path / "new.npz")
+    assert "--dataset" in _refusal(cli, ["csi-dataset-update", ap_room, "--dataset", str(tmp_path / "none.npz"),
+                                         "--change", str(change), "--out", out])
+    assert "--dataset" in _refusal(cli, ["csi-dataset-update", ap_room, "--dataset", str(tmp_path),
+                                         "--change", str(change), "--out", out])
+    assert "--dataset" in _refusal(cli, ["csi-dataset-update", ap_room, "--dataset", str(change),
+                                         "--change", str(change), "--out", out])
+    assert "--change" in _refusal(cli, ["csi-dataset-update", ap_room, "--dataset", str(change),
+                                        "--change", str(tmp_path / "none.json"), "--out", out])

@@ -14,6 +14,7 @@ from twinloc.fingerprint.ssl import (
     split_samples,
     weighted_average,
 )
+from twinloc.fingerprint.ssl import _interpolations
 
 
 def test_agreeing_pairs_keeps_exactly_the_pairs_within_r():
@@ -78,6 +79,23 @@ def _ranges_dataset(count: int, seed: int):
     distances = np.linalg.norm(positions[:, None] - anchors[None], axis=2)
     inputs = np.exp(-((distances[:, :, None] - np.linspace(0.0, 18.0, 24)) / 1.0) ** 2).reshape(count, -1)
     return (inputs + rng.normal(0.0, 0.02, inputs.shape)).astype(np.float32), positions
+
+
+def test_interpolations_find_neighbours_by_the_similarity_that_places_the_labelled_samples_best():
+    # Direction encodes position (15 degrees per 10 m along x), magnitude is noise (1 or 50):
+    # only the angle between inputs finds the right neighbours.
+    labelled_angles = np.radians(15.0 * np.arange(6))
+    magnitudes = np.array([1.0, 50.0, 1.0, 50.0, 1.0, 50.0])
+    labelled_x = magnitudes[:, None] * np.column_stack([np.cos(labelled_angles), np.sin(labelled_angles)])
+    unlabelled_x = 50.0 * np.array([[np.cos(np.radians(17.0)), np.sin(np.radians(17.0))]])
+    x = np.vstack([labelled_x, unlabelled_x])
+    y = np.column_stack([10.0 * np.arange(7.0), np.zeros(7)])
+    nearest, weighted, similarity = _interpolations(x, y, np.arange(6), np.array([6]), neighbours=2)
+    assert similarity == "cosine"
+    np.testing.assert_allclose(nearest, [[10.0, 0.0]])  # 15 degrees is the nearest direction
+    # Inverse cosine distances to the 15- and 30-degree samples (2 and 13 degrees away).
+    w15, w30 = 1.0 / (1.0 - np.cos(np.radians(2.0))), 1.0 / (1.0 - np.cos(np.radians(13.0)))
+    np.testing.assert_allclose(weighted, [[(10.0 * w15 + 20.0 * w30) / (w15 + w30), 0.0]])
 
 
 def test_consistency_beats_supervised_where_unlabelled_samples_inform():

@@ -3,6 +3,10 @@
 ``twinloc model-update SCENE --model FILE --change EDIT.json``: apply a scene edit
 (docs/site-changes.md), find the change map, update the fingerprint model on the changed
 twin, and report accuracy before the change, after it without and with the update.
+
+``twinloc csi-dataset-update SCENE --dataset FILE.npz --change EDIT.json --out NEW.npz``: the
+CSI dataset made on the scene, as it is after the edit, with only its changed samples
+synthesised again.
 """
 
 from __future__ import annotations
@@ -27,11 +31,21 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_model_update)
 
+    parser = verbs.add_parser(
+        "csi-dataset-update", help="after a scene edit: a CSI dataset with only its changed samples synthesised again")
+    parser.add_argument("source", metavar="SCENE", help="the scene before the change: file, project or shipped name")
+    parser.add_argument("--dataset", required=True, metavar="FILE.npz",
+                        help="a CSI dataset made on the scene (twinloc csi-dataset)")
+    parser.add_argument("--change", required=True, metavar="EDIT.json", help="the scene edit (docs/site-changes.md)")
+    parser.add_argument("--out", required=True, metavar="NEW.npz", help="the updated dataset file to write")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run_csi_dataset_update)
+
 
 def run_model_update(args: argparse.Namespace) -> int:
     from twinloc.fingerprint.files import FingerprintModelError, load_fingerprint_model
     from twinloc.fingerprint.model_update import floor_data, update_model
-    from twinloc.fingerprint.site_change import SceneEditError, read_scene_edits, stale
+    from twinloc.fingerprint.site_change import SceneEditError, stale
 
     check_writable(args.save_model)
     check_writable(args.out)
@@ -40,10 +54,7 @@ def run_model_update(args: argparse.Namespace) -> int:
         fitted = load_fingerprint_model(args.model)
     except FingerprintModelError as error:
         raise CliError(f"--model {error}") from None
-    try:
-        edits = read_scene_edits(args.change)
-    except SceneEditError as error:
-        raise CliError(f"--change {error}") from None
+    edits = _edits(args.change)
     try:
         floor = floor_data(scene, fitted.spec.transmitters)
     except ValueError as error:
@@ -85,6 +96,46 @@ def run_model_update(args: argparse.Namespace) -> int:
         print(f"  {stage:9s} mean {length_text(metrics.mean_m)}  p90 {length_text(metrics.p90_m)}")
     print(f"  update {update.update_seconds:.2f} s, from scratch {update.retrain_seconds:.2f} s")
     return 0
+
+
+def run_csi_dataset_update(args: argparse.Namespace) -> int:
+    from twinloc.fingerprint.csi_update import regenerate_csi_dataset
+    from twinloc.fingerprint.site_change import SceneEditError
+    from twinloc.model.input_files import InputFileError
+
+    check_writable(args.out)
+    scene = open_workspace(args.source).scene
+    edits = _edits(args.change)
+    try:
+        result = regenerate_csi_dataset(args.dataset, scene, edits, args.out)
+    except SceneEditError as error:
+        raise CliError(f"--change {args.change}: {error}") from None
+    except FileNotFoundError:
+        raise CliError(f"--dataset {args.dataset}: no such file") from None
+    except ValueError as error:  # not a CSI dataset, or one made on another scene
+        raise CliError(f"--dataset {error}") from None
+    except InputFileError as error:  # a folder, a pipe or a file too large as the dataset
+        raise CliError(f"--dataset {args.dataset}: cannot read: {error}") from None
+    except OSError as error:
+        raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
+    report = {"samples": len(result.changed), "changed_samples": int(result.changed.sum()), "bytes": result.bytes,
+              "seconds": round(result.seconds, 3), "scene": scene.name, "dataset": args.dataset, "out": args.out}
+    if args.json:
+        print_json(report)
+    else:
+        print(f"{scene.name}: {report['changed_samples']} of {report['samples']} samples of {args.dataset} changed; "
+              f"written {args.out} in {result.seconds:.2f} s")
+    return 0
+
+
+def _edits(path: str):
+    """The scene edits of ``--change`` ``path``; CliError naming the option when unreadable."""
+    from twinloc.fingerprint.site_change import SceneEditError, read_scene_edits
+
+    try:
+        return read_scene_edits(path)
+    except SceneEditError as error:
+        raise CliError(f"--change {error}") from None
 
 
 def _accuracy(metrics) -> dict | None:

@@ -143,6 +143,7 @@ def write_csi_dataset(
     cancel: CancelToken | None = None,
     progress: ProgressFn | None = None,
     sector=None,
+    copied: tuple[CsiDataset, np.ndarray] | None = None,
 ) -> int:
     """Synthesise the channel of every sample and write the dataset to ``out_path``; return its bytes.
 
@@ -151,6 +152,9 @@ def write_csi_dataset(
     merged with the settings'. The file appears only once complete (written beside, then renamed).
     sector : (N,) int, the sector serving each sample, required when ``settings.sectors`` > 1:
         each sample's paths are turned into its sector's array frame (:func:`in_sector_frame`).
+    copied : (an earlier dataset of the same N samples and settings, (N,) bool): the rows marked
+        are copied from it, the others synthesised. Every chunk is still synthesised in order, so
+        the noise and timing offsets each new row gets are those of a write without ``copied``.
     """
     cancel = cancel or CancelToken()
     progress = progress or report_nothing
@@ -183,6 +187,8 @@ def write_csi_dataset(
                     "csi": response,
                     "sector": None if sector is None else sector[rows],
                 }
+                if copied is not None:
+                    _copy_rows(values, copied, rows)
                 for name, stream in streams.items():
                     stream.write(np.ascontiguousarray(values[name], dtype=shapes[name][1]).tobytes())
         finally:
@@ -212,6 +218,18 @@ def in_sector_frame(paths: MultipathFeatures, sector, sectors: int) -> Multipath
         aoa_azimuth_rad=local_azimuth(paths.aoa_azimuth_rad, sector, sectors),
         aod_azimuth_rad=local_azimuth(paths.aod_azimuth_rad, sector, sectors),
     )
+
+
+def _copy_rows(values: dict[str, np.ndarray], copied: tuple[CsiDataset, np.ndarray], rows: slice) -> None:
+    """Put the rows ``copied[1]`` marks within ``rows`` of dataset ``copied[0]`` into ``values``."""
+    dataset, marked = copied
+    local = np.flatnonzero(marked[rows])
+    if local.size:
+        taken = dataset.take(local + rows.start)
+        for name in values:
+            if name in taken:
+                values[name] = np.array(values[name], copy=True)
+                values[name][local] = taken[name]
 
 
 def _npy_stream(path: Path, shape: tuple[int, ...], dtype: np.dtype):

@@ -1,11 +1,12 @@
 """Keeping a twin-trained fingerprint model current when the site changes (seed 000's model update).
 
 The twin's floor data are the virtual survey of its radio map over the floor grid (the
-reference points of :mod:`twinloc.fingerprint.twin`, at the scene's tag height). After a
-scene edit, :func:`update_model` traces again only the cells of the change map, splices them
-into the old radio map, samples the floor again with the same seed (so unaffected cells give
+reference points of :mod:`twinloc.fingerprint.twin`, at the scene's tag height). The floor's
+trace is kept, so after a scene edit :func:`update_model` traces again only the paths the edit
+can reach (:func:`twinloc.radio.radiomap.retraced_radio_map`), which gives the change map and
+the new radio map, samples the floor again with the same seed (so unaffected cells give
 the same samples) and updates the model: kNN takes the new reference fingerprints (it has no
-weights), a network is fine-tuned on the new data for a third of its epochs. It also trains a
+weights), a network is fine-tuned on the new data for FINE_TUNE_SHARE of its epochs. It also trains a
 model from scratch on the changed twin, to report the update's time against it, and measures
 accuracy on test samples of the twin (another seed) before the change, after it with the stale
 model, after the update and from scratch.
@@ -25,7 +26,7 @@ from twinloc.fingerprint.site_change import ChangeMap, apply_edits, change_map
 from twinloc.fingerprint.twin import TWIN_SAMPLES_PER_POINT, TWIN_SPACING_M, lawnmower_route
 from twinloc.fingerprint.virtual_survey import virtual_survey
 from twinloc.geometry.cache import GeometryCache
-from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
+from twinloc.radio.radiomap import RadioMap, RadioSettings, TracedRadioMap, compute_radio_map, traced_radio_map
 from twinloc.radio.transmitters import transmitters_of
 
 __all__ = ["ModelUpdate", "TwinFloorData", "floor_data", "update_model", "update_model_for_scene"]
@@ -34,17 +35,23 @@ __all__ = ["ModelUpdate", "TwinFloorData", "floor_data", "update_model", "update
 TEST_SEED = 1_000_003
 #: Test samples per floor cell.
 TEST_SAMPLES_PER_POINT = 2
+#: Share of a network's training epochs its update fine-tunes for: it starts from weights that
+#: already fit the unchanged cells (a sixth recovers the pre-change accuracy on the Wi-Fi hall
+#: benchmark, docs/benchmarks.md).
+FINE_TUNE_SHARE = 1 / 6
 
 
 @dataclass(frozen=True, eq=False)
 class TwinFloorData:
     """The twin's floor: ``points`` (P, 3) metres in route order, its ``transmitters``, the
-    radio ``settings`` and the ``radio`` map there."""
+    radio ``settings`` and the ``radio`` map there; ``traced``, that map with what was traced
+    (for updates after a site change), or None."""
 
     points: np.ndarray
     transmitters: tuple
     settings: RadioSettings
     radio: RadioMap
+    traced: TracedRadioMap | None = None
 
     def survey(self, seed: int, samples_per_point: int = TWIN_SAMPLES_PER_POINT, radio: RadioMap | None = None):
         """The virtual survey of the floor (``radio`` instead of the own map when given)."""
@@ -70,7 +77,8 @@ def floor_data(scene, transmitter_names, *, spacing_m: float = TWIN_SPACING_M, m
         raise ValueError(f"the scene's floor grid at {spacing_m:g} m is empty: {grid.empty_reason}")
     settings = RadioSettings(max_depth=max_depth, receiver_height_m=height)
     points = lawnmower_route(grid.points)
-    return TwinFloorData(points, transmitters, settings, compute_radio_map(scene, transmitters, points, settings))
+    traced = traced_radio_map(scene, transmitters, points, settings)
+    return TwinFloorData(points, transmitters, settings, traced.radio, traced)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,13 +126,14 @@ def update_model_for_scene(fitted: FittedFingerprintModel, scene, changed_scene,
     old_test = floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT)
 
     start = time.perf_counter()
-    changes = change_map(scene, changed_scene, floor.transmitters, floor.points, floor.settings, old_map=floor.radio)
+    changes = change_map(scene, changed_scene, floor.transmitters, floor.points, floor.settings, old_map=floor.radio,
+                         traced=floor.traced)
     train = floor.survey(seed, radio=changes.new_map)
     if fitted.kind == "knn":
         model = with_reference_data(fitted, fitted.spec.features(train), train.positions[:, :2])
     else:
         training = fitted.settings.training
-        model = fine_tune(fitted, train, replace(training, epochs=max(1, math.ceil(training.epochs / 3))))
+        model = fine_tune(fitted, train, replace(training, epochs=max(1, math.ceil(training.epochs * FINE_TUNE_SHARE))))
     model = replace(model, scene_digest=changed_scene.content_hash())
     update_seconds = time.perf_counter() - start
 

@@ -6,10 +6,12 @@ or changes an object's material (:mod:`twinloc.model.scene_edits`); :func:`apply
 
 The change map says, per floor cell and transmitter, whether the radio map changed: the path
 gain differs by more than a tolerance, or line of sight, or the number of paths or the delay
-of the strongest path changed. Only cells the edit can reach are traced again: with the direct
-path alone (``max_depth`` 0) those whose straight link to the transmitter passes within a
-margin of an edited object's old or new bounds; with reflections any cell may see a new
-reflection, so every cell is a candidate.
+of the strongest path changed. Only what the edit can reach is traced again: given the old
+scene's traced radio map (:func:`twinloc.radio.radiomap.traced_radio_map`, which keeps every
+candidate path), the paths with a leg within a margin of an edited object's old or new bounds
+and those reflecting off it; without it, with the direct path alone (``max_depth`` 0), the
+cells whose straight link to the transmitter passes within that margin, and with reflections
+every cell (any may see a new reflection).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from twinloc.geometry.scene_edits import apply_edits
 from twinloc.model.atomic import write_text_atomic
 from twinloc.model.input_files import MIB, read_input_text
 from twinloc.model.scene_edits import EDIT_ACTIONS, MAX_EDIT_M, MAX_EDITS, SceneEdit, SceneEditError, scene_edit_from_dict
-from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
+from twinloc.radio.radiomap import RadioMap, RadioSettings, TracedRadioMap, compute_radio_map, retraced_radio_map
+from twinloc.radio.specular import segments_meet_boxes
 
 __all__ = ["EDIT_ACTIONS", "MAX_EDITS", "MAX_EDIT_M", "ChangeMap", "SceneEdit", "SceneEditError", "apply_edits", "change_map",
            "parse_scene_edits", "read_scene_edits", "stale"]
@@ -66,18 +69,25 @@ def read_scene_edits(path: str | Path) -> tuple[SceneEdit, ...]:
     return parse_scene_edits(text, str(path))
 
 
-def edited_bounds(old: Scene, new: Scene) -> np.ndarray:
-    """(E, 2, 3) metres: the bounds, in either scene, of each object that differs between them
-    (moved, added, removed or of another material)."""
+def edited_objects(old: Scene, new: Scene) -> set[str]:
+    """Names of the objects that differ between the scenes (moved, added, removed or of another material)."""
     before = {obj.name: obj for obj in old.objects}
     after = {obj.name: obj for obj in new.objects}
-    boxes = []
-    for name in sorted(set(before) | set(after)):
+    edited = set()
+    for name in set(before) | set(after):
         a, b = before.get(name), after.get(name)
         same = (a is not None and b is not None and a.material == b.material
                 and a.vertices.shape == b.vertices.shape and np.array_equal(a.vertices, b.vertices))
         if not same:
-            boxes.extend(obj.bounds for obj in (a, b) if obj is not None)
+            edited.add(name)
+    return edited
+
+
+def edited_bounds(old: Scene, new: Scene) -> np.ndarray:
+    """(E, 2, 3) metres: the bounds, in either scene, of each object that differs between them
+    (moved, added, removed or of another material)."""
+    edited = edited_objects(old, new)
+    boxes = [obj.bounds for name in sorted(edited) for scene in (old, new) for obj in scene.objects if obj.name == name]
     return np.array(boxes).reshape(-1, 2, 3)
 
 
@@ -89,6 +99,8 @@ class ChangeMap:
     changed : (P, T) bool, the cell's radio map from the transmitter changed.
     traced : (P, T) bool, the cells traced again (the candidates).
     new_map : the changed scene's radio map at ``points`` (the old one where not traced).
+    new_traced : the changed scene's traced radio map, when the change map was found from the
+        old one's (``change_map(traced=...)``), for the next edit; else None.
     """
 
     points: np.ndarray
@@ -96,6 +108,7 @@ class ChangeMap:
     changed: np.ndarray
     traced: np.ndarray
     new_map: RadioMap
+    new_traced: TracedRadioMap | None = None
 
     @property
     def changed_cells(self) -> np.ndarray:
@@ -115,29 +128,41 @@ class ChangeMap:
 
 
 def change_map(old_scene: Scene, new_scene: Scene, transmitters, points, settings: RadioSettings = RadioSettings(),
-               old_map: RadioMap | None = None, tolerance_db: float = GAIN_TOLERANCE_DB) -> ChangeMap:
+               old_map: RadioMap | None = None, tolerance_db: float = GAIN_TOLERANCE_DB,
+               traced: TracedRadioMap | None = None) -> ChangeMap:
     """The change map of ``transmitters`` over ``points`` (P, 3) from ``old_scene`` to ``new_scene``.
 
     old_map : ``old_scene``'s radio map at ``points`` when known (computed here otherwise).
+    traced : ``old_scene``'s traced radio map of these transmitters and points and settings,
+        when kept (:func:`twinloc.radio.radiomap.traced_radio_map`; it stands for ``old_map``):
+        then only the paths the edit can reach are traced again, with reflections too (unless
+        it was too large to keep its traces).
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    if old_map is None:
-        old_map = compute_radio_map(old_scene, tuple(transmitters), points, settings)
     count, senders = len(points), len(transmitters)
     boxes = edited_bounds(old_scene, new_scene)
+    if traced is not None:
+        old_map = traced.radio
+    if traced is not None and traced.traces is not None:
+        retraced = retraced_radio_map(traced, new_scene, edited_objects(old_scene, new_scene), _grown(boxes))
+        touched = np.column_stack([r.touched for r in retraced.traces]) if senders else np.zeros((count, 0), dtype=bool)
+        changed = _differs(old_map, retraced.radio, tolerance_db) & touched
+        return ChangeMap(points, tuple(t.name for t in transmitters), changed, touched, retraced.radio, retraced)
+    if old_map is None:
+        old_map = compute_radio_map(old_scene, tuple(transmitters), points, settings)
     if settings.max_depth == 0:
-        traced = np.column_stack([_links_near(np.array(t.position, dtype=np.float64), points, boxes)
-                                  for t in transmitters]) if senders else np.zeros((count, 0), dtype=bool)
+        traced_cells = np.column_stack([_links_near(np.array(t.position, dtype=np.float64), points, boxes)
+                                        for t in transmitters]) if senders else np.zeros((count, 0), dtype=bool)
     else:
-        traced = np.full((count, senders), len(boxes) > 0)
-    rows = np.flatnonzero(traced.any(axis=1))
+        traced_cells = np.full((count, senders), len(boxes) > 0)
+    rows = np.flatnonzero(traced_cells.any(axis=1))
     new_map = old_map
     changed = np.zeros((count, senders), dtype=bool)
     if len(rows):
         fresh = compute_radio_map(new_scene, tuple(transmitters), points[rows], settings)
-        changed[rows] = _differs(_rows(old_map, rows), fresh, tolerance_db) & traced[rows]
+        changed[rows] = _differs(_rows(old_map, rows), fresh, tolerance_db) & traced_cells[rows]
         new_map = _spliced(old_map, rows, fresh)
-    return ChangeMap(points, tuple(t.name for t in transmitters), changed, traced, new_map)
+    return ChangeMap(points, tuple(t.name for t in transmitters), changed, traced_cells, new_map)
 
 
 def stale(scene_digest: str | None, scene: Scene) -> bool:
@@ -148,21 +173,13 @@ def stale(scene_digest: str | None, scene: Scene) -> bool:
 
 def _links_near(tx: np.ndarray, points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """(P,) bool: the segment from ``tx`` to each point passes through a box of ``boxes``
-    (E, 2, 3) grown by NEAR_MARGIN_M (the slab test)."""
-    near = np.zeros(len(points), dtype=bool)
-    direction = points - tx
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inverse = 1.0 / direction
-    for low, high in boxes:
-        t0 = (low - NEAR_MARGIN_M - tx) * inverse
-        t1 = (high + NEAR_MARGIN_M - tx) * inverse
-        # A component along which the link does not move: inside the slab it never leaves, outside it never enters.
-        flat = direction == 0.0
-        inside = (tx >= low - NEAR_MARGIN_M) & (tx <= high + NEAR_MARGIN_M)
-        enter = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(t0, t1)).max(axis=1)
-        leave = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(t0, t1)).min(axis=1)
-        near |= (enter <= leave) & (leave >= 0.0) & (enter <= 1.0)
-    return near
+    (E, 2, 3) grown by NEAR_MARGIN_M."""
+    return segments_meet_boxes(np.broadcast_to(tx, points.shape), points, _grown(boxes))
+
+
+def _grown(boxes: np.ndarray) -> np.ndarray:
+    """``boxes`` (E, 2, 3) grown by NEAR_MARGIN_M on every side."""
+    return boxes + np.array([-NEAR_MARGIN_M, NEAR_MARGIN_M])[None, :, None]
 
 
 def _rows(radio: RadioMap, rows: np.ndarray) -> RadioMap:

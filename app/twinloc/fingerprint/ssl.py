@@ -10,7 +10,8 @@ the twin. :func:`split_samples` holds out a test split and hides the positions o
 - ``"consistency"`` (seed 003, §III.A): stage 1 pre-trains on the labelled samples; stage 2
   gives the unlabelled samples two pseudo-positions by two interpolations of the labelled
   positions over their nearest labelled neighbours in input space (the nearest one's position,
-  and the inverse-distance weighted mean of ``neighbours``), fine-tunes one copy of the model on
+  and the inverse-distance weighted mean of ``neighbours``; neighbours by the similarity of
+  :data:`SIMILARITIES` that interpolates the labelled samples best), fine-tunes one copy of the model on
   each pseudo-dataset with the labelled samples, and keeps a pseudo-label where the two copies'
   predictions agree within ``agreement_m`` (:func:`agreeing_pairs`, label = their mean); stage 3
   fine-tunes the model on labelled + kept samples. Each further round repeats stages 2 and 3
@@ -62,6 +63,11 @@ MAX_ROUNDS = 20
 #: Most samples a run learns from, test split included: 100,000 angle-delay images of 32 x 64
 #: are 820 MB of float32, read once into memory.
 MAX_SAMPLES = 100_000
+#: Similarities the consistency method's interpolations may find neighbours by: the angle
+#: between two samples' inputs (blind to their overall power), or the Euclidean distance of
+#: inputs standardised per feature. Each run takes the one that interpolates its labelled
+#: samples best (leave-one-out), never looking at the test split.
+SIMILARITIES = ("cosine", "standardised")
 #: Model inputs of each dataset member :func:`dataset_inputs` reads.
 INPUTS = ("angle-delay", "multipath")
 
@@ -127,6 +133,8 @@ class SslResult:
     rounds : per consistency round (empty for other methods but "ensemble", which runs one).
     members : "ensemble" only: metrics of each member and of each combination rule.
     predictions : (T, 2) metres, the model's positions of the test samples; test : (T,) their indices.
+    similarity : the :data:`SIMILARITIES` entry the consistency rounds' interpolations used (None
+        for the methods without them).
     """
 
     method: str
@@ -139,6 +147,7 @@ class SslResult:
     predictions: np.ndarray
     members: dict[str, Metrics] = field(default_factory=dict)
     rotated_labels: int = 0
+    similarity: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: the metrics at the top level, then rounds and members."""
@@ -152,6 +161,7 @@ class SslResult:
             "rotated_labels": self.rotated_labels,
             "pseudo_labels": [r.accepted for r in self.rounds],
             "pseudo_label_error_m": _plain(accepted[-1]) if accepted else None,
+            "interpolation_similarity": self.similarity,
             "rounds": [{key: _plain(value) for key, value in vars(r).items()} for r in self.rounds],
             "members": {name: metrics.as_dict() for name, metrics in self.members.items()},
             "train_seconds": self.train_seconds,
@@ -345,6 +355,7 @@ def run_ssl(
         predictions=predicted,
         members=members,
         rotated_labels=len(trainer.labelled) - len(labelled),
+        similarity=trainer.similarity,
     )
 
 
@@ -370,6 +381,7 @@ class _Trainer:
         self.labelled, self.unlabelled = labelled, unlabelled
         self.seed, self.settings, self.cancel, self.on_epoch = seed, settings, cancel, on_epoch
         self.sectors, self.sector = 1, None
+        self.similarity: str | None = None  # set by the consistency method's interpolations
         if sectors is not None:
             self._add_sectors(sectors, sector_rotation)
 
@@ -462,7 +474,8 @@ class _Trainer:
         s = self.settings
         steps = 1 + 3 * rounds
         model = self.supervised(scaled_progress(progress, 0.0, 1 / steps))
-        nearest, weighted = _interpolations(self.x, self.y, self.labelled, self.unlabelled, s.neighbours, self.sector)
+        nearest, weighted, self.similarity = _interpolations(self.x, self.y, self.labelled, self.unlabelled,
+                                                             s.neighbours, self.sector)
         both = np.concatenate([self.labelled, self.unlabelled])
         for number in range(rounds):
             step = 1 + 3 * number
@@ -502,14 +515,16 @@ class _Rounds(list):
 
 def _interpolations(x, y, labelled, unlabelled, neighbours, sector=None):
     """Two pseudo-positions (U, 2) of the unlabelled samples from their labelled neighbours in
-    standardised input space: the nearest one's position, and the inverse-distance weighted mean
-    of the ``neighbours`` nearest. With ``sector`` (one per row), neighbours come from the
-    sample's own sector (an unlabelled sample of a sector without labels keeps the global ones):
-    a sector's local-frame channel alone does not say which sector it lies in."""
+    input space: the nearest one's position, and the inverse-distance weighted mean of the
+    ``neighbours`` nearest; and the name of the :data:`SIMILARITIES` entry that found them, the
+    one whose interpolations place the labelled samples best when each is left out in turn.
+    With ``sector`` (one per row), neighbours come from the sample's own sector (an unlabelled
+    sample of a sector without labels keeps the global ones): a sector's local-frame channel
+    alone does not say which sector it lies in."""
     from sklearn.neighbors import NearestNeighbors
 
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    scaled = (x - mean) / np.where(std > 1e-12, std, 1.0)
+    name = _best_similarity(x, y[labelled], labelled, neighbours)
+    space, metric = _similarity_space(x, name)
     nearest, weighted = np.empty((len(unlabelled), 2)), np.empty((len(unlabelled), 2))
     groups = [(labelled, np.ones(len(unlabelled), dtype=bool))]
     if sector is not None:
@@ -517,13 +532,46 @@ def _interpolations(x, y, labelled, unlabelled, neighbours, sector=None):
     for known_rows, asked in groups:
         if len(known_rows) == 0 or not asked.any():
             continue
-        k = min(neighbours, len(known_rows))
-        distances, which = NearestNeighbors(n_neighbors=k).fit(scaled[known_rows]).kneighbors(scaled[unlabelled[asked]])
-        known = y[known_rows]
-        weights = 1.0 / np.maximum(distances, 1e-9)
-        weighted[asked] = (known[which] * weights[:, :, None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
-        nearest[asked] = known[which[:, 0]]
-    return nearest, weighted
+        search = NearestNeighbors(n_neighbors=min(neighbours, len(known_rows)), metric=metric).fit(space[known_rows])
+        distances, which = search.kneighbors(space[unlabelled[asked]])
+        nearest[asked], weighted[asked] = _interpolated(y[known_rows], distances, which)
+    return nearest, weighted, name
+
+
+def _best_similarity(x: np.ndarray, known: np.ndarray, labelled: np.ndarray, neighbours: int) -> str:
+    """The :data:`SIMILARITIES` entry whose interpolations place the labelled samples (positions
+    ``known``) best when each is left out in turn."""
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(neighbours, len(labelled) - 1)
+    best = None
+    for name in SIMILARITIES:
+        space, metric = _similarity_space(x, name)
+        distances, which = NearestNeighbors(n_neighbors=k + 1, metric=metric).fit(space[labelled]).kneighbors(space[labelled])
+        # Drop each sample's own row (at distance 0, though a twin may hold a duplicate first).
+        own = which == np.arange(len(labelled))[:, None]
+        own[own.sum(axis=1) == 0, -1] = True
+        distances = distances[~own].reshape(len(labelled), k)
+        which = which[~own].reshape(len(labelled), k)
+        left_out = sum(position_errors(known, guess).mean() for guess in _interpolated(known, distances, which))
+        if best is None or left_out < best[0]:
+            best = (left_out, name)
+    return best[1]
+
+
+def _similarity_space(x: np.ndarray, name: str) -> tuple[np.ndarray, str]:
+    """``x`` (N, I) as the neighbour search of similarity ``name`` sees it, and its metric."""
+    if name == "cosine":
+        return x, "cosine"
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 1e-12, std, 1.0), "euclidean"
+
+
+def _interpolated(known: np.ndarray, distances: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest neighbour's position and the inverse-distance weighted mean of ``known[which]``."""
+    weights = 1.0 / np.maximum(distances, 1e-9)
+    weighted = (known[which] * weights[:, :, None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
+    return known[which[:, 0]], weighted
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,13 +23,16 @@ from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Scene
 from twinloc.model.atomic import write_atomic
 from twinloc.radio.itu import SPEED_OF_LIGHT_M_S
-from twinloc.radio.specular import MAX_DEPTH, PathTracer, theta_hat
+from twinloc.radio.specular import MAX_DEPTH, PathTracer, TraceRecord, theta_hat
 from twinloc.radio.transmitters import Transmitter
 
 #: Path gain, dB, of a point no path reaches (and RSS = power + this).
 NO_SIGNAL_DB = -250.0
 #: Most strongest paths kept per point and transmitter.
 MAX_STRONGEST_PATHS = 32
+#: Most candidate chains a traced radio map keeps over all its transmitters (about 120 bytes
+#: each at depth 2: 250 MB); past it the traces are dropped and an update traces everything.
+MAX_KEPT_CHAINS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,57 @@ def compute_radio_map(
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     cancel = cancel or CancelToken()
+
+    def trace(tracer, column, tx, step):
+        return tracer.recorded_trace(tx, points, settings.max_depth, cancel=cancel, progress=step)
+
+    return _radio_map(scene, tuple(transmitters), points, settings, engine, progress, trace, keep=0).radio
+
+
+@dataclass(frozen=True, eq=False)
+class TracedRadioMap:
+    """A radio map with each transmitter's :class:`specular.TraceRecord`, so that
+    :func:`retraced_radio_map` can update it after a scene edit without tracing it all again;
+    ``traces`` is None when they held more than MAX_KEPT_CHAINS candidate chains."""
+
+    radio: RadioMap
+    traces: tuple[TraceRecord, ...] | None
+    transmitters: tuple[Transmitter, ...]
+    settings: RadioSettings
+
+
+def traced_radio_map(scene: Scene, transmitters: tuple[Transmitter, ...], points,
+                     settings: RadioSettings = RadioSettings(), engine: RayEngine | None = None,
+                     cancel: CancelToken | None = None, progress: ProgressFn | None = None) -> TracedRadioMap:
+    """:func:`compute_radio_map` keeping what it traced (every candidate chain, at most
+    MAX_KEPT_CHAINS: memory grows with the points times the scene's reflecting planes)."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    cancel = cancel or CancelToken()
+
+    def trace(tracer, column, tx, step):
+        return tracer.recorded_trace(tx, points, settings.max_depth, cancel=cancel, progress=step)
+
+    return _radio_map(scene, tuple(transmitters), points, settings, engine, progress, trace, keep=MAX_KEPT_CHAINS)
+
+
+def retraced_radio_map(traced: TracedRadioMap, scene: Scene, edited: set[str], boxes,
+                       engine: RayEngine | None = None, cancel: CancelToken | None = None) -> TracedRadioMap:
+    """``traced`` (with its traces) as it is in ``scene``, which differs from the scene traced only in the objects
+    named in ``edited``, lying within ``boxes`` (E, 2, 3) metres in either scene
+    (:meth:`specular.PathTracer.retrace`: only the chains the edit can reach are traced again).
+    Equal to :func:`traced_radio_map` of ``scene`` up to rounding; it keeps its traces whatever
+    their size (an edit changes the number of chains little)."""
+
+    def trace(tracer, column, tx, step):
+        return tracer.retrace(traced.traces[column], edited, boxes, cancel)
+
+    return _radio_map(scene, traced.transmitters, traced.radio.points, traced.settings, engine, None, trace,
+                      keep=sys.maxsize)
+
+
+def _radio_map(scene, transmitters, points, settings, engine, progress, trace, keep: int) -> TracedRadioMap:
+    """The radio map from ``trace(tracer, column, tx (3,), progress)``, a TraceRecord per
+    transmitter, kept in the result while they hold at most ``keep`` candidate chains (0: none)."""
     progress = progress or report_nothing
     engine = engine or RayEngine(scene)
     tracers: dict[float, PathTracer] = {}
@@ -149,12 +204,17 @@ def compute_radio_map(
     los = np.zeros((count, senders), dtype=bool)
     crossings = np.zeros((count, senders, len(material_names)), dtype=np.int32)
     features = {name: np.full((count, senders, k), np.nan) for name in MultipathFeatures.__dataclass_fields__}
+    records, kept = [], 0
     for column, transmitter in enumerate(transmitters):
         tracer = tracers[transmitter.frequency_hz]
         step = scaled_progress(progress, column / max(senders, 1), (column + 1) / max(senders, 1))
         step(0.0, f"Radio map of {transmitter.name}")
         tx = np.array(transmitter.position, dtype=np.float64)
-        paths, direct = tracer.trace(tx, points, settings.max_depth, cancel=cancel, progress=step)
+        record = trace(tracer, column, tx, step)
+        kept += sum(len(chains.point) for chains in record.chains)
+        if keep and kept <= keep:
+            records.append(record)
+        paths, direct = record.paths, record.direct
         wavelength = tracer.wavelength_m
         # Friis holds in the far field; nearer than lambda / 4 pi a path's gain is capped at 0 dB.
         spreading = wavelength / (4.0 * np.pi * np.maximum(paths.length_m, wavelength / (4.0 * np.pi)))
@@ -171,7 +231,7 @@ def compute_radio_map(
         fallback = direct.blocked & np.isfinite(shortest)
         range_m[fallback, column] = shortest[fallback]
         _strongest(paths, power, wavelength, column, k, features)
-    return RadioMap(
+    radio = RadioMap(
         points=points,
         transmitter_names=tuple(t.name for t in transmitters),
         path_gain_db=gain_db,
@@ -182,6 +242,8 @@ def compute_radio_map(
         crossings=crossings,
         material_names=material_names,
     )
+    traces = tuple(records) if keep and kept <= keep else None
+    return TracedRadioMap(radio, traces, tuple(transmitters), settings)
 
 
 def _strongest(paths, power, wavelength: float, column: int, k: int, features: dict[str, np.ndarray]) -> None:

@@ -24,6 +24,7 @@ wave meets it, and each reflection point must fall within its plane's bounding b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -85,6 +86,38 @@ class DirectLinks:
     crossings: np.ndarray
 
 
+class _Chains(NamedTuple):
+    """Candidate chains of one reflection order: sequences (K, d) int64 planes, point (K,) int64
+    receiver point index, chain (K, d + 2, 3) metres (tx, reflection points, receiver), on_faces
+    (K,) bool every reflection point is on a triangle of its plane."""
+
+    sequences: np.ndarray
+    point: np.ndarray
+    chain: np.ndarray
+    on_faces: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class TraceRecord:
+    """A trace and what it examined, kept so that :meth:`PathTracer.retrace` can update it.
+
+    tx : (3,) metres. points : (P, 3) metres. paths, direct : what :meth:`PathTracer.trace` gives.
+    source : (N,) int64, each path's chain in ``chains[depth - 1]`` (its point for a direct path).
+    chains : per reflection order 1..max_depth, the candidate chains (on their faces or not).
+    plane_keys : (object name, rank of the plane within its object) of each plane traced.
+    touched : (P,) bool, the points :meth:`PathTracer.retrace` traced again (None for a fresh trace).
+    """
+
+    tx: np.ndarray
+    points: np.ndarray
+    paths: SpecularPaths
+    source: np.ndarray
+    chains: tuple[_Chains, ...]
+    direct: DirectLinks
+    plane_keys: tuple[tuple[str, int], ...]
+    touched: np.ndarray | None = None
+
+
 class PathTracer:
     """Specular paths in one scene at one frequency.
 
@@ -134,38 +167,124 @@ class PathTracer:
         -------
         (SpecularPaths, DirectLinks)
         """
+        record = self.recorded_trace(tx, points, max_depth, cancel=cancel, progress=progress)
+        return record.paths, record.direct
+
+    def recorded_trace(self, tx, points, max_depth: int, *, cancel: CancelToken | None = None,
+                       progress: ProgressFn = report_nothing) -> TraceRecord:
+        """:meth:`trace` with the candidate chains it examined, for :meth:`retrace`."""
         tx = np.asarray(tx, dtype=np.float64).reshape(3)
         points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         if not 0 <= max_depth <= MAX_DEPTH:
             raise ValueError(f"max_depth must be 0 to {MAX_DEPTH}, got {max_depth}")
         cancel = cancel or CancelToken()
         progress(0.0, "Direct paths")
-        starts = np.broadcast_to(tx, points.shape)
-        events = self.engine.crossing_events(starts, points)
-        direct = self._direct_links(events)
-        found = [self._paths(np.stack([starts, points], axis=1), np.zeros((len(points), 0), dtype=np.int64),
-                             np.arange(len(points)), first_events=events)]
+        direct, found = self._direct_paths(tx, points, np.arange(len(points)))
+        sources, chains = [found.point], []
         for depth in range(1, max_depth + 1):
             cancel.raise_if_cancelled()
             progress((depth - 1) / max_depth, f"Reflections of order {depth}")
-            blocks = list(self._candidates(tx, points, depth, cancel))
-            if not blocks:
-                continue
-            sequences, point_index, chain = (np.concatenate(parts) for parts in zip(*blocks))
-            on_faces = self._on_faces(chain, sequences)
-            cancel.raise_if_cancelled()
-            found.append(self._paths(chain[on_faces], sequences[on_faces], point_index[on_faces]))
+            chains.append(self._examined(tx, points, depth, None, cancel))
+            paths, source = self._chain_paths(chains[-1], np.ones(len(chains[-1].point), dtype=bool))
+            found = _joined([found, paths])
+            sources.append(source)
         progress(1.0, "Paths traced")
-        return _joined(found), direct
+        return TraceRecord(tx, points, found, np.concatenate(sources), tuple(chains), direct, _plane_keys(self.faces))
+
+    def retrace(self, record: TraceRecord, edited: set[str], boxes, cancel: CancelToken | None = None) -> TraceRecord:
+        """``record`` (traced in another scene) as a trace in this scene, where only the objects
+        named in ``edited`` differ and lie within ``boxes`` (E, 2, 3) metres (their bounds in
+        either scene, already grown by any margin wanted).
+
+        Only what the edit can reach is traced again: the direct links and the chains with a
+        leg meeting a box (their reflection points included), and the chains reflecting off an
+        edited object's planes (those of the old scene dropped, those of this one found). The
+        rest keep their recorded fields. Also gives ``touched`` (P,) bool on the result: the
+        points where anything was traced again.
+        """
+        cancel = cancel or CancelToken()
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 2, 3)
+        keys = _plane_keys(self.faces)
+        new_plane = {key: plane for plane, key in enumerate(keys)}
+        old_to_new = np.array([-1 if key[0] in edited else new_plane.get(key, -1) for key in record.plane_keys],
+                              dtype=np.int64)
+        edited_planes = np.array([plane for plane, key in enumerate(keys) if key[0] in edited], dtype=np.int64)
+        points, tx = record.points, record.tx
+        near = segments_meet_boxes(np.broadcast_to(tx, points.shape), points, boxes)
+        touched = near.copy()
+        again = np.flatnonzero(near)
+        direct_again, straight = self._direct_paths(tx, points[again], again)
+        direct = DirectLinks(*(_put(getattr(record.direct, name), again, getattr(direct_again, name))
+                               for name in DirectLinks.__dataclass_fields__))
+        kept_direct = (record.paths.depth == 0) & ~near[record.paths.point]
+        found = _joined([_subset(record.paths, kept_direct), straight])
+        sources, chains = [np.concatenate([record.source[kept_direct], straight.point])], []
+        for depth, old in enumerate(record.chains, start=1):
+            cancel.raise_if_cancelled()
+            planes = old_to_new[old.sequences]
+            dropped = (planes < 0).any(axis=1)
+            legs = segments_meet_boxes(old.chain[:, :-1].reshape(-1, 3), old.chain[:, 1:].reshape(-1, 3),
+                                       boxes).reshape(-1, depth + 1).any(axis=1)
+            redo = ~dropped & legs
+            kept = ~dropped & ~legs
+            touched[old.point[dropped | legs]] = True
+            fresh = self._examined(tx, points, depth, edited_planes, cancel)
+            touched[fresh.point] = True
+            kept_rows, redo_rows = np.flatnonzero(kept), np.flatnonzero(redo)
+            redone = _Chains(planes[redo_rows], old.point[redo_rows], old.chain[redo_rows],
+                             self._on_faces(old.chain[redo_rows], planes[redo_rows]))
+            merged = _Chains(*(np.concatenate([a[kept_rows], b, c]) for a, b, c in zip(
+                (planes, old.point, old.chain, old.on_faces), redone, fresh)))
+            chains.append(merged)
+            # Paths of kept chains keep their fields; the others' are computed here.
+            position = np.full(len(old.point), -1, dtype=np.int64)
+            position[kept_rows] = np.arange(len(kept_rows))
+            of_depth = record.paths.depth == depth
+            recorded = np.zeros(len(record.paths.depth), dtype=bool)
+            recorded[of_depth] = position[record.source[of_depth]] >= 0
+            computed = np.arange(len(merged.point)) >= len(kept_rows)
+            paths, source = self._chain_paths(merged, computed)
+            found = _joined([found, _subset(record.paths, recorded), paths])
+            sources.append(np.concatenate([position[record.source[recorded]], source]))
+        return TraceRecord(tx, points, found, np.concatenate(sources), tuple(chains), direct, keys, touched)
+
+    def _direct_paths(self, tx, points, point_index) -> tuple[DirectLinks, SpecularPaths]:
+        """The direct links from ``tx`` to ``points`` and the paths along them, reaching ``point_index``."""
+        starts = np.broadcast_to(tx, points.shape)
+        events = self.engine.crossing_events(starts, points)
+        paths, _ = self._paths(np.stack([starts, points], axis=1), np.zeros((len(points), 0), dtype=np.int64),
+                               point_index, first_events=events)
+        return self._direct_links(events), paths
+
+    def _examined(self, tx, points, depth: int, only_planes, cancel: CancelToken) -> _Chains:
+        """The candidate chains of ``depth`` reflections (of the sequences holding a plane of
+        ``only_planes`` when given) and which are on their faces."""
+        blocks = list(self._candidates(tx, points, depth, cancel, only_planes))
+        if not blocks:
+            return _Chains(np.zeros((0, depth), dtype=np.int64), np.zeros(0, dtype=np.int64),
+                           np.zeros((0, depth + 2, 3)), np.zeros(0, dtype=bool))
+        sequences, point_index, chain = (np.concatenate(parts) for parts in zip(*blocks))
+        return _Chains(sequences, point_index, chain, self._on_faces(chain, sequences))
+
+    def _chain_paths(self, chains: _Chains, rows: np.ndarray) -> tuple[SpecularPaths, np.ndarray]:
+        """The paths of the chains marked in ``rows`` (N,) bool that are on their faces, and
+        each path's chain (index into ``chains``)."""
+        chosen = np.flatnonzero(rows & chains.on_faces)
+        paths, alive = self._paths(chains.chain[chosen], chains.sequences[chosen], chains.point[chosen])
+        return paths, chosen[alive]
 
     # ------------------------------------------------------------------ candidates
 
-    def _candidates(self, tx, points, depth: int, cancel: CancelToken):
+    def _candidates(self, tx, points, depth: int, cancel: CancelToken, only_planes=None):
         """Blocks of (sequences (K, depth) int64 planes, point index (K,) int64, chains
         (K, depth + 2, 3) metres: tx, the reflection points in order, the point) whose
         reflection points each lie on their plane's side toward the wave and within its
-        bounding box (cheap tests before any ray is cast)."""
+        bounding box (cheap tests before any ray is cast); only the sequences holding a plane
+        of ``only_planes`` when given."""
         sequences, images = self._plane_sequences(tx, depth)
+        if only_planes is not None:
+            holding = np.isin(sequences, only_planes).any(axis=1)
+            sequences, images = sequences[holding], images[holding]
         if len(sequences) * len(points) > MAX_CANDIDATES:
             raise ValueError(
                 f"{len(sequences):,} sequences of {depth} reflections over {len(points):,} points exceed "
@@ -280,8 +399,9 @@ class PathTracer:
 
     # ------------------------------------------------------------------ fields
 
-    def _paths(self, chain, sequences, point_index, first_events: CrossingEvents | None = None) -> SpecularPaths:
-        """The field each chain of points delivers; chains through an opaque object dropped."""
+    def _paths(self, chain, sequences, point_index, first_events: CrossingEvents | None = None):
+        """The field each chain of points delivers, chains through an opaque object dropped, and
+        (K,) bool the chains kept."""
         count, depth = sequences.shape
         legs = np.diff(chain, axis=1)
         leg_length = np.linalg.norm(legs, axis=2)
@@ -299,7 +419,7 @@ class PathTracer:
             point=point_index[alive], depth=np.full(int(alive.sum()), depth, dtype=np.int64),
             length_m=leg_length[alive].sum(axis=1), field=field[alive],
             departure=unit[alive, 0], arrival=unit[alive, -1],
-        )
+        ), alive
 
     def _transmit(self, field, unit, events: CrossingEvents) -> tuple[np.ndarray, np.ndarray]:
         """Fields after every wall each segment crosses, and which segments an opaque object blocks."""
@@ -408,3 +528,45 @@ def _plane_boxes(scene: Scene, faces) -> tuple[np.ndarray, np.ndarray]:
 def _joined(parts: list[SpecularPaths]) -> SpecularPaths:
     return SpecularPaths(*(np.concatenate([getattr(p, name) for p in parts]) for name in
                            ("point", "depth", "length_m", "field", "departure", "arrival")))
+
+
+def segments_meet_boxes(starts, ends, boxes) -> np.ndarray:
+    """(N,) bool: the segment from each of ``starts`` (N, 3) to ``ends`` (N, 3) metres meets a
+    box of ``boxes`` (E, 2, 3) (low and high corners, metres; touching counts), by the slab test."""
+    starts, ends = np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
+    meets = np.zeros(len(starts), dtype=bool)
+    lowest, highest = np.minimum(starts, ends), np.maximum(starts, ends)
+    for low, high in np.asarray(boxes, dtype=np.float64).reshape(-1, 2, 3):
+        # Only segments whose own bounds overlap the box can meet it (most, far off, cannot).
+        rows = np.flatnonzero(np.all((lowest <= high) & (highest >= low), axis=1) & ~meets)
+        start, direction = starts[rows], ends[rows] - starts[rows]
+        flat = direction == 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 * inf along a flat axis, replaced below
+            inverse = 1.0 / direction
+            t0, t1 = (low - start) * inverse, (high - start) * inverse
+        # Along an axis the segment does not move: inside the slab it never leaves, outside it never enters.
+        inside = (start >= low) & (start <= high)
+        enter = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(t0, t1)).max(axis=1)
+        leave = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(t0, t1)).min(axis=1)
+        meets[rows] = (enter <= leave) & (leave >= 0.0) & (enter <= 1.0)
+    return meets
+
+
+def _plane_keys(faces) -> tuple[tuple[str, int], ...]:
+    """(object name, rank within the object) of each plane: the same plane in two scenes that
+    differ in other objects has the same key."""
+    first = {}
+    for plane, owner in enumerate(faces.object_index.tolist()):
+        first.setdefault(owner, plane)
+    return tuple((faces.object_names[owner], plane - first[owner]) for plane, owner in enumerate(faces.object_index.tolist()))
+
+
+def _subset(paths: SpecularPaths, rows: np.ndarray) -> SpecularPaths:
+    return SpecularPaths(*(getattr(paths, name)[rows] for name in SpecularPaths.__dataclass_fields__))
+
+
+def _put(full: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A copy of ``full`` with ``values`` at ``rows``."""
+    out = full.copy()
+    out[rows] = values
+    return out
