@@ -14,18 +14,13 @@ from optim_scenes import two_rooms
 from twinloc.layout.plan_count import p90_over_every_cell, plan_count, plan_one_count
 from twinloc.layout.problem import LayoutRequest
 from twinloc.model.analysis import ErrorMapSettings
+from twinloc.studies import open_runner
 
 REQUEST = LayoutRequest(3, min_distance_m=0.5, resolution_m=0.2, objective_resolution_m=0.2, population=20,
                         iterations=20, seed=7, settings=ErrorMapSettings(physics_only=True))
 TARGET_M = 0.01
 
-
-class InOrder:
-    """The study-runner contract run in this process: task(item, shared, seed sequence i)."""
-
-    def map(self, task, items, *, shared=None, seed=0, progress=None, cancel=None):
-        seeds = np.random.SeedSequence(seed).spawn(len(items))
-        return [task(item, shared, child) for item, child in zip(items, seeds)]
+IN_PROCESS = open_runner("none")
 
 
 def test_p90_counts_cells_without_a_fix_as_infinitely_wrong():
@@ -59,7 +54,7 @@ def test_six_anchors_split_three_and_three_and_locate_everywhere():
 
 
 def test_the_partition_needs_six_anchors_and_the_curve_falls_monotonically():
-    study = plan_count(two_rooms(), range(3, 8), TARGET_M, REQUEST, InOrder())
+    study = plan_count(two_rooms(), range(3, 8), TARGET_M, REQUEST, IN_PROCESS)
     assert [plan.anchor_count for plan in study.plans] == [3, 4, 5, 6, 7]
     assert study.smallest_count == 6
     p90 = [np.inf if plan.p90_error_m is None else plan.p90_error_m for plan in study.plans]
@@ -68,15 +63,15 @@ def test_the_partition_needs_six_anchors_and_the_curve_falls_monotonically():
 
 
 def test_an_open_room_needs_three_and_a_short_range_says_none_meets_the_target():
-    assert plan_count(two_rooms(partition=False), [4, 3], TARGET_M, REQUEST, InOrder()).smallest_count == 3
-    study = plan_count(two_rooms(), [3, 4, 5], TARGET_M, REQUEST, InOrder())
+    assert plan_count(two_rooms(partition=False), [4, 3], TARGET_M, REQUEST, IN_PROCESS).smallest_count == 3
+    study = plan_count(two_rooms(), [3, 4, 5], TARGET_M, REQUEST, IN_PROCESS)
     assert study.smallest_count is None
     assert study.to_json()["smallest_count"] is None
 
 
 def test_the_study_does_not_depend_on_the_order_counts_are_given():
-    one = plan_count(two_rooms(), [6, 3], TARGET_M, REQUEST, InOrder())
-    two = plan_count(two_rooms(), [3, 6], TARGET_M, REQUEST, InOrder())
+    one = plan_count(two_rooms(), [6, 3], TARGET_M, REQUEST, IN_PROCESS)
+    two = plan_count(two_rooms(), [3, 6], TARGET_M, REQUEST, IN_PROCESS)
     assert all(np.array_equal(a.positions, b.positions) for a, b in zip(one.plans, two.plans))
 
 
@@ -88,4 +83,21 @@ def test_the_study_does_not_depend_on_the_order_counts_are_given():
 ])
 def test_bad_studies_are_refused(counts, target, message):
     with pytest.raises(ValueError, match=message):
-        plan_count(two_rooms(), counts, target, REQUEST, InOrder())
+        plan_count(two_rooms(), counts, target, REQUEST, IN_PROCESS)
+
+
+def test_a_two_worker_cluster_plans_the_same_layouts_as_this_process():
+    with open_runner("local", workers=2) as runner:
+        there = plan_count(two_rooms(), [5, 6], TARGET_M, REQUEST, runner)
+    here = plan_count(two_rooms(), [5, 6], TARGET_M, REQUEST, IN_PROCESS)
+    assert [plan.anchor_count for plan in there.plans] == [5, 6]
+    assert all(np.array_equal(a.positions, b.positions) for a, b in zip(here.plans, there.plans))
+    assert there.smallest_count == here.smallest_count == 6
+
+
+def test_regions_that_cannot_hold_the_most_anchors_are_refused_before_any_task():
+    with pytest.raises(ValueError, match="nowhere"):
+        plan_count(two_rooms(), [3], TARGET_M, LayoutRequest(3, region_names=("nowhere",)), IN_PROCESS)
+    crowded = LayoutRequest(3, min_distance_m=3.0, region_names=("west ceiling",))
+    with pytest.raises(ValueError, match="minimum distance|cannot"):
+        plan_count(two_rooms(), [3, 12], TARGET_M, crowded, IN_PROCESS)

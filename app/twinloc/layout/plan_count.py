@@ -26,6 +26,7 @@ from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.scene import Scene
 from twinloc.layout.problem import LayoutRequest, prepare_problem
 from twinloc.layout.search import optimize_layout
+from twinloc.optim.mounting import MountingSpace
 
 #: The percentile the target is set on.
 TARGET_PERCENTILE = 90
@@ -169,7 +170,9 @@ def plan_count(
     Raises
     ------
     ValueError
-        No counts, a count below what a fix needs, or a bad target.
+        No counts, a count below what a fix needs, a bad target, or mounting regions that are
+        unknown or cannot hold the most anchors at the minimum distance (checked here, before
+        any task starts).
     """
     counts = sorted(set(int(count) for count in counts))
     if not counts:
@@ -179,6 +182,8 @@ def plan_count(
         raise ValueError(f"{request.settings.dimensions}D positioning needs at least {needed} anchors, got {counts[0]}")
     if not (math.isfinite(target_p90_m) and target_p90_m > 0):
         raise ValueError(f"the target p90 error must be a positive number of metres, got {target_p90_m!r}")
+    MountingSpace.from_scene(scene, counts[-1], region_names=request.region_names, min_distance_m=request.min_distance_m,
+                             fixed_anchors=np.asarray(request.fixed_anchors, dtype=np.float64).reshape(-1, 3))
     started = time.perf_counter()
     plans = runner.map(plan_one_count, counts, shared={"scene": scene, "request": request}, seed=request.seed,
                        progress=progress, cancel=cancel)
