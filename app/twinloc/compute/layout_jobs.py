@@ -1,4 +1,5 @@
-"""Layout optimization jobs: the GUI's study of a request, and the current layout scored again after an edit."""
+"""Layout optimization jobs: the GUI's study of a request, the current layout scored again after an edit,
+and the best layout of every anchor count."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from twinloc.cancellation import CancelToken, ProgressFn
 from twinloc.compute.jobs import Job
 from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.scene import Scene
+from twinloc.layout.plan_count import CountStudy, plan_count
 from twinloc.layout.problem import LayoutRequest
 from twinloc.layout.search import IterationListener
 from twinloc.layout.study import LayoutStudy, rescore_current, study_layouts
@@ -60,3 +62,21 @@ def current_layout_job(study: LayoutStudy, anchors) -> Job:
         return rescore_current(study, current, progress, cancel)
 
     return Job(name="Error map of the current layout", function=run, key=None)
+
+
+def plan_count_job(scene: Scene, counts, target_p90_m: float, request: LayoutRequest, scheduler: str) -> Job:
+    """A job running :func:`~twinloc.layout.plan_count.plan_count` on a study runner of ``scheduler``
+    (``"local"``, ``"none"`` or an address; see :func:`twinloc.studies.open_runner`), closed when it ends.
+
+    ``counts`` : the anchor counts to try (copied). A cancel stops the study without a result.
+    """
+    counts = tuple(int(count) for count in counts)
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> CountStudy:
+        from twinloc.studies import open_runner
+
+        progress(0.0, "Starting the study's workers" if scheduler != "none" else f"Planning {len(counts)} anchor counts")
+        with open_runner(scheduler) as runner:
+            return plan_count(scene, counts, target_p90_m, request, runner, progress=progress, cancel=cancel)
+
+    return Job(name="How many anchors", function=run, key=None)

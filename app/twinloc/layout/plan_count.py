@@ -27,6 +27,7 @@ from twinloc.geometry.scene import Scene
 from twinloc.layout.problem import LayoutRequest, prepare_problem
 from twinloc.layout.search import optimize_layout
 from twinloc.optim.mounting import MountingSpace
+from twinloc.uwb.error_map import ErrorMap
 
 #: The percentile the target is set on.
 TARGET_PERCENTILE = 90
@@ -48,6 +49,7 @@ class CountPlan:
     coverage : fraction of the reporting cells with a fix.
     sum_error_m : weighted summed error, what the search minimised.
     evaluations : objective values the search computed; seconds : the task's wall time.
+    error_map : the layout's ErrorMap on the reporting grid (what a preview shows).
     """
 
     anchor_count: int
@@ -60,6 +62,7 @@ class CountPlan:
     sum_error_m: float
     evaluations: int
     seconds: float
+    error_map: ErrorMap
 
     def meets(self, target_p90_m: float) -> bool:
         """True when the p90 error (every cell counted) is at most ``target_p90_m`` metres."""
@@ -142,6 +145,7 @@ def plan_one_count(anchor_count: int, shared: dict, rng_seed: np.random.SeedSequ
         sum_error_m=best.stats["sum_error_m"],
         evaluations=result.evaluations,
         seconds=time.perf_counter() - started,
+        error_map=error_map,
     )
 
 
