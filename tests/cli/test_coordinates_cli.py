@@ -26,6 +26,7 @@ REQUIRED = {
     "locate": ["--ue", "1,1,1"],
     "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
     "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
+    "plan-count": ["--target-p90", "0.3"],
 }
 
 
@@ -47,6 +48,7 @@ def test_the_coordinate_options_are_the_expected_ones():
         ("optimize", "--fixed"), ("optimize", "--tag-height"), ("rp-plan", "--tag-height"),
         ("radiomap", "--anchors"), ("radiomap", "--height"), ("csi-dataset", "--height"),
         ("paths", "--tx"), ("paths", "--rx"), ("locate", "--ue"), ("locate", "--bs"), ("evaluate-rrt", "--bs"),
+        ("plan-count", "--tag-height"),
     }
 
 

@@ -170,6 +170,8 @@ COUNT_LIMITS = [
     ("fingerprint", "--seed", 0, 2**32 - 1), ("model-update", "--seed", 0, 2**32 - 1),
     ("fingerprint-ssl", "--rounds", 1, 20), ("fingerprint-ssl", "--epochs", 1, 10_000),
     ("fingerprint-ssl", "--seed", 0, 2**32 - 1),
+    ("plan-count", "--min-anchors", 1, 32), ("plan-count", "--max-anchors", 1, 32), ("plan-count", "--population", 4, 1000),
+    ("plan-count", "--iterations", 1, 10_000), ("plan-count", "--seed", 0, 2**32 - 1),
 ]
 
 
@@ -189,7 +191,7 @@ def test_count_limits_are_inclusive_and_checked_while_parsing(verb, option, low,
     required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"],
                 "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
                 "fingerprint": ["--train", "a.csv", "--test", "b.csv"], "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
-                "model-update": ["--model", "m.npz", "--change", "e.json"]}
+                "model-update": ["--model", "m.npz", "--change", "e.json"], "plan-count": ["--target-p90", "0.3"]}
     argv = [verb, "SCENE", *required.get(verb, [])]
     if option in argv:
         del argv[argv.index(option):argv.index(option) + 2]
