@@ -46,15 +46,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
     parser.add_argument("--anchors", type=count(1, MAX_ANCHORS), required=True, metavar="N",
                         help=f"anchors to place, 1 to {MAX_ANCHORS}")
-    parser.add_argument("--population", type=count(4, MAX_POPULATION), default=50, metavar="P",
-                        help=f"slime mould agents, 4 to {MAX_POPULATION} (default 50)")
-    parser.add_argument("--iterations", type=count(1, MAX_ITERATIONS), default=80, metavar="T",
-                        help=f"iterations, 1 to {MAX_ITERATIONS} (default 80)")
-    add_seed_argument(parser, "seed; the same seed gives the same result")
-    parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
+    _add_search_arguments(parser, "", "seed; the same seed gives the same result")
     parser.add_argument("--main-threshold", type=number_in(0.0, 1000.0), metavar="M", help="error allowed in main-area cells (default: no constraint)")
-    parser.add_argument("--regions", metavar="NAME,...",
-                        help="mounting regions to use (default: all of the scene's and, for a project, the drawn ones)")
     parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...",
                         help=f"installed anchors kept where they are (metres), at most {MAX_ANCHORS}")
     parser.add_argument("--top", type=count(1, MAX_TOP), default=5, metavar="K",
@@ -75,14 +68,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help=f"fewest anchors to try (default 3), 1 to {MAX_ANCHORS}")
     parser.add_argument("--max-anchors", type=count(1, MAX_ANCHORS), default=12, metavar="N",
                         help=f"most anchors to try (default 12), 1 to {MAX_ANCHORS}")
-    parser.add_argument("--population", type=count(4, MAX_POPULATION), default=50, metavar="P",
-                        help=f"slime mould agents per count, 4 to {MAX_POPULATION} (default 50)")
-    parser.add_argument("--iterations", type=count(1, MAX_ITERATIONS), default=80, metavar="T",
-                        help=f"iterations per count, 1 to {MAX_ITERATIONS} (default 80)")
-    add_seed_argument(parser, "study seed; each count's search seed derives from it")
-    parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
-    parser.add_argument("--regions", metavar="NAME,...",
-                        help="mounting regions to use (default: all of the scene's and, for a project, the drawn ones)")
+    _add_search_arguments(parser, " per count", "study seed; each count's search seed derives from it")
     parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, else adapted to the floor area)")
     add_tag_height_argument(parser)
     add_scheduler_argument(parser)
@@ -96,6 +82,18 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the maps (default: the project's, else adapted to the floor area)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_as_built)
+
+
+def _add_search_arguments(parser: argparse.ArgumentParser, each: str, seed_help: str) -> None:
+    """--population, --iterations (``each``: what they are counted per), --seed, --min-distance and --regions."""
+    parser.add_argument("--population", type=count(4, MAX_POPULATION), default=50, metavar="P",
+                        help=f"slime mould agents{each}, 4 to {MAX_POPULATION} (default 50)")
+    parser.add_argument("--iterations", type=count(1, MAX_ITERATIONS), default=80, metavar="T",
+                        help=f"iterations{each}, 1 to {MAX_ITERATIONS} (default 80)")
+    add_seed_argument(parser, seed_help)
+    parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
+    parser.add_argument("--regions", metavar="NAME,...",
+                        help="mounting regions to use (default: all of the scene's and, for a project, the drawn ones)")
 
 
 def run_optimize(args: argparse.Namespace) -> int:
