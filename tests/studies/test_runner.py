@@ -19,12 +19,6 @@ def expected_draws(items, scale, seed):
     return [item * scale + np.random.default_rng(child).random() for item, child in zip(items, children)]
 
 
-@pytest.fixture(scope="module")
-def cluster_runner():
-    with open_runner("local", workers=2) as runner:
-        yield runner
-
-
 def test_in_process_results_are_in_item_order_with_spawned_seeds():
     items = [5, 1, 4, 2]
     with open_runner("none") as runner:

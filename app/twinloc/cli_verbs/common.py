@@ -435,10 +435,11 @@ def study(args: argparse.Namespace, description: str) -> Iterator[tuple[Runner, 
         runner = open_runner(args.scheduler)
     except ValueError as error:
         raise CliError(f"--scheduler {args.scheduler}: {error}") from None
-    with runner, _progress_bar(description, shown=not args.json) as progress:
+    with runner:
         if runner.dashboard_link is not None and not args.json:
             print(f"Dask dashboard: {runner.dashboard_link}", file=sys.stderr)
-        yield runner, progress
+        with _progress_bar(description, shown=not args.json) as progress:
+            yield runner, progress
 
 
 @contextmanager

@@ -84,3 +84,16 @@ class GeometryCache:
 def cache_or_new(geometry: GeometryCache | None) -> GeometryCache:
     """``geometry``, or a new cache for a caller that keeps none (one computation's own)."""
     return geometry if geometry is not None else GeometryCache()
+
+
+_PROCESS_CACHE = GeometryCache()
+
+
+def process_cache() -> GeometryCache:
+    """This process's own cache, for study tasks.
+
+    A study task gets the scene, not an engine (an Embree scene cannot be pickled); through this
+    cache a Dask worker builds each scene's engine and floor grids on its first task and reuses
+    them for the rest of the study.
+    """
+    return _PROCESS_CACHE
