@@ -215,19 +215,21 @@ class RayEngine:
             limit = np.broadcast_to(np.asarray(max_distance, dtype=np.float64), (count,))
             if np.any(np.isnan(limit)) or np.any(limit < 0.0):
                 raise ValueError("max_distance must be >= 0")
-        distance = np.empty(count)
-        triangle = np.empty(count, dtype=np.int64)
+        hits = FirstHits(distance=np.empty(count), triangle=np.empty(count, dtype=np.int64),
+                         object_index=np.empty(count, dtype=np.int64), normal=np.empty((count, 3)))
 
         def block(start: int, stop: int) -> None:
             unit = _unit_directions(directions[start:stop])
-            triangle[start:stop], distance[start:stop] = self._cast(
+            triangle, distance = self._cast(
                 self._everything, origins[start:stop], unit, None if limit is None else limit[start:stop]
             )
+            hits.triangle[start:stop] = triangle
+            np.maximum(distance, 0.0, out=hits.distance[start:stop])
+            np.take(self._object_or_none, triangle, out=hits.object_index[start:stop])
+            np.take(self._normal_or_none, triangle, axis=0, out=hits.normal[start:stop])
 
         run_blocks(count, block, self.threads)
-        np.maximum(distance, 0.0, out=distance)
-        return FirstHits(distance=distance, triangle=triangle, object_index=self._object_or_none[triangle],
-                         normal=self._normal_or_none[triangle])
+        return hits
 
     def segment_crossings(self, starts, ends) -> SegmentCrossings:
         """What each segment from ``starts[i]`` to ``ends[i]`` passes through, per object.
@@ -336,12 +338,12 @@ class RayEngine:
         walked = active & (first >= 0)
 
         surface_ray, _, triangle_crossed = self._walk_segments(self._surfaces, starts, unit, stop, walked)
-        cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle_crossed], unit[surface_ray]))
+        cosine = np.abs(_row_dot(np.take(self.triangle_normals, triangle_crossed, axis=0), unit[surface_ray]))
         surface_owner = self.triangle_object[triangle_crossed]
         secant = 1.0 / np.maximum(cosine, MIN_ABS_COS)
 
         ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, walked)
-        entering = np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]) < 0.0
+        entering = _row_dot(np.take(self.triangle_normals, triangle, axis=0), unit[ray]) < 0.0
         chords = self._chords(starts, unit, length, stop, ray, triangle, t, entering)
         inside = self._segments_wholly_inside(starts, ends, unit, length, stop, active, ray)
         solid_ray, solid_owner, chord, solid_triangle = (np.concatenate(parts) for parts in zip(chords, inside))
@@ -416,16 +418,16 @@ class RayEngine:
         A ray lying in the plane (grazing) has no plane distance; the distance to the
         triangle's centroid along the ray stands in for it.
         """
-        normal = self._normal_or_none[triangle]
-        along = np.einsum("ij,ij->i", normal, unit)
-        toward = self._plane_offset[triangle] - np.einsum("ij,ij->i", normal, origins)
+        normal = np.take(self._normal_or_none, triangle, axis=0)
+        along = _row_dot(normal, unit)
+        toward = self._plane_offset[triangle] - _row_dot(normal, origins)
         flat = np.abs(along) <= 1e-9  # grazing, or no triangle (a zero normal)
         if not flat.any():
             return np.divide(toward, along, out=toward)
         distance = np.divide(toward, np.where(flat, 1.0, along), out=toward)
         distance[flat] = np.inf
         grazing = np.flatnonzero(flat & (triangle >= 0))
-        distance[grazing] = np.einsum("ij,ij->i", self._centroids[triangle[grazing]] - origins[grazing], unit[grazing])
+        distance[grazing] = _row_dot(self._centroids[triangle[grazing]] - origins[grazing], unit[grazing])
         return distance
 
     def _walk_segments(self, triangles: _TriangleSet, starts, unit, stop, active):
@@ -576,7 +578,7 @@ class RayEngine:
         valid = triangle >= 0
         result = np.zeros(len(triangle), dtype=bool)
         tri = triangle[valid]
-        leaving = np.einsum("ij,ij->i", self.triangle_normals[tri], unit[valid]) > 0.0
+        leaving = _row_dot(self.triangle_normals[tri], unit[valid]) > 0.0
         ok = self._solid_triangle[tri] & leaving
         if owner is not None:
             ok &= self.triangle_object[tri] == np.asarray(owner)[valid]
@@ -680,8 +682,19 @@ def _points(values, what: str) -> np.ndarray:
     return array
 
 
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) float64: the dot product of each row of two (N, 3) arrays.
+
+    Column by column: several times faster than einsum on three columns.
+    """
+    total = a[:, 0] * b[:, 0]
+    total += a[:, 1] * b[:, 1]
+    total += a[:, 2] * b[:, 2]
+    return total
+
+
 def _unit_directions(directions: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(directions, axis=1)
+    norms = np.sqrt(_row_dot(directions, directions))
     if np.any(norms == 0.0):
         raise ValueError("directions must be non-zero")
     return directions / norms[:, None]

@@ -14,6 +14,7 @@ shares the cores between them), and a query asked from inside the pool cannot de
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import threading
@@ -68,17 +69,26 @@ def run_blocks(count: int, work: Callable[[int, int], object], threads: int | No
     list, the results in block order.
     """
     bounds = [(start, min(start + BLOCK_RAYS, count)) for start in range(0, count, BLOCK_RAYS)]
-    threads = min(threads or _threads, _threads, len(bounds))
+    return run_tasks([functools.partial(work, start, stop) for start, stop in bounds], threads)
+
+
+def run_tasks(tasks: list[Callable[[], object]], threads: int | None = None) -> list:
+    """Call each of ``tasks``, spread over up to ``threads`` threads like :func:`run_blocks`' blocks.
+
+    For independent pieces of one computation that release the GIL for much of their time
+    (e.g. the mixture fits of one position estimate). Returns their results in order.
+    """
+    threads = min(threads or _threads, _threads, len(tasks))
     if threads <= 1:
-        return [work(start, stop) for start, stop in bounds]
-    results: list = [None] * len(bounds)
-    claims = itertools.count()  # next() on it is atomic under the GIL: each block is claimed once
+        return [task() for task in tasks]
+    results: list = [None] * len(tasks)
+    claims = itertools.count()  # next() on it is atomic under the GIL: each task is claimed once
     failed = threading.Event()
 
     def drain() -> None:
-        while (block := next(claims)) < len(bounds) and not failed.is_set():
+        while (index := next(claims)) < len(tasks) and not failed.is_set():
             try:
-                results[block] = work(*bounds[block])
+                results[index] = tasks[index]()
             except BaseException:
                 failed.set()
                 raise
