@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from geometry_scenes import COLUMN_HIGH, COLUMN_LOW, make_scene, solid_box, surface_plane, surface_wall
+from twinloc.geometry import ray_threads
 from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine, default_threads, set_default_threads
 from twinloc.geometry.ray_threads import BLOCK_RAYS, run_blocks
 
@@ -156,3 +157,18 @@ def test_zero_directions_are_refused_in_any_block(four_threads, column_scene):
     directions[-1] = 0.0
     with pytest.raises(ValueError, match="directions must be non-zero"):
         RayEngine(column_scene).first_hit(np.zeros((RAYS, 3)), directions)
+
+
+def test_a_query_completes_while_a_long_job_holds_every_pool_thread(four_threads, mixed_scene):
+    """What keeps a live map responsive: the asking thread never waits for a pool thread."""
+    release = threading.Event()
+    pool = ray_threads._shared_pool()
+    held = [pool.submit(release.wait) for _ in range(default_threads() - 1)]
+    try:
+        starts, ends = random_segments(9)
+        hits = RayEngine(mixed_scene).first_hit(starts, ends - starts)
+        assert not any(job.done() for job in held)  # answered while the pool was still held
+    finally:
+        release.set()
+    single = RayEngine(mixed_scene, threads=1).first_hit(starts, ends - starts)
+    assert_fields_equal(single, hits)
