@@ -13,7 +13,8 @@ from twinloc.geometry import ray_threads
 from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine, default_threads, set_default_threads
 from twinloc.geometry.ray_threads import BLOCK_RAYS, run_blocks
 
-# Three and a half blocks: several threads share every query, and the last block is short.
+# Three and a half segment blocks (14 first-hit blocks): several threads share every query,
+# and the last block is short.
 RAYS = 3 * BLOCK_RAYS + BLOCK_RAYS // 2
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twinloc.geometry.ray_threads import default_threads, run_blocks, set_default_threads
+from twinloc.geometry.ray_threads import FIRST_HIT_BLOCK_RAYS, default_threads, run_blocks, set_default_threads
 from twinloc.geometry.scene import ObjectKind, Scene
 
 __all__ = [
@@ -228,7 +228,7 @@ class RayEngine:
             np.take(self._object_or_none, triangle, out=hits.object_index[start:stop])
             np.take(self._normal_or_none, triangle, axis=0, out=hits.normal[start:stop])
 
-        run_blocks(count, block, self.threads)
+        run_blocks(count, block, self.threads, FIRST_HIT_BLOCK_RAYS)
         return hits
 
     def segment_crossings(self, starts, ends) -> SegmentCrossings:
