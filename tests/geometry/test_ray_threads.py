@@ -19,15 +19,6 @@ RAYS = 3 * BLOCK_RAYS + BLOCK_RAYS // 2
 
 
 @pytest.fixture
-def four_threads():
-    """Four ray threads whatever the machine's cores, restored afterwards."""
-    before = default_threads()
-    set_default_threads(4)
-    yield
-    set_default_threads(before)
-
-
-@pytest.fixture
 def mixed_scene():
     """Solids (one standing on the floor, two touching) and thin surfaces in a 10 m room."""
     return make_scene(
@@ -73,7 +64,7 @@ def test_thread_counts_must_be_positive_integers(bad, column_scene):
         RayEngine(column_scene, threads=bad)
 
 
-def test_threaded_queries_equal_one_thread_bit_for_bit(four_threads, mixed_scene):
+def test_threaded_queries_equal_one_thread_bit_for_bit(four_ray_threads, mixed_scene):
     starts, ends = random_segments(7)
     threaded, single = RayEngine(mixed_scene), RayEngine(mixed_scene, threads=1)
     limit = np.random.default_rng(8).uniform(0.0, 8.0, RAYS)
@@ -91,7 +82,7 @@ def test_threaded_queries_equal_one_thread_bit_for_bit(four_threads, mixed_scene
     np.testing.assert_array_equal(threaded.points_inside_solids(starts), single.points_inside_solids(starts))
 
 
-def test_threaded_chords_match_the_slab_method(four_threads):
+def test_threaded_chords_match_the_slab_method(four_ray_threads):
     """Across block boundaries each segment keeps its own chord: compared with the box's slab chord."""
     scene = make_scene(solid_box("column", np.subtract(COLUMN_HIGH, COLUMN_LOW), np.add(COLUMN_LOW, COLUMN_HIGH) / 2))
     rng = np.random.default_rng(3)
@@ -110,7 +101,7 @@ def test_threaded_chords_match_the_slab_method(four_threads):
     np.testing.assert_allclose(inside, expected, rtol=0.0, atol=END_TOLERANCE_M)
 
 
-def test_threaded_first_hits_are_the_plane_distances(four_threads):
+def test_threaded_first_hits_are_the_plane_distances(four_ray_threads):
     """Rays straight down onto a floor at z = 0 from random heights: the distance is the height."""
     scene = make_scene(surface_plane("floor", (10.0, 10.0), (5.0, 5.0, 0.0)))
     rng = np.random.default_rng(4)
@@ -120,7 +111,7 @@ def test_threaded_first_hits_are_the_plane_distances(four_threads):
     np.testing.assert_array_equal(hits.normal[:, 2] != 0.0, True)
 
 
-def test_blocks_cover_the_batch_once_in_order(four_threads):
+def test_blocks_cover_the_batch_once_in_order(four_ray_threads):
     seen = []
     lock = threading.Lock()
 
@@ -135,7 +126,7 @@ def test_blocks_cover_the_batch_once_in_order(four_threads):
     assert run_blocks(0, work) == []
 
 
-def test_a_query_asked_from_a_pool_thread_completes(four_threads):
+def test_a_query_asked_from_a_pool_thread_completes(four_ray_threads):
     """Blocks that themselves split a batch (every pool thread busy) still finish: the asker works."""
     def inner(start, stop):
         return sum(run_blocks(3 * BLOCK_RAYS, lambda a, b: b - a))
@@ -143,7 +134,7 @@ def test_a_query_asked_from_a_pool_thread_completes(four_threads):
     assert run_blocks(8 * BLOCK_RAYS, inner) == [3 * BLOCK_RAYS] * 8
 
 
-def test_an_error_in_a_block_reaches_the_asker(four_threads):
+def test_an_error_in_a_block_reaches_the_asker(four_ray_threads):
     def work(start, stop):
         if start == 2 * BLOCK_RAYS:
             raise ArithmeticError("block two failed")
@@ -153,14 +144,14 @@ def test_an_error_in_a_block_reaches_the_asker(four_threads):
         run_blocks(6 * BLOCK_RAYS, work)
 
 
-def test_zero_directions_are_refused_in_any_block(four_threads, column_scene):
+def test_zero_directions_are_refused_in_any_block(four_ray_threads, column_scene):
     directions = np.tile([1.0, 0.0, 0.0], (RAYS, 1))
     directions[-1] = 0.0
     with pytest.raises(ValueError, match="directions must be non-zero"):
         RayEngine(column_scene).first_hit(np.zeros((RAYS, 3)), directions)
 
 
-def test_a_query_completes_while_a_long_job_holds_every_pool_thread(four_threads, mixed_scene):
+def test_a_query_completes_while_a_long_job_holds_every_pool_thread(four_ray_threads, mixed_scene):
     """What keeps a live map responsive: the asking thread never waits for a pool thread."""
     release = threading.Event()
     pool = ray_threads._shared_pool()

@@ -6,25 +6,17 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from twinloc.geometry.ray_engine import RayEngine, default_threads, set_default_threads
+from twinloc.geometry.ray_engine import RayEngine
 from twinloc.rrt.locate import LocateSettings, locate
 from twinloc.rrt.measurement import NoiseModel, measure
 from twinloc.rrt.mixture import fit_mixture
-
-
-@pytest.fixture
-def four_threads():
-    before = default_threads()
-    set_default_threads(4)
-    yield
-    set_default_threads(before)
 
 
 def blas_threads() -> list[int]:
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
-def test_an_estimate_on_four_threads_equals_the_one_on_one(four_threads, hall):
+def test_an_estimate_on_four_ray_threads_equals_the_one_on_one(four_ray_threads, hall):
     scene, finder, stations = hall
     ue = np.array([2.0, 4.2, 0.5])
     paths = [finder.strongest(ue, s, 3) for s in stations]
