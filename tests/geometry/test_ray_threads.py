@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from geometry_scenes import COLUMN_HIGH, COLUMN_LOW, make_scene, solid_box, surface_plane, surface_wall
 from twinloc.geometry import ray_threads
 from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine, default_threads, set_default_threads
-from twinloc.geometry.ray_threads import BLOCK_RAYS, run_blocks
+from twinloc.geometry.ray_threads import BLOCK_RAYS, run_blocks, run_tasks
 
 # Three and a half segment blocks (14 first-hit blocks): several threads share every query,
 # and the last block is short.
@@ -151,16 +152,37 @@ def test_zero_directions_are_refused_in_any_block(four_ray_threads, column_scene
         RayEngine(column_scene).first_hit(np.zeros((RAYS, 3)), directions)
 
 
-def test_a_query_completes_while_a_long_job_holds_every_pool_thread(four_ray_threads, mixed_scene):
-    """What keeps a live map responsive: the asking thread never waits for a pool thread."""
+def test_a_query_completes_while_a_long_job_holds_every_helper(four_ray_threads, mixed_scene):
+    """What keeps a live map responsive: the asking thread never waits for a helper."""
     release = threading.Event()
-    pool = ray_threads._shared_pool()
-    held = [pool.submit(release.wait) for _ in range(default_threads() - 1)]
+    started = threading.Semaphore(0)
+
+    def held_block():
+        started.release()
+        release.wait()
+
+    long_job = threading.Thread(target=run_tasks, args=([held_block] * default_threads(),))
+    long_job.start()
     try:
+        for _ in range(default_threads()):  # the job's asker and every helper are inside its blocks
+            assert started.acquire(timeout=60)
         starts, ends = random_segments(9)
         hits = RayEngine(mixed_scene).first_hit(starts, ends - starts)
-        assert not any(job.done() for job in held)  # answered while the pool was still held
+        assert long_job.is_alive()  # answered while the long job still held them
     finally:
         release.set()
-    single = RayEngine(mixed_scene, threads=1).first_hit(starts, ends - starts)
-    assert_fields_equal(single, hits)
+        long_job.join()
+    assert_fields_equal(RayEngine(mixed_scene, threads=1).first_hit(starts, ends - starts), hits)
+
+
+def test_fewer_threads_later_leave_no_surplus_helpers(four_ray_threads):
+    assert run_blocks(6 * BLOCK_RAYS, lambda start, stop: stop - start) == [BLOCK_RAYS] * 6
+    assert sorted(ray_threads._helpers) == [0, 1, 2]
+    set_default_threads(2)
+    deadline = time.monotonic() + 120.0  # they leave when next scheduled, however loaded the machine
+    while len(ray_threads._helpers) > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(ray_threads._helpers) == [0]
+    set_default_threads(4)
+    assert run_blocks(6 * BLOCK_RAYS, lambda start, stop: stop - start) == [BLOCK_RAYS] * 6
+    assert sorted(ray_threads._helpers) == [0, 1, 2]

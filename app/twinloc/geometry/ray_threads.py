@@ -1,25 +1,27 @@
-"""The one process-wide thread pool that ray queries split large batches over.
+"""The one process-wide set of threads that ray queries split large batches over.
 
-Embree releases the GIL while it traces, and so does numpy on large arrays, so threads in
+Embree releases the GIL while it traces, and so does NumPy on large arrays, so threads in
 one process use every core without copying the scene into other processes. A batch is cut
-into blocks of ``BLOCK_RAYS`` rays whatever the number of threads, and each block is computed
-exactly as a lone batch would be: the result of a query depends on its rays only, never on
-how many threads ran it or on what else was running.
+into blocks of a fixed number of rays whatever the number of threads, and each block is
+computed exactly as a lone batch would be: the result of a query depends on its rays only,
+never on how many threads ran it or on what else was running.
 
-The thread that asks works through the blocks itself, and the pool's threads join in while
-they are free. A query therefore never waits for a pool thread: a live map asking while a
-long job holds the pool still makes progress at one thread's speed (the operating system
-shares the cores between them), and a query asked from inside the pool cannot deadlock.
+Sharing: the thread that asks works through its own blocks, and ``threads - 1`` helper
+threads join whichever queries are running, taking one block at a time from each in turn.
+A live map asked for while a long job runs is therefore never queued behind the long job's
+blocks: it runs on its own thread from the start, and from their next block on the helpers
+split their time evenly between the two, so the live map keeps at least the share of the
+cores it had before threads (its own thread against the job's). When nothing else runs, one
+query gets every core. A query asked from inside a block cannot deadlock: its asker does
+all the blocks no helper took.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 BLOCK_RAYS = 8192
 """Rays per block of a segment query. A batch of at most one block runs on the asking thread
@@ -30,9 +32,11 @@ FIRST_HIT_BLOCK_RAYS = 2048
 """Rays per block of a first-hit query: one Embree call and a few NumPy calls per block, so
 smaller blocks cost nothing measurable and spread a bounce of a few thousand rays."""
 
-_lock = threading.Lock()
 _threads = os.cpu_count() or 1
-_pool: ThreadPoolExecutor | None = None
+_changed = threading.Condition()  # guards everything below; helpers wait on it for work
+_queries: list[_Query] = []  # running queries with blocks nobody has taken yet
+_helpers: dict[int, threading.Thread] = {}  # by number: helper k leaves when fewer than k + 2 threads are wanted
+_turn = 0
 
 
 def set_default_threads(threads: int) -> None:
@@ -44,13 +48,12 @@ def set_default_threads(threads: int) -> None:
         1 computes every query on the thread that asks (what a Dask worker, which already
         runs one task per core, wants). Default at start: ``os.cpu_count()``.
     """
-    global _threads, _pool
+    global _threads
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"ray threads must be an integer >= 1, got {threads!r}")
-    with _lock:
-        old, _pool, _threads = _pool, None, threads
-    if old is not None:
-        old.shutdown(wait=False)  # blocks already handed to it finish; their askers wait for them
+    with _changed:
+        _threads = threads
+        _changed.notify_all()  # surplus helpers leave after their current block
 
 
 def default_threads() -> int:
@@ -84,36 +87,103 @@ def run_tasks(tasks: list[Callable[[], object]], threads: int | None = None) -> 
     """Call each of ``tasks``, spread over up to ``threads`` threads like :func:`run_blocks`' blocks.
 
     For independent pieces of one computation that release the GIL for much of their time
-    (e.g. the mixture fits of one position estimate). Returns their results in order.
+    (e.g. the mixture fits of one position estimate). Returns their results in order; the
+    first error raised by a task is raised here, after the tasks already started finish.
     """
     threads = min(threads or _threads, _threads, len(tasks))
     if threads <= 1:
         return [task() for task in tasks]
-    results: list = [None] * len(tasks)
-    claims = itertools.count()  # next() on it is atomic under the GIL: each task is claimed once
-    failed = threading.Event()
-
-    def drain() -> None:
-        while (index := next(claims)) < len(tasks) and not failed.is_set():
-            try:
-                results[index] = tasks[index]()
-            except BaseException:
-                failed.set()
-                raise
-
-    helpers = [_shared_pool().submit(drain) for _ in range(threads - 1)]
-    try:
-        drain()
-    finally:
-        for helper in helpers:
-            if not helper.cancel():  # a helper still queued behind another query's has nothing to do
-                helper.result()  # waits for its block; re-raises its error
-    return results
+    query = _Query(tasks, helpers_wanted=threads - 1)
+    with _changed:
+        _queries.append(query)
+        _start_helpers()
+        _changed.notify(threads - 1)
+    while (index := query.claim()) is not None:
+        query.run(index)
+    query.finished.wait()  # blocks helpers took and are still computing
+    if query.error is not None:
+        raise query.error
+    return query.results
 
 
-def _shared_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="twinloc-rays")
-        return _pool
+class _Query:
+    """The tasks of one call of :func:`run_tasks` and who has taken which (under ``_changed``)."""
+
+    def __init__(self, tasks: list[Callable[[], object]], helpers_wanted: int) -> None:
+        self.tasks = tasks
+        self.results: list = [None] * len(tasks)
+        self.error: BaseException | None = None
+        self.helpers_wanted = helpers_wanted
+        self.helping = 0
+        self._next = 0
+        self._unfinished = len(tasks)
+        self.finished = threading.Event()
+
+    def claim(self) -> int | None:
+        """The index of the next task nobody has taken, or None."""
+        with _changed:
+            return self._claim_locked()
+
+    def _claim_locked(self) -> int | None:
+        if self._next >= len(self.tasks):
+            return None
+        index = self._next
+        self._next += 1
+        if self._next == len(self.tasks):
+            _queries.remove(self)
+        return index
+
+    def run(self, index: int) -> None:
+        try:
+            self.results[index] = self.tasks[index]()
+        except BaseException as error:  # handed to the asker, which raises it
+            with _changed:
+                self.error = self.error or error
+                skipped = len(self.tasks) - self._next  # the rest is not started
+                if skipped:
+                    self._next = len(self.tasks)
+                    self._unfinished -= skipped
+                    _queries.remove(self)
+        with _changed:
+            self._unfinished -= 1
+            if self._unfinished == 0:
+                self.finished.set()
+
+
+def _start_helpers() -> None:
+    """Start the missing helpers of numbers 0 to ``_threads - 2`` (under ``_changed``)."""
+    for number in range(_threads - 1):
+        if number not in _helpers:
+            _helpers[number] = threading.Thread(target=_help, args=(number,), name=f"twinloc-rays-{number}", daemon=True)
+            _helpers[number].start()
+
+
+def _help(number: int) -> None:
+    """A helper's life: take one block at a time from the running queries in turn."""
+    global _turn
+    while True:
+        with _changed:
+            while True:
+                if number >= _threads - 1:  # fewer threads were asked for: leave
+                    del _helpers[number]
+                    return
+                wanting = [query for query in _queries if query.helping < query.helpers_wanted]
+                if wanting:
+                    break
+                _changed.wait()
+            query = wanting[_turn % len(wanting)]
+            _turn += 1
+            index = query._claim_locked()
+            query.helping += 1
+        query.run(index)
+        with _changed:
+            query.helping -= 1
+
+
+def _forget_helpers_in_child() -> None:
+    """A forked child has none of the parent's threads: start its helpers afresh."""
+    global _changed, _queries, _helpers
+    _changed, _queries, _helpers = threading.Condition(), [], {}
+
+
+os.register_at_fork(after_in_child=_forget_helpers_in_child)
