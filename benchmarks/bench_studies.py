@@ -2,8 +2,9 @@
 
 The industrial hall, its 4 base stations, 2,000 rays x 3 bounces, AoA 1 deg with PT 50 cm,
 seed 0 (the ``rrt`` benchmark's headline setting). The same study runs first in-process
-(``--scheduler none``) and then on a LocalCluster of two worker processes; the cluster's
-start-up is timed apart from the study. Target: the cluster at least 1.7x faster, with
+(``--scheduler none``, ray queries on this machine's threads) and then on a LocalCluster of
+two worker processes (one ray thread each, as ``--scheduler local`` runs them); the
+cluster's start-up is timed apart from the study. Target: the cluster at least 1.7x faster, with
 identical percentiles (the results are compared bit for bit).
 
 Run: ``python benchmarks/run.py studies`` (writes benchmarks/results/studies.json).
@@ -15,6 +16,7 @@ import time
 
 import numpy as np
 
+from twinloc.geometry.cache import prepare_study_worker
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.rrt.evaluation import EvaluationSetting, drop_ues, evaluate_study
@@ -42,7 +44,7 @@ def run() -> dict:
     with open_runner("none") as here:
         in_process, in_process_s = timed_study(here)
     started = time.perf_counter()
-    with open_runner("local", workers=WORKERS) as cluster:
+    with open_runner("local", workers=WORKERS, worker_setup=prepare_study_worker) as cluster:
         start_up_s = time.perf_counter() - started
         on_cluster, cluster_s = timed_study(cluster)
     identical = all(

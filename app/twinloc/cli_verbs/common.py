@@ -429,10 +429,11 @@ def study(args: argparse.Namespace, description: str) -> Iterator[tuple[Runner, 
 
     The dashboard's address, when the scheduler serves one, is printed above the bar.
     """
+    from twinloc.geometry.cache import prepare_study_worker
     from twinloc.studies import open_runner
 
     try:
-        runner = open_runner(args.scheduler)
+        runner = open_runner(args.scheduler, worker_setup=prepare_study_worker)
     except ValueError as error:
         raise CliError(f"--scheduler {args.scheduler}: {error}") from None
     with runner:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from twinloc.cancellation import CancelToken, ProgressFn
 from twinloc.compute.jobs import Job
+from twinloc.geometry.cache import prepare_study_worker
 from twinloc.studies import Runner, open_runner
 
 
@@ -30,7 +31,7 @@ def on_scheduler(job_for: Callable[[Runner | None], Job], scheduler: str, show_d
     def run(progress: ProgressFn, cancel: CancelToken):
         if scheduler != "none":
             progress(0.0, "Starting the Dask workers")
-        with open_runner(scheduler) as runner:
+        with open_runner(scheduler, worker_setup=prepare_study_worker) as runner:
             show_dashboard(runner.dashboard_link or "")
             return job_for(runner).function(progress, cancel)
 

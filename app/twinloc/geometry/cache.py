@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from twinloc.geometry.grid import FloorGrid
-from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.ray_engine import RayEngine, set_default_threads
 from twinloc.geometry.scene import Scene
 
 #: Ray engines kept: the scenes used last (an edited scene and the one before it, a site simulation).
@@ -97,3 +97,12 @@ def process_cache() -> GeometryCache:
     them for the rest of the study.
     """
     return _PROCESS_CACHE
+
+
+def prepare_study_worker() -> None:
+    """What a study's worker process does before each task: ray queries on one thread.
+
+    A cluster already runs one task per core, so threads inside a task would only compete for
+    the same cores. Cheap to repeat (see :func:`twinloc.studies.open_runner`'s ``worker_setup``).
+    """
+    set_default_threads(1)
