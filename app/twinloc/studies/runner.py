@@ -9,6 +9,7 @@ Dask is imported only for a cluster: ``"none"`` runs without it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -67,9 +68,10 @@ def open_runner(
 
     if scheduler == "local":
         # Processes, not threads: a task holds the GIL between ray queries. Port 0 lets two
-        # studies on one machine each have a dashboard.
+        # studies on one machine each have a dashboard. Only errors are logged: the cluster's
+        # routine warnings (a worker slow to close) would clutter the verb's stderr.
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         return Runner(Client(cluster), cluster, worker_setup)
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
