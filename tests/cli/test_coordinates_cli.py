@@ -146,7 +146,7 @@ def test_locate_a_ue_at_negative_coordinates(cli, negative_room):
 
 def test_evaluate_rrt_with_stations_at_negative_coordinates(cli, negative_room):
     status, out, err = cli(["evaluate-rrt", negative_room, "--bs", STATIONS, "--aoa-sigma", "0", "--drops", "3",
-                            "--rays", "200", "--json"])
+                            "--rays", "200", "--json", "--scheduler", "none"])
     assert status == 0, err
     (row,) = json.loads(out)["settings"]
     # Exact angles of arrival, all in line of sight: triangulation finds every UE exactly.

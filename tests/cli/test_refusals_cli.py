@@ -76,6 +76,8 @@ REFUSED = {
                                    "4 base station(s) x 100,000 rays x 7 segments make 2,800,000 ray segments"),
     "a deep image tree": (["paths", "industrial_hall", "--tx", "1,1,1", "--rx", "5,5,1", "--max-depth", "4"],
                           "--max-depth 4: more than 1,000,000 candidate paths with 4 reflections"),
+    "a scheduler that is no address": (["evaluate-rrt", "industrial_hall", "--drops", "1", "--scheduler", "dask-host"],
+                                       "--scheduler dask-host: 'dask-host' is not local, none or a scheduler address"),
 }
 
 
@@ -210,11 +212,11 @@ def test_lengths_read_in_metres_from_a_metre_up_and_in_centimetres_below(metres,
 
 def test_evaluate_rrt_labels_name_the_time_measurement_or_its_absence(cli):
     status, out, err = cli(["evaluate-rrt", "industrial_hall", "--drops", "1", "--aoa-sigma", "0.5", "--pt-sigma", "none,0.5",
-                            "--rays", "200", "--mode", "2d"])
+                            "--rays", "200", "--mode", "2d", "--scheduler", "none"])
     assert status == 0, err
     assert "None" not in out
     assert "AoA 0.5 deg, no time, 2d" in out and "AoA 0.5 deg, PT 50.0 cm, 2d" in out
     status, out, err = cli(["evaluate-rrt", "industrial_hall", "--drops", "1", "--aoa-sigma", "1", "--rpt-sigma", "1.5",
-                            "--rays", "200", "--mode", "2d"])
+                            "--rays", "200", "--mode", "2d", "--scheduler", "none"])
     assert status == 0, err
     assert "AoA 1 deg, RPT 1.50 m, 2d" in out

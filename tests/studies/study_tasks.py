@@ -31,3 +31,10 @@ def slow_draw(item, shared, rng_seed):
     """scaled_draw after shared["sleep_s"] seconds: a task still running when the study is cancelled."""
     time.sleep(shared["sleep_s"])
     return scaled_draw(item, shared, rng_seed)
+
+
+def ray_threads(item, shared, rng_seed):
+    """The ray threads a query may use where the task runs."""
+    from twinloc.geometry.ray_engine import default_threads
+
+    return default_threads()

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from study_tasks import die_once, scaled_draw, shared_identity, slow_draw
+from study_tasks import die_once, ray_threads, scaled_draw, shared_identity, slow_draw
 
 from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.studies import open_runner
@@ -17,12 +17,6 @@ def expected_draws(items, scale, seed):
     """What scaled_draw gives for each item, computed without any runner."""
     children = np.random.SeedSequence(seed).spawn(len(items))
     return [item * scale + np.random.default_rng(child).random() for item, child in zip(items, children)]
-
-
-@pytest.fixture(scope="module")
-def cluster_runner():
-    with open_runner("local", workers=2) as runner:
-        yield runner
 
 
 def test_in_process_results_are_in_item_order_with_spawned_seeds():
@@ -112,3 +106,9 @@ def _wait_for_workers(runner, count):
     deadline = time.monotonic() + SETTLE_S
     while runner.workers < count and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def test_workers_query_rays_on_one_thread_and_this_process_keeps_its_setting(cluster_runner, four_ray_threads):
+    assert cluster_runner.map(ray_threads, range(4)) == [1, 1, 1, 1]
+    with open_runner("none") as here:
+        assert here.map(ray_threads, range(2)) == [4, 4]

@@ -425,20 +425,24 @@ def add_scheduler_argument(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def study(args: argparse.Namespace, description: str) -> Iterator[tuple[Runner, ProgressFn]]:
-    """The runner of ``args.scheduler`` and a progress function drawing a bar on stderr (none with --json).
+    """The runner of ``args.scheduler`` and a progress function drawing a bar on stderr (none with
+    --json, or when stderr is not a terminal).
 
-    The dashboard's address, when the scheduler serves one, is printed above the bar.
+    The dashboard's address, when the scheduler serves one, is printed above the bar (on a
+    terminal only).
     """
+    from twinloc.geometry.cache import prepare_study_worker
     from twinloc.studies import open_runner
 
     try:
-        runner = open_runner(args.scheduler)
+        runner = open_runner(args.scheduler, worker_setup=prepare_study_worker)
     except ValueError as error:
         raise CliError(f"--scheduler {args.scheduler}: {error}") from None
-    with runner, _progress_bar(description, shown=not args.json) as progress:
-        if runner.dashboard_link is not None and not args.json:
+    with runner:
+        if runner.dashboard_link is not None and not args.json and sys.stderr.isatty():
             print(f"Dask dashboard: {runner.dashboard_link}", file=sys.stderr)
-        yield runner, progress
+        with _progress_bar(description, shown=not args.json) as progress:
+            yield runner, progress
 
 
 @contextmanager
@@ -450,7 +454,9 @@ def _progress_bar(description: str, shown: bool) -> Iterator[ProgressFn]:
         return
     from tqdm import tqdm
 
-    with tqdm(total=1.0, desc=description, file=sys.stderr,
+    # Drawn on a terminal only (disable=None), and erased when done (leave=False), so that
+    # a refusal found mid-run is still the one line on stderr that scripts read.
+    with tqdm(total=1.0, desc=description, file=sys.stderr, disable=None, leave=False,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}") as bar:
 
         def report(fraction: float, text: str) -> None:

@@ -9,6 +9,7 @@ Dask is imported only for a cluster: ``"none"`` runs without it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,7 +34,9 @@ Task = Callable[[Any, Any, np.random.SeedSequence], Any]
 """``task(item, shared, rng_seed) -> result``: a module-level function (workers import it by name)."""
 
 
-def open_runner(scheduler: str = "local", *, workers: int | None = None) -> Runner:
+def open_runner(
+    scheduler: str = "local", *, workers: int | None = None, worker_setup: Callable[[], None] | None = None
+) -> Runner:
     """A runner for ``scheduler``; use it as a context manager.
 
     Parameters
@@ -43,6 +46,11 @@ def open_runner(scheduler: str = "local", *, workers: int | None = None) -> Runn
     workers : int or None
         Worker processes of a LocalCluster, 1 to :data:`MAX_LOCAL_WORKERS` (None: one per
         core). Ignored by ``"none"`` and by a remote cluster, which has its own.
+    worker_setup : callable or None
+        A module-level function a worker calls before each task (so a restarted worker calls it
+        too); cheap to repeat. TwinLoc's callers pass
+        :func:`twinloc.geometry.cache.prepare_study_worker` (one ray thread per worker: the
+        cluster already runs one task per core). Not called in-process.
 
     Raises
     ------
@@ -60,15 +68,16 @@ def open_runner(scheduler: str = "local", *, workers: int | None = None) -> Runn
 
     if scheduler == "local":
         # Processes, not threads: a task holds the GIL between ray queries. Port 0 lets two
-        # studies on one machine each have a dashboard.
+        # studies on one machine each have a dashboard. Only errors are logged: the cluster's
+        # routine warnings (a worker slow to close) would clutter the verb's stderr.
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")
-        return Runner(Client(cluster), cluster)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+        return Runner(Client(cluster), cluster, worker_setup)
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as error:
         raise ValueError(f"no Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT_S} s ({error})") from None
-    return Runner(client)
+    return Runner(client, worker_setup=worker_setup)
 
 
 class Runner:
@@ -78,9 +87,10 @@ class Runner:
     Make one with :func:`open_runner`.
     """
 
-    def __init__(self, client=None, cluster=None) -> None:
+    def __init__(self, client=None, cluster=None, worker_setup: Callable[[], None] | None = None) -> None:
         self._client = client
         self._cluster = cluster
+        self._worker_setup = worker_setup
 
     def __enter__(self) -> Runner:
         return self
@@ -161,7 +171,7 @@ class Runner:
         client = self._client
         # In a list, so that a dict is scattered whole, not value by value.
         [shared_future] = client.scatter([shared], broadcast=True)
-        futures = [client.submit(task, item, shared_future, item_seed, pure=False)
+        futures = [client.submit(_on_worker, self._worker_setup, task, item, shared_future, item_seed, pure=False)
                    for item, item_seed in zip(items, seeds)]
         pending, done = set(futures), 0
         try:
@@ -181,3 +191,10 @@ class Runner:
         except BaseException:
             client.cancel(futures)
             raise
+
+
+def _on_worker(setup: Callable[[], None] | None, task: Task, item, shared, rng_seed):
+    """``task`` as a worker runs it: the runner's worker setup first."""
+    if setup is not None:
+        setup()
+    return task(item, shared, rng_seed)
