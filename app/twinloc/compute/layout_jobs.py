@@ -64,19 +64,16 @@ def current_layout_job(study: LayoutStudy, anchors) -> Job:
     return Job(name="Error map of the current layout", function=run, key=None)
 
 
-def plan_count_job(scene: Scene, counts, target_p90_m: float, request: LayoutRequest, scheduler: str) -> Job:
-    """A job running :func:`~twinloc.layout.plan_count.plan_count` on a study runner of ``scheduler``
-    (``"local"``, ``"none"`` or an address; see :func:`twinloc.studies.open_runner`), closed when it ends.
+
+def plan_count_job(scene: Scene, counts, target_p90_m: float, request: LayoutRequest, runner) -> Job:
+    """A job running :func:`~twinloc.layout.plan_count.plan_count` on the study runner ``runner``
+    (open it on the job's thread with :func:`twinloc.compute.study_jobs.on_scheduler`).
 
     ``counts`` : the anchor counts to try (copied). A cancel stops the study without a result.
     """
     counts = tuple(int(count) for count in counts)
 
     def run(progress: ProgressFn, cancel: CancelToken) -> CountStudy:
-        from twinloc.studies import open_runner
-
-        progress(0.0, "Starting the study's workers" if scheduler != "none" else f"Planning {len(counts)} anchor counts")
-        with open_runner(scheduler) as runner:
-            return plan_count(scene, counts, target_p90_m, request, runner, progress=progress, cancel=cancel)
+        return plan_count(scene, counts, target_p90_m, request, runner, progress=progress, cancel=cancel)
 
     return Job(name="How many anchors", function=run, key=None)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
-from twinloc.geometry.cache import GeometryCache
+from twinloc.geometry.cache import process_cache
 from twinloc.geometry.scene import Scene
 from twinloc.layout.problem import LayoutRequest, prepare_problem
 from twinloc.layout.search import optimize_layout
@@ -31,10 +31,6 @@ from twinloc.uwb.error_map import ErrorMap
 
 #: The percentile the target is set on.
 TARGET_PERCENTILE = 90
-
-#: Each worker process keeps the ray engine and floor grids of the scene its counts plan on
-#: (one scene per study, a second for the GUI's edited scene).
-_WORKER_GEOMETRY = GeometryCache(max_engines=2, max_grids=4)
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +125,7 @@ def plan_one_count(anchor_count: int, shared: dict, rng_seed: np.random.SeedSequ
     started = time.perf_counter()
     seed = int(rng_seed.generate_state(1)[0])
     request = replace(shared["request"], anchor_count=anchor_count, seed=seed, top_k=1)
-    problem = prepare_problem(shared["scene"], request, geometry=_WORKER_GEOMETRY)
+    problem = prepare_problem(shared["scene"], request, geometry=process_cache())
     result = optimize_layout(problem)
     best = result.best
     error_map = best.error_map

@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from twinloc.compute.layout_jobs import plan_count_job
+from twinloc.compute.study_jobs import on_scheduler
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.layout.layers import preview_layer
 from twinloc.gui.tasks import LONG, JobRunner
@@ -43,9 +44,13 @@ class CountController(QObject):
         :attr:`study` changed (a study finished, or the scene changed and it was forgotten).
     runEnded(str)
         "finished", "cancelled" or "failed: <message>".
+    dashboardLinked(str)
+        The Dask dashboard's address of the study starting ("" in this process); emitted from
+        the job's thread, so connections to widgets are queued.
     """
 
     runStarted = Signal()
+    dashboardLinked = Signal(str)
     progressed = Signal(float, str)
     studyChanged = Signal()
     runEnded = Signal(str)
@@ -109,8 +114,10 @@ class CountController(QObject):
             settings=project.error_map,
         )
         self.end_preview()
-        task = self._runner.submit(plan_count_job(scene, range(fewest, most + 1), target_p90_m, request, scheduler),
-                                   lane=LONG, key=KEY, supersede=True)
+        counts = range(fewest, most + 1)
+        job = on_scheduler(lambda runner: plan_count_job(scene, counts, target_p90_m, request, runner), scheduler,
+                           self.dashboardLinked.emit)
+        task = self._runner.submit(job, lane=LONG, key=KEY, supersede=True)
         task.progress.connect(self.progressed)
         task.finished.connect(self._on_finished)
         task.failed.connect(lambda message: self._end(f"failed: {message}"))

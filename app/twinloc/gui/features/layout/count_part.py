@@ -7,6 +7,8 @@ section's, so one set of settings serves both questions. Nothing here computes.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -58,6 +60,9 @@ class AnchorCountPart(QGroupBox):
         self.cancel_button.setEnabled(False)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.dashboard_label = QLabel("")
+        self.dashboard_label.setOpenExternalLinks(True)
+        self.dashboard_label.setVisible(False)
         self.plot = CountPlot(self)
         self.plot.setToolTip("Click a point to preview that count's layout on the floor")
         self.accept_button = push_button("Accept", "Replace the anchors with the previewed layout (undoable)", self.accept_previewed)
@@ -66,6 +71,7 @@ class AnchorCountPart(QGroupBox):
         box.addLayout(form)
         box.addLayout(button_row(self.run_button, self.cancel_button))
         box.addWidget(self.status)
+        box.addWidget(self.dashboard_label)
         box.addWidget(self.plot)
         box.addLayout(button_row(self.accept_button))
 
@@ -74,6 +80,7 @@ class AnchorCountPart(QGroupBox):
         controller.progressed.connect(lambda fraction, text: self.status.setText(f"{100 * fraction:.0f} %: {text}"))
         controller.studyChanged.connect(self._show_study)
         controller.runEnded.connect(self._on_run_ended)
+        controller.dashboardLinked.connect(self._show_dashboard)
 
     def run(self) -> None:
         settings = self._settings
@@ -116,7 +123,12 @@ class AnchorCountPart(QGroupBox):
         self.accept_button.setEnabled(False)
         self.status.setText("Starting…")
 
+    def _show_dashboard(self, link: str) -> None:
+        self.dashboard_label.setText(f'Dask dashboard: <a href="{html.escape(link)}">{html.escape(link)}</a>' if link else "")
+        self.dashboard_label.setVisible(bool(link))
+
     def _on_run_ended(self, outcome: str) -> None:
+        self._show_dashboard("")
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         study = self.controller.study
