@@ -6,6 +6,11 @@ embreex when installed): ``intersects_first`` + hit locations for first hits, an
 ``intersects_location`` with multiple hits for the crossings along each link (which is
 what a segment query has to find).
 
+Threads: ``first_hit`` and ``weighted_crossings`` on one thread and on two (the same rays,
+alternating, medians of THREAD_REPEATS), and a bare single-threaded embreex call
+(``EmbreeScene.run`` on float32 origins and unit directions prepared beforehand, primitive
+index only) on the concatenated mesh.
+
 Run: ``python benchmarks/bench_rays.py`` (writes benchmarks/results/rays.json).
 """
 
@@ -18,13 +23,16 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from embreex import rtcore_scene
+from embreex.mesh_construction import TriangleMesh
 
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.loaders import load_scene
-from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.ray_engine import RayEngine, default_threads, set_default_threads
 
 SCENES = ("uwb_hall", "industrial_hall")
 REPEATS = 3
+THREAD_REPEATS = 15
 
 
 def run() -> dict:
@@ -103,6 +111,43 @@ def _measure(name: str) -> dict:
     )
     figures["weighted_ratio"] = figures["weighted_crossings_rays_per_s"] / figures["trimesh_intersects_location_rays_per_s"]
     figures["segment_ratio"] = figures["segment_crossings_rays_per_s"] / figures["trimesh_intersects_location_rays_per_s"]
+    figures["threads"] = _threads(scene, mesh, starts, ends, unit)
+    return figures
+
+
+def _threads(scene, mesh, starts, ends, unit) -> dict:
+    """One thread against two on the same rays, and a bare embreex call; medians of alternating runs."""
+    before = default_threads()
+    set_default_threads(max(2, before))
+    try:
+        one, two = RayEngine(scene, threads=1), RayEngine(scene, threads=2)
+        bare_scene = rtcore_scene.EmbreeScene()
+        bare_mesh = TriangleMesh(bare_scene, mesh.vertices.astype(np.float32), mesh.faces.astype(np.int32))
+        origins32, unit32 = np.ascontiguousarray(starts, np.float32), np.ascontiguousarray(unit, np.float32)
+        weights = np.ones(len(scene.objects))
+        opaque = np.zeros(len(scene.objects), dtype=bool)
+        calls = {
+            "bare_embreex": lambda: bare_scene.run(origins32, unit32),
+            "first_hit_1_thread": lambda: one.first_hit(starts, unit),
+            "first_hit_2_threads": lambda: two.first_hit(starts, unit),
+            "weighted_crossings_1_thread": lambda: one.weighted_crossings(starts, ends, weights, weights, opaque),
+            "weighted_crossings_2_threads": lambda: two.weighted_crossings(starts, ends, weights, weights, opaque),
+        }
+        times = {label: [] for label in calls}
+        for call in calls.values():
+            call()
+        for _ in range(THREAD_REPEATS):
+            for label, call in calls.items():
+                times[label].append(_timed(call))
+        del bare_mesh  # kept alive until here: the bare scene's triangles
+    finally:
+        set_default_threads(before)
+    median = {label: float(np.median(values)) for label, values in times.items()}
+    figures = {f"{label}_rays_per_s": len(starts) / seconds for label, seconds in median.items()}
+    figures["first_hit_2_over_1_thread"] = median["first_hit_1_thread"] / median["first_hit_2_threads"]
+    figures["weighted_crossings_2_over_1_thread"] = median["weighted_crossings_1_thread"] / median["weighted_crossings_2_threads"]
+    figures["first_hit_2_threads_over_bare"] = median["bare_embreex"] / median["first_hit_2_threads"]
+    figures["first_hit_1_thread_over_bare"] = median["bare_embreex"] / median["first_hit_1_thread"]
     return figures
 
 
@@ -125,6 +170,9 @@ if __name__ == "__main__":
             f"intersects_id+locations {row['trimesh_intersects_id_locations_rays_per_s']:>12,.0f}  ratio {row['first_hit_ratio_vs_intersects_id']:.2f}\n"
             f"  segment_crossings  {row['segment_crossings_rays_per_s']:>12,.0f} rays/s  "
             f"trimesh intersects_location {row['trimesh_intersects_location_rays_per_s']:>12,.0f}  ratio {row['segment_ratio']:.2f}\n"
-            f"  weighted_crossings {row['weighted_crossings_rays_per_s']:>12,.0f} rays/s  ratio {row['weighted_ratio']:.2f}"
+            f"  weighted_crossings {row['weighted_crossings_rays_per_s']:>12,.0f} rays/s  ratio {row['weighted_ratio']:.2f}\n"
+            f"  threads: first_hit 2/1 {row['threads']['first_hit_2_over_1_thread']:.2f}  "
+            f"weighted_crossings 2/1 {row['threads']['weighted_crossings_2_over_1_thread']:.2f}  "
+            f"first_hit (2 threads) / bare embreex {row['threads']['first_hit_2_threads_over_bare']:.2f}"
         )
     print(f"written to {out}")

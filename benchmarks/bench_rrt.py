@@ -1,7 +1,8 @@
 """Reverse ray tracing in the industrial hall: estimate time, launching throughput, accuracy.
 
-- One 3D estimate, 4 BS x 2,000 rays x 3 bounces, GMM fits included (target <= 0.5 s),
-  with AoA + PT and with AoA alone; median of several UEs.
+- One 3D estimate, 4 BS x 2,000 rays x 3 bounces, GMM fits included (target <= 0.5 s,
+  the max over ESTIMATE_DROPS drops), with AoA + PT and with AoA alone; median and max, on
+  the process's ray threads and, alternating drop by drop, on one thread (same estimates).
 - Launching throughput in ray segments per second: ``launch_rays`` (RayEngine) against
   the same bounce loop on trimesh's ray interface
   (``intersects_id(multiple_hits=False, return_locations=True)``), same rays, same run.
@@ -10,7 +11,8 @@
   tables against the targets (p90 <= 0.30 m at 0.25 deg, <= 0.70 m at 1 deg, PT better
   than AoA alone at 1 deg, the twin better than triangulation where LoS is blocked).
 
-Run: ``python benchmarks/run.py rrt`` (writes benchmarks/results/rrt.json).
+Run: ``python benchmarks/run.py rrt`` (writes benchmarks/results/rrt.json); the estimate
+timing alone: ``python benchmarks/run.py rrt_estimate``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import trimesh
 
 from twinloc.geometry.faces import planar_faces
 from twinloc.geometry.loaders import load_scene
-from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.ray_engine import RayEngine, default_threads
 from twinloc.rrt.evaluation import EvaluationSetting, drop_ues, evaluate
 from twinloc.rrt.launching import launch_rays, sample_directions
 from twinloc.rrt.locate import LocateSettings, locate
@@ -30,34 +32,57 @@ from twinloc.rrt.measurement import NoiseModel, measure
 from twinloc.rrt.paths import LEG_OFFSET_M, PathFinder
 
 DROPS = 500
+ESTIMATE_DROPS = 50
 RAYS, BOUNCES = 2000, 3
 SEED = 0
 
 
 def run() -> dict:
-    scene = load_scene("industrial_hall")
-    engine = RayEngine(scene)
-    finder = PathFinder(engine, planar_faces(scene))
-    stations = np.array([b.position for b in scene.base_stations])
-    ues = drop_ues(engine, scene.bounds, DROPS, np.random.default_rng(SEED))
+    scene, finder, stations, ues = _hall()
     return {
-        "single_estimate": _single_estimate(finder, stations, ues[:8]),
+        "single_estimate": _single_estimate(scene, finder, stations, ues[:ESTIMATE_DROPS]),
         "launching": _launching(scene, engine, stations),
         "evaluation": _evaluation(finder, stations, ues),
     }
 
 
-def _single_estimate(finder, stations, ues) -> dict:
-    result = {}
+def single_estimate() -> dict:
+    """The estimate timing alone (the ``rrt_estimate`` benchmark)."""
+    scene, finder, stations, ues = _hall()
+    return _single_estimate(scene, finder, stations, ues[:ESTIMATE_DROPS])
+
+
+def _hall():
+    """The industrial hall, its path finder, base stations (B, 3) and DROPS seeded UE drops (metres)."""
+    scene = load_scene("industrial_hall")
+    engine = RayEngine(scene)
+    finder = PathFinder(engine, planar_faces(scene))
+    stations = np.array([b.position for b in scene.base_stations])
+    return scene, finder, stations, drop_ues(engine, scene.bounds, DROPS, np.random.default_rng(SEED))
+
+
+def _single_estimate(scene, finder, stations, ues) -> dict:
+    engines = {"threads": finder.engine, "one_thread": RayEngine(scene, threads=1)}
+    settings = LocateSettings(rays=RAYS, bounces=BOUNCES)
+    result = {"drops": len(ues), "threads": default_threads()}
+    warm = measure([finder.strongest(ues[0], s, BOUNCES) for s in stations], NoiseModel(1.0), np.random.default_rng(0))
+    for engine in engines.values():  # scikit-learn and SciPy load with the first estimate: not timed
+        locate(engine, stations, warm, settings, np.random.default_rng(0))
     for label, noise in (("aoa_1deg_pt_50cm", NoiseModel(1.0, pt_sigma_m=0.5)), ("aoa_1deg_only", NoiseModel(1.0))):
-        times = []
+        times = {name: [] for name in engines}
         for k, ue in enumerate(ues):
-            rng = np.random.default_rng(k)
-            measurements = measure([finder.strongest(ue, s, BOUNCES) for s in stations], noise, rng)
-            started = time.perf_counter()
-            locate(finder.engine, stations, measurements, LocateSettings(rays=RAYS, bounces=BOUNCES), rng)
-            times.append(time.perf_counter() - started)
-        result[label] = {"median_s": round(float(np.median(times)), 4), "max_s": round(float(np.max(times)), 4)}
+            measurements = measure([finder.strongest(ue, s, BOUNCES) for s in stations], noise, np.random.default_rng(k))
+            positions = []
+            for name in sorted(engines, reverse=k % 2 == 1):  # alternate which goes first
+                started = time.perf_counter()
+                positions.append(locate(engines[name], stations, measurements, settings, np.random.default_rng([k, 1])).position)
+                times[name].append(time.perf_counter() - started)
+            assert np.array_equal(*positions), "threads changed an estimate"
+        result[label] = {
+            name: {"median_s": round(float(np.median(values)), 4), "max_s": round(float(np.max(values)), 4)}
+            for name, values in times.items()
+        }
+        result[label]["median_one_thread_over_threads"] = round(float(np.median(np.divide(times["one_thread"], times["threads"]))), 2)
     result["target_s"] = 0.5
     return result
 

@@ -26,6 +26,7 @@ REQUIRED = {
     "locate": ["--ue", "1,1,1"],
     "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
     "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
+    "plan-count": ["--target-p90", "0.3"],
 }
 
 
@@ -47,6 +48,7 @@ def test_the_coordinate_options_are_the_expected_ones():
         ("optimize", "--fixed"), ("optimize", "--tag-height"), ("rp-plan", "--tag-height"),
         ("radiomap", "--anchors"), ("radiomap", "--height"), ("csi-dataset", "--height"),
         ("paths", "--tx"), ("paths", "--rx"), ("locate", "--ue"), ("locate", "--bs"), ("evaluate-rrt", "--bs"),
+        ("plan-count", "--tag-height"),
     }
 
 
@@ -144,7 +146,7 @@ def test_locate_a_ue_at_negative_coordinates(cli, negative_room):
 
 def test_evaluate_rrt_with_stations_at_negative_coordinates(cli, negative_room):
     status, out, err = cli(["evaluate-rrt", negative_room, "--bs", STATIONS, "--aoa-sigma", "0", "--drops", "3",
-                            "--rays", "200", "--json"])
+                            "--rays", "200", "--json", "--scheduler", "none"])
     assert status == 0, err
     (row,) = json.loads(out)["settings"]
     # Exact angles of arrival, all in line of sight: triangulation finds every UE exactly.

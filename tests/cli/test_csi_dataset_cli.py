@@ -18,7 +18,8 @@ def test_direct_paths_peak_where_geometry_puts_them(tmp_path, cli):
     out = tmp_path / "hall.npz"
     status, stdout, err = cli(["csi-dataset", "industrial_hall", "--bs", "BS1", "--array", "1x32", "--subcarriers", "408",
                                "--bandwidth-mhz", "100", "--frequency-ghz", "3.5", "--resolution", "2", "--height", "1",
-                               "--max-depth", "0", "--paths", "1", "--delay-bins", "40", "--out", str(out), "--json"])
+                               "--max-depth", "0", "--paths", "1", "--delay-bins", "40", "--out", str(out), "--json",
+                               "--scheduler", "none"])
     assert status == 0, err
     report = json.loads(stdout)
     assert report["base_station"] == "BS1" and report["position"] == list(BS1)
@@ -58,7 +59,7 @@ def test_direct_paths_peak_where_geometry_puts_them(tmp_path, cli):
      "MiB limit"),
 ])
 def test_bad_input_is_one_line(tmp_path, cli, argv, message):
-    status, out, err = cli(["csi-dataset", "industrial_hall", *argv, "--out", str(tmp_path / "x.npz")])
+    status, out, err = cli(["csi-dataset", "industrial_hall", *argv, "--out", str(tmp_path / "x.npz"), "--scheduler", "none"])
     assert status == 2 and out == "" and err.count("\n") == 1
     assert message in err
     assert list(tmp_path.iterdir()) == []

@@ -108,3 +108,40 @@ def test_as_built_reports_deviation_and_both_maps(cli, tmp_path):
     assert rows["A2"]["distance_m"] is None
     assert rows["A3"]["dz_m"] == pytest.approx(-0.2)
     assert report["plan"]["weighted_sum_error_m"] != report["as_built"]["weighted_sum_error_m"]
+
+
+def test_plan_count_json_in_process(cli):
+    argv = ["plan-count", "uwb_hall", "--target-p90", "1.4", "--min-anchors", "3", "--max-anchors", "4", "--population", "8",
+            "--iterations", "3", "--regions", WALLS, "--resolution", "0.5", "--scheduler", "none", "--json"]
+    status, out, err = cli(argv)
+    assert status == 0 and err == ""  # no progress bar with --json
+    report = json.loads(out)
+    assert [row["anchors"] for row in report["counts"]] == [3, 4]
+    for row in report["counts"]:
+        assert len(row["layout"]) == row["anchors"] and all(p[2] == 2.0 for p in row["layout"])
+        assert row["evaluations"] == 24 and row["coverage"] == 1.0
+        assert row["mean_error_m"] <= row["p90_error_m"] <= row["max_error_m"]
+    meeting = [row["anchors"] for row in report["counts"] if row["p90_error_m"] <= 1.4]
+    assert report["smallest_count"] == (meeting[0] if meeting else None)
+    status, again, _ = cli(argv)
+    assert json.loads(again)["counts"][1]["layout"] == report["counts"][1]["layout"]  # same seed, same layouts
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--min-anchors", "5", "--max-anchors", "4"], "--min-anchors 5 is more than --max-anchors 4"),
+        (["--min-anchors", "2"], "--min-anchors: 2 anchors cannot locate a tag"),
+        (["--max-anchors", "33"], "argument --max-anchors: 33 is outside 1 to 32"),
+        (["--target-p90", "0"], "argument --target-p90"),
+        (["--regions", "roof"], "unknown mounting region"),
+        (["--scheduler", "cluster"], "--scheduler cluster: 'cluster' is not local, none or a scheduler address"),
+    ],
+)
+def test_bad_plan_counts_exit_2_with_one_line(cli, extra, message):
+    argv = ["plan-count", "uwb_hall", "--target-p90", "0.3", "--scheduler", "none", *extra, "--json"]
+    if "--target-p90" in extra:
+        argv[2:4] = []
+    status, out, err = cli(argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message in err, err

@@ -15,7 +15,7 @@ def test_radiomap_json_and_csv_on_the_hall(tmp_path, cli):
     out = tmp_path / "map.csv"
     status, stdout, err = cli(["radiomap", "uwb_hall", "--anchors", "2,2,2.5;16,6,2", "--frequency-ghz", "2.4",
                                "--tx-power-dbm", "10", "--resolution", "1.0", "--height", "1.2", "--max-depth", "0",
-                               "--out", str(out), "--json"])
+                               "--out", str(out), "--json", "--scheduler", "none"])
     assert status == 0, err
     report = json.loads(stdout)
     assert report["transmitters"] == 2 and report["cells"] > 100 and report["seconds"] >= 0
@@ -52,6 +52,6 @@ def test_radiomap_json_and_csv_on_the_hall(tmp_path, cli):
     ],
 )
 def test_radiomap_refuses_bad_input_in_one_line(cli, argv, message):
-    status, stdout, err = cli(["radiomap", "uwb_hall", *argv, "--json"])
+    status, stdout, err = cli(["radiomap", "uwb_hall", *argv, "--json", "--scheduler", "none"])
     assert status == 2 and stdout == ""
     assert err.count("\n") == 1 and err.startswith("twinloc: error: ") and message in err

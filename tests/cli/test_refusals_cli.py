@@ -81,6 +81,8 @@ REFUSED = {
     "calibrate an opaque material": (["calibrate", "industrial_hall", "--anchors", "1,1,2;7,1,2;4,17,2", "--simulate-site",
                                       "--materials", "metal"],
                                      "'metal' is opaque: a link through it carries no range"),
+    "a scheduler that is no address": (["evaluate-rrt", "industrial_hall", "--drops", "1", "--scheduler", "dask-host"],
+                                       "--scheduler dask-host: 'dask-host' is not local, none or a scheduler address"),
 }
 
 
@@ -177,6 +179,8 @@ COUNT_LIMITS = [
     ("fingerprint-ssl", "--rounds", 1, 20), ("fingerprint-ssl", "--epochs", 1, 10_000),
     ("fingerprint-ssl", "--seed", 0, 2**32 - 1),
     ("calibrate", "--seed", 0, 2**32 - 1),
+    ("plan-count", "--min-anchors", 1, 32), ("plan-count", "--max-anchors", 1, 32), ("plan-count", "--population", 4, 1000),
+    ("plan-count", "--iterations", 1, 10_000), ("plan-count", "--seed", 0, 2**32 - 1),
 ]
 
 
@@ -196,7 +200,8 @@ def test_count_limits_are_inclusive_and_checked_while_parsing(verb, option, low,
     required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"],
                 "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
                 "fingerprint": ["--train", "a.csv", "--test", "b.csv"], "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
-                "model-update": ["--model", "m.npz", "--change", "e.json"], "calibrate": ["--simulate-site"]}
+                "model-update": ["--model", "m.npz", "--change", "e.json"], "calibrate": ["--simulate-site"],
+                "plan-count": ["--target-p90", "0.3"]}
     argv = [verb, "SCENE", *required.get(verb, [])]
     if option in argv:
         del argv[argv.index(option):argv.index(option) + 2]
@@ -215,11 +220,11 @@ def test_lengths_read_in_metres_from_a_metre_up_and_in_centimetres_below(metres,
 
 def test_evaluate_rrt_labels_name_the_time_measurement_or_its_absence(cli):
     status, out, err = cli(["evaluate-rrt", "industrial_hall", "--drops", "1", "--aoa-sigma", "0.5", "--pt-sigma", "none,0.5",
-                            "--rays", "200", "--mode", "2d"])
+                            "--rays", "200", "--mode", "2d", "--scheduler", "none"])
     assert status == 0, err
     assert "None" not in out
     assert "AoA 0.5 deg, no time, 2d" in out and "AoA 0.5 deg, PT 50.0 cm, 2d" in out
     status, out, err = cli(["evaluate-rrt", "industrial_hall", "--drops", "1", "--aoa-sigma", "1", "--rpt-sigma", "1.5",
-                            "--rays", "200", "--mode", "2d"])
+                            "--rays", "200", "--mode", "2d", "--scheduler", "none"])
     assert status == 0, err
     assert "AoA 1 deg, RPT 1.50 m, 2d" in out

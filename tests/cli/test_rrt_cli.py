@@ -61,7 +61,7 @@ def test_locate_json_reports_estimate_truth_error_and_time(cli):
 
 def test_evaluate_rrt_json_has_one_row_per_setting(cli):
     status, out, err = cli(["evaluate-rrt", "industrial_hall", "--drops", "3", "--aoa-sigma", "0.5,1",
-                             "--pt-sigma", "none,0.5", "--rays", "500", "--mode", "2d", "--json"])
+                             "--pt-sigma", "none,0.5", "--rays", "500", "--mode", "2d", "--json", "--scheduler", "none"])
     assert status == 0, err
     report = json.loads(out)
     rows = report["settings"]

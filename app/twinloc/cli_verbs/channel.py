@@ -7,7 +7,8 @@ import re
 import time
 
 from twinloc.cli_verbs.common import (
-    CliError, add_seed_argument, check_tag_height, check_writable, count, height, number_in, open_workspace, print_json,
+    CliError, add_scheduler_argument, add_seed_argument, check_tag_height, check_writable, count, height, number_in,
+    open_workspace, print_json, study,
 )
 
 _ARRAY = re.compile(r"^\s*(\d{1,4})\s*[xX]\s*(\d{1,4})\s*$")
@@ -70,11 +71,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     add_seed_argument(parser, "seeds the timing offsets and the noise")
     parser.add_argument("--out", required=True, metavar="FILE.npz", help="the dataset file to write")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_scheduler_argument(parser)
     parser.set_defaults(run=run_csi_dataset)
 
 
 def run_csi_dataset(args: argparse.Namespace) -> int:
-    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.cancellation import CancelToken
     from twinloc.compute.csi_jobs import csi_dataset_job
     from twinloc.fingerprint.csi_dataset import MAX_SAMPLES, CsiSettings
     from twinloc.geometry.grid import grid_shape
@@ -109,13 +111,14 @@ def run_csi_dataset(args: argparse.Namespace) -> int:
     radio = RadioSettings(max_depth=args.max_depth, receiver_height_m=receiver_height, strongest_paths=args.paths)
 
     started = time.perf_counter()
-    try:
-        job = csi_dataset_job(scene, transmitter, args.out, settings, radio, args.resolution)
-        result = job.function(report_nothing, CancelToken())
-    except ValueError as error:  # a frequency outside a material's range, a dataset too big
-        raise CliError(f"{args.source}: {error}") from None
-    except OSError as error:
-        raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
+    with study(args, "CSI dataset") as (runner, progress):
+        try:
+            job = csi_dataset_job(scene, transmitter, args.out, settings, radio, args.resolution, runner=runner)
+            result = job.function(progress, CancelToken())
+        except ValueError as error:  # a frequency outside a material's range, a dataset too big
+            raise CliError(f"{args.source}: {error}") from None
+        except OSError as error:
+            raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
     report = {
         "scene": scene.name,
         "base_station": station.name,

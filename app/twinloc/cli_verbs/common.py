@@ -13,6 +13,8 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from twinloc.model.analysis import MAX_SEED
 
 if TYPE_CHECKING:
+    from twinloc.cancellation import ProgressFn
+    from twinloc.studies import Runner
     from twinloc.workspace import Workspace
     from twinloc.geometry.scene import Scene
 
@@ -407,3 +411,56 @@ def save_model(fitted, path: str) -> None:
         save_fingerprint_model(fitted, path)
     except OSError as error:
         raise CliError(f"{path}: cannot write the model: {error.strerror or error}") from None
+
+
+# ------------------------------------------------------------------ studies
+
+
+def add_scheduler_argument(parser: argparse.ArgumentParser) -> None:
+    """``--scheduler {local,none,ADDRESS}``: where a study's tasks run (see docs/studies.md)."""
+    parser.add_argument("--scheduler", default="local", metavar="{local,none,ADDRESS}",
+                        help="local: worker processes on this machine, one per core (default); none: in this "
+                             "process; or a Dask scheduler's address such as tcp://host:8786")
+
+
+@contextmanager
+def study(args: argparse.Namespace, description: str) -> Iterator[tuple[Runner, ProgressFn]]:
+    """The runner of ``args.scheduler`` and a progress function drawing a bar on stderr (none with
+    --json, or when stderr is not a terminal).
+
+    The dashboard's address, when the scheduler serves one, is printed above the bar (on a
+    terminal only).
+    """
+    from twinloc.geometry.cache import prepare_study_worker
+    from twinloc.studies import open_runner
+
+    try:
+        runner = open_runner(args.scheduler, worker_setup=prepare_study_worker)
+    except ValueError as error:
+        raise CliError(f"--scheduler {args.scheduler}: {error}") from None
+    with runner:
+        if runner.dashboard_link is not None and not args.json and sys.stderr.isatty():
+            print(f"Dask dashboard: {runner.dashboard_link}", file=sys.stderr)
+        with _progress_bar(description, shown=not args.json) as progress:
+            yield runner, progress
+
+
+@contextmanager
+def _progress_bar(description: str, shown: bool) -> Iterator[ProgressFn]:
+    from twinloc.cancellation import report_nothing
+
+    if not shown:
+        yield report_nothing
+        return
+    from tqdm import tqdm
+
+    # Drawn on a terminal only (disable=None), and erased when done (leave=False), so that
+    # a refusal found mid-run is still the one line on stderr that scripts read.
+    with tqdm(total=1.0, desc=description, file=sys.stderr, disable=None, leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}") as bar:
+
+        def report(fraction: float, text: str) -> None:
+            bar.set_postfix_str(text, refresh=False)
+            bar.update(fraction - bar.n)
+
+        yield report

@@ -1,4 +1,5 @@
-"""``twinloc optimize SCENE`` and ``twinloc as-built SCENE``: propose anchor layouts, check the installation.
+"""``twinloc optimize SCENE``, ``twinloc plan-count SCENE`` and ``twinloc as-built SCENE``: propose anchor
+layouts, find how many anchors a floor needs, check the installation.
 
 A project's drawn mounting regions join its scene's (:func:`twinloc.workspace.scene_with_mounting_regions`,
 what the GUI's Optimize section searches too).
@@ -11,6 +12,7 @@ import math
 
 from twinloc.cli_verbs.common import (
     CliError,
+    add_scheduler_argument,
     add_seed_argument,
     add_tag_height_argument,
     check_anchor_count,
@@ -25,6 +27,7 @@ from twinloc.cli_verbs.common import (
     open_workspace,
     positions,
     print_json,
+    study,
     tag_height_of,
 )
 
@@ -43,15 +46,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
     parser.add_argument("--anchors", type=count(1, MAX_ANCHORS), required=True, metavar="N",
                         help=f"anchors to place, 1 to {MAX_ANCHORS}")
-    parser.add_argument("--population", type=count(4, MAX_POPULATION), default=50, metavar="P",
-                        help=f"slime mould agents, 4 to {MAX_POPULATION} (default 50)")
-    parser.add_argument("--iterations", type=count(1, MAX_ITERATIONS), default=80, metavar="T",
-                        help=f"iterations, 1 to {MAX_ITERATIONS} (default 80)")
-    add_seed_argument(parser, "seed; the same seed gives the same result")
-    parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
+    _add_search_arguments(parser, "", "seed; the same seed gives the same result")
     parser.add_argument("--main-threshold", type=number_in(0.0, 1000.0), metavar="M", help="error allowed in main-area cells (default: no constraint)")
-    parser.add_argument("--regions", metavar="NAME,...",
-                        help="mounting regions to use (default: all of the scene's and, for a project, the drawn ones)")
     parser.add_argument("--fixed", type=positions, metavar="X,Y,Z;...",
                         help=f"installed anchors kept where they are (metres), at most {MAX_ANCHORS}")
     parser.add_argument("--top", type=count(1, MAX_TOP), default=5, metavar="K",
@@ -63,6 +59,22 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_optimize)
 
+    parser = verbs.add_parser("plan-count", help="how many anchors the floor needs: the best layout of each count "
+                                                 "and the least count meeting a p90 error target")
+    parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
+    parser.add_argument("--target-p90", type=number_in(0.001, 1000.0), required=True, metavar="M",
+                        help="p90 error to reach, metres; floor cells without a fix count as failing")
+    parser.add_argument("--min-anchors", type=count(1, MAX_ANCHORS), default=3, metavar="N",
+                        help=f"fewest anchors to try (default 3), 1 to {MAX_ANCHORS}")
+    parser.add_argument("--max-anchors", type=count(1, MAX_ANCHORS), default=12, metavar="N",
+                        help=f"most anchors to try (default 12), 1 to {MAX_ANCHORS}")
+    _add_search_arguments(parser, " per count", "study seed; each count's search seed derives from it")
+    parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the reported maps (default: the project's, else adapted to the floor area)")
+    add_tag_height_argument(parser)
+    add_scheduler_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run_plan_count)
+
     parser = verbs.add_parser("as-built", help="compare installed anchor positions with the plan and recompute the map")
     parser.add_argument("source", metavar="SCENE", help="a shipped scene's name, a scene file or a .twinloc project")
     parser.add_argument("--plan", required=True, metavar="FILE.csv", help="installation sheet (name,x_m,y_m,z_m[,surface])")
@@ -70,6 +82,18 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--resolution", type=number_in(0.01, 5.0), metavar="M", help="cell size of the maps (default: the project's, else adapted to the floor area)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_as_built)
+
+
+def _add_search_arguments(parser: argparse.ArgumentParser, each: str, seed_help: str) -> None:
+    """--population, --iterations (``each``: what they are counted per), --seed, --min-distance and --regions."""
+    parser.add_argument("--population", type=count(4, MAX_POPULATION), default=50, metavar="P",
+                        help=f"slime mould agents{each}, 4 to {MAX_POPULATION} (default 50)")
+    parser.add_argument("--iterations", type=count(1, MAX_ITERATIONS), default=80, metavar="T",
+                        help=f"iterations{each}, 1 to {MAX_ITERATIONS} (default 80)")
+    add_seed_argument(parser, seed_help)
+    parser.add_argument("--min-distance", type=number_in(0.0, 1000.0), default=1.0, metavar="M", help="least distance between anchors (default 1 m)")
+    parser.add_argument("--regions", metavar="NAME,...",
+                        help="mounting regions to use (default: all of the scene's and, for a project, the drawn ones)")
 
 
 def run_optimize(args: argparse.Namespace) -> int:
@@ -106,7 +130,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         anchor_count=args.anchors,
         min_distance_m=args.min_distance,
         fixed_anchors=tuple(tuple(p) for p in (args.fixed or ())),
-        region_names=tuple(n.strip() for n in args.regions.split(",") if n.strip()) if args.regions else None,
+        region_names=_region_names(args.regions),
         main_threshold_m=args.main_threshold,
         resolution_m=resolution,
         tag_height_m=tag_height,
@@ -187,6 +211,63 @@ def run_optimize(args: argparse.Namespace) -> int:
         lines.append(f"  {name:<28} {value:.1f} m")
     print("\n".join(lines))
     return 0
+
+
+def run_plan_count(args: argparse.Namespace) -> int:
+    from twinloc.geometry.grid import grid_resolution
+    from twinloc.layout.plan_count import plan_count
+    from twinloc.layout.problem import LayoutRequest
+    from twinloc.workspace import scene_with_mounting_regions
+
+    if args.min_anchors > args.max_anchors:
+        raise CliError(f"--min-anchors {args.min_anchors} is more than --max-anchors {args.max_anchors}")
+    workspace = open_workspace(args.source)
+    project = workspace.project
+    check_anchor_count("--min-anchors", args.min_anchors, project.error_map.dimensions)
+    try:
+        scene = scene_with_mounting_regions(workspace.scene, project.mounting_regions)
+    except ValueError as error:
+        raise CliError(f"{args.source}: {error}") from None
+    tag_height = tag_height_of(args, workspace)
+    resolution = grid_resolution(scene, args.resolution if args.resolution is not None else project.settings.grid_resolution_m)
+    check_map_size(args.source, scene, resolution, args.max_anchors)
+    request = LayoutRequest(
+        anchor_count=args.min_anchors,
+        min_distance_m=args.min_distance,
+        region_names=_region_names(args.regions),
+        resolution_m=resolution,
+        tag_height_m=tag_height,
+        population=args.population,
+        iterations=args.iterations,
+        seed=args.seed,
+        settings=project.error_map,
+    )
+    counts = range(args.min_anchors, args.max_anchors + 1)
+    with study(args, "plan-count") as (runner, progress):
+        try:
+            result = plan_count(scene, counts, args.target_p90, request, runner, progress=progress)
+        except ValueError as error:
+            raise CliError(f"{args.source}: {error}") from None
+    report = {"scene": scene.name, "scheduler": args.scheduler, "population": args.population,
+              "iterations": args.iterations, **result.to_json()}
+    if args.json:
+        print_json(report)
+        return 0
+    lines = [f"{scene.name}: {counts.start} to {counts.stop - 1} anchors, target p90 {length_text(args.target_p90)}, "
+             f"{result.seconds:.1f} s"]
+    for plan in result.plans:
+        p90 = "no fix on over a tenth of the floor" if plan.p90_error_m is None else length_text(plan.p90_error_m)
+        lines.append(f"  {plan.anchor_count:>2} anchors: p90 {p90}, mean {length_text(plan.mean_error_m)}, "
+                     f"max {length_text(plan.max_error_m)}{'  meets the target' if plan.meets(args.target_p90) else ''}")
+    lines.append(f"  fewest anchors meeting the target: {result.smallest_count}" if result.smallest_count is not None
+                 else f"  no count from {counts.start} to {counts.stop - 1} meets the target")
+    print("\n".join(lines))
+    return 0
+
+
+def _region_names(text: str | None) -> tuple[str, ...] | None:
+    """The names of ``--regions NAME,...`` (None: the option was not given)."""
+    return tuple(n.strip() for n in text.split(",") if n.strip()) if text else None
 
 
 def run_as_built(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ import time
 from dataclasses import replace
 
 from twinloc.cli_verbs.common import (
-    CliError, check_distinct, check_map_size, check_positions, check_tag_height, check_writable, count, height,
-    number_in, open_workspace, positions, print_json,
+    CliError, add_scheduler_argument, check_distinct, check_map_size, check_positions, check_tag_height, check_writable,
+    count, height, number_in, open_workspace, positions, print_json, study,
 )
 
 
@@ -32,13 +32,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", metavar="FILE.csv",
                         help="write x_m,y_m,z_m,transmitter,path_gain_db,rss_dbm,range_m,los for every cell and transmitter")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_scheduler_argument(parser)
     parser.set_defaults(run=run_radiomap)
 
 
 def run_radiomap(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.cancellation import CancelToken
     from twinloc.compute.radiomap_jobs import radio_map_job
     from twinloc.geometry.cache import GeometryCache
     from twinloc.model.devices import Anchor
@@ -67,10 +68,12 @@ def run_radiomap(args: argparse.Namespace) -> int:
     geometry = GeometryCache()
 
     started = time.perf_counter()
-    try:
-        result = radio_map_job(scene, transmitters, args.resolution, settings, geometry).function(report_nothing, CancelToken())
-    except ValueError as error:  # a frequency outside a material's range, a grid or search too big
-        raise CliError(f"{args.source}: {error}") from None
+    with study(args, "Radio map") as (runner, progress):
+        job = radio_map_job(scene, transmitters, args.resolution, settings, geometry, runner)
+        try:
+            result = job.function(progress, CancelToken())
+        except ValueError as error:  # a frequency outside a material's range, a grid or search too big
+            raise CliError(f"{args.source}: {error}") from None
     seconds = time.perf_counter() - started
     radio_map = result.radio_map
     if radio_map.points.shape[0] == 0:

@@ -8,6 +8,7 @@ import time
 
 from twinloc.cli_verbs.common import (
     CliError,
+    add_scheduler_argument,
     add_seed_argument,
     check_distinct,
     check_positions,
@@ -18,6 +19,7 @@ from twinloc.cli_verbs.common import (
     open_workspace,
     positions,
     print_json,
+    study,
 )
 
 #: Most reflections of a path and of a launched ray (the image tree grows as planes^depth and is
@@ -64,6 +66,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
                             help="propagation-time noise values, metres; 'none' adds a setting without")
     time_group.add_argument("--rpt-sigma", type=_number_list(allow_none=True), metavar="M,...",
                             help="relative-propagation-time noise values, metres; 'none' adds a setting without")
+    add_scheduler_argument(parser)
     parser.set_defaults(run=run_evaluate)
 
 
@@ -140,7 +143,7 @@ def run_locate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from twinloc.cancellation import CancelToken, report_nothing
+    from twinloc.cancellation import CancelToken
     from twinloc.compute.rrt_jobs import evaluation_job
     from twinloc.rrt.evaluation import EvaluationSetting
     from twinloc.rrt.measurement import NoiseModel
@@ -153,11 +156,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         else:
             settings += [EvaluationSetting(NoiseModel(aoa, pt_sigma_m=pt), args.mode) for pt in args.pt_sigma or [None]]
     started = time.perf_counter()
-    job = evaluation_job(scene, stations, settings, args.drops, _locate_settings(args), args.seed)
-    try:
-        evaluation = job.function(report_nothing, CancelToken())
-    except ValueError as error:
-        raise CliError(f"{args.source}: {error}") from None
+    with study(args, "Evaluating") as (runner, progress):
+        job = evaluation_job(scene, stations, settings, args.drops, _locate_settings(args), args.seed, runner=runner)
+        try:
+            evaluation = job.function(progress, CancelToken())
+        except ValueError as error:
+            raise CliError(f"{args.source}: {error}") from None
     report = {"settings": evaluation.summaries(), "seconds": round(time.perf_counter() - started, 2)}
     if args.json:
         print_json(report)

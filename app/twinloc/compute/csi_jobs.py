@@ -12,10 +12,11 @@ from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
 from twinloc.compute.jobs import Job
 from twinloc.fingerprint.csi_dataset import MULTIPATH_COLUMNS, CsiSettings, check_dataset_size, write_csi_dataset
 from twinloc.fingerprint.sectors import sector_of, sector_rotation_applicability
-from twinloc.geometry.cache import GeometryCache, cache_or_new
+from twinloc.geometry.cache import GeometryCache, cache_or_new, process_cache
 from twinloc.geometry.scene import Scene
-from twinloc.radio.radiomap import MultipathFeatures, RadioSettings, compute_radio_map
+from twinloc.radio.radiomap import MultipathFeatures, RadioMap, RadioSettings, compute_radio_map
 from twinloc.radio.transmitters import Transmitter
+from twinloc.studies import Runner
 
 #: Points traced at once (bounds the memory of the candidate paths).
 TRACE_POINTS = 2048
@@ -45,6 +46,7 @@ def csi_dataset_job(
     resolution_m: float | None = 0.25,
     points=None,
     geometry: GeometryCache | None = None,
+    runner: Runner | None = None,
 ) -> Job:
     """A job writing the CSI dataset of ``station`` (its frequency: the band's centre) to ``out_path``.
 
@@ -54,6 +56,8 @@ def csi_dataset_job(
     With ``settings.sectors`` > 1 each sample is served by the sector around ``station`` it lies
     in, and the provenance records whether the twin allows sector rotation (``sector_rotation``:
     ``applies`` and ``reason``, :func:`~twinloc.fingerprint.sectors.sector_rotation_applicability`).
+    With a ``runner`` the paths are traced as a study (blocks of TRACE_POINTS samples); the
+    channel synthesis and the writing stay in this process.
     """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> CsiDatasetResult:
@@ -65,7 +69,8 @@ def csi_dataset_job(
         check_dataset_size(len(samples), radio.strongest_paths, settings, out_path)
         cancel.raise_if_cancelled()
         started = time.perf_counter()
-        paths, reached = _traced_paths(scene, station, samples, radio, engine, cancel, scaled_progress(progress, 0.05, 0.5))
+        paths, reached = _traced_paths(scene, station, samples, radio, engine, runner, cancel,
+                                       scaled_progress(progress, 0.05, 0.5))
         traced = time.perf_counter()
         provenance = {
             "scene": scene.name, "scene_digest": scene.content_hash(), "base_station": station.name,
@@ -87,17 +92,36 @@ def csi_dataset_job(
     return Job(name="CSI dataset", function=run, key=None)
 
 
-def _traced_paths(scene, station, samples, radio, engine, cancel, progress) -> tuple[MultipathFeatures, int]:
+def _traced_paths(scene, station, samples, radio, engine, runner, cancel, progress) -> tuple[MultipathFeatures, int]:
     """The (N, K) strongest paths of ``station`` to ``samples`` and how many samples a path reaches.
 
     Traced TRACE_POINTS points at a time: a point's candidate paths outweigh its K features
-    many times, so tracing everything at once would hold more than the dataset.
+    many times, so tracing everything at once would hold more than the dataset. With a runner
+    each block is a task of a study (the tracing is deterministic, so the paths are the same);
+    without one, the blocks are traced here on ``engine``.
     """
-    parts, reached = [], 0
-    for start in range(0, len(samples), TRACE_POINTS):
-        block = samples[start:start + TRACE_POINTS]
-        step = scaled_progress(progress, start / len(samples), min(start + TRACE_POINTS, len(samples)) / len(samples))
-        radio_map = compute_radio_map(scene, (station,), block, radio, engine=engine, cancel=cancel, progress=step)
-        parts.append(radio_map.paths)
-        reached += int(radio_map.reached[:, 0].sum())
-    return MultipathFeatures(**{name: np.concatenate([getattr(p, name)[:, 0] for p in parts]) for name in MULTIPATH_COLUMNS}), reached
+    blocks = [samples[start:start + TRACE_POINTS] for start in range(0, len(samples), TRACE_POINTS)]
+    if runner is None:
+        parts = []
+        for index, block in enumerate(blocks):
+            step = scaled_progress(progress, index / len(blocks), (index + 1) / len(blocks))
+            parts.append(_strongest_paths(compute_radio_map(scene, (station,), block, radio, engine=engine, cancel=cancel,
+                                                            progress=step)))
+    else:
+        shared = {"scene": scene, "station": station, "radio": radio}
+        parts = runner.map(_trace_block, blocks, shared=shared, progress=progress, cancel=cancel)
+    paths = MultipathFeatures(**{name: np.concatenate([features[name] for features, _ in parts]) for name in MULTIPATH_COLUMNS})
+    return paths, sum(reached for _, reached in parts)
+
+
+def _trace_block(block: np.ndarray, shared: dict, rng_seed) -> tuple[dict[str, np.ndarray], int]:
+    """A study task: the strongest paths of one block of samples (deterministic; no seed needed)."""
+    scene = shared["scene"]
+    return _strongest_paths(compute_radio_map(scene, (shared["station"],), block, shared["radio"],
+                                              engine=process_cache().ray_engine(scene)))
+
+
+def _strongest_paths(radio_map: RadioMap) -> tuple[dict[str, np.ndarray], int]:
+    """The (n, K) features of a one-transmitter map's points and how many of them a path reaches."""
+    return ({name: getattr(radio_map.paths, name)[:, 0] for name in MULTIPATH_COLUMNS},
+            int(radio_map.reached[:, 0].sum()))

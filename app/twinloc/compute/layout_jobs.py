@@ -1,4 +1,5 @@
-"""Layout optimization jobs: the GUI's study of a request, and the current layout scored again after an edit."""
+"""Layout optimization jobs: the GUI's study of a request, the current layout scored again after an edit,
+and the best layout of every anchor count."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from twinloc.cancellation import CancelToken, ProgressFn
 from twinloc.compute.jobs import Job
 from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.scene import Scene
+from twinloc.layout.plan_count import CountStudy, plan_count
 from twinloc.layout.problem import LayoutRequest
 from twinloc.layout.search import IterationListener
 from twinloc.layout.study import LayoutStudy, rescore_current, study_layouts
@@ -60,3 +62,18 @@ def current_layout_job(study: LayoutStudy, anchors) -> Job:
         return rescore_current(study, current, progress, cancel)
 
     return Job(name="Error map of the current layout", function=run, key=None)
+
+
+
+def plan_count_job(scene: Scene, counts, target_p90_m: float, request: LayoutRequest, runner) -> Job:
+    """A job running :func:`~twinloc.layout.plan_count.plan_count` on the study runner ``runner``
+    (open it on the job's thread with :func:`twinloc.compute.study_jobs.on_scheduler`).
+
+    ``counts`` : the anchor counts to try (copied). A cancel stops the study without a result.
+    """
+    counts = tuple(int(count) for count in counts)
+
+    def run(progress: ProgressFn, cancel: CancelToken) -> CountStudy:
+        return plan_count(scene, counts, target_p90_m, request, runner, progress=progress, cancel=cancel)
+
+    return Job(name="How many anchors", function=run, key=None)

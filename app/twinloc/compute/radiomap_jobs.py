@@ -9,8 +9,9 @@ from twinloc.compute.jobs import Job, input_key
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.scene import Scene
-from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map
+from twinloc.radio.radiomap import RadioMap, RadioSettings, compute_radio_map, radio_map_study
 from twinloc.radio.transmitters import Transmitter
+from twinloc.studies import Runner
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +28,7 @@ def radio_map_job(
     resolution_m: float,
     settings: RadioSettings = RadioSettings(),
     geometry: GeometryCache | None = None,
+    runner: Runner | None = None,
 ) -> Job:
     """A job computing the radio map of ``transmitters`` over ``scene``'s evaluation regions.
 
@@ -40,6 +42,9 @@ def radio_map_job(
     settings : RadioSettings
     geometry : GeometryCache or None
         The application's ray engines and floor grids (None: the job builds its own).
+    runner : Runner or None
+        Computes one transmitter per task (None: all in this process, on ``geometry``'s engine).
+        The map is the same either way, so the key leaves it out.
 
     Returns
     -------
@@ -58,8 +63,12 @@ def radio_map_job(
         progress(0.05, "Building floor grid")
         grid = cache.floor_grid(scene, resolution_m, settings.receiver_height_m)
         cancel.raise_if_cancelled()
-        radio_map = compute_radio_map(scene, transmitters, grid.points, settings, engine=engine, cancel=cancel,
-                                      progress=scaled_progress(progress, 0.1, 1.0))
+        step = scaled_progress(progress, 0.1, 1.0)
+        if runner is None:
+            radio_map = compute_radio_map(scene, transmitters, grid.points, settings, engine=engine, cancel=cancel,
+                                          progress=step)
+        else:
+            radio_map = radio_map_study(runner, scene, transmitters, grid.points, settings, step, cancel)
         return FloorRadioMap(grid=grid, radio_map=radio_map)
 
     key = input_key("radio_map", scene.content_hash(), transmitters, resolution_m, settings)

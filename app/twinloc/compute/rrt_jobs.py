@@ -11,11 +11,12 @@ from twinloc.compute.jobs import Job, input_key
 from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.faces import planar_faces
 from twinloc.geometry.scene import Scene
-from twinloc.rrt.evaluation import Evaluation, EvaluationSetting, drop_ues, evaluate
+from twinloc.rrt.evaluation import Evaluation, EvaluationSetting, drop_ues, evaluate_study
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
 from twinloc.rrt.paths import PathFinder
 from twinloc.rrt.simulation import LocateResult, default_ue_position, locate_simulated_ue
+from twinloc.studies import Runner
 
 
 def path_finder_for(scene: Scene, geometry: GeometryCache | None = None) -> PathFinder:
@@ -87,8 +88,12 @@ def evaluation_job(
     locate_settings: LocateSettings = LocateSettings(),
     seed: int = 0,
     geometry: GeometryCache | None = None,
+    runner: Runner | None = None,
 ) -> Job:
     """A job dropping ``drops`` UEs in ``scene`` (seeded) and evaluating every setting.
+
+    The drops are evaluated as a study on ``runner`` (None: in this process); the result is
+    the same on every runner, so the key leaves it out.
 
     Returns
     -------
@@ -102,9 +107,9 @@ def evaluation_job(
 
     def run(progress: ProgressFn, cancel: CancelToken) -> Evaluation:
         progress(0.0, "Dropping UEs")
-        finder = path_finder_for(scene, geometry)
-        ues = drop_ues(finder.engine, scene.bounds, drops, np.random.default_rng(seed))
-        return evaluate(finder, stations, ues, settings, locate_settings, seed, scaled_progress(progress, 0.02, 1.0), cancel)
+        ues = drop_ues(cache_or_new(geometry).ray_engine(scene), scene.bounds, drops, np.random.default_rng(seed))
+        return evaluate_study(runner or Runner(), scene, stations, ues, settings, locate_settings, seed,
+                              scaled_progress(progress, 0.02, 1.0), cancel)
 
     key = input_key("rrt_evaluation", scene.content_hash(), stations, list(settings), drops, locate_settings, seed)
     return Job(name="Evaluate reverse ray tracing", function=run, key=key)

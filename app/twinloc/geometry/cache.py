@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from twinloc.geometry.grid import FloorGrid
-from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.ray_engine import RayEngine, set_default_threads
 from twinloc.geometry.scene import Scene
 
 #: Ray engines kept: the scenes used last (an edited scene and the one before it, a site simulation).
@@ -84,3 +84,25 @@ class GeometryCache:
 def cache_or_new(geometry: GeometryCache | None) -> GeometryCache:
     """``geometry``, or a new cache for a caller that keeps none (one computation's own)."""
     return geometry if geometry is not None else GeometryCache()
+
+
+_PROCESS_CACHE = GeometryCache()
+
+
+def process_cache() -> GeometryCache:
+    """This process's own cache, for study tasks.
+
+    A study task gets the scene, not an engine (an Embree scene cannot be pickled); through this
+    cache a Dask worker builds each scene's engine and floor grids on its first task and reuses
+    them for the rest of the study.
+    """
+    return _PROCESS_CACHE
+
+
+def prepare_study_worker() -> None:
+    """What a study's worker process does before each task: ray queries on one thread.
+
+    A cluster already runs one task per core, so threads inside a task would only compete for
+    the same cores. Cheap to repeat (see :func:`twinloc.studies.open_runner`'s ``worker_setup``).
+    """
+    set_default_threads(1)

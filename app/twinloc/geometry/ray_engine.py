@@ -4,6 +4,9 @@ Embree (through embreex) finds candidate triangles in float32; every distance re
 here is then recomputed in float64 against the hit triangle's plane, so results are exact
 to float64 rounding wherever the ray is not grazing. Without embreex the same queries run
 on trimesh's pure-numpy intersector, with a warning, and give the same answers.
+
+Large batches are split across the process's ray threads (:mod:`twinloc.geometry.ray_threads`,
+one setting for the process: :func:`set_default_threads`); the answers do not depend on it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twinloc.geometry.ray_threads import FIRST_HIT_BLOCK_RAYS, default_threads, run_blocks, set_default_threads
 from twinloc.geometry.scene import ObjectKind, Scene
+
+__all__ = [
+    "CrossingEvents", "FirstHits", "RayEngine", "SegmentCrossings", "WeightedCrossings",
+    "default_threads", "set_default_threads",
+]
 
 END_TOLERANCE_M = 1e-4
 """Hits this close to either end of a segment are ignored: a device mounted on a face
@@ -120,9 +129,15 @@ class RayEngine:
     ----------
     scene : Scene
         The geometry is copied at construction; later scene edits need a new engine.
+    threads : int, optional
+        At most this many threads per query (never more than the process setting,
+        :func:`set_default_threads`). Default: the process setting at the time of each query.
     """
 
-    def __init__(self, scene: Scene) -> None:
+    def __init__(self, scene: Scene, threads: int | None = None) -> None:
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"ray threads must be an integer >= 1, got {threads!r}")
+        self.threads = threads
         self.object_names: tuple[str, ...] = tuple(obj.name for obj in scene.objects)
         self.object_kinds: tuple[ObjectKind, ...] = tuple(obj.kind for obj in scene.objects)
         vertex_blocks, face_blocks, owners = [], [], []
@@ -144,8 +159,12 @@ class RayEngine:
         self.triangle_normals: np.ndarray = np.zeros_like(cross)
         """(F, 3) float64: unit normals as wound; zero for degenerate triangles."""
         self.triangle_normals[usable] = cross[usable] / norms[usable, None]
-        self._plane_offset = np.einsum("ij,ij->i", self.triangle_normals, corners[:, 0]) if len(faces) else np.zeros(0)
-        self._centroids = corners.mean(axis=1) if len(faces) else np.zeros((0, 3))
+        # Per-triangle tables with one more row for "no triangle" (index -1): a batch's hits
+        # and misses are then looked up in one gather, without masks.
+        self._plane_offset = np.append(np.einsum("ij,ij->i", self.triangle_normals, corners[:, 0]) if len(faces) else [], 0.0)
+        self._centroids = np.vstack([corners.mean(axis=1) if len(faces) else np.zeros((0, 3)), np.zeros((1, 3))])
+        self._normal_or_none = np.vstack([self.triangle_normals, np.zeros((1, 3))])
+        self._object_or_none = np.append(self.triangle_object, -1)
         self._object_boxes = np.array([obj.bounds for obj in scene.objects]).reshape(-1, 2, 3)
         """(O, 2, 3) float64: each object's [min, max] corner, metres."""
         solid_objects = np.array([kind is ObjectKind.SOLID for kind in self.object_kinds], dtype=bool)
@@ -187,20 +206,30 @@ class RayEngine:
         FirstHits
         """
         origins = _points(origins, "origins")
-        unit = _unit_directions(directions, len(origins))
-        limit = np.full(len(origins), np.inf)
+        directions = _points(directions, "directions")
+        count = len(origins)
+        if len(directions) != count:
+            raise ValueError(f"got {count} origins but {len(directions)} directions")
+        limit = None
         if max_distance is not None:
-            limit = np.broadcast_to(np.asarray(max_distance, dtype=np.float64), limit.shape).copy()
+            limit = np.broadcast_to(np.asarray(max_distance, dtype=np.float64), (count,))
             if np.any(np.isnan(limit)) or np.any(limit < 0.0):
                 raise ValueError("max_distance must be >= 0")
-        triangle, distance = self._cast(self._everything, origins, unit, limit)
-        distance = np.maximum(distance, 0.0)
-        hit = triangle >= 0
-        object_index = np.full(len(origins), -1, dtype=np.int64)
-        object_index[hit] = self.triangle_object[triangle[hit]]
-        normal = np.zeros((len(origins), 3))
-        normal[hit] = self.triangle_normals[triangle[hit]]
-        return FirstHits(distance=distance, triangle=triangle, object_index=object_index, normal=normal)
+        hits = FirstHits(distance=np.empty(count), triangle=np.empty(count, dtype=np.int64),
+                         object_index=np.empty(count, dtype=np.int64), normal=np.empty((count, 3)))
+
+        def block(start: int, stop: int) -> None:
+            unit = _unit_directions(directions[start:stop])
+            triangle, distance = self._cast(
+                self._everything, origins[start:stop], unit, None if limit is None else limit[start:stop]
+            )
+            hits.triangle[start:stop] = triangle
+            np.maximum(distance, 0.0, out=hits.distance[start:stop])
+            np.take(self._object_or_none, triangle, out=hits.object_index[start:stop])
+            np.take(self._normal_or_none, triangle, axis=0, out=hits.normal[start:stop])
+
+        run_blocks(count, block, self.threads, FIRST_HIT_BLOCK_RAYS)
+        return hits
 
     def segment_crossings(self, starts, ends) -> SegmentCrossings:
         """What each segment from ``starts[i]`` to ``ends[i]`` passes through, per object.
@@ -281,6 +310,22 @@ class RayEngine:
         ends = _points(ends, "ends")
         if starts.shape != ends.shape:
             raise ValueError(f"starts {starts.shape} and ends {ends.shape} must have the same shape")
+        blocks = run_blocks(len(starts), lambda start, stop: self._block_events(starts[start:stop], ends[start:stop]),
+                            self.threads)
+        if len(blocks) <= 1:
+            return blocks[0] if blocks else self._block_events(starts, ends)
+        offsets = np.cumsum([0] + [events.count for events in blocks[:-1]])
+        fields = {name: np.concatenate([getattr(events, name) for events in blocks])
+                  for name in ("surface_owner", "secant", "surface_triangle", "solid_owner", "chord", "solid_triangle")}
+        return CrossingEvents(
+            count=len(starts),
+            surface_ray=np.concatenate([events.surface_ray + offset for events, offset in zip(blocks, offsets)]),
+            solid_ray=np.concatenate([events.solid_ray + offset for events, offset in zip(blocks, offsets)]),
+            **fields,
+        )
+
+    def _block_events(self, starts: np.ndarray, ends: np.ndarray) -> CrossingEvents:
+        """:meth:`crossing_events` of one block of segments (rays numbered from 0 in the block)."""
         vector = ends - starts
         length = np.sqrt(np.einsum("ij,ij->i", vector, vector))
         active = length > 2.0 * END_TOLERANCE_M
@@ -293,12 +338,12 @@ class RayEngine:
         walked = active & (first >= 0)
 
         surface_ray, _, triangle_crossed = self._walk_segments(self._surfaces, starts, unit, stop, walked)
-        cosine = np.abs(np.einsum("ij,ij->i", self.triangle_normals[triangle_crossed], unit[surface_ray]))
+        cosine = np.abs(_row_dot(np.take(self.triangle_normals, triangle_crossed, axis=0), unit[surface_ray]))
         surface_owner = self.triangle_object[triangle_crossed]
         secant = 1.0 / np.maximum(cosine, MIN_ABS_COS)
 
         ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, walked)
-        entering = np.einsum("ij,ij->i", self.triangle_normals[triangle], unit[ray]) < 0.0
+        entering = _row_dot(np.take(self.triangle_normals, triangle, axis=0), unit[ray]) < 0.0
         chords = self._chords(starts, unit, length, stop, ray, triangle, t, entering)
         inside = self._segments_wholly_inside(starts, ends, unit, length, stop, active, ray)
         solid_ray, solid_owner, chord, solid_triangle = (np.concatenate(parts) for parts in zip(chords, inside))
@@ -324,6 +369,11 @@ class RayEngine:
         points = _points(points, "points")
         if self._solids.empty or len(points) == 0:
             return np.zeros(len(points), dtype=bool)
+        return np.concatenate(run_blocks(len(points), lambda start, stop: self._block_inside(points[start:stop]),
+                                         self.threads))
+
+    def _block_inside(self, points: np.ndarray) -> np.ndarray:
+        """:meth:`points_inside_solids` of one block of points."""
         # A ray whose first face is a solid's exit starts inside that solid or on its face.
         # Both rays leave: inside. One leaves: on a face, or inside where two solids touch
         # (the other ray meets one's exit and the other's entry in one plane and may be told
@@ -357,31 +407,27 @@ class RayEngine:
         that triangle's plane (inf on a miss; slightly negative when float32 rounding let
         the backend report the face just left).
         """
-        triangle = np.full(len(origins), -1, dtype=np.int64)
-        distance = np.full(len(origins), np.inf)
         if len(origins) == 0 or triangles.empty:
-            return triangle, distance
-        local = triangles.backend.closest(origins, unit, limit)
-        hit = local >= 0
-        triangle[hit] = triangles.index[local[hit]]
-        distance[hit] = self._plane_distance(triangle[hit], origins[hit], unit[hit])
-        return triangle, distance
+            return np.full(len(origins), -1, dtype=np.int64), np.full(len(origins), np.inf)
+        triangle = triangles.index_or_none[triangles.backend.closest(origins, unit, limit)]
+        return triangle, self._plane_distance(triangle, origins, unit)
 
     def _plane_distance(self, triangle, origins, unit) -> np.ndarray:
-        """Signed float64 distance along ``unit`` to each hit triangle's plane.
+        """Signed float64 distance along ``unit`` to each hit triangle's plane; inf for -1 (no hit).
 
         A ray lying in the plane (grazing) has no plane distance; the distance to the
         triangle's centroid along the ray stands in for it.
         """
-        normal = self.triangle_normals[triangle]
-        along = np.einsum("ij,ij->i", normal, unit)
-        toward = self._plane_offset[triangle] - np.einsum("ij,ij->i", normal, origins)
-        steep = np.abs(along) > 1e-9
-        if steep.all():
-            return toward / along
-        distance = toward / np.where(steep, along, 1.0)
-        flat = ~steep
-        distance[flat] = np.einsum("ij,ij->i", self._centroids[triangle[flat]] - origins[flat], unit[flat])
+        normal = np.take(self._normal_or_none, triangle, axis=0)
+        along = _row_dot(normal, unit)
+        toward = self._plane_offset[triangle] - _row_dot(normal, origins)
+        flat = np.abs(along) <= 1e-9  # grazing, or no triangle (a zero normal)
+        if not flat.any():
+            return np.divide(toward, along, out=toward)
+        distance = np.divide(toward, np.where(flat, 1.0, along), out=toward)
+        distance[flat] = np.inf
+        grazing = np.flatnonzero(flat & (triangle >= 0))
+        distance[grazing] = _row_dot(self._centroids[triangle[grazing]] - origins[grazing], unit[grazing])
         return distance
 
     def _walk_segments(self, triangles: _TriangleSet, starts, unit, stop, active):
@@ -532,7 +578,7 @@ class RayEngine:
         valid = triangle >= 0
         result = np.zeros(len(triangle), dtype=bool)
         tri = triangle[valid]
-        leaving = np.einsum("ij,ij->i", self.triangle_normals[tri], unit[valid]) > 0.0
+        leaving = _row_dot(self.triangle_normals[tri], unit[valid]) > 0.0
         ok = self._solid_triangle[tri] & leaving
         if owner is not None:
             ok &= self.triangle_object[tri] == np.asarray(owner)[valid]
@@ -546,11 +592,13 @@ class RayEngine:
 class _TriangleSet:
     """An acceleration structure over some of the engine's triangles.
 
-    index : (K,) int64, the engine's triangle index of each of the backend's triangles.
+    index_or_none : (K + 1,) int64, the engine's triangle index of each of the backend's
+        triangles, then -1: indexed with the backend's answer, -1 (a miss) stays -1.
     """
 
     def __init__(self, make_backend, vertices: np.ndarray, faces: np.ndarray, selected: np.ndarray) -> None:
         self.index = np.flatnonzero(selected)
+        self.index_or_none = np.append(self.index, -1)
         self.empty = self.index.size == 0
         self.backend = None if self.empty else make_backend(vertices, faces[self.index])
 
@@ -565,15 +613,15 @@ class _EmbreeBackend:
         self._mesh = triangle_mesh(self._scene, self._vertices, self._faces)
 
     def closest(self, origins, unit, limit) -> np.ndarray:
-        """(N,) int64: closest triangle within ``limit`` (index into the backend's faces), -1 on a miss."""
+        """(N,) int32: closest triangle within ``limit`` (None: unlimited; index into the
+        backend's faces), -1 on a miss."""
         # Asking Embree for the primitive only is the fastest query embreex offers;
         # distances are recomputed in float64 by the engine anyway.
-        triangle = self._scene.run(
+        return self._scene.run(
             np.ascontiguousarray(origins, dtype=np.float32),
             np.ascontiguousarray(unit, dtype=np.float32),
-            dists=np.ascontiguousarray(limit, dtype=np.float32),
+            dists=None if limit is None else np.ascontiguousarray(limit, dtype=np.float32),
         )
-        return triangle.astype(np.int64)
 
 
 class _TrimeshBackend:
@@ -586,7 +634,8 @@ class _TrimeshBackend:
         self._intersector = RayMeshIntersector(trimesh.Trimesh(vertices, faces, process=False))
 
     def closest(self, origins, unit, limit) -> np.ndarray:
-        """(N,) int64: closest triangle within ``limit``, -1 on a miss."""
+        """(N,) int64: closest triangle within ``limit`` (None: unlimited), -1 on a miss."""
+        limit = np.full(len(origins), np.inf) if limit is None else limit
         triangle = np.full(len(origins), -1, dtype=np.int64)
         index_tri, index_ray, locations = self._intersector.intersects_id(
             origins, unit, multiple_hits=True, return_locations=True
@@ -633,11 +682,19 @@ def _points(values, what: str) -> np.ndarray:
     return array
 
 
-def _unit_directions(values, count: int) -> np.ndarray:
-    directions = _points(values, "directions")
-    if len(directions) != count:
-        raise ValueError(f"got {count} origins but {len(directions)} directions")
-    norms = np.linalg.norm(directions, axis=1)
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) float64: the dot product of each row of two (N, 3) arrays.
+
+    Column by column: several times faster than einsum on three columns.
+    """
+    total = a[:, 0] * b[:, 0]
+    total += a[:, 1] * b[:, 1]
+    total += a[:, 2] * b[:, 2]
+    return total
+
+
+def _unit_directions(directions: np.ndarray) -> np.ndarray:
+    norms = np.sqrt(_row_dot(directions, directions))
     if np.any(norms == 0.0):
         raise ValueError("directions must be non-zero")
     return directions / norms[:, None]

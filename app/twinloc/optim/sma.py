@@ -13,8 +13,8 @@ optimization", Future Generation Computer Systems 111 (2020) 300-323. Each itera
    vb ~ U(-a, a), vc ~ U(-b, b) per element, p = tanh|S(i) - DF| (Eqs. 2.2-2.4);
 5. with probability z = 0.03 an agent restarts uniformly inside the bounds; otherwise each
    element becomes X_b + vb (W X_A - X_B) when rand < p (A, B random agents) and vc X
-   otherwise (Eq. 2.7). As in the authors' reference code, the rand < p test is drawn per
-   element and out-of-bounds elements are clipped.
+   otherwise (Eq. 2.7). As in the authors' reference code, the rand < p test and the agents
+   A and B are drawn per element, and out-of-bounds elements are clipped.
 
 The paper's vc X branch contracts toward the origin, so positions are handled in
 coordinates centred on the search box: the contraction pulls toward the box centre instead
@@ -108,7 +108,9 @@ def slime_mould_minimize(
         and repair).
     repair : callable or None, default: None
         Maps a clipped population into the feasible set (for example mounting regions and a
-        minimum distance between anchors); applied before every evaluation.
+        minimum distance between anchors); applied before every evaluation. The objective
+        and every reported position see the repaired layouts; the agents move on from their
+        own (unrepaired) positions.
     progress : callable or None
         ``progress(fraction, text)`` after every iteration.
     cancel : CancelToken or None
@@ -155,7 +157,10 @@ def slime_mould_minimize(
                 raise JobCancelled("cancelled")
             break
         positions = fix(np.clip(X, low, high) + centre)
-        X = positions - centre
+        # The agents keep their own positions and are scored at the repaired ones (the repair
+        # only says what a position stands for): moving them onto the repaired layouts pulls
+        # crowded agents together and cost 1-7 % in the 8-anchor benchmarks.
+        X = np.clip(X, low, high)
         fitness = np.asarray(objective(positions), dtype=np.float64).reshape(-1)
         if fitness.shape != (population,):
             raise ValueError(f"the objective returned shape {fitness.shape}, expected ({population},)")
@@ -210,9 +215,12 @@ def _move(X, fitness, order, half, best_x, best_fitness, t, iterations, low, hig
     p = np.tanh(np.abs(fitness - best_fitness))[:, None]
     vb = rng.uniform(-a, a, (population, dimensions))
     vc = rng.uniform(-b, b, (population, dimensions))
-    A = rng.integers(0, population, population)
-    B = rng.integers(0, population, population)
-    approach = best_x[None, :] + vb * (weights * X[A] - X[B])
+    # A and B are drawn per element, as in the authors' reference code (randi inside the loop
+    # over dimensions): each coordinate mixes its own pair of agents.
+    columns = np.arange(dimensions)[None, :]
+    X_A = X[rng.integers(0, population, (population, dimensions)), columns]
+    X_B = X[rng.integers(0, population, (population, dimensions)), columns]
+    approach = best_x[None, :] + vb * (weights * X_A - X_B)
     contract = vc * X
     moved = np.where(rng.random((population, dimensions)) < p, approach, contract)
     restart = rng.random(population) < RESTART_PROBABILITY

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
+from twinloc.geometry.cache import process_cache
 from twinloc.geometry.ray_engine import RayEngine
 from twinloc.geometry.scene import Scene
 from twinloc.model.atomic import write_atomic
 from twinloc.radio.itu import SPEED_OF_LIGHT_M_S
 from twinloc.radio.specular import MAX_DEPTH, PathTracer, TraceRecord, theta_hat
 from twinloc.radio.transmitters import Transmitter
+from twinloc.studies import Runner
 
 #: Path gain, dB, of a point no path reaches (and RSS = power + this).
 NO_SIGNAL_DB = -250.0
@@ -245,6 +247,53 @@ def _radio_map(scene, transmitters, points, settings, engine, progress, trace, k
     traces = tuple(records) if keep and kept <= keep else None
     return TracedRadioMap(radio, traces, tuple(transmitters), settings)
 
+
+
+def radio_map_study(
+    runner: Runner,
+    scene: Scene,
+    transmitters: tuple[Transmitter, ...],
+    points,
+    settings: RadioSettings = RadioSettings(),
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
+) -> RadioMap:
+    """:func:`compute_radio_map` as a study: one task per transmitter on ``runner``.
+
+    The scene, points and settings are sent to each worker once. Each transmitter's column is
+    computed by the same code as in :func:`compute_radio_map`, so the map is identical to it.
+    Progress per finished transmitter; cancel stops the study (see :meth:`Runner.map`).
+    """
+    if not transmitters:
+        return compute_radio_map(scene, (), points, settings)
+    shared = {"scene": scene, "points": np.asarray(points, dtype=np.float64).reshape(-1, 3), "settings": settings}
+    columns = runner.map(_transmitter_map, tuple(transmitters), shared=shared, progress=progress, cancel=cancel)
+    return joined_radio_maps(columns)
+
+
+def _transmitter_map(transmitter: Transmitter, shared: dict, rng_seed) -> RadioMap:
+    """A study task: the one-column radio map of ``transmitter`` (deterministic; no seed needed)."""
+    scene = shared["scene"]
+    return compute_radio_map(scene, (transmitter,), shared["points"], shared["settings"],
+                             engine=process_cache().ray_engine(scene))
+
+
+def joined_radio_maps(maps: list[RadioMap]) -> RadioMap:
+    """The radio maps of the same points side by side: their transmitters in order, one map."""
+    first = maps[0]
+    features = {name: np.concatenate([getattr(m.paths, name) for m in maps], axis=1)
+                for name in MultipathFeatures.__dataclass_fields__}
+    return RadioMap(
+        points=first.points,
+        transmitter_names=tuple(name for m in maps for name in m.transmitter_names),
+        path_gain_db=np.concatenate([m.path_gain_db for m in maps], axis=1),
+        rss_dbm=np.concatenate([m.rss_dbm for m in maps], axis=1),
+        range_m=np.concatenate([m.range_m for m in maps], axis=1),
+        los=np.concatenate([m.los for m in maps], axis=1),
+        paths=MultipathFeatures(**features),
+        crossings=np.concatenate([m.crossings for m in maps], axis=1),
+        material_names=first.material_names,
+    )
 
 def _strongest(paths, power, wavelength: float, column: int, k: int, features: dict[str, np.ndarray]) -> None:
     """Fill ``features[...][:, column, :]`` with the ``k`` strongest of ``paths`` per point."""

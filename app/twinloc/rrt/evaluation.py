@@ -14,15 +14,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
+from twinloc.geometry.cache import process_cache
+from twinloc.geometry.faces import planar_faces
 from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.scene import Scene
 from twinloc.rrt.locate import LocateSettings, locate
 from twinloc.rrt.measurement import NoiseModel, measure
 from twinloc.rrt.paths import PathFinder
 from twinloc.rrt.triangulation import triangulate
+from twinloc.studies import Runner
 
 PERCENTILES = (50, 67, 80, 90)
 DROP_MARGIN_M = 0.2
 """UEs are dropped at least this far from the room's bounding box and outside every solid."""
+#: Drops per task of an evaluation study: a few seconds of work, so progress and load balancing stay fine.
+DROPS_PER_TASK = 10
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,73 @@ def evaluate(
     """
     stations = np.asarray(stations, dtype=np.float64).reshape(-1, 3)
     ues = np.asarray(ues, dtype=np.float64).reshape(-1, 3)
-    cancel = cancel or CancelToken()
+    errors, baseline, nlos = _evaluate_drops(finder, stations, ues, settings, locate_settings, seed, 0, progress,
+                                             cancel or CancelToken())
+    return _evaluation(ues, nlos, settings, errors, baseline)
+
+
+def evaluate_study(
+    runner: Runner,
+    scene: Scene,
+    stations,
+    ues,
+    settings: Sequence[EvaluationSetting],
+    locate_settings: LocateSettings = LocateSettings(),
+    seed: int = 0,
+    progress: ProgressFn = report_nothing,
+    cancel: CancelToken | None = None,
+    drops_per_task: int = DROPS_PER_TASK,
+) -> Evaluation:
+    """:func:`evaluate` as a study: batches of ``drops_per_task`` drops run as ``runner``'s tasks.
+
+    The scene, stations and settings are sent to each worker once. A drop's noise is seeded by
+    the study seed and the drop's index, exactly as in :func:`evaluate`, so the result is
+    bit-identical to it whatever the runner, the batching or the number of workers.
+
+    Parameters
+    ----------
+    runner : Runner
+    scene : Scene
+    stations : (B, 3) float, metres
+    ues : (U, 3) float, metres, U >= 1
+    settings, locate_settings, seed
+        As in :func:`evaluate`.
+    progress, cancel
+        Progress per finished batch; cancel stops the study (see :meth:`Runner.map`).
+    drops_per_task : int, default: DROPS_PER_TASK
+    """
+    ues = np.asarray(ues, dtype=np.float64).reshape(-1, 3)
+    if len(ues) == 0:
+        raise ValueError("an evaluation study needs at least one UE")
+    settings = tuple(settings)
+    shared = {
+        "scene": scene,
+        "stations": np.asarray(stations, dtype=np.float64).reshape(-1, 3),
+        "settings": settings,
+        "locate_settings": locate_settings,
+        "seed": seed,
+    }
+    batches = [(first, ues[first:first + drops_per_task]) for first in range(0, len(ues), drops_per_task)]
+    parts = runner.map(_evaluate_batch, batches, shared=shared, seed=seed, progress=progress, cancel=cancel)
+    errors, baseline, nlos = (np.concatenate(arrays, axis=-1) for arrays in zip(*parts))
+    return _evaluation(ues, nlos, settings, errors, baseline)
+
+
+def _evaluate_batch(batch: tuple[int, np.ndarray], shared: dict, rng_seed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A study task: the errors (S, n), baseline errors (S, n) and NLoS flags (n,) of one batch of drops.
+
+    ``batch`` is (index of its first drop, (n, 3) UE positions). The drops are seeded by their
+    index, so ``rng_seed`` is not needed.
+    """
+    first, ues = batch
+    scene = shared["scene"]
+    finder = PathFinder(process_cache().ray_engine(scene), planar_faces(scene))
+    return _evaluate_drops(finder, shared["stations"], ues, shared["settings"], shared["locate_settings"],
+                           shared["seed"], first, report_nothing, CancelToken())
+
+
+def _evaluate_drops(finder, stations, ues, settings, locate_settings, seed, first, progress, cancel):
+    """Errors (S, U), baseline errors (S, U) and NLoS flags (U,) of ``ues``, the first being drop ``first``."""
     errors = np.full((len(settings), len(ues)), np.nan)
     baseline = np.full((len(settings), len(ues)), np.nan)
     nlos = np.zeros(len(ues), dtype=bool)
@@ -160,7 +232,7 @@ def evaluate(
         paths = [finder.strongest(ue, station, locate_settings.bounces) for station in stations]
         nlos[drop] = any(path is None or path.depth > 0 for path in paths)
         for index, setting in enumerate(settings):
-            rng = np.random.default_rng([seed, drop, index])
+            rng = np.random.default_rng([seed, first + drop, index])
             measurements = measure(paths, setting.noise, rng)
             height = ue[2] if setting.mode == "2d" else None
             try:
@@ -175,6 +247,10 @@ def evaluate(
             except ValueError:
                 pass
         progress((drop + 1) / len(ues), f"Drop {drop + 1} of {len(ues)}")
+    return errors, baseline, nlos
+
+
+def _evaluation(ues, nlos, settings, errors, baseline) -> Evaluation:
     results = tuple(
         SettingResult(setting=s, errors_m=errors[i], baseline_errors_m=baseline[i]) for i, s in enumerate(settings)
     )

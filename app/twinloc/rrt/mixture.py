@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,18 +100,22 @@ def fit_mixture(
     Mixture
     """
     # scikit-learn takes a noticeable part of the GUI's start-up: loaded by the first fit.
+    from sklearn import config_context
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
-    from threadpoolctl import threadpool_limits
 
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or len(points) < 2:
         raise ValueError(f"need at least two points of shape (M, D), got {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError("points must be finite")
     bound = max(1, min(int(max_components), len(points) // 10))
     best, best_bic, rising = None, np.inf, 0
-    # EM on 3x3 covariances makes thousands of tiny BLAS calls; with BLAS threads each
-    # call waits on thread hand-offs, which made the fits 2-5 times slower.
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+    # The points are checked above and the parameters are fixed here: scikit-learn's own
+    # checks, repeated on every fit and every score, took a tenth of the fitting time.
+    with warnings.catch_warnings(), _single_threaded_blas(), config_context(
+        assume_finite=True, skip_parameter_validation=True
+    ):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for components in range(1, bound + 1):
             model = GaussianMixture(
@@ -130,6 +137,42 @@ def fit_mixture(
                 if rising == 2:
                     break
     return Mixture(weights=best.weights_.copy(), means=best.means_.copy(), covariances=best.covariances_.copy())
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None
+
+
+@contextmanager
+def _single_threaded_blas():
+    """BLAS on one thread while any fit runs, whichever thread runs it.
+
+    EM on 3x3 covariances makes thousands of tiny BLAS calls; with BLAS threads each call
+    waits on thread hand-offs, which made the fits 2-5 times slower. The limit is process
+    wide, so fits running side by side share one: set by the first, lifted by the last.
+    Finding the BLAS libraries takes some 10 ms, so the controller is made once.
+    """
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limit = _blas_controller().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _logsumexp(values: np.ndarray) -> np.ndarray:

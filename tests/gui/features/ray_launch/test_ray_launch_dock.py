@@ -151,5 +151,38 @@ def test_evaluation_can_be_cancelled(hall, qtbot):
     assert controller.evaluation is None
 
 
+
+def test_evaluation_on_a_dask_cluster_links_its_dashboard_and_equals_in_process(hall, qtbot):
+    from dataclasses import replace
+
+    from distributed import LocalCluster
+
+    from twinloc.compute.rrt_jobs import path_finder_for
+    from twinloc.rrt.evaluation import evaluate
+
+    dock, controller = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
+    dock.drops.setValue(3)
+    dock.sigma_list.setText("1")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        dock.scheduler_combo.setEditText(cluster.scheduler_address)
+        dock.evaluate()
+        qtbot.waitUntil(lambda: controller.evaluation is not None and dock.evaluate_button.isEnabled(), timeout=120000)
+        assert f'href="{cluster.dashboard_link}"' in dock.dashboard_label.text()
+    on_cluster = controller.evaluation
+    settings = controller.settings
+    in_process = evaluate(path_finder_for(hall.document.scene), controller.stations(), on_cluster.ues,
+                          [r.setting for r in on_cluster.results], replace(settings.locate_settings(), mode=settings.mode),
+                          settings.seed)
+    np.testing.assert_array_equal(on_cluster.results[0].errors_m, in_process.results[0].errors_m)
+    assert np.isfinite(in_process.results[0].errors_m).all()
+
+
+def test_a_scheduler_that_is_no_address_is_refused_in_a_dialog(hall, errors):
+    dock = hall.feature("ray_launch").dock
+    dock.scheduler_combo.setEditText("cluster-host")
+    dock.evaluate()
+    assert errors and errors[0][0] == "Cannot evaluate" and "cluster-host" in errors[0][1]
+    assert dock.evaluate_button.isEnabled()
+
 def _rgb(color: str) -> tuple[float, float, float]:
     return tuple(int(color[i : i + 2], 16) / 255.0 for i in (1, 3, 5))

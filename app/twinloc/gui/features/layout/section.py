@@ -1,4 +1,4 @@
-"""The Optimize section of the Anchors dock: settings, mounting regions, run, results.
+"""The Optimize section of the Anchors dock: settings, mounting regions, run, results, and how many anchors.
 
 A view of :class:`~twinloc.gui.features.layout.controller.LayoutController` and of the document:
 it reads its widgets into a run, lists the results and forwards the user's choices (preview,
@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.features.layout.compare import LayoutCompareDialog
 from twinloc.gui.features.layout.controller import LayoutController
+from twinloc.gui.features.layout.count_controller import CountController
+from twinloc.gui.features.layout.count_part import AnchorCountPart
 from twinloc.gui.widgets.convergence_plot import ConvergencePlot
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows, push_button
@@ -66,7 +68,8 @@ class OptimizeSection(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, document: ProjectDocument, controller: LayoutController, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, controller: LayoutController, count_controller: CountController,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("OptimizeSection")
         self._document = document
@@ -189,6 +192,9 @@ class OptimizeSection(QWidget):
         results.addLayout(site_buttons)
         results.addWidget(self.deviation_table)
         layout.addWidget(_group("Results", results))
+        self.count_part = AnchorCountPart(count_controller, self)
+        self.count_part.message.connect(self.message)
+        layout.addWidget(self.count_part)
         layout.addStretch(1)
 
         document.anchorsChanged.connect(self._show_anchors)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from twinloc.cancellation import CancelToken, ProgressFn
 from twinloc.compute.jobs import Job
 from twinloc.compute.rrt_jobs import default_ue_job, evaluation_job, locate_job
+from twinloc.compute.study_jobs import on_scheduler
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.tasks import LONG, JobRunner
 from twinloc.gui.viewport.rays import MarkerDrag, RayActors, UeMarker
@@ -89,6 +90,9 @@ class RayLaunchController(QObject):
     evaluationProgress(float, str)
     evaluationEnded(str)
         "finished", "cancelled" or the failure message.
+    dashboardLinked(str)
+        The Dask dashboard's address of the evaluation starting ("" in this process); emitted
+        from the job's thread, so connections to widgets are queued.
     """
 
     updated = Signal(object)
@@ -96,6 +100,7 @@ class RayLaunchController(QObject):
     evaluated = Signal(object)
     evaluationProgress = Signal(float, str)
     evaluationEnded = Signal(str)
+    dashboardLinked = Signal(str)
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, viewport: SceneViewport, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -210,18 +215,23 @@ class RayLaunchController(QObject):
         task = self._runner.submit(_drawing_job(job, self._ue, stations, self.settings.mode), key=LOCATE_KEY, supersede=True)
         task.finished.connect(lambda outcome: self._show_result(*outcome))
 
-    def evaluate(self, drops: int, aoa_sigmas_deg) -> None:
-        """Evaluate ``drops`` random UEs for each AoA sigma in the background."""
+    def evaluate(self, drops: int, aoa_sigmas_deg, scheduler: str = "none") -> None:
+        """Evaluate ``drops`` random UEs for each AoA sigma in the background, as a study on
+        ``scheduler`` (see :func:`twinloc.studies.open_runner`)."""
         settings = [EvaluationSetting(self.settings.noise(float(s)), self.settings.mode) for s in aoa_sigmas_deg]
         stations = self.stations()
         if len(stations) == 0 or not settings:
             self.evaluationEnded.emit("no enabled base stations or no sigma values")
             return
-        job = evaluation_job(
-            self._document.scene, stations, settings, int(drops),
-            replace(self.settings.locate_settings(), mode=self.settings.mode), self.settings.seed,
-            geometry=self._document.geometry,
+        scene, locate_settings, seed, geometry = (
+            self._document.scene, replace(self.settings.locate_settings(), mode=self.settings.mode), self.settings.seed,
+            self._document.geometry,
         )
+
+        def job_for(runner):
+            return evaluation_job(scene, stations, settings, int(drops), locate_settings, seed, geometry, runner)
+
+        job = on_scheduler(job_for, scheduler, self.dashboardLinked.emit)
         task = self._runner.submit(job, lane=LONG, key=EVALUATION_KEY, supersede=True)
         task.progress.connect(self.evaluationProgress)
         task.finished.connect(self._on_evaluated)

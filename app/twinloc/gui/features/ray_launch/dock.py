@@ -8,6 +8,7 @@ belong to the :class:`RayLaunchController`, which reruns when they change.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,10 @@ from twinloc.gui.widgets.cdf_plot import CdfPlot
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, push_button, quantity_spin, scroll_column
 from twinloc.model.devices import BaseStation
+from twinloc.studies import SCHEDULER_CHOICES
+
+#: The batch evaluation's choices of where to run (a typed address is a third).
+SCHEDULERS = (("In this process", "none"), ("Worker processes, one per core", "local"))
 
 _AXES = ("x", "y", "z")
 _DEFAULT_STATION_HEIGHT_M = 2.4
@@ -94,6 +99,7 @@ class RayLaunchDock(QDockWidget):
         controller.evaluated.connect(lambda _e: self._enable_exports(True))
         controller.evaluationProgress.connect(self._on_evaluation_progress)
         controller.evaluationEnded.connect(self._on_evaluation_ended)
+        controller.dashboardLinked.connect(self._show_dashboard)
         self._show_stations()
         self._show_ue(tuple(controller.ue))
         self._show_settings(controller.settings)
@@ -199,6 +205,15 @@ class RayLaunchDock(QDockWidget):
         self.evaluation_bar.setTextVisible(False)
         self.evaluation_bar.setFixedHeight(10)
         self.evaluation_label = QLabel("")
+        self.scheduler_combo = QComboBox()
+        self.scheduler_combo.setEditable(True)
+        for label, scheduler in SCHEDULERS:
+            self.scheduler_combo.addItem(label, scheduler)
+        self.scheduler_combo.setToolTip("Where the drops are evaluated: in this process, on worker processes of this "
+                                        "machine (one per core), or type a Dask scheduler's address, tcp://host:8786")
+        self.dashboard_label = QLabel("")
+        self.dashboard_label.setOpenExternalLinks(True)
+        self.dashboard_label.setVisible(False)
         self.cdf_plot = CdfPlot()
         self.export_png_button = QPushButton("Export PNG…")
         self.export_png_button.clicked.connect(self.export_png)
@@ -214,9 +229,11 @@ class RayLaunchDock(QDockWidget):
         form = QFormLayout()
         form.addRow("Drops", self.drops)
         form.addRow("AoA σ list (°)", self.sigma_list)
+        form.addRow("Run on", self.scheduler_combo)
         form.addRow(buttons)
         form.addRow(self.evaluation_bar)
         form.addRow(self.evaluation_label)
+        form.addRow(self.dashboard_label)
         form.addRow(self.cdf_plot)
         form.addRow(exports)
         group = QGroupBox("Batch evaluation (the settings above, over random drops)")
@@ -251,12 +268,24 @@ class RayLaunchDock(QDockWidget):
         except ValueError:
             show_error(self, "Cannot evaluate", "Give the AoA sigma values as numbers >= 0 separated by commas, e.g. 0.25, 1")
             return
+        scheduler = self.scheduler()
+        if scheduler not in SCHEDULER_CHOICES and "://" not in scheduler:
+            show_error(self, "Cannot evaluate", f"“{scheduler}” is not a Dask scheduler's address; give one such as "
+                                                "tcp://host:8786, or choose where to run from the list")
+            return
         self._controller.set_settings(self.settings())
         self.evaluate_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.evaluation_bar.setValue(0)
         self.evaluation_label.setText("Evaluating…")
-        self._controller.evaluate(self.drops.value(), sigmas)
+        self._show_dashboard("")
+        self._controller.evaluate(self.drops.value(), sigmas, scheduler)
+
+    def scheduler(self) -> str:
+        """Where to evaluate: "none", "local" or the address typed in the combo box."""
+        text = self.scheduler_combo.currentText().strip()
+        index = self.scheduler_combo.findText(text)
+        return self.scheduler_combo.itemData(index) if index >= 0 else text
 
     def add_station(self) -> None:
         stations = self._document.project.base_stations
@@ -342,6 +371,10 @@ class RayLaunchDock(QDockWidget):
     def _on_evaluation_progress(self, fraction: float, text: str) -> None:
         self.evaluation_bar.setValue(round(fraction * 1000))
         self.evaluation_label.setText(text)
+
+    def _show_dashboard(self, link: str) -> None:
+        self.dashboard_label.setText(f'Dask dashboard: <a href="{html.escape(link)}">{html.escape(link)}</a>' if link else "")
+        self.dashboard_label.setVisible(bool(link))
 
     def _on_evaluation_ended(self, outcome: str) -> None:
         self.evaluate_button.setEnabled(True)
