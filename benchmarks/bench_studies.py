@@ -12,9 +12,11 @@ Run: ``python benchmarks/run.py studies`` (writes benchmarks/results/studies.jso
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
+from distributed import default_client
 
 from twinloc.geometry.cache import prepare_study_worker
 from twinloc.geometry.loaders import load_scene
@@ -42,11 +44,16 @@ def run() -> dict:
         return evaluation, time.perf_counter() - started
 
     with open_runner("none") as here:
+        cpu_before = time.process_time()
         in_process, in_process_s = timed_study(here)
+        in_process_cpu_s = time.process_time() - cpu_before
     started = time.perf_counter()
     with open_runner("local", workers=WORKERS, worker_setup=prepare_study_worker) as cluster:
         start_up_s = time.perf_counter() - started
+        client = default_client()
+        cpu_before = sum(client.run(_cpu_seconds).values())
         on_cluster, cluster_s = timed_study(cluster)
+        cluster_cpu_s = sum(client.run(_cpu_seconds).values()) - cpu_before
     identical = all(
         np.array_equal(a.errors_m, b.errors_m, equal_nan=True)
         and np.array_equal(a.baseline_errors_m, b.baseline_errors_m, equal_nan=True)
@@ -60,8 +67,20 @@ def run() -> dict:
         "cluster_s": round(cluster_s, 2),
         "cluster_start_up_s": round(start_up_s, 2),
         "speedup": round(in_process_s / cluster_s, 2),
+        # CPU seconds the study used, and the cores it had on average (CPU / wall): on a
+        # machine busy with other work, the cores a run gets bound the speed-up.
+        "in_process_cpu_s": round(in_process_cpu_s, 1),
+        "cluster_cpu_s": round(cluster_cpu_s, 1),
+        "in_process_cores_used": round(in_process_cpu_s / in_process_s, 2),
+        "cluster_cores_used": round(cluster_cpu_s / cluster_s, 2),
         "target_speedup": TARGET_SPEEDUP,
         "identical_results": identical,
         "percentiles_m": {key: summary[key] for key in ("p50_m", "p67_m", "p80_m", "p90_m")},
         "cluster_percentiles_m": {key: on_cluster.summaries()[0][key] for key in ("p50_m", "p67_m", "p80_m", "p90_m")},
     }
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU seconds of the process it runs in (a worker's, through client.run)."""
+    times = os.times()
+    return times.user + times.system

@@ -38,3 +38,13 @@ def ray_threads(item, shared, rng_seed):
     from twinloc.geometry.ray_engine import default_threads
 
     return default_threads()
+
+
+def needs_a_missing_module(item, shared, rng_seed):
+    """What a worker without TwinLoc meets: the task's module cannot be imported."""
+    raise ModuleNotFoundError("No module named 'twinloc'")
+
+
+def always_dies(item, shared, rng_seed):
+    """A task that kills every worker it runs on (as running out of memory does)."""
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -1,6 +1,8 @@
 """evaluate-rrt as a study: bit-identical in-process, on a 2-worker LocalCluster and from the CLI."""
 
+import io
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -78,3 +80,19 @@ def test_a_scheduler_nobody_runs_is_one_line_error(capsys):
     assert status == 2
     assert err.strip() == ("twinloc: error: --scheduler nowhere: 'nowhere' is not local, none or a scheduler "
                            "address such as tcp://host:8786")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_terminal_sees_a_progress_bar_and_json_does_not(monkeypatch, capsys):
+    arguments = ["evaluate-rrt", "industrial_hall", "--drops", "2", "--rays", "100", "--bounces", "1", "--aoa-sigma", "1",
+                 "--scheduler", "none"]
+    for extra, drawn in (([], True), (["--json"], False)):
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main([*arguments, *extra]) == 0
+        assert ("Evaluating: 100%" in terminal.getvalue()) is drawn, terminal.getvalue()
+    assert "2 drops" in capsys.readouterr().out

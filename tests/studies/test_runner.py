@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from study_tasks import die_once, ray_threads, scaled_draw, shared_identity, slow_draw
+from study_tasks import always_dies, die_once, needs_a_missing_module, ray_threads, scaled_draw, shared_identity, slow_draw
 
 from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.studies import open_runner
@@ -112,3 +112,17 @@ def test_workers_query_rays_on_one_thread_and_this_process_keeps_its_setting(clu
     assert cluster_runner.map(ray_threads, range(4)) == [1, 1, 1, 1]
     with open_runner("none") as here:
         assert here.map(ray_threads, range(2)) == [4, 4]
+
+
+def test_a_worker_without_twinloc_is_named_in_the_error(cluster_runner):
+    with pytest.raises(ValueError, match="every worker needs the same TwinLoc installation"):
+        cluster_runner.map(needs_a_missing_module, [1])
+
+
+def test_a_task_that_keeps_killing_workers_fails_the_study_with_a_reason():
+    import dask
+
+    # No retry after a worker's death, so one death fails the task.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), open_runner("local", workers=1) as runner:
+        with pytest.raises(ValueError, match="kept stopping its Dask workers"):
+            runner.map(always_dies, [1])

@@ -148,6 +148,13 @@ class Runner:
             Checked between tasks (in-process) or every :data:`CANCEL_POLL_S` (cluster); when
             set, the tasks not yet done are cancelled and :class:`~twinloc.cancellation.JobCancelled`
             is raised.
+
+        Raises
+        ------
+        ValueError
+            On a cluster: a worker cannot import the task (TwinLoc is not installed there), or
+            a task's workers kept dying (out of memory?). Any other exception of a task is
+            raised as it is.
         """
         items = list(items)
         cancel = cancel or CancelToken()
@@ -184,7 +191,7 @@ class Runner:
                     continue
                 for future in finished:
                     if future.status != "finished":
-                        future.result()  # raises the task's exception
+                        _raise_task_error(future, task)
                 done += len(finished)
                 progress(done / len(futures), f"Task {done} of {len(futures)}")
             return client.gather(futures)
@@ -198,3 +205,17 @@ def _on_worker(setup: Callable[[], None] | None, task: Task, item, shared, rng_s
     if setup is not None:
         setup()
     return task(item, shared, rng_seed)
+
+
+def _raise_task_error(future, task: Task) -> None:
+    """Raise the exception of a failed task; the cluster's own failures as ValueErrors that say what to do."""
+    from distributed import KilledWorker
+
+    try:
+        future.result()
+    except ImportError as error:
+        raise ValueError(f"a Dask worker cannot run {task.__module__}.{task.__name__} ({error}); every worker "
+                         "needs the same TwinLoc installation as this machine") from None
+    except KilledWorker:
+        raise ValueError(f"a task of {task.__name__} kept stopping its Dask workers (out of memory?); see the memory "
+                         "per worker in docs/studies.md") from None
