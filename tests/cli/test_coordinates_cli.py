@@ -27,6 +27,7 @@ REQUIRED = {
     "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
     "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
     "plan-count": ["--target-p90", "0.3"],
+    "calibrate": ["--simulate-site"],
 }
 
 
@@ -43,7 +44,7 @@ def _coordinate_options() -> list[tuple[str, str, object]]:
 
 def test_the_coordinate_options_are_the_expected_ones():
     assert {(verb, option) for verb, option, _ in _coordinate_options()} == {
-        *((verb, option) for verb in ("los", "errormap", "survey-plan", "train-mitigation")
+        *((verb, option) for verb in ("los", "errormap", "survey-plan", "train-mitigation", "calibrate")
           for option in ("--anchors", "--tag-height")),
         ("optimize", "--fixed"), ("optimize", "--tag-height"), ("rp-plan", "--tag-height"),
         ("radiomap", "--anchors"), ("radiomap", "--height"), ("csi-dataset", "--height"),
