@@ -18,6 +18,7 @@ from twinloc.learn.runs import TrainingSettings
 from twinloc.mitigation.datasets import MitigationDataset, virtual_dataset
 from twinloc.mitigation.files import save_mitigation_model
 from twinloc.mitigation.maps import MitigatedMap, mitigated_map, site_mitigated_map
+from twinloc.mitigation.per_link import LinkTable
 from twinloc.mitigation.site import SiteSimulation
 from twinloc.mitigation.training import MitigationResult, StageListener, train_mitigation
 from twinloc.model.analysis import RangingModel
@@ -52,17 +53,19 @@ def mitigation_job(
     pretrain: TrainingSettings,
     fine_tune: TrainingSettings,
     *,
-    architecture: str = "mitigation_net",
+    architecture: str = "per_link",
     model_kwargs: dict[str, Any] | None = None,
-    split: str = "samples",
+    link_table: LinkTable | None = None,
+    split: str = "points",
     seed: int = 0,
     save_path: str | Path | None = None,
     epoch_listener: StageListener | None = None,
 ) -> Job:
     """A job running :func:`~twinloc.mitigation.training.train_mitigation` and optionally saving the model.
 
-    ``virtual`` is the data, or a job generating it first (its progress is the first fifth).
-    Not cached: a trained model is worth keeping only when saved.
+    ``virtual`` is the data, or a job generating it first (its progress is the first fifth);
+    ``link_table`` is the twin's, for the per-link model. Not cached: a trained model is worth
+    keeping only when saved.
     """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> MitigationResult:
@@ -71,8 +74,8 @@ def mitigation_job(
             data = virtual.function(scaled_progress(progress, 0.0, 0.2), cancel)
             progress = scaled_progress(progress, 0.2, 1.0)
         result = train_mitigation(data, measured, pretrain, fine_tune, architecture=architecture,
-                                  model_kwargs=model_kwargs, split=split, seed=seed, progress=progress, cancel=cancel,
-                                  epoch_listener=epoch_listener)
+                                  model_kwargs=model_kwargs, link_table=link_table, split=split, seed=seed,
+                                  progress=progress, cancel=cancel, epoch_listener=epoch_listener)
         if save_path is not None:
             save_mitigation_model(save_path, result)
         return result

@@ -62,6 +62,21 @@ def simulate_site(
     points : the measuring points, each with ``simulation.fixes`` fixes (metres).
     nlos : (P,) bool; the twin's (not the site's) NLOS classification of each point.
     """
+    points, nlos, _ = simulate_site_ranges(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    return points, nlos
+
+
+def simulate_site_ranges(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    resolution_m: float,
+    ranging: RangingModel = RangingModel(),
+    simulation: SiteSimulation = SiteSimulation(),
+    geometry: GeometryCache | None = None,
+) -> tuple[list[MeasuredPoint], np.ndarray, list[np.ndarray]]:
+    """:func:`simulate_site` with the measured ranges: per point, (S, A) metres, the ranges of
+    each of its S fixes (NaN where a link is blocked)."""
     anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     geometry = cache_or_new(geometry)
     site = site_scene(scene, simulation)
@@ -73,9 +88,10 @@ def simulate_site(
                         incidence_correction=ranging.incidence_correction)
     ranges = noisy_ranges(links, site_ranging(ranging, simulation), simulation.fixes, rng)
     fixes = least_squares_fixes(anchors, ranges, links, candidates[chosen, 2])
-    points = [MeasuredPoint(true=candidates[index, :2].copy(), measured=fixes[:, number][~np.isnan(fixes[:, number, 0])])
+    solved = ~np.isnan(fixes[:, :, 0])  # (S, P)
+    points = [MeasuredPoint(true=candidates[index, :2].copy(), measured=fixes[solved[:, number], number])
               for number, index in enumerate(chosen)]
-    return points, twin_nlos[chosen]
+    return points, twin_nlos[chosen], [ranges[solved[:, number], number] for number in range(len(chosen))]
 
 
 def simulated_site_dataset(
@@ -89,9 +105,9 @@ def simulated_site_dataset(
 ) -> MitigationDataset:
     """:func:`simulate_site`'s measuring points grouped into samples; the provenance says
     "simulated site" and records the simulation, so the site can be generated again."""
-    points, nlos = simulate_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    points, nlos, ranges = simulate_site_ranges(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
     return measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
-                                           "points": len(points), "simulation": dataclasses.asdict(simulation)})
+                                           "points": len(points), "simulation": dataclasses.asdict(simulation)}, ranges)
 
 
 def site_scene(scene: Scene, simulation: SiteSimulation) -> Scene:

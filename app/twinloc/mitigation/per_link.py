@@ -1,0 +1,243 @@
+"""The per-link mitigation model: a range correction per anchor link, from what the twin knows.
+
+The paper's network (``mitigation_net``) maps eight fixes to a position, so it learns the
+measured points by heart and carries their corrections to points it never saw. This model
+corrects ranges instead, one link at a time, from features the twin computes anywhere on the
+floor, and leaves the position to the least squares of :mod:`twinloc.uwb.multilateration`:
+
+1. the tag's ranges are solved as they are (the raw fix);
+2. the twin's link table is read at the floor cell nearest the raw fix: per anchor whether the
+   twin sees it in line of sight, the predicted excess path, the thickness crossed per
+   material and the incidence on thin walls;
+3. each link whose gate is shut gets ``range + network(features, measured range)``;
+4. the position is solved again from the corrected ranges.
+
+The gate: a link the twin calls line-of-sight and whose residual (measured range minus the
+distance from the raw fix, minus the LOS bias) lies within ``gate_sigmas`` LOS standard
+deviations passes unchanged, the very same number. Only shut links train the network.
+
+The network is pre-trained on the twin's virtual data and fine-tuned on measured ranges with
+the trainer of :mod:`twinloc.learn.trainer` (live losses, cancel, time limit).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from twinloc.geometry.cache import GeometryCache, cache_or_new
+from twinloc.geometry.scene import ObjectKind, Scene
+from twinloc.mitigation.datasets import MitigationDataset
+from twinloc.model.analysis import RangingModel
+from twinloc.uwb.multilateration import locate
+from twinloc.uwb.ranging import trace_links
+
+#: Features of a link before the per-material thicknesses (see :func:`link_features`).
+BASE_FEATURES = ("twin_los", "twin_excess_m", "distance_m", "incidence", "measured_m", "residual_m")
+#: A link passes unchanged when the twin sees it in line of sight and its residual is within
+#: this many LOS standard deviations: three keep 99.7% of Gaussian LOS ranges untouched.
+GATE_SIGMAS = 3.0
+#: Network settings: two hidden layers of 32 (some 1,400 weights) fit a correction of a few
+#: smooth inputs; wider networks gained nothing on the hall.
+NETWORK = {"hidden": 32, "layers": 2}
+#: Most links one training stage uses, drawn at random among the shut ones: the hall's virtual
+#: data hold some 7 million links, far more than a network of 1,400 weights needs.
+MAX_TRAINING_LINKS = 200_000
+
+
+@dataclass(frozen=True, eq=False)
+class LinkTable:
+    """The twin's view of every anchor link from every floor cell.
+
+    points : (M, 3) float64, metres, the cell centres.
+    los : (M, A) bool, the link crosses nothing.
+    excess_m : (M, A) float64, metres, the predicted excess path (0 where LOS or blocked).
+    thickness_m : (M, A, K) float64, metres crossed of each of ``materials`` (solids: chord;
+        thin surfaces: their thickness per crossing).
+    incidence : (M, A) float64, mean 1 / |cos| over the thin surfaces crossed (1 where none).
+    materials : the K material names, in column order.
+    """
+
+    points: np.ndarray
+    los: np.ndarray
+    excess_m: np.ndarray
+    thickness_m: np.ndarray
+    incidence: np.ndarray
+    materials: tuple[str, ...]
+
+    @functools.cached_property
+    def _tree(self):
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.points[:, :2])
+
+    def nearest_cell(self, xy: np.ndarray) -> np.ndarray:
+        """(N,) int64: the cell nearest each of (N, 2) floor points, metres."""
+        return self._tree.query(np.asarray(xy, dtype=np.float64).reshape(-1, 2))[1].astype(np.int64)
+
+
+def link_table(engine, scene: Scene, anchors: np.ndarray, points: np.ndarray, ranging: RangingModel) -> LinkTable:
+    """Trace every anchor link of every cell centre (M, 3) metres through the twin ``scene``.
+
+    ``engine`` is the scene's RayEngine; ``ranging.incidence_correction`` sets how the excess of
+    thin surfaces is counted, as in the twin's own ranging model.
+    """
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    links = trace_links(engine, scene, anchors, points, incidence_correction=ranging.incidence_correction)
+    materials = tuple(name for name, material in scene.materials.items() if not material.opaque)
+    column = {name: index for index, name in enumerate(materials)}
+    owner_column = np.array([column.get(obj.material, -1) for obj in scene.objects], dtype=np.int64)
+    owner_thickness = np.array([scene.material_of(obj).thickness_m if obj.kind is ObjectKind.SURFACE else 0.0
+                                for obj in scene.objects])
+    count, anchor_count = len(points), len(anchors)
+    events = engine.crossing_events(np.repeat(anchors, count, axis=0), np.tile(points, (anchor_count, 1)))
+    rays = count * anchor_count
+    thickness = np.zeros((rays, max(len(materials), 1)))
+    solid = owner_column[events.solid_owner] >= 0
+    np.add.at(thickness, (events.solid_ray[solid], owner_column[events.solid_owner[solid]]), events.chord[solid])
+    surface = owner_column[events.surface_owner] >= 0
+    np.add.at(thickness, (events.surface_ray[surface], owner_column[events.surface_owner[surface]]),
+              owner_thickness[events.surface_owner[surface]])
+    crossings = np.bincount(events.surface_ray, minlength=rays)
+    secants = np.bincount(events.surface_ray, events.secant, minlength=rays)
+    incidence = np.where(crossings > 0, secants / np.maximum(crossings, 1), 1.0)
+
+    def per_cell(values: np.ndarray) -> np.ndarray:  # anchor-major rays -> (M, A, ...)
+        return np.swapaxes(values.reshape(anchor_count, count, *values.shape[1:]), 0, 1).copy()
+
+    return LinkTable(points, links.los, links.excess_m, per_cell(thickness[:, : len(materials)]),
+                     per_cell(incidence), materials)
+
+
+def floor_link_table(scene: Scene, anchors: np.ndarray, tag_height_m: float, resolution_m: float,
+                     ranging: RangingModel, geometry: GeometryCache | None = None) -> LinkTable:
+    """:func:`link_table` over the cells of ``scene``'s floor grid (``geometry``: its ray engine
+    and grid, None: built for this call)."""
+    geometry = cache_or_new(geometry)
+    points = geometry.floor_grid(scene, resolution_m, tag_height_m).points
+    return link_table(geometry.ray_engine(scene), scene, anchors, points, ranging)
+
+
+@dataclass(eq=False)
+class PerLinkModel:
+    """A per-link range-correction network with the twin's link table it reads its inputs from.
+
+    network : a ``position_mlp`` of one output (:mod:`twinloc.learn.models`), metres of correction.
+    table : the twin's :class:`LinkTable` over its floor grid.
+    anchors : (A, 3) float64, metres.
+    tag_height_m : the height of every fix, metres.
+    ranging : the twin's ranging model; its LOS bias and spread set the gate.
+    gate_sigmas : the gate's width in LOS standard deviations.
+    """
+
+    network: Any
+    table: LinkTable
+    anchors: np.ndarray
+    tag_height_m: float
+    ranging: RangingModel
+    gate_sigmas: float = GATE_SIGMAS
+
+    def features(self, ranges: np.ndarray, fix_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs of the network for (N, A) ranges measured at (N, 2) raw fixes, metres.
+
+        Returns (N, A, F) float64 features (:data:`BASE_FEATURES`, then the thickness of each
+        material) and (N, A) bool, whether each link's gate is open (passes unchanged).
+        """
+        cell = self.table.nearest_cell(fix_xy)
+        at = np.column_stack([fix_xy, np.full(len(fix_xy), self.tag_height_m)])
+        distance = np.linalg.norm(at[:, None, :] - self.anchors[None, :, :], axis=2)
+        los = self.table.los[cell]
+        residual = ranges - distance - self.ranging.los_mean_m
+        base = np.stack([los.astype(np.float64), self.table.excess_m[cell], distance, self.table.incidence[cell],
+                         ranges, residual], axis=2)
+        features = np.concatenate([base, self.table.thickness_m[cell]], axis=2)
+        passes = los & (np.abs(residual) <= self.gate_sigmas * self.ranging.los_std_m)
+        return features, passes
+
+    def corrected_ranges(self, ranges: np.ndarray) -> np.ndarray:
+        """(N, A) metres: ``ranges`` (N, A) metres with each shut link corrected; links whose gate
+        is open, unusable (NaN) links and tags without a raw fix come back unchanged."""
+        from twinloc.learn.trainer import predict  # torch loads when a model is first applied
+
+        ranges = np.asarray(ranges, dtype=np.float64)
+        fix, solved = self.raw_fixes(ranges)
+        corrected = ranges.copy()
+        features, passes = self.features(ranges[solved], fix[solved])
+        shut = ~passes & np.isfinite(ranges[solved])
+        rows = corrected[solved]
+        rows[shut] = ranges[solved][shut] + predict(self.network, features[shut])[:, 0]
+        corrected[solved] = rows
+        return corrected
+
+    def raw_fixes(self, ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 2) metres least-squares fixes of (N, A) ranges, and (N,) bool, where one exists."""
+        fix = locate(self.anchors, ranges, np.isfinite(ranges), tag_height_m=self.tag_height_m)
+        return fix.position, ~fix.degenerate
+
+    def positions(self, ranges: np.ndarray) -> np.ndarray:
+        """(S, 2) metres: the mean corrected fix of each sample's (S, 8, A) ranges (NaN where none)."""
+        samples, fixes, anchor_count = ranges.shape
+        corrected = self.corrected_ranges(ranges.reshape(-1, anchor_count))
+        fix = locate(self.anchors, corrected, np.isfinite(corrected), tag_height_m=self.tag_height_m)
+        position = np.where(fix.degenerate[:, None], np.nan, fix.position)
+        return position.reshape(samples, fixes, 2).mean(axis=1)
+
+    def training_links(self, data: MitigationDataset, rng: np.random.Generator,
+                       most: int = MAX_TRAINING_LINKS) -> tuple[np.ndarray, np.ndarray]:
+        """(L, F) inputs and (L, 1) targets, metres: the shut links of ``data`` (at most ``most``,
+        drawn with ``rng``), each with its correction, the true distance minus the measured range.
+
+        Raises
+        ------
+        ValueError
+            ``data`` hold no ranges, or no link of them is shut.
+        """
+        if data.ranges is None:
+            raise ValueError("the per-link model needs the measured range of every anchor; these data hold positions only")
+        ranges = data.ranges.reshape(-1, data.ranges.shape[2])
+        true = np.repeat(data.true, data.ranges.shape[1], axis=0)
+        fix, solved = self.raw_fixes(ranges)
+        ranges, true = ranges[solved], true[solved]
+        features, passes = self.features(ranges, fix[solved])
+        at = np.column_stack([true, np.full(len(true), self.tag_height_m)])
+        target = np.linalg.norm(at[:, None, :] - self.anchors[None, :, :], axis=2) - ranges
+        chosen = np.flatnonzero((~passes & np.isfinite(ranges)).reshape(-1))
+        if chosen.size == 0:
+            raise ValueError("no link of these data needs a correction (every gate is open)")
+        if chosen.size > most:
+            chosen = np.sort(rng.choice(chosen, most, replace=False))
+        return features.reshape(-1, features.shape[2])[chosen], target.reshape(-1, 1)[chosen]
+
+    def copy(self) -> PerLinkModel:
+        """An independent copy (the network's weights copied; the link table shared)."""
+        return PerLinkModel(copy.deepcopy(self.network), self.table, self.anchors, self.tag_height_m, self.ranging,
+                            self.gate_sigmas)
+
+
+def new_per_link_model(table: LinkTable, anchors: np.ndarray, tag_height_m: float, ranging: RangingModel,
+                       seed: int = 0) -> PerLinkModel:
+    """A per-link model with a freshly initialised network (:data:`NETWORK`) over ``table``."""
+    from twinloc.learn.models import create_model
+
+    network = create_model("position_mlp", seed=seed, inputs=len(BASE_FEATURES) + len(table.materials), outputs=1,
+                           **NETWORK)
+    return PerLinkModel(network, table, np.asarray(anchors, dtype=np.float64).reshape(-1, 3), float(tag_height_m),
+                        ranging)
+
+
+def model_positions(model, data: MitigationDataset) -> np.ndarray:
+    """(N, 2) metres: the positions ``model`` (a per-link model or a position network) gives
+    for each sample of ``data``."""
+    if isinstance(model, PerLinkModel):
+        if data.ranges is None:
+            raise ValueError("the per-link model needs the measured range of every anchor; these data hold positions only")
+        return model.positions(data.ranges)
+    from twinloc.learn.trainer import predict
+
+    return predict(model, data.inputs)
+
