@@ -49,13 +49,13 @@ def test_the_gate_passes_los_links_unchanged_bit_for_bit():
     rng = np.random.default_rng(0)
     tags = np.column_stack([rng.uniform(1, 5, (50, 2)), np.ones(50)])
     distances = np.linalg.norm(tags[:, None, :] - ANCHORS[None, :, :], axis=2)
-    # LOS ranges with their bias and noise well inside three standard deviations.
-    ranges = distances + 0.02 + rng.uniform(-0.02, 0.02, distances.shape)
+    # Eight draws per tag of LOS ranges, their bias and noise well inside three standard deviations.
+    ranges = distances[:, None, :] + 0.02 + rng.uniform(-0.02, 0.02, (50, 8, len(ANCHORS)))
     corrected = model.corrected_ranges(ranges)
     assert np.array_equal(corrected, ranges)
     # A range 40 cm long on a LOS link is no LOS noise: its gate shuts and the network answers.
-    ranges[0, 1] += 0.4
-    assert not np.array_equal(model.corrected_ranges(ranges)[0], ranges[0])
+    ranges[0, 0, 1] += 0.4
+    assert not np.array_equal(model.corrected_ranges(ranges)[0, 0], ranges[0, 0])
 
 
 def test_the_link_table_holds_the_chord_through_the_column():
@@ -83,7 +83,7 @@ def test_a_link_of_known_excess_is_corrected():
     tag = np.array([5.0, 3.0, 1.0])
     truth = np.linalg.norm(ANCHORS - tag, axis=1)
     measured = truth + np.array([math.sqrt(EPS) - 1.0, 0.0, 0.0, 0.0])
-    corrected = result.model.corrected_ranges(measured[None])[0]
+    corrected = result.model.corrected_ranges(measured[None, None])[0, 0]
     assert abs(corrected[0] - truth[0]) < 0.2  # 1.29 m before
     raw_fix, _ = result.model.raw_fixes(measured[None])
     corrected_fix, _ = result.model.raw_fixes(corrected[None])

@@ -5,15 +5,24 @@ measured points by heart and carries their corrections to points it never saw. T
 corrects ranges instead, one link at a time, from features the twin computes anywhere on the
 floor, and leaves the position to the least squares of :mod:`twinloc.uwb.multilateration`:
 
-1. the tag's ranges are solved as they are (the raw fix);
-2. the twin's link table is read at the floor cell nearest the raw fix: per anchor whether the
-   twin sees it in line of sight, the predicted excess path, the thickness crossed per
+1. the twin's fix: the floor cell near the raw fix (the ranges solved as they are) whose
+   expected ranges (distance plus the LOS bias, or the NLOS bias and the predicted excess
+   path) match the measured ones best, searched on a coarse lattice and then cell by cell;
+   then the measured ranges, less the bias the twin expects in that cell, solved again;
+2. the twin's link table is read at the floor cell nearest the twin's fix: per anchor whether
+   the twin sees it in line of sight, the predicted excess path, the thickness crossed per
    material and the incidence on thin walls;
 3. each link whose gate is shut gets ``range + network(features, measured range)``;
-4. the position is solved again from the corrected ranges.
+4. the position is solved from the corrected ranges.
+
+Reading the twin at the raw fix instead is not enough: one NLOS range pushes the raw fix a
+metre or more, often into another link's shadow (on the hall the network then cut the NLOS
+error by 65%; read at the true position, by 98%). Taking the expected bias off and solving
+again, repeatedly, stalls as far off (0.77 m), since the raw fix often leaves the shadow
+that caused it; matching the twin's expected ranges over the cells around it does not.
 
 The gate: a link the twin calls line-of-sight and whose residual (measured range minus the
-distance from the raw fix, minus the LOS bias) lies within ``gate_sigmas`` LOS standard
+distance from the twin's fix, minus the LOS bias) lies within ``gate_sigmas`` LOS standard
 deviations passes unchanged, the very same number. Only shut links train the network.
 
 The network is pre-trained on the twin's virtual data and fine-tuned on measured ranges with
@@ -24,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +51,13 @@ BASE_FEATURES = ("twin_los", "twin_excess_m", "distance_m", "incidence", "measur
 #: A link passes unchanged when the twin sees it in line of sight and its residual is within
 #: this many LOS standard deviations: three keep 99.7% of Gaussian LOS ranges untouched.
 GATE_SIGMAS = 3.0
+#: The twin's fix searches the SEARCH_COARSE_CELLS cells of a SEARCH_COARSE_M lattice nearest
+#: the raw fix (some 2 m around it), then the SEARCH_FINE_CELLS cells nearest the best of them.
+SEARCH_COARSE_M = 0.5
+SEARCH_COARSE_CELLS = 64
+SEARCH_FINE_CELLS = 49
+#: Tags searched at once: bounds the search's memory to some 100 MB.
+_SEARCH_CHUNK = 20_000
 #: Network settings: two hidden layers of 32 (some 1,400 weights) fit a correction of a few
 #: smooth inputs; wider networks gained nothing on the hall.
 NETWORK = {"hidden": 32, "layers": 2}
@@ -78,6 +95,26 @@ class LinkTable:
     def nearest_cell(self, xy: np.ndarray) -> np.ndarray:
         """(N,) int64: the cell nearest each of (N, 2) floor points, metres."""
         return self._tree.query(np.asarray(xy, dtype=np.float64).reshape(-1, 2))[1].astype(np.int64)
+
+    def cells_near(self, xy: np.ndarray, count: int) -> np.ndarray:
+        """(N, K) int64: the K = min(count, M) cells nearest each of (N, 2) floor points, metres."""
+        count = min(count, len(self.points))
+        return self._tree.query(np.asarray(xy, dtype=np.float64).reshape(-1, 2), k=count)[1].reshape(len(xy), count)
+
+    def coarse_cells_near(self, xy: np.ndarray, spacing_m: float, count: int) -> np.ndarray:
+        """(N, K) int64: of the cells on a ``spacing_m`` lattice (one per lattice square), the
+        K = min(count, their number) nearest each of (N, 2) floor points, metres."""
+        lattice, tree = self._coarse(spacing_m)
+        count = min(count, len(lattice))
+        return lattice[tree.query(np.asarray(xy, dtype=np.float64).reshape(-1, 2), k=count)[1].reshape(len(xy), count)]
+
+    @functools.lru_cache(maxsize=2)  # noqa: B019 -- tables live as long as their models
+    def _coarse(self, spacing_m: float):
+        from scipy.spatial import cKDTree
+
+        squares = np.floor(self.points[:, :2] / spacing_m).astype(np.int64)
+        lattice = np.sort(np.unique(squares, axis=0, return_index=True)[1])
+        return lattice, cKDTree(self.points[lattice, :2])
 
 
 def link_table(engine, scene: Scene, anchors: np.ndarray, points: np.ndarray, ranging: RangingModel) -> LinkTable:
@@ -143,7 +180,7 @@ class PerLinkModel:
     gate_sigmas: float = GATE_SIGMAS
 
     def features(self, ranges: np.ndarray, fix_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs of the network for (N, A) ranges measured at (N, 2) raw fixes, metres.
+        """Inputs of the network for (N, A) ranges measured at (N, 2) twin's fixes, metres.
 
         Returns (N, A, F) float64 features (:data:`BASE_FEATURES`, then the thickness of each
         material) and (N, A) bool, whether each link's gate is open (passes unchanged).
@@ -160,32 +197,71 @@ class PerLinkModel:
         return features, passes
 
     def corrected_ranges(self, ranges: np.ndarray) -> np.ndarray:
-        """(N, A) metres: ``ranges`` (N, A) metres with each shut link corrected; links whose gate
-        is open, unusable (NaN) links and tags without a raw fix come back unchanged."""
+        """(S, D, A) metres: ``ranges`` (S, D, A) metres, D draws at each of S tag positions (the
+        twin's cell is searched once per position, from the mean ranges), with each shut link
+        corrected; links whose gate is open, unusable (NaN) links and draws without a fix
+        come back unchanged."""
         from twinloc.learn.trainer import predict  # torch loads when a model is first applied
 
         ranges = np.asarray(ranges, dtype=np.float64)
-        fix, solved = self.raw_fixes(ranges)
-        corrected = ranges.copy()
-        features, passes = self.features(ranges[solved], fix[solved])
-        shut = ~passes & np.isfinite(ranges[solved])
+        flat = ranges.reshape(-1, ranges.shape[2])
+        fix, solved = self.twin_fixes(ranges)
+        corrected = flat.copy()
+        features, passes = self.features(flat[solved], fix[solved])
+        shut = ~passes & np.isfinite(flat[solved])
         rows = corrected[solved]
-        rows[shut] = ranges[solved][shut] + predict(self.network, features[shut])[:, 0]
+        rows[shut] = flat[solved][shut] + predict(self.network, features[shut])[:, 0]
         corrected[solved] = rows
-        return corrected
+        return corrected.reshape(ranges.shape)
 
     def raw_fixes(self, ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 2) metres least-squares fixes of (N, A) ranges, and (N,) bool, where one exists."""
         fix = locate(self.anchors, ranges, np.isfinite(ranges), tag_height_m=self.tag_height_m)
         return fix.position, ~fix.degenerate
 
+    def twin_fixes(self, ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(S * D, 2) metres: the twin's fix of each draw of (S, D, A) ranges (see the module
+        docstring), and (S * D,) bool, where one exists. The cell is searched from each
+        position's mean ranges, which the NLOS noise of single draws would mislead."""
+        samples, draws, anchor_count = ranges.shape
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a link blocked in every draw: its mean is NaN
+            mean = np.nanmean(ranges, axis=1)
+        fix, _ = self.raw_fixes(mean)
+        cells = np.zeros(samples, dtype=np.int64)
+        for start in range(0, samples, _SEARCH_CHUNK):
+            chunk = slice(start, start + _SEARCH_CHUNK)
+            near = self.table.coarse_cells_near(fix[chunk], SEARCH_COARSE_M, SEARCH_COARSE_CELLS)
+            best = self._best_cells(mean[chunk], near)
+            cells[chunk] = self._best_cells(mean[chunk], self.table.cells_near(self.table.points[best, :2],
+                                                                               SEARCH_FINE_CELLS))
+        unbiased = ranges - self._expected_bias(cells)[:, None, :]
+        return self.raw_fixes(unbiased.reshape(-1, anchor_count))
+
+    def _expected_bias(self, cells: np.ndarray) -> np.ndarray:
+        """(..., A) metres: the bias the twin expects on each link from ``cells`` (...)."""
+        excess = self.table.excess_m[cells]
+        return np.where(self.table.los[cells], self.ranging.los_mean_m, self.ranging.nlos_mean_m + excess)
+
+    @functools.cached_property
+    def _expected_ranges(self) -> np.ndarray:
+        """(M, A) metres: the range the twin expects on each link from each cell of the table."""
+        distance = np.linalg.norm(self.table.points[:, None, :] - self.anchors[None, :, :], axis=2)
+        return distance + self._expected_bias(np.arange(len(self.table.points)))
+
+    def _best_cells(self, ranges: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """(N,) int64: of each row of (N, K) candidate cells, the one whose expected ranges come
+        closest (least squares over the usable links) to the (N, A) measured ranges."""
+        mismatch = np.nansum((ranges[:, None, :] - self._expected_ranges[candidates]) ** 2, axis=2)
+        return candidates[np.arange(len(candidates)), np.argmin(mismatch, axis=1)]
+
     def positions(self, ranges: np.ndarray) -> np.ndarray:
-        """(S, 2) metres: the mean corrected fix of each sample's (S, 8, A) ranges (NaN where none)."""
-        samples, fixes, anchor_count = ranges.shape
-        corrected = self.corrected_ranges(ranges.reshape(-1, anchor_count))
+        """(S, 2) metres: the mean corrected fix of each sample's (S, D, A) ranges (NaN where none)."""
+        samples, draws, anchor_count = ranges.shape
+        corrected = self.corrected_ranges(ranges).reshape(-1, anchor_count)
         fix = locate(self.anchors, corrected, np.isfinite(corrected), tag_height_m=self.tag_height_m)
         position = np.where(fix.degenerate[:, None], np.nan, fix.position)
-        return position.reshape(samples, fixes, 2).mean(axis=1)
+        return position.reshape(samples, draws, 2).mean(axis=1)
 
     def training_links(self, data: MitigationDataset, rng: np.random.Generator,
                        most: int = MAX_TRAINING_LINKS) -> tuple[np.ndarray, np.ndarray]:
@@ -199,10 +275,9 @@ class PerLinkModel:
         """
         if data.ranges is None:
             raise ValueError("the per-link model needs the measured range of every anchor; these data hold positions only")
-        ranges = data.ranges.reshape(-1, data.ranges.shape[2])
-        true = np.repeat(data.true, data.ranges.shape[1], axis=0)
-        fix, solved = self.raw_fixes(ranges)
-        ranges, true = ranges[solved], true[solved]
+        fix, solved = self.twin_fixes(data.ranges)
+        ranges = data.ranges.reshape(-1, data.ranges.shape[2])[solved]
+        true = np.repeat(data.true, data.ranges.shape[1], axis=0)[solved]
         features, passes = self.features(ranges, fix[solved])
         at = np.column_stack([true, np.full(len(true), self.tag_height_m)])
         target = np.linalg.norm(at[:, None, :] - self.anchors[None, :, :], axis=2) - ranges
