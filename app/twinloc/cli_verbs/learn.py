@@ -70,9 +70,7 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     from twinloc.compute.mitigation_jobs import mitigation_job, virtual_dataset_job
     from twinloc.geometry.cache import GeometryCache
     from twinloc.mitigation.datasets import measured_csv_dataset
-    from twinloc.mitigation.maps import mitigated_map, site_mitigated_map
-    from twinloc.mitigation.per_link import floor_link_table
-    from twinloc.mitigation.site import SiteSimulation, simulated_site_dataset
+    from twinloc.mitigation.site import simulated_site_dataset
     from twinloc.mitigation.training import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, PROTOCOL_LABELS, worse_than_raw
     from twinloc.uwb.measured import MeasuredDataError
 
@@ -85,7 +83,6 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
     ranging = layout.workspace.project.error_map.ranging
     check_anchor_count(args.source, len(layout.anchors), 2)  # the fixes are 2D
     geometry = GeometryCache()
-    site = SiteSimulation()
     try:
         if args.measured:
             measured = measured_csv_dataset(args.measured, scene, layout.anchors, layout.tag_height_m, geometry)
@@ -93,26 +90,20 @@ def run_train_mitigation(args: argparse.Namespace) -> int:
             check_positions(f"{args.measured}: measuring point", at_tag_height, scene)
         else:
             measured = simulated_site_dataset(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging,
-                                              site, geometry)
+                                              geometry=geometry)
         virtual = virtual_dataset_job(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, args.groups,
-                                      ranging, args.seed, geometry).function(report_nothing, CancelToken())
-        table = None
-        if args.model == "per-link":
-            table = floor_link_table(scene, layout.anchors, layout.tag_height_m, layout.resolution_m, ranging, geometry)
+                                      ranging, args.seed, geometry)
         pretrain = replace(DEFAULT_PRETRAIN, epochs=args.epochs, seed=args.seed, time_limit_s=args.time_limit)
         fine_tune = replace(DEFAULT_FINE_TUNE, epochs=args.fine_tune_epochs, seed=args.seed, time_limit_s=args.time_limit)
         architecture = "per_link" if args.model == "per-link" else "mitigation_net"
-        job = mitigation_job(virtual, measured, pretrain, fine_tune, architecture=architecture, link_table=table,
-                             split=args.split, seed=args.seed, save_path=args.save)
+        job = mitigation_job(scene, virtual, measured, pretrain, fine_tune, architecture=architecture, split=args.split,
+                             seed=args.seed, save_path=args.save, geometry=geometry)
         result = job.function(report_nothing, CancelToken())
-        floors = {"floor_twin": mitigated_map(scene, result.model, virtual, geometry=geometry)}
-        if not args.measured:
-            floors["floor_site"] = site_mitigated_map(scene, result.model, virtual, site, geometry=geometry)
     except (MeasuredDataError, ValueError) as error:
         raise CliError(f"{args.source}: {error}") from None
     except OSError as error:
         raise CliError(f"{args.save}: cannot write: {error.strerror or error}") from None
-    protocols = result.protocols | {key: floor.area_means() for key, floor in floors.items()}
+    protocols = result.protocols
     worse = worse_than_raw(protocols)
     report = {
         "model": args.model,

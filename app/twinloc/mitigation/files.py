@@ -18,6 +18,7 @@ import numpy as np
 
 from twinloc.geometry.grid import MAX_CELLS
 from twinloc.mitigation.datasets import FIXES_PER_SAMPLE, MAX_SAMPLES, MitigationDataset
+from twinloc.mitigation.training import PROTOCOL_LABELS, MitigationResult
 from twinloc.model.analysis import MAX_GROUPS, MAX_SEED, RangingModel
 from twinloc.model.atomic import write_atomic
 from twinloc.model.devices import MAX_COORDINATE_M
@@ -26,7 +27,6 @@ from twinloc.model.project_file import MAX_DEVICES
 
 if TYPE_CHECKING:
     from twinloc.learn.trainer import Checkpoint
-    from twinloc.mitigation.training import MitigationResult
 
 #: Largest training data file read (a compressed ``.npz``; MAX_SAMPLES samples take less).
 DATASET_LIMIT_BYTES = 1024 * MIB
@@ -94,10 +94,11 @@ def load_dataset(path: str | Path) -> MitigationDataset:
 
 def mitigation_checkpoint(result: MitigationResult) -> tuple[dict[str, Any], dict[str, Any]]:
     """The provenance and extra metadata a checkpoint of ``result``'s model records:
-    the data and settings; the errors, sample counts, loss curves and training time."""
+    the data and settings; the errors, each protocol's errors, sample counts, loss curves and training time."""
     history = {stage: dataclasses.asdict(training.history) | {"stopped": training.stopped}
                for stage, training in result.training.items()}
-    return result.provenance, {"errors": result.errors, "samples": result.samples, "history": history,
+    return result.provenance, {"errors": result.errors, "protocols": result.protocols, "samples": result.samples,
+                               "history": history,
                                "train_seconds": result.train_seconds}
 
 
@@ -221,6 +222,13 @@ def _mitigation_metadata_problem(provenance: dict, extra: dict) -> str | None:
             isinstance(area, dict) and all(value is None or _is_real(value) for value in area.values())
             for area in errors.values())):
         return "the mean errors are not numbers"
+    protocols = extra.get("protocols", {})
+    if not (isinstance(protocols, dict) and all(
+            key in PROTOCOL_LABELS and isinstance(areas, dict) and all(
+                isinstance(row, dict) and all(value is None or _is_real(value) for value in row.values())
+                for row in areas.values())
+            for key, areas in protocols.items())):
+        return "the errors per evaluation protocol are not what TwinLoc records"
     if not (isinstance(samples, dict) and all(_is_whole(value, 0, MAX_SAMPLES) for value in samples.values())):
         return "the sample counts are not whole numbers"
     if not (isinstance(history, dict) and all(

@@ -7,8 +7,10 @@ floor, and leaves the position to the least squares of :mod:`twinloc.uwb.multila
 
 1. the twin's fix: the floor cell near the raw fix (the ranges solved as they are) whose
    expected ranges (distance plus the LOS bias, or the NLOS bias and the predicted excess
-   path) match the measured ones best, searched on a coarse lattice and then cell by cell;
-   then the measured ranges, less the bias the twin expects in that cell, solved again;
+   path) match the measured ones best, searched on a coarse lattice and then cell by cell
+   (unless at the raw fix the twin sees every link in LOS and every range agrees: then the
+   raw fix's cell); then the measured ranges, less the bias the twin expects in that cell,
+   solved again;
 2. the twin's link table is read at the floor cell nearest the twin's fix: per anchor whether
    the twin sees it in line of sight, the predicted excess path, the thickness crossed per
    material and the incidence on thin walls;
@@ -23,7 +25,9 @@ that caused it; matching the twin's expected ranges over the cells around it doe
 
 The gate: a link the twin calls line-of-sight and whose residual (measured range minus the
 distance from the twin's fix, minus the LOS bias) lies within ``gate_sigmas`` LOS standard
-deviations passes unchanged, the very same number. Only shut links train the network.
+deviations passes unchanged, the very same number; it is judged on the mean of a position's
+draws (a sample of eight fixes), so that single noisy draws of a LOS link do not reach the
+network. Only shut links train the network.
 
 The network is pre-trained on the twin's virtual data and fine-tuned on measured ranges with
 the trainer of :mod:`twinloc.learn.trainer` (live losses, cancel, time limit).
@@ -40,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from twinloc.geometry.cache import GeometryCache, cache_or_new
+from twinloc.geometry.grid import adaptive_resolution
 from twinloc.geometry.scene import ObjectKind, Scene
 from twinloc.mitigation.datasets import MitigationDataset
 from twinloc.model.analysis import RangingModel
@@ -153,9 +158,12 @@ def link_table(engine, scene: Scene, anchors: np.ndarray, points: np.ndarray, ra
 
 def floor_link_table(scene: Scene, anchors: np.ndarray, tag_height_m: float, resolution_m: float,
                      ranging: RangingModel, geometry: GeometryCache | None = None) -> LinkTable:
-    """:func:`link_table` over the cells of ``scene``'s floor grid (``geometry``: its ray engine
-    and grid, None: built for this call)."""
+    """:func:`link_table` over the cells of ``scene``'s floor grid at the finer of ``resolution_m``
+    and the scene's adaptive resolution (0.1 m for a hall): cells half a metre wide put the
+    twin's fix of a tag beside a shadow into it. ``geometry``: the ray engine and grid (None:
+    built for this call)."""
     geometry = cache_or_new(geometry)
+    resolution_m = min(float(resolution_m), adaptive_resolution(scene))
     points = geometry.floor_grid(scene, resolution_m, tag_height_m).points
     return link_table(geometry.ray_engine(scene), scene, anchors, points, ranging)
 
@@ -197,18 +205,17 @@ class PerLinkModel:
         return features, passes
 
     def corrected_ranges(self, ranges: np.ndarray) -> np.ndarray:
-        """(S, D, A) metres: ``ranges`` (S, D, A) metres, D draws at each of S tag positions (the
-        twin's cell is searched once per position, from the mean ranges), with each shut link
-        corrected; links whose gate is open, unusable (NaN) links and draws without a fix
-        come back unchanged."""
+        """(S, D, A) metres: ``ranges`` (S, D, A) metres, D draws at each of S tag positions, with
+        each shut link corrected; links whose gate is open, unusable (NaN) links and draws
+        without a fix come back unchanged."""
         from twinloc.learn.trainer import predict  # torch loads when a model is first applied
 
         ranges = np.asarray(ranges, dtype=np.float64)
         flat = ranges.reshape(-1, ranges.shape[2])
-        fix, solved = self.twin_fixes(ranges)
+        fix, solved, passes = self.twin_fixes(ranges)
         corrected = flat.copy()
-        features, passes = self.features(flat[solved], fix[solved])
-        shut = ~passes & np.isfinite(flat[solved])
+        features, _ = self.features(flat[solved], fix[solved])
+        shut = ~passes[solved] & np.isfinite(flat[solved])
         rows = corrected[solved]
         rows[shut] = flat[solved][shut] + predict(self.network, features[shut])[:, 0]
         corrected[solved] = rows
@@ -219,24 +226,37 @@ class PerLinkModel:
         fix = locate(self.anchors, ranges, np.isfinite(ranges), tag_height_m=self.tag_height_m)
         return fix.position, ~fix.degenerate
 
-    def twin_fixes(self, ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(S * D, 2) metres: the twin's fix of each draw of (S, D, A) ranges (see the module
-        docstring), and (S * D,) bool, where one exists. The cell is searched from each
-        position's mean ranges, which the NLOS noise of single draws would mislead."""
+    def twin_fixes(self, ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The twin's fix of each draw of (S, D, A) ranges, metres (see the module docstring).
+
+        The cell and the gates come from each position's mean ranges, which the noise of
+        single draws would mislead: a link's gate is the same for the D draws of a position.
+
+        Returns
+        -------
+        fix : (S * D, 2) float64, metres.
+        solved : (S * D,) bool, a fix exists.
+        passes : (S * D, A) bool, the link's gate is open (it passes unchanged).
+        """
         samples, draws, anchor_count = ranges.shape
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a link blocked in every draw: its mean is NaN
             mean = np.nanmean(ranges, axis=1)
         fix, _ = self.raw_fixes(mean)
-        cells = np.zeros(samples, dtype=np.int64)
-        for start in range(0, samples, _SEARCH_CHUNK):
-            chunk = slice(start, start + _SEARCH_CHUNK)
+        cells = self.table.nearest_cell(fix)
+        # Where every link is LOS to the twin at the raw fix and agrees with it, the tag is there.
+        _, passes = self.features(mean, fix)
+        searched = np.flatnonzero(~(passes | np.isnan(mean)).all(axis=1))
+        for start in range(0, len(searched), _SEARCH_CHUNK):
+            chunk = searched[start:start + _SEARCH_CHUNK]
             near = self.table.coarse_cells_near(fix[chunk], SEARCH_COARSE_M, SEARCH_COARSE_CELLS)
             best = self._best_cells(mean[chunk], near)
             cells[chunk] = self._best_cells(mean[chunk], self.table.cells_near(self.table.points[best, :2],
                                                                                SEARCH_FINE_CELLS))
-        unbiased = ranges - self._expected_bias(cells)[:, None, :]
-        return self.raw_fixes(unbiased.reshape(-1, anchor_count))
+        bias = self._expected_bias(cells)
+        _, passes[searched] = self.features(mean[searched], self.raw_fixes(mean[searched] - bias[searched])[0])
+        fix, solved = self.raw_fixes((ranges - bias[:, None, :]).reshape(-1, anchor_count))
+        return fix, solved, np.repeat(passes, draws, axis=0)
 
     def _expected_bias(self, cells: np.ndarray) -> np.ndarray:
         """(..., A) metres: the bias the twin expects on each link from ``cells`` (...)."""
@@ -275,10 +295,11 @@ class PerLinkModel:
         """
         if data.ranges is None:
             raise ValueError("the per-link model needs the measured range of every anchor; these data hold positions only")
-        fix, solved = self.twin_fixes(data.ranges)
+        fix, solved, passes = self.twin_fixes(data.ranges)
         ranges = data.ranges.reshape(-1, data.ranges.shape[2])[solved]
         true = np.repeat(data.true, data.ranges.shape[1], axis=0)[solved]
-        features, passes = self.features(ranges, fix[solved])
+        features, _ = self.features(ranges, fix[solved])
+        passes = passes[solved]
         at = np.column_stack([true, np.full(len(true), self.tag_height_m)])
         target = np.linalg.norm(at[:, None, :] - self.anchors[None, :, :], axis=2) - ranges
         chosen = np.flatnonzero((~passes & np.isfinite(ranges)).reshape(-1))
