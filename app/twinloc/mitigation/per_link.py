@@ -51,7 +51,7 @@ from twinloc.model.analysis import RangingModel
 from twinloc.uwb.multilateration import locate
 from twinloc.uwb.ranging import trace_links
 
-#: Features of a link before the per-material thicknesses (see :func:`link_features`).
+#: Features of a link before the per-material thicknesses (see :meth:`PerLinkModel.features`).
 BASE_FEATURES = ("twin_los", "twin_excess_m", "distance_m", "incidence", "measured_m", "residual_m")
 #: A link passes unchanged when the twin sees it in line of sight and its residual is within
 #: this many LOS standard deviations: three keep 99.7% of Gaussian LOS ranges untouched.
@@ -61,10 +61,10 @@ GATE_SIGMAS = 3.0
 SEARCH_COARSE_M = 0.5
 SEARCH_COARSE_CELLS = 64
 SEARCH_FINE_CELLS = 49
-#: Tags searched at once: bounds the search's memory to some 100 MB.
+#: Tags searched at once: bounds the search's memory to some 30 MB.
 _SEARCH_CHUNK = 20_000
-#: Network settings: two hidden layers of 32 (some 1,400 weights) fit a correction of a few
-#: smooth inputs; wider networks gained nothing on the hall.
+#: Network settings: two hidden layers of 32, some 1,400 weights, for a correction of a few
+#: smooth inputs.
 NETWORK = {"hidden": 32, "layers": 2}
 #: Most links one training stage uses, drawn at random among the shut ones: the hall's virtual
 #: data hold some 7 million links, far more than a network of 1,400 weights needs.
