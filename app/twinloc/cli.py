@@ -16,10 +16,10 @@ import warnings
 from collections.abc import Sequence
 
 from twinloc import __version__
-from twinloc.cli_verbs import channel, errormap, fingerprint, gui, learn, los, optimize, radio, rrt, scene, site, ssl
+from twinloc.cli_verbs import calibration, channel, errormap, fingerprint, gui, learn, los, optimize, radio, rrt, scene, site, ssl
 from twinloc.cli_verbs.common import CliError
 
-VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt, radio, channel, learn, fingerprint, ssl, site)
+VERB_GROUPS = (gui, scene, los, errormap, optimize, rrt, radio, channel, learn, fingerprint, ssl, site, calibration)
 
 DEBUG_VARIABLE = "TWINLOC_DEBUG"
 

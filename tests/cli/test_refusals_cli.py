@@ -76,6 +76,11 @@ REFUSED = {
                                    "4 base station(s) x 100,000 rays x 7 segments make 2,800,000 ray segments"),
     "a deep image tree": (["paths", "industrial_hall", "--tx", "1,1,1", "--rx", "5,5,1", "--max-depth", "4"],
                           "--max-depth 4: more than 1,000,000 candidate paths with 4 reflections"),
+    # material calibration
+    "calibrate without measurements": (["calibrate", "uwb_hall"], "one of the arguments --measured --simulate-site is required"),
+    "calibrate an opaque material": (["calibrate", "industrial_hall", "--anchors", "1,1,2;7,1,2;4,17,2", "--simulate-site",
+                                      "--materials", "metal"],
+                                     "'metal' is opaque: a link through it carries no range"),
 }
 
 
@@ -170,6 +175,7 @@ COUNT_LIMITS = [
     ("fingerprint", "--seed", 0, 2**32 - 1), ("model-update", "--seed", 0, 2**32 - 1),
     ("fingerprint-ssl", "--rounds", 1, 20), ("fingerprint-ssl", "--epochs", 1, 10_000),
     ("fingerprint-ssl", "--seed", 0, 2**32 - 1),
+    ("calibrate", "--seed", 0, 2**32 - 1),
 ]
 
 
@@ -189,7 +195,7 @@ def test_count_limits_are_inclusive_and_checked_while_parsing(verb, option, low,
     required = {"optimize": ["--anchors", "3"], "paths": ["--tx", "1,1,1", "--rx", "2,2,2"], "locate": ["--ue", "1,1,1"],
                 "rp-plan": ["--markers", "0,0;1,0;0,1", "--loops", "0", "--between", "1"],
                 "fingerprint": ["--train", "a.csv", "--test", "b.csv"], "csi-dataset": ["--bs", "BS1", "--out", "x.npz"],
-                "model-update": ["--model", "m.npz", "--change", "e.json"]}
+                "model-update": ["--model", "m.npz", "--change", "e.json"], "calibrate": ["--simulate-site"]}
     argv = [verb, "SCENE", *required.get(verb, [])]
     if option in argv:
         del argv[argv.index(option):argv.index(option) + 2]

@@ -53,13 +53,14 @@ def _loaders() -> dict:
     from twinloc.learn.trainer import CheckpointError
     from twinloc.mitigation.files import DatasetError, load_dataset, load_mitigation_model
     from twinloc.model.project_file import ProjectFileError
-    from twinloc.uwb.measured import MeasuredDataError, load_measured_csv
+    from twinloc.uwb.measured import MeasuredDataError, load_measured_csv, load_measurements
     from twinloc.workspace import open_source
     import twinloc.cli  # noqa: F401  (the CLI's verbs import their modules lazily; warm them here)
 
     return {
         "open_source": (open_source, (ProjectFileError, SceneError)),  # File > Open, Open Scene, recent files
         "load_measured_csv": (load_measured_csv, (MeasuredDataError,)),  # Error map > Import Measured CSV
+        "load_measurements": (load_measurements, (MeasuredDataError,)),  # Calibration > Import measured CSV
         "load_mitigation_model": (load_mitigation_model, (CheckpointError,)),  # Training > Load model
         "load_dataset": (load_dataset, (DatasetError,)),  # Training > Load data
     }

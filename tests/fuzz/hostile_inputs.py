@@ -45,7 +45,7 @@ class Case:
     input_class : one of INPUT_CLASSES.
     name : what is hostile about it (unique within the class and entry point).
     via : "cli", or the loader the GUI calls: "open_source", "load_measured_csv",
-        "load_mitigation_model", "load_dataset", "autosave".
+        "load_measurements", "load_mitigation_model", "load_dataset", "autosave".
     argv : the CLI arguments (via "cli"); path : the file or folder (loaders).
     must_refuse : False for random mutations, which may still be valid.
     """
@@ -395,6 +395,27 @@ def _measured(folder: Path, rng: random.Random) -> list[Case]:
     path = _write(folder, "seven-fixes.csv", header + "1,1,1,1\n" * 7)
     cases += [Case("measured_csv", "seven fixes of one point", "load_measured_csv", path=str(path), must_refuse=False),
               Case("measured_csv", "seven fixes of one point", "cli", argv=(*train, str(path)))]
+    # Ranges per anchor, read by material calibration.
+    range_header = "true_x,true_y,range_1,range_2,range_3\n"
+    range_valid = range_header + "2,2,2.9,7.9,12.6\n9,4,6.4,3.4,6.8\n15,6,11.8,5.7,6.0\n"
+    calibrate = ("calibrate", "uwb_hall", "--measured")
+    ranges = {
+        "ranges: a negative range": range_valid + "4,4,-1,2,3\n",
+        "ranges: columns out of order": range_valid.replace("range_2,range_3", "range_3,range_2"),
+        "ranges: 101 columns": "true_x,true_y," + ",".join(f"range_{k}" for k in range(1, 102)) + "\n",
+        "ranges: four anchors' ranges for three anchors": "true_x,true_y,range_1,range_2,range_3,range_4\n2,2,3,8,12,5\n",
+        "ranges: infinity": range_valid + "4,4,inf,2,3\n",
+        "ranges: an empty true position": range_valid + ",4,1,2,3\n",
+        "ranges: a point 100 km away": range_valid + "1e5,1e5,1,2,3\n",
+        "ranges: nothing measured at all": range_header + "2,2,,,\n",
+    }
+    # Well-formed files the loader reads: only the calibration can tell they do not fit the scene.
+    readable = {"ranges: four anchors' ranges for three anchors", "ranges: a point 100 km away",
+                "ranges: nothing measured at all"}
+    for index, (name, text) in enumerate(ranges.items()):
+        path = _write(folder, f"ranges-{index:03d}.csv", text)
+        cases += [Case("measured_csv", name, "cli", argv=(*calibrate, str(path))),
+                  Case("measured_csv", name, "load_measurements", path=str(path), must_refuse=name not in readable)]
     # The as-built check reads an installation sheet and an as-built file the same way.
     sheet_header = "name,x_m,y_m,z_m\n"
     good_built = _write(folder, "built.csv", sheet_header + "A1,3.8,0.1,2\nA2,9.4,7.1,2\nA3,14.4,0.2,2\n")

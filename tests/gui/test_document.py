@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from twinloc.geometry.materials import Material, material_presets
 from twinloc.geometry.primitives import box_mesh, wall_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.gui.document import ProjectDocument
+from twinloc.model.analysis import RangingModel
 from twinloc.model.devices import AccessPoint, Anchor
 from twinloc.model.project import Project, ResultRecord, SceneRef, Settings
 
@@ -172,6 +175,22 @@ def test_material_edit_back_to_scene_value_drops_override(document):
     assert document.project.material_overrides == {}
     with pytest.raises(KeyError):
         document.set_material("glass", concrete)
+
+
+def test_several_materials_and_the_ranging_model_change_in_one_undo_step(document):
+    log = SignalLog(document)
+    concrete, plasterboard = (document.scene.materials[name] for name in ("concrete", "plasterboard"))
+    before = document.project.error_map.ranging
+    ranging = RangingModel(nlos_mean_m=0.13)
+    document.set_materials({"concrete": replace(concrete, relative_permittivity=6.8),
+                            "plasterboard": replace(plasterboard, relative_permittivity=3.5)}, "Calibrate materials", ranging)
+    assert log.fired == ["materialsChanged"] and document.undo_stack.count() == 1
+    assert document.undo_stack.undoText() == "Calibrate materials"
+    assert [document.scene.materials[name].relative_permittivity for name in ("concrete", "plasterboard")] == [6.8, 3.5]
+    assert document.project.error_map.ranging.nlos_mean_m == 0.13
+    document.undo_stack.undo()
+    assert document.scene.materials["concrete"] == concrete and document.scene.materials["plasterboard"] == plasterboard
+    assert document.project.error_map.ranging == before
 
 
 def test_result_record_and_load(document, tmp_path, qtbot):

@@ -52,10 +52,11 @@ def test_every_feature_is_placed_and_its_actions_are_in_the_menus(make_window):
     assert placements(window) == {
         "scene": (left, []),
         "anchors": (RIGHT, []),
-        "error_map": (RIGHT, ["fingerprint", "ray_launch", "training"]),
-        "ray_launch": (RIGHT, ["error_map", "fingerprint", "training"]),
-        "training": (RIGHT, ["error_map", "fingerprint", "ray_launch"]),
-        "fingerprint": (RIGHT, ["error_map", "ray_launch", "training"]),
+        "error_map": (RIGHT, ["calibration", "fingerprint", "ray_launch", "training"]),
+        "ray_launch": (RIGHT, ["calibration", "error_map", "fingerprint", "training"]),
+        "training": (RIGHT, ["calibration", "error_map", "fingerprint", "ray_launch"]),
+        "fingerprint": (RIGHT, ["calibration", "error_map", "ray_launch", "training"]),
+        "calibration": (RIGHT, ["error_map", "fingerprint", "ray_launch", "training"]),
     }
     assert window.feature("error_map").dock.geometry().top() > window.feature("anchors").dock.geometry().top()
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from twinloc.geometry.grid import FloorGrid
-from twinloc.uwb.measured import MEASURED_FILE_LIMIT_BYTES, MeasuredDataError, MeasuredPoint, compare_with_prediction, load_measured_csv, nearest_cells
+from twinloc.uwb.measured import (MEASURED_FILE_LIMIT_BYTES, MeasuredDataError, MeasuredPoint, MeasuredRanges, compare_with_prediction,
+                                  load_measured_csv, load_measurements, nearest_cells)
 
 
 def test_long_layout_groups_rows_by_true_point(tmp_path):
@@ -23,6 +24,43 @@ def test_wide_layout_reads_many_samples_per_row(tmp_path):
     (point,) = load_measured_csv(path)
     assert point.measured.shape == (2, 2)
     np.testing.assert_allclose(point.mean_error, [0.2, 0.1], atol=1e-12)
+
+
+def test_range_layout_averages_each_link_and_leaves_unmeasured_ones_empty(tmp_path):
+    path = tmp_path / "ranges.csv"
+    path.write_text("true_x,true_y,range_1,range_2,range_3\n1,2,3.0,4.0,\n1,2,3.2,,\n5,2,1.5,2.5,3.5\n")
+    measured = load_measurements(path)
+    assert isinstance(measured, MeasuredRanges)
+    np.testing.assert_array_equal(measured.true, [[1.0, 2.0], [5.0, 2.0]])
+    np.testing.assert_allclose(measured.ranges, [[3.1, 4.0, np.nan], [1.5, 2.5, 3.5]])
+    np.testing.assert_array_equal(measured.readings, [[2, 1, 0], [1, 1, 1]])
+
+
+def test_position_readers_refuse_a_range_file(tmp_path):
+    path = tmp_path / "ranges.csv"
+    path.write_text("true_x,true_y,range_1\n1,2,3\n")
+    with pytest.raises(MeasuredDataError, match="holds ranges per anchor"):
+        load_measured_csv(path)
+    assert isinstance(load_measurements(tmp_path / "ranges.csv"), MeasuredRanges)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("true_x,true_y,range_1,range_3\n1,2,3,4\n", "range columns must be range_1,range_2"),
+        ("true_x,true_y,range_1\n1,2,-0.5\n", "line 2: a range must not be negative"),
+        ("true_x,true_y,range_1\n1,,3\n", "line 2: not a number"),
+        ("true_x,true_y,range_1\n1,2,inf\n", "line 2: NaN or infinite"),
+        ("true_x,true_y,range_1,range_2\n1,2,3\n", "line 2: 3 values, the header has 4"),
+        ("true_x,true_y," + ",".join(f"range_{k}" for k in range(1, 102)) + "\n", "101 range columns; a file holds ranges to at most 100"),
+    ],
+)
+def test_broken_range_files_name_the_file_and_line(tmp_path, text, message):
+    path = tmp_path / "broken.csv"
+    path.write_text(text)
+    with pytest.raises(MeasuredDataError, match=message) as caught:
+        load_measurements(path)
+    assert str(caught.value).startswith(str(path))
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from twinloc.geometry.cache import GeometryCache
 from twinloc.geometry.grid import adaptive_resolution, adaptive_resolution_note
 from twinloc.geometry.materials import Material
 from twinloc.geometry.scene import Scene
-from twinloc.model.analysis import ErrorMapSettings
+from twinloc.model.analysis import ErrorMapSettings, RangingModel
 from twinloc.model.devices import AccessPoint, Anchor, BaseStation
 from twinloc.model.mounting import MountingRegion
 from twinloc.model.project import MaterialOverride, Project, ResultRecord, Settings
@@ -300,22 +300,33 @@ class ProjectDocument(QObject):
 
     def set_material(self, name: str, material: Material) -> None:
         """Give scene material ``name`` new properties, stored as a project override."""
-        base = self._base_scene.materials.get(name)
-        if base is None:
-            raise KeyError(f"the scene has no material named {name!r}")
-        override = MaterialOverride(
-            relative_permittivity=_differing(material.relative_permittivity, base.relative_permittivity),
-            thickness_m=_differing(material.thickness_m, base.thickness_m),
-            color=_differing(material.color.lower(), base.color.lower()),
-        )
+        self.set_materials({name: material}, f"Edit material {name}")
+
+    def set_materials(self, materials: dict[str, Material], text: str = "Edit materials",
+                      ranging: RangingModel | None = None) -> None:
+        """Give several scene materials new properties (by name) in one undo step named ``text``.
+
+        ``ranging``: also make this the error maps' ranging model in the same step (a
+        calibration that fitted the NLOS bias with the permittivities). KeyError for a name the
+        scene lacks.
+        """
         overrides = dict(self._project.material_overrides)
-        if override == MaterialOverride():
-            overrides.pop(name, None)
-        else:
-            overrides[name] = override
-        if overrides == self._project.material_overrides:
-            return
-        self._push(f"Edit material {name}", replace(self._project, material_overrides=overrides))
+        for name, material in materials.items():
+            base = self._base_scene.materials.get(name)
+            if base is None:
+                raise KeyError(f"the scene has no material named {name!r}")
+            override = MaterialOverride(
+                relative_permittivity=_differing(material.relative_permittivity, base.relative_permittivity),
+                thickness_m=_differing(material.thickness_m, base.thickness_m),
+                color=_differing(material.color.lower(), base.color.lower()),
+            )
+            if override == MaterialOverride():
+                overrides.pop(name, None)
+            else:
+                overrides[name] = override
+        error_map = self._project.error_map if ranging is None else replace(self._project.error_map, ranging=ranging)
+        if overrides != self._project.material_overrides or error_map != self._project.error_map:
+            self._push(text, replace(self._project, material_overrides=overrides, error_map=error_map))
 
     def set_settings(self, settings: Settings) -> None:
         """Replace the project settings. Successive settings edits merge into one undo step."""

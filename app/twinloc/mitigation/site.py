@@ -17,8 +17,8 @@ from twinloc.geometry.primitives import box_mesh
 from twinloc.geometry.scene import ObjectKind, Scene, SceneObject
 from twinloc.mitigation.datasets import MitigationDataset, least_squares_fixes, measured_dataset, nlos_points
 from twinloc.model.analysis import RangingModel
-from twinloc.uwb.measured import MeasuredPoint
-from twinloc.uwb.ranging import noisy_ranges, trace_links
+from twinloc.uwb.measured import MeasuredPoint, MeasuredRanges
+from twinloc.uwb.ranging import Links, noisy_ranges, trace_links
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,45 @@ def simulate_site_ranges(
     """:func:`simulate_site` with the measured ranges: per point, (S, A) metres, the ranges of
     each of its S fixes (NaN where a link is blocked)."""
     anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
+    measurement = measure_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    fixes = least_squares_fixes(anchors, measurement.ranges, measurement.links, measurement.points[:, 2])
+    solved = ~np.isnan(fixes[:, :, 0])  # (F, P)
+    points = [MeasuredPoint(true=xyz[:2].copy(), measured=fixes[solved[:, number], number])
+              for number, xyz in enumerate(measurement.points)]
+    return points, measurement.twin_nlos, [measurement.ranges[solved[:, number], number] for number in range(len(points))]
+
+
+@dataclass(frozen=True, eq=False)
+class SiteMeasurement:
+    """The simulated site's raw ranges at its measuring points.
+
+    points : (P, 3) metres, the measuring points. ranges : (F, P, A) metres, F fixes' ranges to
+    each anchor, NaN where metal blocks the link. links : the site's links (its geometry, not
+    the twin's). twin_nlos : (P,) bool, the twin's NLOS classification of each point.
+    """
+
+    points: np.ndarray
+    ranges: np.ndarray
+    links: Links
+    twin_nlos: np.ndarray
+
+    def measured_ranges(self) -> MeasuredRanges:
+        """Each link's range averaged over the fixes, as a measured-range file holds them (NaN where blocked)."""
+        readings = np.count_nonzero(np.isfinite(self.ranges), axis=0)
+        return MeasuredRanges(true=self.points[:, :2].copy(), ranges=self.ranges.mean(axis=0), readings=readings)
+
+
+def measure_site(
+    scene: Scene,
+    anchors: np.ndarray,
+    tag_height_m: float,
+    resolution_m: float,
+    ranging: RangingModel = RangingModel(),
+    simulation: SiteSimulation = SiteSimulation(),
+    geometry: GeometryCache | None = None,
+) -> SiteMeasurement:
+    """The ranges behind :func:`simulate_site`'s fixes: the same points and the same draws."""
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     geometry = cache_or_new(geometry)
     site = site_scene(scene, simulation)
     rng = np.random.default_rng(simulation.seed)
@@ -87,11 +126,7 @@ def simulate_site_ranges(
     links = trace_links(geometry.ray_engine(site), site, anchors, candidates[chosen],
                         incidence_correction=ranging.incidence_correction)
     ranges = noisy_ranges(links, site_ranging(ranging, simulation), simulation.fixes, rng)
-    fixes = least_squares_fixes(anchors, ranges, links, candidates[chosen, 2])
-    solved = ~np.isnan(fixes[:, :, 0])  # (S, P)
-    points = [MeasuredPoint(true=candidates[index, :2].copy(), measured=fixes[solved[:, number], number])
-              for number, index in enumerate(chosen)]
-    return points, twin_nlos[chosen], [ranges[solved[:, number], number] for number in range(len(chosen))]
+    return SiteMeasurement(candidates[chosen].copy(), ranges, links, twin_nlos[chosen])
 
 
 def simulated_site_dataset(

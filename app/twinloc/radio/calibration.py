@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from twinloc.fitting import interval_half_widths, separable_columns
+
 #: Default robust loss and its scale (dB): residuals well under ``f_scale`` count as squares,
 #: larger ones grow only linearly. 4 dB is the usual indoor shadowing standard deviation, so a
 #: reading more than about two shadowing deviations off pulls no harder than its distance.
@@ -52,9 +54,6 @@ MAX_RESIDUAL_POINTS = 3000
 #: offsets already hold.
 RESIDUAL_LENGTH_BOUNDS_M = (0.5, 30.0)
 RESIDUAL_INITIAL_LENGTH_M = 3.0
-
-#: Two-sided confidence level of the reported parameter intervals.
-CONFIDENCE = 0.95
 
 
 class TwinAtPoints(Protocol):
@@ -149,7 +148,6 @@ def calibrate(
     than there are parameters to fit.
     """
     from scipy.optimize import least_squares
-    from scipy.stats import t as student_t
 
     twin_rss = np.asarray(twin.rss_dbm, dtype=float)
     measured = np.asarray(measured_rss, dtype=float)
@@ -182,7 +180,7 @@ def calibrate(
     design = np.concatenate(columns, axis=1)
     present = np.concatenate([heard_per_transmitter > 0, crossed_links > 0,
                               [links > 0] if fit_exponent else []]).astype(bool)
-    identified = _separable(design, present)
+    identified = separable_columns(design, present)
     labels = list(names) + list(material_names) + (["exponent change"] if fit_exponent else [])
     reasons = ([f"transmitter {n} is never heard" for n in names] +
                [f"no heard link crosses {m}" for m in material_names] +
@@ -203,13 +201,8 @@ def calibrate(
     theta = np.zeros(design.shape[1])
     theta[fitted] = result.x
 
-    # Gauss-Newton covariance at the solution: least_squares' jac is scaled by the robust loss
-    # so that J^T J approximates the Hessian of its cost; sigma^2 = 2 cost / dof.
-    dof = links - fitted.size
-    sigma2 = 2.0 * result.cost / dof
-    covariance = sigma2 * np.linalg.pinv(result.jac.T @ result.jac)
     half_width = np.full(design.shape[1], np.nan)
-    half_width[fitted] = student_t.ppf(0.5 + CONFIDENCE / 2.0, dof) * np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    half_width[fitted] = interval_half_widths(result, links - fitted.size)
 
     kinds = ["offset"] * t_count + ["material"] * m_count + (["exponent"] if fit_exponent else [])
     parameters = tuple(
@@ -416,23 +409,6 @@ def _log_distance(distance_m: np.ndarray) -> np.ndarray:
 def _bounds(transmitters: int, materials: int, exponent: bool) -> np.ndarray:
     return np.concatenate([np.full(transmitters, OFFSET_BOUND_DB), np.full(materials, MATERIAL_LOSS_BOUND_DB),
                            [EXPONENT_CHANGE_BOUND] if exponent else []])
-
-
-def _separable(design: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Drop, one at a time, the candidate columns the others already explain.
-
-    A material crossed by exactly the links of one transmitter, every time, changes those links
-    just as that transmitter's offset does: the data cannot tell the two apart. Columns are kept
-    in order (offsets first), so such a material is the one reported.
-    """
-    keep = np.zeros(candidates.size, dtype=bool)
-    for column in np.flatnonzero(candidates):
-        trial = keep.copy()
-        trial[column] = True
-        block = design[:, trial]
-        if np.linalg.matrix_rank(block, tol=1e-8 * max(1.0, np.abs(block).max())) == np.count_nonzero(trial):
-            keep = trial
-    return keep
 
 
 def _point_spacing(positions: np.ndarray) -> float:

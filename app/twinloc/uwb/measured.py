@@ -4,10 +4,16 @@ CSV layouts accepted (header required, metres):
 
 - long: ``true_x,true_y,measured_x,measured_y``, one row per measurement; rows with the same
   true point form one measuring point;
-- wide: ``true_x,true_y,x1,y1,x2,y2,...``, one row per measuring point.
+- wide: ``true_x,true_y,x1,y1,x2,y2,...``, one row per measuring point;
+- ranges: ``true_x,true_y,range_1,range_2,...,range_A``, the range to each anchor (in the
+  layout's anchor order) measured at the true point; an empty cell is a range not measured
+  (the anchor not heard, or blocked). Rows with the same true point are averaged per anchor.
+  Material calibration reads this layout (and the two position layouts); error maps and
+  mitigation training read positions only.
 
 Limits: the file is at most :data:`MEASURED_FILE_LIMIT_BYTES`, a value at most 131,072
-characters (Python's csv field limit) and within ±``MAX_COORDINATE_M`` metres.
+characters (Python's csv field limit) and within ±``MAX_COORDINATE_M`` metres; a range file
+has at most :data:`MAX_RANGE_COLUMNS` range columns.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from twinloc.model.input_files import MIB, read_input_text
 
 #: Largest measured-data file read: some 400,000 rows of one fix each (a survey has thousands).
 MEASURED_FILE_LIMIT_BYTES = 16 * MIB
+#: Most range columns (anchors) of a range file.
+MAX_RANGE_COLUMNS = 100
 
 
 class MeasuredDataError(ValueError):
@@ -45,14 +53,43 @@ class MeasuredPoint:
         return self.measured.mean(axis=0) - self.true
 
 
+@dataclass(frozen=True, eq=False)
+class MeasuredRanges:
+    """Ranges measured at P known points from A anchors.
+
+    true : (P, 2) metres. ranges : (P, A) metres, the mean of the readings of each link, NaN
+    where none was read. readings : (P, A) int, how many readings each mean holds.
+    """
+
+    true: np.ndarray
+    ranges: np.ndarray
+    readings: np.ndarray
+
+
 def load_measured_csv(path: str | Path) -> list[MeasuredPoint]:
     """Read measuring points from a CSV file (long or wide layout, see module docstring).
 
     Raises
     ------
     MeasuredDataError
-        The file cannot be read, is larger than :data:`MEASURED_FILE_LIMIT_BYTES`, or holds a
-        malformed row or a value beyond ±``MAX_COORDINATE_M``; the message names the file and line.
+        The file cannot be read, is larger than :data:`MEASURED_FILE_LIMIT_BYTES`, holds ranges
+        instead of positions, or holds a malformed row or a value beyond ±``MAX_COORDINATE_M``;
+        the message names the file and line.
+    """
+    measurements = load_measurements(path)
+    if isinstance(measurements, MeasuredRanges):
+        raise MeasuredDataError(f"{path}: holds ranges per anchor (range_1,...), not measured positions; "
+                                "only material calibration reads ranges")
+    return measurements
+
+
+def load_measurements(path: str | Path) -> list[MeasuredPoint] | MeasuredRanges:
+    """Read measured positions (long or wide layout) or ranges per anchor from a CSV file.
+
+    Raises
+    ------
+    MeasuredDataError
+        As :func:`load_measured_csv`; also a negative range.
     """
     path = Path(path)
     try:
@@ -71,12 +108,14 @@ def load_measured_csv(path: str | Path) -> list[MeasuredPoint]:
             if header is None:
                 header = _header(path, row)
             else:
-                values.extend(_numbers(path, reader.line_num, row, len(header)))
+                values.extend(_numbers(path, reader.line_num, row, len(header), _is_range_header(header)))
     except csv.Error as error:
         raise MeasuredDataError(f"{path}, line {reader.line_num}: {error}") from None
     if header is None or not values:
         raise MeasuredDataError(f"{path}: no measured data (a header and at least one row are needed)")
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(header))
+    if _is_range_header(header):
+        return _group_ranges(table)
     if header[2:] == ["measured_x", "measured_y"]:
         return _group_long(table)
     return [MeasuredPoint(true=row[:2].copy(), measured=row[2:].reshape(-1, 2).copy()) for row in table]
@@ -84,28 +123,61 @@ def load_measured_csv(path: str | Path) -> list[MeasuredPoint]:
 
 def _header(path: Path, row: list[str]) -> list[str]:
     header = [cell.strip().lower() for cell in row]
+    if header[:2] == ["true_x", "true_y"] and len(header) > 2 and header[2].startswith("range"):
+        if len(header) - 2 > MAX_RANGE_COLUMNS:
+            raise MeasuredDataError(f"{path}: {len(header) - 2} range columns; a file holds ranges to at most "
+                                    f"{MAX_RANGE_COLUMNS} anchors")
+        expected = [f"range_{number}" for number in range(1, len(header) - 1)]
+        if header[2:] != expected:
+            raise MeasuredDataError(f"{path}: range columns must be range_1,range_2,... in anchor order, "
+                                    f"got {','.join(header[2:])[:80]}")
+        return header
     if header[:2] != ["true_x", "true_y"] or len(header) < 4 or len(header) % 2:
         raise MeasuredDataError(
-            f"{path}: header must start with true_x,true_y followed by measured_x,measured_y or x1,y1,x2,y2,..."
+            f"{path}: header must start with true_x,true_y followed by measured_x,measured_y, x1,y1,x2,y2,... "
+            "or range_1,range_2,..."
         )
     return header
 
 
-def _numbers(path: Path, line: int, row: list[str], columns: int) -> list[float]:
+def _is_range_header(header: list[str]) -> bool:
+    return header[2] == "range_1"
+
+
+def _numbers(path: Path, line: int, row: list[str], columns: int, ranges: bool) -> list[float]:
     if len(row) != columns:
         raise MeasuredDataError(f"{path}, line {line}: {len(row)} values, the header has {columns}")
     try:
-        numbers = [float(cell) for cell in row]
+        # In the range layout an empty range cell is a link not measured (NaN); positions are always given.
+        numbers = [float("nan") if ranges and column >= 2 and not cell.strip() else float(cell)
+                   for column, cell in enumerate(row)]
     except ValueError:
         shown = ",".join(row)
         raise MeasuredDataError(f"{path}, line {line}: not a number in {shown[:80]!r}") from None
-    if not all(math.isfinite(number) for number in numbers):
+    given = [number for column, number in enumerate(numbers) if not (ranges and column >= 2 and not row[column].strip())]
+    if not all(math.isfinite(number) for number in given):
         raise MeasuredDataError(f"{path}, line {line}: NaN or infinite value")
+    if ranges and any(number < 0 for number in numbers[2:]):
+        raise MeasuredDataError(f"{path}, line {line}: a range must not be negative")
     if any(abs(number) > MAX_COORDINATE_M for number in numbers):
         raise MeasuredDataError(
             f"{path}, line {line}: a coordinate beyond ±{MAX_COORDINATE_M:,.0f} m is not a position in a building"
         )
     return numbers
+
+
+def _group_ranges(values: np.ndarray) -> MeasuredRanges:
+    keys, inverse = np.unique(values[:, :2], axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ranges = values[:, 2:]
+    read = np.isfinite(ranges)
+    readings = np.zeros((len(keys), ranges.shape[1]), dtype=np.int64)
+    sums = np.zeros((len(keys), ranges.shape[1]))
+    np.add.at(readings, inverse, read.astype(np.int64))
+    np.add.at(sums, inverse, np.where(read, ranges, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(readings > 0, sums / readings, np.nan)
+    return MeasuredRanges(true=keys, ranges=mean, readings=readings)
 
 
 def _group_long(values: np.ndarray) -> list[MeasuredPoint]:

@@ -7,7 +7,7 @@ else the feature needs (``section.py``, ``plots.py``), and exports ``FEATURE``, 
 
 from __future__ import annotations
 
-from twinloc.gui.features import anchors, error_map, fingerprint, layout, los, ray_launch, scene, training
+from twinloc.gui.features import anchors, calibration, error_map, fingerprint, layout, los, ray_launch, scene, training
 
 FEATURES = (
     scene.FEATURE,
@@ -18,4 +18,5 @@ FEATURES = (
     ray_launch.FEATURE,
     training.FEATURE,
     fingerprint.FEATURE,
+    calibration.FEATURE,
 )

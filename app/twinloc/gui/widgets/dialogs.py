@@ -18,3 +18,14 @@ def show_error(parent: QWidget | None, title: str, message: str) -> None:
         Why it failed; loaders' messages already name the file and the problem.
     """
     QMessageBox.critical(parent, title, message)
+
+
+def attempt(parent: QWidget | None, title: str, command) -> bool:
+    """Run ``command()``; a ValueError or OSError (a refused input, an unreadable file) becomes an
+    error dialog titled ``title`` and nothing else changes. True when the command succeeded."""
+    try:
+        command()
+    except (ValueError, OSError) as error:
+        show_error(parent, title, str(error))
+        return False
+    return True
