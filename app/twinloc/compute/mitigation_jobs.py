@@ -90,8 +90,8 @@ def mitigation_job(
                                   progress=scaled_progress(progress, 0.0, 0.8), cancel=cancel,
                                   epoch_listener=epoch_listener)
         if not cancel.cancelled:
-            floors = {"floor_twin": mitigated_map(scene, result.model, data, progress=scaled_progress(progress, 0.8, 0.9),
-                                                  cancel=cancel, geometry=geometry)}
+            floors = {"floor_twin": mitigated_map(scene, result.model, data, cancel=cancel, geometry=geometry,
+                                                  progress=scaled_progress(progress, 0.8, 0.9))}
             simulation = measured.provenance.get("simulation")
             if simulation is not None:
                 floors["floor_site"] = site_mitigated_map(scene, result.model, data, SiteSimulation(**simulation),

@@ -309,7 +309,8 @@ class TrainingDock(QDockWidget):
     def train(self) -> None:
         settings = {stage: self.stage_settings(stage) for stage in ("pretrain", "fine_tune")}
         architecture = self.architecture_combo.currentData()
-        kwargs = {"mitigation_net": {"side": self.side_spin.value()}, "linear": {"inputs": 16, "outputs": 2}}.get(architecture, {})
+        kwargs = {"mitigation_net": {"side": self.side_spin.value()},
+                  "linear": {"inputs": 16, "outputs": 2}}.get(architecture, {})
         started = self._run(lambda: self._trainer.train(architecture, kwargs, self.model_seed_spin.value(),
                                                         settings["pretrain"], settings["fine_tune"],
                                                         self.split_combo.currentData()), "Cannot train")
