@@ -62,28 +62,20 @@ def simulate_site(
     points : the measuring points, each with ``simulation.fixes`` fixes (metres).
     nlos : (P,) bool; the twin's (not the site's) NLOS classification of each point.
     """
-    points, nlos, _ = simulate_site_ranges(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
-    return points, nlos
-
-
-def simulate_site_ranges(
-    scene: Scene,
-    anchors: np.ndarray,
-    tag_height_m: float,
-    resolution_m: float,
-    ranging: RangingModel = RangingModel(),
-    simulation: SiteSimulation = SiteSimulation(),
-    geometry: GeometryCache | None = None,
-) -> tuple[list[MeasuredPoint], np.ndarray, list[np.ndarray]]:
-    """:func:`simulate_site` with the measured ranges: per point, (S, A) metres, the ranges of
-    each of its S fixes (NaN where a link is blocked)."""
-    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     measurement = measure_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    return measured_points(anchors, measurement)[0], measurement.twin_nlos
+
+
+def measured_points(anchors: np.ndarray, measurement: SiteMeasurement) -> tuple[list[MeasuredPoint], list[np.ndarray]]:
+    """The site's measuring points with their least-squares fixes from ``anchors`` (A, 3) metres
+    (draws without a fix left out), and per point the (S, A) metres ranges of its S fixes (NaN
+    where a link is blocked)."""
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     fixes = least_squares_fixes(anchors, measurement.ranges, measurement.links, measurement.points[:, 2])
     solved = ~np.isnan(fixes[:, :, 0])  # (F, P)
     points = [MeasuredPoint(true=xyz[:2].copy(), measured=fixes[solved[:, number], number])
               for number, xyz in enumerate(measurement.points)]
-    return points, measurement.twin_nlos, [measurement.ranges[solved[:, number], number] for number in range(len(points))]
+    return points, [measurement.ranges[solved[:, number], number] for number in range(len(points))]
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +132,9 @@ def simulated_site_dataset(
 ) -> MitigationDataset:
     """:func:`simulate_site`'s measuring points grouped into samples; the provenance says
     "simulated site" and records the simulation, so the site can be generated again."""
-    points, nlos, ranges = simulate_site_ranges(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
-    return measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
+    measurement = measure_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    points, ranges = measured_points(anchors, measurement)
+    return measured_dataset(points, measurement.twin_nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
                                            "points": len(points), "simulation": dataclasses.asdict(simulation)}, ranges)
 
 
