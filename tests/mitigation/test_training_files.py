@@ -3,6 +3,7 @@ error naming the file, before anything it claims is allocated."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import zipfile
@@ -17,7 +18,7 @@ from twinloc.geometry.loaders import load_scene
 from twinloc.learn.models import create_model
 from twinloc.learn.trainer import CheckpointError, save_checkpoint
 from twinloc.mitigation.datasets import MAX_SAMPLES, virtual_dataset
-from twinloc.mitigation.files import DatasetError, load_dataset, load_mitigation_model
+from twinloc.mitigation.files import MAX_RANGES, DatasetError, load_dataset, load_mitigation_model, save_dataset
 from twinloc.mitigation.maps import mitigated_map
 from twinloc.model.analysis import MAX_GROUPS
 
@@ -45,6 +46,26 @@ def test_a_hand_made_file_loads_with_its_values(tmp_path: Path):
     expected = _arrays()
     assert np.array_equal(data.inputs, expected["inputs"]) and np.array_equal(data.point, [0, 0, 1, 1])
     assert data.nlos.tolist() == [True, False, True, False] and data.provenance == PROVENANCE
+    assert data.ranges is None  # written before ranges were saved: positions only
+
+
+def test_ranges_beyond_the_limit_are_refused_from_their_header(tmp_path: Path):
+    path = _write(tmp_path / "huge.npz")
+    header = io.BytesIO()  # the format's magic string and a header claiming 9.8 GB of ranges, and no data
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (4, 8, MAX_RANGES)})
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("ranges.npy", header.getvalue())
+    with pytest.raises(DatasetError, match=f"at most {MAX_RANGES:,} values"):
+        load_dataset(path)
+
+
+def test_ranges_are_saved_and_loaded_back(tmp_path: Path):
+    ranges = np.arange(4 * 8 * 2, dtype=np.float64).reshape(4, 8, 2)
+    ranges[1, 3, 0] = np.nan  # a link blocked in one draw
+    data = load_dataset(_write(tmp_path / "ranges.npz", ranges=ranges))
+    np.testing.assert_array_equal(data.ranges, ranges)
+    save_dataset(data, tmp_path / "again.npz")
+    np.testing.assert_array_equal(load_dataset(tmp_path / "again.npz").ranges, ranges)
 
 
 def _provenance(**changes) -> np.ndarray:
@@ -70,6 +91,11 @@ BROKEN = {
     "a million groups": ({"provenance": _provenance(groups=10**6)}, f"groups must be 1 to {MAX_GROUPS}"),
     "ranging text": ({"provenance": _provenance(ranging={"los_mean_m": "x"})}, "ranging model"),
     "ranging unknown field": ({"provenance": _provenance(ranging={"bias": 1.0})}, "ranging model"),
+    "ranges of 3 anchors": ({"ranges": np.ones((4, 8, 3))}, "the ranges are of 3 anchors, the provenance names 2"),
+    "ranges of 7 fixes": ({"ranges": np.ones((4, 7, 2))}, "array 'ranges' is float64 of shape \\(4, 7, 2\\)"),
+    "ranges of other samples": ({"ranges": np.ones((5, 8, 2))}, "expected \\(4, 8, anchors\\)"),
+    "negative ranges": ({"ranges": -np.ones((4, 8, 2))}, "negative or infinite"),
+    "infinite ranges": ({"ranges": np.full((4, 8, 2), np.inf)}, "negative or infinite"),
 }
 
 

@@ -5,6 +5,7 @@ Importing this module does not load torch: it loads when a training or map job f
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from twinloc.learn.runs import TrainingSettings
 from twinloc.mitigation.datasets import MitigationDataset, virtual_dataset
 from twinloc.mitigation.files import save_mitigation_model
 from twinloc.mitigation.maps import MitigatedMap, mitigated_map, site_mitigated_map
+from twinloc.mitigation.per_link import floor_link_table
 from twinloc.mitigation.site import SiteSimulation
 from twinloc.mitigation.training import MitigationResult, StageListener, train_mitigation
 from twinloc.model.analysis import RangingModel
@@ -47,22 +49,30 @@ def virtual_dataset_job(
 
 
 def mitigation_job(
+    scene: Scene,
     virtual: Job | MitigationDataset,
     measured: MitigationDataset,
     pretrain: TrainingSettings,
     fine_tune: TrainingSettings,
     *,
-    architecture: str = "mitigation_net",
+    architecture: str = "per_link",
     model_kwargs: dict[str, Any] | None = None,
-    split: str = "samples",
+    split: str = "points",
     seed: int = 0,
     save_path: str | Path | None = None,
     epoch_listener: StageListener | None = None,
+    geometry: GeometryCache | None = None,
 ) -> Job:
-    """A job running :func:`~twinloc.mitigation.training.train_mitigation` and optionally saving the model.
+    """A job running :func:`~twinloc.mitigation.training.train_mitigation`, then the floor maps,
+    and optionally saving the model.
 
-    ``virtual`` is the data, or a job generating it first (its progress is the first fifth).
-    Not cached: a trained model is worth keeping only when saved.
+    ``scene`` is the twin the virtual data were generated in; ``virtual`` is the data, or a job
+    generating it first (its progress is the first fifth). The per-link model reads the twin's
+    link table over the virtual data's grid. After training, the model is applied over the
+    twin's floor and, when the measured data come from the simulated site, over the site's
+    floor; their LOS and NLOS means join the result's protocols as "floor_twin" and
+    "floor_site" (a cancelled run skips them). Not cached: a trained model is worth keeping
+    only when saved.
     """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> MitigationResult:
@@ -70,9 +80,25 @@ def mitigation_job(
         if isinstance(virtual, Job):
             data = virtual.function(scaled_progress(progress, 0.0, 0.2), cancel)
             progress = scaled_progress(progress, 0.2, 1.0)
+        given = data.provenance
+        table = None
+        if architecture == "per_link":
+            table = floor_link_table(scene, np.asarray(given["anchors"]), given["tag_height_m"], given["resolution_m"],
+                                     RangingModel(**given["ranging"]), geometry)
         result = train_mitigation(data, measured, pretrain, fine_tune, architecture=architecture,
-                                  model_kwargs=model_kwargs, split=split, seed=seed, progress=progress, cancel=cancel,
+                                  model_kwargs=model_kwargs, link_table=table, split=split, seed=seed,
+                                  progress=scaled_progress(progress, 0.0, 0.8), cancel=cancel,
                                   epoch_listener=epoch_listener)
+        if not cancel.cancelled:
+            floors = {"floor_twin": mitigated_map(scene, result.model, data, cancel=cancel, geometry=geometry,
+                                                  progress=scaled_progress(progress, 0.8, 0.9))}
+            simulation = measured.provenance.get("simulation")
+            if simulation is not None:
+                floors["floor_site"] = site_mitigated_map(scene, result.model, data, SiteSimulation(**simulation),
+                                                          progress=scaled_progress(progress, 0.9, 1.0), cancel=cancel,
+                                                          geometry=geometry)
+            result = dataclasses.replace(result, protocols=result.protocols | {
+                key: floor.area_means() for key, floor in floors.items()})
         if save_path is not None:
             save_mitigation_model(save_path, result)
         return result

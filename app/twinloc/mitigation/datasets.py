@@ -42,6 +42,9 @@ class MitigationDataset:
     nlos : (N,) bool; the point sees at least one anchor through an obstacle (in the twin).
     point : (N,) int64; index of the measuring point or grid cell a sample comes from.
     provenance : where the data come from (kind, scene hash, anchors, ranging model, seed, ...).
+    ranges : (N, 8, A) float64, metres, the anchor ranges each fix was solved from (NaN where
+        blocked), or None when only the fixes are known (a file of measured positions). The
+        per-link model (:mod:`twinloc.mitigation.per_link`) needs them.
     """
 
     inputs: np.ndarray
@@ -49,13 +52,15 @@ class MitigationDataset:
     nlos: np.ndarray
     point: np.ndarray
     provenance: dict[str, Any] = field(default_factory=dict)
+    ranges: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(len(self.true))
 
     def subset(self, index: np.ndarray) -> MitigationDataset:
         """The samples at ``index`` (an int array or a boolean mask), same provenance."""
-        return MitigationDataset(self.inputs[index], self.true[index], self.nlos[index], self.point[index], self.provenance)
+        return MitigationDataset(self.inputs[index], self.true[index], self.nlos[index], self.point[index], self.provenance,
+                                 None if self.ranges is None else self.ranges[index])
 
     @property
     def raw(self) -> np.ndarray:
@@ -120,6 +125,7 @@ def measured_dataset(
     points: list[MeasuredPoint],
     nlos: np.ndarray,
     provenance: dict[str, Any] | None = None,
+    ranges: list[np.ndarray] | None = None,
 ) -> MitigationDataset:
     """Group each measuring point's fixes into samples of eight (a remainder is left out).
 
@@ -128,12 +134,15 @@ def measured_dataset(
     points : measuring points; each with at least eight fixes contributes samples.
     nlos : (P,) bool, one per point; see :func:`nlos_points`.
     provenance : recorded with the data (e.g. the file, or the site simulation).
+    ranges : per point, (S, A) metres, the ranges of each of its S fixes; or None.
     """
-    inputs, true, flags, index = [], [], [], []
+    inputs, true, flags, index, grouped = [], [], [], [], []
     for number, (point, flag) in enumerate(zip(points, np.asarray(nlos, dtype=bool))):
         count = len(point.measured) // FIXES_PER_SAMPLE
         if count == 0:
             continue
+        if ranges is not None:
+            grouped.append(ranges[number][: count * FIXES_PER_SAMPLE].reshape(count, FIXES_PER_SAMPLE, -1))
         inputs.append(point.measured[: count * FIXES_PER_SAMPLE].reshape(count, 2 * FIXES_PER_SAMPLE))
         true.append(np.repeat(point.true[None], count, axis=0))
         flags.append(np.full(count, flag))
@@ -141,7 +150,8 @@ def measured_dataset(
     if not inputs:
         raise ValueError(f"no measuring point has {FIXES_PER_SAMPLE} fixes or more")
     return MitigationDataset(np.concatenate(inputs), np.concatenate(true), np.concatenate(flags),
-                             np.concatenate(index).astype(np.int64), provenance or {"kind": "measured"})
+                             np.concatenate(index).astype(np.int64), provenance or {"kind": "measured"},
+                             np.concatenate(grouped) if ranges is not None else None)
 
 
 def measured_csv_dataset(path: str | Path, scene: Scene, anchors: np.ndarray, tag_height_m: float,
@@ -208,18 +218,22 @@ def split_measured(measured: MitigationDataset, test_fraction: float, split: str
 def _sample_points(links: Links, anchors, points, groups, ranging, rng, progress, cancel) -> MitigationDataset:
     draws = groups * FIXES_PER_SAMPLE
     nlos_cell = ~links.los.all(axis=1)
-    inputs, true, nlos, index = [], [], [], []
+    inputs, true, nlos, index, grouped = [], [], [], [], []
     for start in range(0, len(points), _POINTS_PER_CHUNK):
         if cancel is not None:
             cancel.raise_if_cancelled()
         chunk = slice(start, start + _POINTS_PER_CHUNK)
         part = Links(links.true_range_m[chunk], links.excess_m[chunk], links.los[chunk], links.blocked[chunk])
-        fixes = least_squares_fixes(anchors, noisy_ranges(part, ranging, draws, rng), part, points[chunk, 2])  # (D, m, 2)
+        ranges = noisy_ranges(part, ranging, draws, rng)  # (D, m, A)
+        fixes = least_squares_fixes(anchors, ranges, part, points[chunk, 2])  # (D, m, 2)
         count = fixes.shape[1]
         # (groups, 8, m, 2) -> (m, groups, 16): one sample per group of eight draws of a cell.
         samples = fixes.reshape(groups, FIXES_PER_SAMPLE, count, 2).transpose(2, 0, 1, 3).reshape(count, groups, -1)
         keep = ~np.isnan(samples).any(axis=(1, 2))
         cells = np.arange(start, start + count)[keep]
+        # (groups, 8, m, A) -> (m, groups, 8, A), the same order as the samples.
+        by_cell = ranges.reshape(groups, FIXES_PER_SAMPLE, count, -1).transpose(2, 0, 1, 3)
+        grouped.append(by_cell[keep].reshape(-1, FIXES_PER_SAMPLE, ranges.shape[2]))
         inputs.append(samples[keep].reshape(-1, 2 * FIXES_PER_SAMPLE))
         true.append(np.repeat(points[cells, :2], groups, axis=0))
         nlos.append(np.repeat(nlos_cell[cells], groups))
@@ -228,7 +242,7 @@ def _sample_points(links: Links, anchors, points, groups, ranging, rng, progress
     if not inputs or sum(len(part) for part in inputs) == 0:
         raise ValueError("no cell of the floor grid has a usable fix from these anchors")
     return MitigationDataset(np.concatenate(inputs), np.concatenate(true), np.concatenate(nlos),
-                             np.concatenate(index).astype(np.int64))
+                             np.concatenate(index).astype(np.int64), ranges=np.concatenate(grouped))
 
 
 def least_squares_fixes(anchors: np.ndarray, ranges: np.ndarray, links: Links, heights: np.ndarray) -> np.ndarray:

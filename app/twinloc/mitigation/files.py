@@ -18,6 +18,7 @@ import numpy as np
 
 from twinloc.geometry.grid import MAX_CELLS
 from twinloc.mitigation.datasets import FIXES_PER_SAMPLE, MAX_SAMPLES, MitigationDataset
+from twinloc.mitigation.training import PROTOCOL_LABELS, MitigationResult
 from twinloc.model.analysis import MAX_GROUPS, MAX_SEED, RangingModel
 from twinloc.model.atomic import write_atomic
 from twinloc.model.devices import MAX_COORDINATE_M
@@ -26,7 +27,6 @@ from twinloc.model.project_file import MAX_DEVICES
 
 if TYPE_CHECKING:
     from twinloc.learn.trainer import Checkpoint
-    from twinloc.mitigation.training import MitigationResult
 
 #: Largest training data file read (a compressed ``.npz``; MAX_SAMPLES samples take less).
 DATASET_LIMIT_BYTES = 1024 * MIB
@@ -37,15 +37,22 @@ _DATASET_ARRAYS = {"inputs": ("f", (2 * FIXES_PER_SAMPLE,)), "true": ("f", (2,))
                    "point": ("iu", ())}
 
 
+#: Most anchor ranges a data file may hold (the per-link model's input): MAX_SAMPLES samples of
+#: eight fixes from eight anchors, 307 MB as float64.
+MAX_RANGES = MAX_SAMPLES * FIXES_PER_SAMPLE * 8
+
+
 class DatasetError(ValueError):
     """A file that is not usable training data; the message names the file and says why."""
 
 
 def save_dataset(dataset: MitigationDataset, path: str | Path) -> None:
-    """Write ``dataset`` as a compressed ``.npz`` (atomically); the provenance is stored as JSON text."""
+    """Write ``dataset`` as a compressed ``.npz`` (atomically); the provenance is stored as JSON
+    text, the ranges (when the data hold them) as one more array."""
+    ranges = {} if dataset.ranges is None else {"ranges": dataset.ranges}
     write_atomic(path, lambda stream: np.savez_compressed(
         stream, inputs=dataset.inputs, true=dataset.true, nlos=dataset.nlos, point=dataset.point,
-        provenance=np.array(json.dumps(dataset.provenance))))
+        provenance=np.array(json.dumps(dataset.provenance)), **ranges))
 
 
 def load_dataset(path: str | Path) -> MitigationDataset:
@@ -55,6 +62,8 @@ def load_dataset(path: str | Path) -> MitigationDataset:
     :data:`MAX_SAMPLES`, before any array is: a small file of compressed zeros that claims
     billions of samples is refused without taking their memory. Virtual data must carry the
     provenance :func:`~twinloc.mitigation.datasets.virtual_dataset` records, with valid values.
+    The ranges are optional (files written before they were saved have none): (N, 8, A) with A
+    the anchors of the provenance, at most :data:`MAX_RANGES` values.
 
     Raises
     ------
@@ -68,6 +77,10 @@ def load_dataset(path: str | Path) -> MitigationDataset:
             headers = {name: _array_header(archive, name) for name in (*_DATASET_ARRAYS, "provenance")}
             count = _checked_shapes(headers)
             arrays = {name: _array_data(archive, name, header) for name, header in headers.items()}
+            if "ranges.npy" in archive.namelist():
+                header = _array_header(archive, "ranges")
+                _check_ranges_shape(header, count)
+                arrays["ranges"] = _array_data(archive, "ranges", header)
     except DatasetError as error:
         raise DatasetError(f"{path}: {error}") from None
     except FileNotFoundError:
@@ -83,8 +96,15 @@ def load_dataset(path: str | Path) -> MitigationDataset:
     problem = _provenance_problem(provenance)
     if problem is not None:
         raise DatasetError(f"{path}: the provenance of the training data is damaged: {problem}")
+    ranges = arrays.get("ranges")
+    if ranges is not None and not (np.isinf(ranges).sum() == 0 and (np.isnan(ranges) | (ranges >= 0)).all()):
+        raise DatasetError(f"{path}: the ranges hold negative or infinite values")
+    anchors = provenance.get("anchors")
+    if ranges is not None and isinstance(anchors, list) and ranges.shape[2] != len(anchors):
+        raise DatasetError(f"{path}: the ranges are of {ranges.shape[2]} anchors, the provenance names {len(anchors)}")
     dataset = MitigationDataset(arrays["inputs"].astype(np.float64, copy=False), arrays["true"].astype(np.float64, copy=False),
-                                arrays["nlos"], arrays["point"].astype(np.int64, copy=False), provenance)
+                                arrays["nlos"], arrays["point"].astype(np.int64, copy=False), provenance,
+                                None if ranges is None else ranges.astype(np.float64, copy=False))
     if not (np.isfinite(dataset.inputs).all() and np.isfinite(dataset.true).all()):
         raise DatasetError(f"{path}: the training data hold NaN or infinite values")
     if count and not (dataset.point.min() >= 0 and dataset.point.max() < MAX_CELLS):
@@ -94,10 +114,11 @@ def load_dataset(path: str | Path) -> MitigationDataset:
 
 def mitigation_checkpoint(result: MitigationResult) -> tuple[dict[str, Any], dict[str, Any]]:
     """The provenance and extra metadata a checkpoint of ``result``'s model records:
-    the data and settings; the errors, sample counts, loss curves and training time."""
+    the data and settings; the errors, each protocol's errors, sample counts, loss curves and training time."""
     history = {stage: dataclasses.asdict(training.history) | {"stopped": training.stopped}
                for stage, training in result.training.items()}
-    return result.provenance, {"errors": result.errors, "samples": result.samples, "history": history,
+    return result.provenance, {"errors": result.errors, "protocols": result.protocols, "samples": result.samples,
+                               "history": history,
                                "train_seconds": result.train_seconds}
 
 
@@ -174,6 +195,17 @@ def _checked_shapes(headers: dict) -> int:
     return count
 
 
+def _check_ranges_shape(header, count: int) -> None:
+    """Refuse a ranges array that is not (count, 8, A) floats within :data:`MAX_RANGES` values."""
+    member, dtype, shape, _fortran, offset = header
+    if (dtype.kind != "f" or len(shape) != 3 or shape[0] != count or shape[1] != FIXES_PER_SAMPLE or shape[2] < 1
+            or math.prod(shape) > MAX_RANGES):
+        raise DatasetError(f"array 'ranges' is {dtype} of shape {shape}, expected ({count}, {FIXES_PER_SAMPLE}, anchors) "
+                           f"of at most {MAX_RANGES:,} values")
+    if member.file_size != offset + math.prod(shape) * dtype.itemsize:
+        raise DatasetError("array 'ranges' is damaged (its size does not match its header)")
+
+
 def _array_data(archive: zipfile.ZipFile, name: str, header) -> np.ndarray:
     """Array ``name``, read into memory of exactly the size its checked header gives."""
     member, dtype, shape, fortran, offset = header
@@ -221,6 +253,13 @@ def _mitigation_metadata_problem(provenance: dict, extra: dict) -> str | None:
             isinstance(area, dict) and all(value is None or _is_real(value) for value in area.values())
             for area in errors.values())):
         return "the mean errors are not numbers"
+    protocols = extra.get("protocols", {})
+    if not (isinstance(protocols, dict) and all(
+            key in PROTOCOL_LABELS and isinstance(areas, dict) and all(
+                isinstance(row, dict) and all(value is None or _is_real(value) for value in row.values())
+                for row in areas.values())
+            for key, areas in protocols.items())):
+        return "the errors per evaluation protocol are not what TwinLoc records"
     if not (isinstance(samples, dict) and all(_is_whole(value, 0, MAX_SAMPLES) for value in samples.values())):
         return "the sample counts are not whole numbers"
     if not (isinstance(history, dict) and all(

@@ -11,13 +11,14 @@ from twinloc.geometry.cache import GeometryCache, cache_or_new
 from twinloc.geometry.grid import FloorGrid
 from twinloc.geometry.scene import Scene
 from twinloc.mitigation.datasets import MitigationDataset, mean_or_none, virtual_dataset
+from twinloc.mitigation.per_link import model_positions
 from twinloc.mitigation.site import SiteSimulation, site_ranging, site_scene
 from twinloc.model.analysis import RangingModel
 
 
 @dataclass(frozen=True, eq=False)
 class MitigatedMap:
-    """Mean positioning error per floor cell of the virtual data, before and after the network.
+    """Mean positioning error per floor cell of the virtual data, before and after the model.
 
     grid : the cells of the virtual data.
     raw, nn : (M,) float64, metres, one per masked cell of ``grid``; NaN for cells without samples.
@@ -48,7 +49,8 @@ def mitigated_map(
     cancel: CancelToken | None = None,
     geometry: GeometryCache | None = None,
 ) -> MitigatedMap:
-    """The network applied to every sample of ``virtual``, averaged per cell of its floor grid.
+    """The model (a per-link model or a position network) applied to every sample of
+    ``virtual``, averaged per cell of its floor grid.
 
     ``scene`` is the one the data were generated in; ``source`` names it for the user;
     ``geometry`` gives its floor grid (None: built for this call).
@@ -61,8 +63,6 @@ def mitigated_map(
     provenance = virtual.provenance
     if provenance.get("kind") != "virtual" or provenance.get("scene_hash") != scene.content_hash():
         raise ValueError("the virtual data were generated for another scene or its materials; generate them again")
-    from twinloc.learn.trainer import predict  # torch loads when a model is first applied, not at start-up
-
     grid = cache_or_new(geometry).floor_grid(scene, provenance["resolution_m"], provenance["tag_height_m"])
     cells = len(grid.points)
     if len(virtual) and virtual.point.max() >= cells:
@@ -73,7 +73,7 @@ def mitigated_map(
         if cancel is not None:
             cancel.raise_if_cancelled()
         chunk = slice(start, start + step)
-        corrected[chunk] = predict(model, virtual.inputs[chunk])
+        corrected[chunk] = model_positions(model, virtual.subset(np.arange(len(virtual))[chunk]))
         progress(min(1.0, (start + step) / len(virtual)), "Applying the model")
     counts = np.bincount(virtual.point, minlength=cells).astype(np.float64)
     with np.errstate(invalid="ignore"):

@@ -62,12 +62,20 @@ def simulate_site(
     points : the measuring points, each with ``simulation.fixes`` fixes (metres).
     nlos : (P,) bool; the twin's (not the site's) NLOS classification of each point.
     """
-    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     measurement = measure_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    return measured_points(anchors, measurement)[0], measurement.twin_nlos
+
+
+def measured_points(anchors: np.ndarray, measurement: SiteMeasurement) -> tuple[list[MeasuredPoint], list[np.ndarray]]:
+    """The site's measuring points with their least-squares fixes from ``anchors`` (A, 3) metres
+    (draws without a fix left out), and per point the (S, A) metres ranges of its S fixes (NaN
+    where a link is blocked)."""
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 3)
     fixes = least_squares_fixes(anchors, measurement.ranges, measurement.links, measurement.points[:, 2])
-    points = [MeasuredPoint(true=xyz[:2].copy(), measured=fixes[:, number][~np.isnan(fixes[:, number, 0])])
+    solved = ~np.isnan(fixes[:, :, 0])  # (F, P)
+    points = [MeasuredPoint(true=xyz[:2].copy(), measured=fixes[solved[:, number], number])
               for number, xyz in enumerate(measurement.points)]
-    return points, measurement.twin_nlos
+    return points, [measurement.ranges[solved[:, number], number] for number in range(len(points))]
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,9 +132,10 @@ def simulated_site_dataset(
 ) -> MitigationDataset:
     """:func:`simulate_site`'s measuring points grouped into samples; the provenance says
     "simulated site" and records the simulation, so the site can be generated again."""
-    points, nlos = simulate_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
-    return measured_dataset(points, nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
-                                           "points": len(points), "simulation": dataclasses.asdict(simulation)})
+    measurement = measure_site(scene, anchors, tag_height_m, resolution_m, ranging, simulation, geometry)
+    points, ranges = measured_points(anchors, measurement)
+    return measured_dataset(points, measurement.twin_nlos, {"kind": "simulated site", "scene_hash": scene.content_hash(),
+                                           "points": len(points), "simulation": dataclasses.asdict(simulation)}, ranges)
 
 
 def site_scene(scene: Scene, simulation: SiteSimulation) -> Scene:

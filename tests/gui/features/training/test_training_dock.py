@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from twinloc.gui.widgets.loss_plot import LossPlot, losses_so_far
 from twinloc.learn.trainer import load_checkpoint, predict
+from twinloc.mitigation.per_link import PerLinkModel, model_positions
+from twinloc.mitigation.training import PROTOCOL_LABELS
 
 pytestmark = pytest.mark.gui
 
@@ -93,7 +95,8 @@ def test_generate_simulate_and_train_with_live_losses_and_a_results_table(window
     result = trainer.result
     for column, area in enumerate(("los", "nlos")):
         for row, key in enumerate(("raw", "nn_pretrained", "nn", "poly")):
-            assert float(dock.results_table.item(row, column).text()) == pytest.approx(100 * result.errors[area][key], abs=0.051)
+            value, shown = result.errors[area][key], dock.results_table.item(row, column).text()
+            assert shown == "–" if value is None else float(shown) == pytest.approx(100 * value, abs=0.051)
     # The raw column is the mean distance of each held-out sample's mean fix from its true point.
     test = result.test
     raw = np.linalg.norm(test.inputs.reshape(-1, 8, 2).mean(axis=1) - test.true, axis=1)
@@ -119,14 +122,18 @@ def test_cancel_stops_training_and_keeps_a_usable_model(window, qtbot, errors):
     pretrain_epochs = len(trainer.result.training["pretrain"].history.train_loss)
     assert 2 <= pretrain_epochs < 10_000
     assert trainer.result.training["fine_tune"].history.train_loss == []
-    prediction = predict(trainer.current.model, trainer.measured.inputs)
+    prediction = model_positions(trainer.current.model, trainer.measured)
     assert np.isfinite(prediction).all()
-    assert all(dock.results_table.item(2, column).text() != "–" for column in range(2))
+    # The fine-tuned row shows an error wherever the test set has samples (the raw row does).
+    assert all((dock.results_table.item(2, column).text() != "–") == (dock.results_table.item(0, column).text() != "–")
+               for column in range(2))
+    assert dock.results_table.item(0, 1).text() != "–"  # half of the points are NLOS
 
 
 def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, monkeypatch):
     dock, trainer = make_data(qtbot, window)
     set_epochs(dock, 2, 2)
+    dock.architecture_combo.setCurrentIndex(dock.architecture_combo.findData("mitigation_net"))
     dock.split_combo.setCurrentIndex(dock.split_combo.findData("points"))
     train_to_end(qtbot, window, dock)
     # 10 measuring points, 20% held out whole: the 5 samples of each of 2 points.
@@ -183,6 +190,54 @@ def test_save_load_and_apply_the_mitigated_map(window, qtbot, errors, tmp_path, 
     assert window.floor.active == "los"  # the floor goes back to the layer the map replaced
 
 
+def protocol_cells(dock) -> dict[str, list[str]]:
+    """The protocols table as {protocol key: [LOS raw, LOS model, NLOS raw, NLOS model] texts}."""
+    return {key: [dock.protocols_table.item(row, column).text() for column in range(4)]
+            for row, key in enumerate(PROTOCOL_LABELS)}
+
+
+def test_the_per_link_model_trains_by_default_and_makes_no_area_worse_than_raw(window, qtbot, errors):
+    dock, trainer = make_data(qtbot, window, resolution=0.5, groups=2)
+    assert dock.architecture_combo.currentData() == "per_link" and dock.split_combo.currentData() == "points"
+    set_epochs(dock, 20, 5)
+    assert train_to_end(qtbot, window, dock) == "completed" and not errors
+    assert isinstance(trainer.current.model, PerLinkModel)
+    # Every protocol is in the table, each cell the mean error the run measured, in cm.
+    protocols = trainer.result.protocols
+    assert set(protocols) == set(PROTOCOL_LABELS)
+    for key, cells in protocol_cells(dock).items():
+        values = [protocols[key][area][name] for area in ("los", "nlos") for name in ("raw", "nn")]
+        assert cells == ["–" if value is None else f"{100 * value:.1f}" for value in values]
+    # No area of any protocol is worse than raw, so no warning shows.
+    for areas in protocols.values():
+        for row in areas.values():
+            assert row["raw"] is None or row["nn"] <= row["raw"] + 0.02
+    assert dock.warning_label.isHidden()
+    # The floor map: each cell's mean error after the model, none of its areas worse than raw.
+    dock.map_floor_combo.setCurrentIndex(0)
+    with qtbot.waitSignal(trainer.mapChanged, timeout=TIMEOUT_MS, check_params_cb=lambda: trainer.map is not None):
+        dock.show_map_check.setChecked(True)
+    means = trainer.map.area_means()
+    assert means["nlos"]["nn"] < 0.6 * means["nlos"]["raw"]
+    assert means["los"]["nn"] <= means["los"]["raw"] + 0.02
+    assert "WARNING" not in dock.map_label.text()
+    # The per-link model reads the twin: it is not saved as a file.
+    assert not dock.save_model_button.isEnabled()
+
+
+def test_a_model_worse_than_raw_somewhere_is_flagged_in_red(window, qtbot, errors):
+    dock, trainer = make_data(qtbot, window)
+    dock.architecture_combo.setCurrentIndex(dock.architecture_combo.findData("mitigation_net"))
+    set_epochs(dock, 1, 1)
+    train_to_end(qtbot, window, dock)
+    worse = [(key, area) for key, areas in trainer.result.protocols.items() for area, row in areas.items()
+             if row["raw"] is not None and row["nn"] is not None and row["nn"] > row["raw"] + 0.02]
+    assert worse  # one epoch of the paper network moves the good LOS fixes
+    assert dock.warning_label.isVisible() and "b91c1c" in dock.warning_label.styleSheet()
+    for key, area in worse:
+        assert f"{PROTOCOL_LABELS[key]} {area.upper()}:" in dock.warning_label.text()
+
+
 def test_bad_input_gets_a_dialog_and_keeps_what_is_there(window, qtbot, errors, tmp_path, monkeypatch):
     dock, trainer = show_dock(window), window.feature("training").controller
     click(qtbot, dock.train_button)
@@ -204,6 +259,8 @@ def test_bad_input_gets_a_dialog_and_keeps_what_is_there(window, qtbot, errors, 
     assert errors[-1][0] == "Cannot load the model" and "other.pt" in errors[-1][1]
     assert trainer.current is None
 
+    assert not dock.side_spin.isEnabled()  # the per-link model has no image side
+    dock.architecture_combo.setCurrentIndex(dock.architecture_combo.findData("mitigation_net"))
     dock.side_spin.setValue(7)
     click(qtbot, dock.train_button)
     assert errors[-1][0] == "Cannot train" and "even" in errors[-1][1]

@@ -30,6 +30,7 @@ from twinloc.learn.runs import TrainingSettings
 from twinloc.mitigation.datasets import FIXES_PER_SAMPLE, MitigationDataset, check_virtual_data, measured_csv_dataset
 from twinloc.mitigation.files import load_dataset, load_mitigation_model, mitigation_checkpoint, save_dataset
 from twinloc.mitigation.maps import MitigatedMap
+from twinloc.mitigation.per_link import PerLinkModel
 from twinloc.mitigation.site import SiteSimulation, simulated_site_dataset
 from twinloc.mitigation.training import MitigationResult
 
@@ -224,10 +225,13 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------ training
 
     def train(self, architecture: str, model_kwargs: dict, seed: int,
-              pretrain: TrainingSettings, fine_tune: TrainingSettings, split: str = "samples") -> None:
-        """Pre-train on the virtual data and fine-tune on the measured data, on a worker thread.
+              pretrain: TrainingSettings, fine_tune: TrainingSettings, split: str = "points") -> None:
+        """Pre-train on the virtual data and fine-tune on the measured data, on a worker thread;
+        then apply the model over the floors (see :func:`~twinloc.compute.mitigation_jobs.mitigation_job`).
 
-        ``split``: hold out measured "samples" (the paper's split) or whole measuring "points".
+        ``architecture``: "per_link" or a network of :mod:`twinloc.learn.models`. ``split``: the
+        model kept holds out whole measuring "points" or measured "samples" (the paper's
+        split); both are reported.
 
         Raises
         ------
@@ -236,19 +240,23 @@ class TrainingController(QObject):
         """
         from twinloc.learn.models import create_model  # torch loads with the first run, not at start-up
 
-        try:
-            create_model(architecture, **model_kwargs)
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"Invalid model settings: {error}") from None
+        if architecture != "per_link":
+            try:
+                create_model(architecture, **model_kwargs)
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"Invalid model settings: {error}") from None
         if self.virtual is None:
             raise ValueError("Generate (or load) the virtual data of the twin first.")
         if self.measured is None:
             raise ValueError("Import measured data or simulate a site first: the model is fine-tuned and tested on them.")
-        virtual, measured = self.virtual, self.measured
+        if architecture == "per_link" and (self.virtual.ranges is None or self.measured.ranges is None):
+            raise ValueError("The per-link model needs the range of every anchor in both data sets; these hold "
+                             "positions only. Generate the virtual data again, or choose the paper model.")
+        virtual, measured, scene, geometry = self.virtual, self.measured, self._document.scene, self._document.geometry
         task = self._runner.submit_publishing(
-            lambda publish: mitigation_job(virtual, measured, pretrain, fine_tune, architecture=architecture,
+            lambda publish: mitigation_job(scene, virtual, measured, pretrain, fine_tune, architecture=architecture,
                                            model_kwargs=model_kwargs, split=split, seed=seed,
-                                           epoch_listener=losses_so_far(publish)),
+                                           epoch_listener=losses_so_far(publish), geometry=geometry),
             lane=LONG, key=TRAIN_KEY,
         )
         task.progress.connect(self.progress)
@@ -271,6 +279,9 @@ class TrainingController(QObject):
         """Write the current model as a ``.pt`` checkpoint (atomically)."""
         if self.current is None:
             raise ValueError("There is no model to save: train or load one first.")
+        if isinstance(self.current.model, PerLinkModel):
+            raise ValueError("Only the paper model can be saved: the per-link model reads the twin's link table, "
+                             "which a model file does not hold.")
         from twinloc.learn.trainer import save_checkpoint  # torch is loaded once a model exists
 
         save_checkpoint(path, self.current.model, provenance=self.current.provenance, extra=self.current.extra)

@@ -1,8 +1,10 @@
 """The Training dock: data, model and training settings, live losses, results, model files, map.
 
 A view of :class:`~twinloc.gui.features.training.controller.TrainingController`: buttons call it, its
-signals refresh the labels, plots and table. Data from the simulated site are labelled
-SIMULATED wherever they appear, so that nobody mistakes them for a survey.
+signals refresh the labels, plots and tables. Data from the simulated site are labelled
+SIMULATED wherever they appear, so that nobody mistakes them for a survey. The results show
+every protocol (held-out points, per-sample as in the paper, the floor maps) and a warning
+in red names each area a model makes worse than raw.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from twinloc.gui.widgets.dialogs import show_error
 from twinloc.gui.widgets.forms import button_row, fit_rows, push_button, quantity_spin, scroll_column
 from twinloc.gui.widgets.loss_plot import LossPlot
 from twinloc.learn.runs import TrainingSettings
+from twinloc.mitigation.per_link import PerLinkModel
 from twinloc.mitigation.site import SiteSimulation
-from twinloc.mitigation.training import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN
+from twinloc.mitigation.training import DEFAULT_FINE_TUNE, DEFAULT_PRETRAIN, PROTOCOL_LABELS, worse_than_raw
 
 MODEL_FILTER = "TwinLoc models (*.pt)"
 DATA_FILTER = "Training data (*.npz)"
@@ -48,8 +51,13 @@ DATA_FILTER = "Training data (*.npz)"
 RESULT_METHODS = (("raw", "Raw fixes"), ("nn_pretrained", "NN pre-trained"), ("nn", "NN fine-tuned"), ("poly", "Polynomial"))
 #: Result columns: the area key in the errors, the header.
 RESULT_AREAS = (("los", "LOS (cm)"), ("nlos", "NLOS (cm)"))
-ARCHITECTURES = (("mitigation_net", "Seed network (FC → 3 conv → 4 FC)"), ("linear", "Linear (baseline)"))
+ARCHITECTURES = (("per_link", "Per-link range correction"), ("mitigation_net", "Paper model (FC → 3 conv → 4 FC)"),
+                 ("linear", "Linear (baseline)"))
+#: Protocol table columns: (area, "raw" or "nn"), the header.
+PROTOCOL_COLUMNS = ((("los", "raw"), "LOS raw"), (("los", "nn"), "LOS model"), (("nlos", "raw"), "NLOS raw"),
+                    (("nlos", "nn"), "NLOS model"))
 SIMULATED_STYLE = "color: #b45309; font-weight: bold;"
+WARNING_STYLE = "color: #b91c1c; font-weight: bold;"
 _STOPPED_TEXT = {"completed": "completed", "early stopping": "stopped early (no improvement)",
                  "time limit": "stopped at the time limit", "cancelled": "cancelled (best weights kept)", "failed": "failed"}
 
@@ -141,12 +149,17 @@ class TrainingDock(QDockWidget):
         self.architecture_combo.currentIndexChanged.connect(self._on_architecture_changed)
         self.side_spin = _int_spin(2, 32, 8, "The 16 inputs are expanded to side × side values, an image for the convolutions")
         self.side_spin.setSingleStep(2)
+        self.architecture_combo.setToolTip(
+            "Per-link: corrects each anchor's range from what the twin knows of that link (LOS, excess path, "
+            "material crossed) and solves the position again; LOS ranges that look like LOS pass unchanged. "
+            "Paper model: seed 004's network, eight fixes in, a position out")
         self.model_seed_spin = _int_spin(0, 2**31 - 1, 0, "Seed of the initial weights, the splits and the batch order")
         group = QGroupBox("Model")
         form = QFormLayout(group)
-        form.addRow("Architecture", self.architecture_combo)
+        form.addRow("Model", self.architecture_combo)
         form.addRow("Image side", self.side_spin)
         form.addRow("Seed", self.model_seed_spin)
+        self._on_architecture_changed()
         return group
 
     def _build_training_group(self) -> QGroupBox:
@@ -172,7 +185,8 @@ class TrainingDock(QDockWidget):
         for row, label in enumerate(("Epochs", "Batch size", "Learning rate", "Patience", "Time limit"), start=1):
             grid.addWidget(QLabel(label), row, 0)
 
-        self.train_button = push_button("Train", "Pre-train on the virtual data, fine-tune on 80% of the measured data, test on 20%", self.train)
+        self.train_button = push_button("Train", "Pre-train on the virtual data, fine-tune on 80% of the measured data, "
+                                        "test on the other 20%, then apply the model over the floors", self.train)
         self.cancel_button = push_button("Cancel", "Stop; the best weights so far are kept and compared", self._trainer.cancel)
         self.cancel_button.setEnabled(False)
         self.progress_bar = QProgressBar()
@@ -183,10 +197,11 @@ class TrainingDock(QDockWidget):
         self.status_label.setWordWrap(True)
 
         self.split_combo = QComboBox()
-        self.split_combo.addItem("20% of the samples (paper)", "samples")
         self.split_combo.addItem("20% of the measuring points", "points")
-        self.split_combo.setToolTip("What is held out of the measured data for the results: samples (their points "
-                                    "were also seen in training), or whole points (nothing measured there)")
+        self.split_combo.addItem("20% of the samples (paper)", "samples")
+        self.split_combo.setToolTip("What the model kept was tested on: whole measuring points held out (nothing "
+                                    "measured there), or samples (their points were also seen in training); "
+                                    "the results show both")
         split_form = QFormLayout()
         split_form.addRow("Test set", self.split_combo)
 
@@ -216,6 +231,19 @@ class TrainingDock(QDockWidget):
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         fit_rows(self.results_table, len(RESULT_METHODS))
+        self.protocols_table = QTableWidget(len(PROTOCOL_LABELS), len(PROTOCOL_COLUMNS))
+        self.protocols_table.setHorizontalHeaderLabels([label for _, label in PROTOCOL_COLUMNS])
+        self.protocols_table.setVerticalHeaderLabels(list(PROTOCOL_LABELS.values()))
+        self.protocols_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.protocols_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.protocols_table.setToolTip("Mean error (cm) per protocol: held-out points (nothing measured there), "
+                                        "the paper's per-sample split, and the whole floor of the twin and of the "
+                                        "simulated site")
+        fit_rows(self.protocols_table, len(PROTOCOL_LABELS))
+        self.warning_label = QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet(WARNING_STYLE)
+        self.warning_label.hide()
         self.results_note = QLabel()
         self.results_note.setWordWrap(True)
         self.model_label = QLabel()
@@ -224,9 +252,12 @@ class TrainingDock(QDockWidget):
         self.save_model_button.clicked.connect(self._save_model)
         self.load_model_button = QPushButton("Load model…")
         self.load_model_button.clicked.connect(self._load_model)
-        group = QGroupBox("Results (held-out measured samples)")
+        group = QGroupBox("Results (held-out measured data)")
         layout = QVBoxLayout(group)
         layout.addWidget(self.results_table)
+        layout.addWidget(QLabel("Every protocol (mean error, cm):"))
+        layout.addWidget(self.protocols_table)
+        layout.addWidget(self.warning_label)
         layout.addWidget(self.results_note)
         layout.addWidget(self.model_label)
         layout.addLayout(button_row(self.save_model_button, self.load_model_button))
@@ -278,7 +309,8 @@ class TrainingDock(QDockWidget):
     def train(self) -> None:
         settings = {stage: self.stage_settings(stage) for stage in ("pretrain", "fine_tune")}
         architecture = self.architecture_combo.currentData()
-        kwargs = {"side": self.side_spin.value()} if architecture == "mitigation_net" else {"inputs": 16, "outputs": 2}
+        kwargs = {"mitigation_net": {"side": self.side_spin.value()},
+                  "linear": {"inputs": 16, "outputs": 2}}.get(architecture, {})
         started = self._run(lambda: self._trainer.train(architecture, kwargs, self.model_seed_spin.value(),
                                                         settings["pretrain"], settings["fine_tune"],
                                                         self.split_combo.currentData()), "Cannot train")
@@ -346,6 +378,17 @@ class TrainingDock(QDockWidget):
                 item = QTableWidgetItem("–" if value is None else f"{100 * value:.1f}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.results_table.setItem(row, column, item)
+        protocols = current.extra.get("protocols", {}) if current is not None else {}
+        for row, key in enumerate(PROTOCOL_LABELS):
+            for column, ((area, name), _) in enumerate(PROTOCOL_COLUMNS):
+                value = protocols.get(key, {}).get(area, {}).get(name)
+                item = QTableWidgetItem("–" if value is None else f"{100 * value:.1f}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.protocols_table.setItem(row, column, item)
+        worse = worse_than_raw(protocols)
+        self.warning_label.setText("Worse than raw: " + "; ".join(worse) + ". Do not apply this model there."
+                                   if worse else "")
+        self.warning_label.setVisible(bool(worse))
         if current is None:
             self.results_note.setText("")
             self.model_label.setText("No model yet.")
@@ -367,7 +410,7 @@ class TrainingDock(QDockWidget):
         if result is not None:
             self.positions_plot.show_result(result)
             self.sample_errors_plot.show_result(result)
-        self.save_model_button.setEnabled(current is not None)
+        self.save_model_button.setEnabled(current is not None and not isinstance(current.model, PerLinkModel))
         self._show_data()
 
     def _show_map_state(self) -> None:
@@ -382,10 +425,12 @@ class TrainingDock(QDockWidget):
         means = trainer.map.area_means()
         floor = "SIMULATED site's floor" if trainer.map.source == "simulated site" else "Twin's floor"
         self.map_label.setStyleSheet(SIMULATED_STYLE if trainer.map.source == "simulated site" else "")
+        worse = worse_than_raw({"floor_site" if trainer.map.source == "simulated site" else "floor_twin": means})
+        self.map_label.setStyleSheet(WARNING_STYLE if worse else self.map_label.styleSheet())
         self.map_label.setText(
             f"{floor}, mean error: " + "; ".join(
                 f"{area.upper()} {_cm(means[area]['raw'])} → {_cm(means[area]['nn'])}" for area in ("los", "nlos")
-            )
+            ) + ("" if not worse else ". WARNING: worse than raw in " + "; ".join(worse) + ".")
         )
 
     def _on_progress(self, fraction: float, text: str) -> None:
