@@ -157,7 +157,7 @@ def test_evaluate_rrt_with_stations_at_negative_coordinates(cli, negative_room):
 def test_train_mitigation_with_anchors_at_negative_coordinates(cli, negative_room):
     status, out, err = cli(["train-mitigation", negative_room, "--anchors", ANCHORS, "--tag-height", "-0.5",
                             "--resolution", "1", "--groups", "2", "--epochs", "1", "--fine-tune-epochs", "1",
-                            "--simulate-site", "--json"])
+                            "--simulate-site", "--model", "paper", "--json"])
     assert status == 0, err
     # 24 cells x 2 groups, every cell with a fix.
     assert json.loads(out)["samples"]["virtual"] == 48
