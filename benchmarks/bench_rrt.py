@@ -41,7 +41,7 @@ def run() -> dict:
     scene, finder, stations, ues = _hall()
     return {
         "single_estimate": _single_estimate(scene, finder, stations, ues[:ESTIMATE_DROPS]),
-        "launching": _launching(scene, engine, stations),
+        "launching": _launching(scene, finder.engine, stations),
         "evaluation": _evaluation(finder, stations, ues),
     }
 

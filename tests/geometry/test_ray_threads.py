@@ -14,7 +14,7 @@ from twinloc.geometry import ray_threads
 from twinloc.geometry.ray_engine import END_TOLERANCE_M, RayEngine, default_threads, set_default_threads
 from twinloc.geometry.ray_threads import BLOCK_RAYS, run_blocks, run_tasks
 
-# Three and a half segment blocks (14 first-hit blocks): several threads share every query,
+# Three and a half segment blocks (7 first-hit blocks): several threads share every query,
 # and the last block is short.
 RAYS = 3 * BLOCK_RAYS + BLOCK_RAYS // 2
 

@@ -276,21 +276,30 @@ class RayEngine:
         -------
         WeightedCrossings
         """
-        events = self.crossing_events(starts, ends)
+        starts, ends = self._segments(starts, ends)
         solid_weight, surface_weight = np.asarray(solid_weight, float), np.asarray(surface_weight, float)
         opaque = np.asarray(opaque, dtype=bool)
-        count = events.count
-        per_crossing = events.secant if use_secant else 1.0
-        weighted = np.zeros(count)  # bincount of an empty list is integer: sum into floats
-        weighted += np.bincount(events.solid_ray, events.chord * solid_weight[events.solid_owner], minlength=count)
-        weighted += np.bincount(events.surface_ray, per_crossing * surface_weight[events.surface_owner], minlength=count)
-        crossed = np.zeros(count, dtype=bool)
-        crossed[events.surface_ray] = True
-        crossed[events.solid_ray[events.chord > 0.0]] = True
-        blocked = np.zeros(count, dtype=bool)
-        blocked[events.surface_ray[opaque[events.surface_owner]]] = True
-        blocked[events.solid_ray[(events.chord > 0.0) & opaque[events.solid_owner]]] = True
-        return WeightedCrossings(weighted=weighted, clear=~crossed, blocked=blocked)
+        count = len(starts)
+        result = WeightedCrossings(weighted=np.zeros(count), clear=np.ones(count, dtype=bool),
+                                   blocked=np.zeros(count, dtype=bool))
+
+        def block(start: int, stop: int) -> None:
+            # Summed per block, on the block's thread: the sums are the same, the merge is gone.
+            events = self._block_events(starts[start:stop], ends[start:stop])
+            size = stop - start
+            per_crossing = events.secant if use_secant else 1.0
+            weighted = result.weighted[start:stop]  # zeros: bincount of an empty list is integer
+            weighted += np.bincount(events.solid_ray, events.chord * solid_weight[events.solid_owner], minlength=size)
+            weighted += np.bincount(events.surface_ray, per_crossing * surface_weight[events.surface_owner], minlength=size)
+            clear = result.clear[start:stop]
+            clear[events.surface_ray] = False
+            clear[events.solid_ray[events.chord > 0.0]] = False
+            blocked = result.blocked[start:stop]
+            blocked[events.surface_ray[opaque[events.surface_owner]]] = True
+            blocked[events.solid_ray[(events.chord > 0.0) & opaque[events.solid_owner]]] = True
+
+        run_blocks(count, block, self.threads)
+        return result
 
     def crossing_events(self, starts, ends) -> CrossingEvents:
         """Every surface crossing and every solid chord of each segment, as sparse lists.
@@ -306,10 +315,7 @@ class RayEngine:
         -------
         CrossingEvents
         """
-        starts = _points(starts, "starts")
-        ends = _points(ends, "ends")
-        if starts.shape != ends.shape:
-            raise ValueError(f"starts {starts.shape} and ends {ends.shape} must have the same shape")
+        starts, ends = self._segments(starts, ends)
         blocks = run_blocks(len(starts), lambda start, stop: self._block_events(starts[start:stop], ends[start:stop]),
                             self.threads)
         if len(blocks) <= 1:
@@ -323,6 +329,15 @@ class RayEngine:
             solid_ray=np.concatenate([events.solid_ray + offset for events, offset in zip(blocks, offsets)]),
             **fields,
         )
+
+    @staticmethod
+    def _segments(starts, ends) -> tuple[np.ndarray, np.ndarray]:
+        """Checked (N, 3) float64 starts and ends, metres."""
+        starts = _points(starts, "starts")
+        ends = _points(ends, "ends")
+        if starts.shape != ends.shape:
+            raise ValueError(f"starts {starts.shape} and ends {ends.shape} must have the same shape")
+        return starts, ends
 
     def _block_events(self, starts: np.ndarray, ends: np.ndarray) -> CrossingEvents:
         """:meth:`crossing_events` of one block of segments (rays numbered from 0 in the block)."""

@@ -28,9 +28,10 @@ BLOCK_RAYS = 8192
 alone: below it, handing work to another thread costs more than it saves (a segment walk
 pays some NumPy calls per block and per crossing; smaller blocks made it a quarter slower)."""
 
-FIRST_HIT_BLOCK_RAYS = 2048
+FIRST_HIT_BLOCK_RAYS = 4096
 """Rays per block of a first-hit query: one Embree call and a few NumPy calls per block, so
-smaller blocks cost nothing measurable and spread a bounce of a few thousand rays."""
+smaller blocks cost little on one thread and spread a bounce of a few thousand launched rays;
+the Python between those calls holds the GIL, a smaller share of larger blocks."""
 
 _threads = os.cpu_count() or 1
 _changed = threading.Condition()  # guards everything below; helpers wait on it for work
