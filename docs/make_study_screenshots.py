@@ -5,7 +5,7 @@ Runs the real window on "uwb_hall". In the Calibration dock it measures the SIMU
 fits every material with the NLOS bias and writes docs/images/calibration_dock.png (the fitted
 against preset table and the residuals per anchor). In the Optimize tab it asks "How many
 anchors?" for 3 to 6 anchors with a target p90 of 1.4 m (population 40, 30 iterations, seed 3,
-in this process), clicks the point of the fewest anchors that meet it and writes
+in this process), picks the point of the fewest anchors that meet it and writes
 docs/images/plan_count.png (the curve, and that layout's ghosts and error map on the floor).
 """
 
@@ -14,8 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -73,20 +72,11 @@ def count_shot(app, window) -> None:
     print(ended[0], part.status.text(), [(p.anchor_count, p.p90_error_m) for p in part.controller.study.plans])
     tabs.currentWidget().ensureWidgetVisible(part.accept_button)
     settle(app, 300)
-    click_count(part.plot, part.controller.study.smallest_count)
+    part.plot.countClicked.emit(part.controller.study.smallest_count)  # what a click on its point emits
     print(part.status.text())
     window.viewport.view_top()
     settle(app, 600)
     save(window, "plan_count.png")
-
-
-def click_count(plot, count: int) -> None:
-    """Click the curve's canvas where the point of ``count`` is drawn, as a user would."""
-    plot.canvas.draw()
-    x, y = plot.axes.transData.transform(plot.point_of(count))
-    ratio = plot.canvas.devicePixelRatioF()
-    QTest.mouseClick(plot.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     QPoint(round(x / ratio), round(plot.canvas.height() - y / ratio)))
 
 
 def main() -> int:
