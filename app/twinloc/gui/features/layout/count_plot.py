@@ -103,9 +103,12 @@ class CountPlot(FigureHost):
         axes.axhline(np.nan, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
         axes.plot([], [], linestyle="none", marker="o", markersize=11, markerfacecolor="none", markeredgecolor=CHOSEN_COLOR,
                   markeredgewidth=2.0, clip_on=False)
+        for unclipped in (axes.lines[1], axes.lines[3]):  # empty, each reports a box at the origin to the layout
+            unclipped.set_in_layout(False)
         axes.set_xlabel("anchors", fontsize=8)
         axes.set_ylabel("p90 error (m)", fontsize=8)
-        axes.set_title("Best layout per count; dashed: target, x: no fix on over 10 % of the floor", fontsize=7)
+        # Two lines: on one the note ran past the right edge at the Optimize tab's width.
+        axes.set_title("Best layout per count\ndashed: target; x: no fix on over 10 % of the floor", fontsize=7)
         axes.tick_params(labelsize=7)
         axes.grid(True, color="#dde2e8", linewidth=0.6)
         axes.xaxis.get_major_locator().set_params(integer=True)
