@@ -2,7 +2,8 @@
 
 The industrial hall, its 4 base stations, 2,000 rays x 3 bounces, AoA 1 deg with PT 50 cm,
 seed 0 (the ``rrt`` benchmark's headline setting). The same study runs first in-process
-(``--scheduler none``, ray queries on this machine's threads) and then on a LocalCluster of
+(``--scheduler none``, ray queries on this machine's threads; then again on one ray thread)
+and then on a LocalCluster of
 two worker processes (one ray thread each, as ``--scheduler local`` runs them); the
 cluster's start-up is timed apart from the study. Target: the cluster at least 1.7x faster, with
 identical percentiles (the results are compared bit for bit).
@@ -21,6 +22,7 @@ from distributed import default_client
 from twinloc.geometry.cache import prepare_study_worker
 from twinloc.geometry.loaders import load_scene
 from twinloc.geometry.ray_engine import RayEngine
+from twinloc.geometry.ray_threads import default_threads, set_default_threads
 from twinloc.rrt.evaluation import EvaluationSetting, drop_ues, evaluate_study
 from twinloc.rrt.locate import LocateSettings
 from twinloc.rrt.measurement import NoiseModel
@@ -47,6 +49,14 @@ def run() -> dict:
         cpu_before = time.process_time()
         in_process, in_process_s = timed_study(here)
         in_process_cpu_s = time.process_time() - cpu_before
+        # The same study on one ray thread: what a single core does, and what the cluster's
+        # workers each run (their ray queries are on one thread).
+        threads = default_threads()
+        set_default_threads(1)
+        try:
+            one_thread, one_thread_s = timed_study(here)
+        finally:
+            set_default_threads(threads)
     started = time.perf_counter()
     with open_runner("local", workers=WORKERS, worker_setup=prepare_study_worker) as cluster:
         start_up_s = time.perf_counter() - started
@@ -57,7 +67,7 @@ def run() -> dict:
     identical = all(
         np.array_equal(a.errors_m, b.errors_m, equal_nan=True)
         and np.array_equal(a.baseline_errors_m, b.baseline_errors_m, equal_nan=True)
-        for a, b in zip(in_process.results, on_cluster.results)
+        for other in (on_cluster, one_thread) for a, b in zip(in_process.results, other.results)
     )
     summary = in_process.summaries()[0]
     return {
@@ -67,6 +77,8 @@ def run() -> dict:
         "cluster_s": round(cluster_s, 2),
         "cluster_start_up_s": round(start_up_s, 2),
         "speedup": round(in_process_s / cluster_s, 2),
+        "one_thread_s": round(one_thread_s, 2),
+        "speedup_over_one_thread": round(one_thread_s / cluster_s, 2),
         # CPU seconds the study used, and the cores it had on average (CPU / wall): on a
         # machine busy with other work, the cores a run gets bound the speed-up.
         "in_process_cpu_s": round(in_process_cpu_s, 1),

@@ -48,3 +48,10 @@ def needs_a_missing_module(item, shared, rng_seed):
 def always_dies(item, shared, rng_seed):
     """A task that kills every worker it runs on (as running out of memory does)."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def environment(item, shared, rng_seed):
+    """The variables of the worker's environment that shape its speed."""
+    import os
+
+    return {name: os.environ.get(name) for name in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from study_tasks import always_dies, die_once, needs_a_missing_module, ray_threads, scaled_draw, shared_identity, slow_draw
+from study_tasks import always_dies, die_once, environment, needs_a_missing_module, ray_threads, scaled_draw, shared_identity, slow_draw
 
 from twinloc.cancellation import CancelToken, JobCancelled
 from twinloc.studies import open_runner
@@ -112,6 +112,12 @@ def test_workers_query_rays_on_one_thread_and_this_process_keeps_its_setting(clu
     assert cluster_runner.map(ray_threads, range(4)) == [1, 1, 1, 1]
     with open_runner("none") as here:
         assert here.map(ray_threads, range(2)) == [4, 4]
+
+
+def test_local_workers_keep_one_blas_thread_and_glibcs_adaptive_malloc(cluster_runner):
+    # Dask's default MALLOC_TRIM_THRESHOLD_ would cost a third more CPU per drop (see runner._worker_environment).
+    assert cluster_runner.map(environment, range(2)) == [
+        {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}] * 2
 
 
 def test_a_worker_without_twinloc_is_named_in_the_error(cluster_runner):

@@ -64,20 +64,37 @@ def open_runner(
         return Runner()
     if scheduler != "local" and "://" not in scheduler:
         raise ValueError(f"{scheduler!r} is not local, none or a scheduler address such as tcp://host:8786")
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
         # Processes, not threads: a task holds the GIL between ray queries. Port 0 lets two
         # studies on one machine each have a dashboard. Only errors are logged: the cluster's
         # routine warnings (a worker slow to close) would clutter the verb's stderr.
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environment()}):
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
         return Runner(Client(cluster), cluster, worker_setup)
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as error:
         raise ValueError(f"no Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT_S} s ({error})") from None
     return Runner(client, worker_setup=worker_setup)
+
+
+def _worker_environment() -> dict:
+    """Dask's environment for new worker processes without MALLOC_TRIM_THRESHOLD_.
+
+    Setting that variable turns off glibc's adaptive mmap threshold, so every large NumPy
+    array of a task is mapped and unmapped afresh: measured on a 60-drop evaluate-rrt study,
+    17.7 CPU seconds on one worker with it (6.4 s of them in the kernel) against 13.2 s
+    without it, and 11.9 s in a plain process. The thread limits (OMP, MKL, OpenBLAS: 1) stay.
+    """
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return environ
 
 
 class Runner:
