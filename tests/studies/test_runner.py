@@ -115,7 +115,7 @@ def test_workers_query_rays_on_one_thread_and_this_process_keeps_its_setting(clu
 
 
 def test_local_workers_keep_one_blas_thread_and_glibcs_adaptive_malloc(cluster_runner):
-    # Dask's default MALLOC_TRIM_THRESHOLD_ would cost a third more CPU per drop (see runner._worker_environment).
+    # Dask's default MALLOC_TRIM_THRESHOLD_ would cost a third more CPU per drop (see runner.open_runner).
     assert cluster_runner.map(environment, range(2)) == [
         {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}] * 2
 

@@ -71,7 +71,11 @@ def open_runner(
         # Processes, not threads: a task holds the GIL between ray queries. Port 0 lets two
         # studies on one machine each have a dashboard. Only errors are logged: the cluster's
         # routine warnings (a worker slow to close) would clutter the verb's stderr.
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environment()}):
+        # Without Dask's MALLOC_TRIM_THRESHOLD_ (None unsets it; the thread limits stay): it turns
+        # off glibc's adaptive mmap threshold, so each large NumPy array of a task is mapped and
+        # unmapped afresh. A 60-drop evaluate-rrt study took 17.7 CPU s on one worker with it
+        # (6.4 s in the kernel), 13.2 s without, 11.9 s in a plain process.
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                    dashboard_address=":0", silence_logs=logging.ERROR)
         return Runner(Client(cluster), cluster, worker_setup)
@@ -80,21 +84,6 @@ def open_runner(
     except (OSError, TimeoutError) as error:
         raise ValueError(f"no Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT_S} s ({error})") from None
     return Runner(client, worker_setup=worker_setup)
-
-
-def _worker_environment() -> dict:
-    """Dask's environment for new worker processes without MALLOC_TRIM_THRESHOLD_.
-
-    Setting that variable turns off glibc's adaptive mmap threshold, so every large NumPy
-    array of a task is mapped and unmapped afresh: measured on a 60-drop evaluate-rrt study,
-    17.7 CPU seconds on one worker with it (6.4 s of them in the kernel) against 13.2 s
-    without it, and 11.9 s in a plain process. The thread limits (OMP, MKL, OpenBLAS: 1) stay.
-    """
-    import dask
-
-    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    return environ
 
 
 class Runner:
@@ -193,8 +182,9 @@ class Runner:
         from distributed import wait
 
         client = self._client
-        # In a list, so that a dict is scattered whole, not value by value.
-        [shared_future] = client.scatter([shared], broadcast=True)
+        # In a list, so that a dict is scattered whole, not value by value. A fresh key per study
+        # (hash=False): a content-hashed key could name the data a cancelled study is still releasing.
+        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
         futures = [client.submit(_on_worker, self._worker_setup, task, item, shared_future, item_seed, pure=False)
                    for item, item_seed in zip(items, seeds)]
         pending, done = set(futures), 0
