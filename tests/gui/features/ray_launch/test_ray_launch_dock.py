@@ -155,6 +155,7 @@ def test_evaluation_can_be_cancelled(hall, qtbot):
 def test_evaluation_on_a_dask_cluster_links_its_dashboard_and_equals_in_process(hall, qtbot):
     from dataclasses import replace
 
+    import dask
     from distributed import LocalCluster
 
     from twinloc.compute.rrt_jobs import path_finder_for
@@ -163,7 +164,10 @@ def test_evaluation_on_a_dask_cluster_links_its_dashboard_and_equals_in_process(
     dock, controller = hall.feature("ray_launch").dock, hall.feature("ray_launch").controller
     dock.drops.setValue(3)
     dock.sigma_list.setText("1")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    # Dask's nanny writes its worker environment into this process's os.environ too; started
+    # as open_runner starts its clusters, it leaves no MALLOC_TRIM_THRESHOLD_ for later tests' workers.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         dock.scheduler_combo.setEditText(cluster.scheduler_address)
         dock.evaluate()
         qtbot.waitUntil(lambda: controller.evaluation is not None and dock.evaluate_button.isEnabled(), timeout=120000)
