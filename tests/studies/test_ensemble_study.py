@@ -65,3 +65,15 @@ def test_the_result_holds_all_three_members_and_both_rules(alone):
     # The weighted average lies within the members' spread: its mean error is no worse than the worst member's.
     worst = max(alone.members[name].mean_m for name in ("supervised", "mean-teacher", "consistency"))
     assert alone.metrics.mean_m <= worst + 1e-9
+
+
+def test_sectors_and_their_rotated_labels_reach_the_workers(cluster_runner):
+    from twinloc.fingerprint.sectors import SectorApplicability, SectorSamples
+
+    inputs, positions = _samples()
+    sectors = SectorSamples(sector=(np.arange(len(inputs)) % 3).astype(np.int8), count=3, centre=(3.0, 3.0),
+                            rotation=SectorApplicability(True, "round", 3))
+    results = [run_ssl(inputs, positions, 0.3, "ensemble", seed=7, settings=SETTINGS, sectors=sectors,
+                       sector_rotation=True, runner=runner) for runner in (None, cluster_runner)]
+    _same_bits(*results)
+    assert results[1].rotated_labels == 2 * results[1].labelled  # each label into the 2 other sectors

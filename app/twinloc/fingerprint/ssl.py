@@ -350,7 +350,7 @@ def run_ssl(
                       "sector_rotation": sector_rotation}
             outputs = runner.map(_ensemble_member, list(ENSEMBLE_MEMBERS), shared=shared, seed=seed,
                                  progress=progress, cancel=cancel)
-            for test_guess, unlabelled_guess, member_rounds, similarity in outputs:
+            for _, _, member_rounds, similarity in outputs:
                 for found in member_rounds:
                     found_rounds.append(found)
                 trainer.similarity = similarity or trainer.similarity
