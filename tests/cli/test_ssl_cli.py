@@ -100,3 +100,27 @@ def test_sector_rotation_reports_the_rotated_labels(cli, tmp_path):
     assert status == 0, err
     report = json.loads(out)
     assert report["labelled"] == 48 and report["rotated_labels"] == 96  # each label into the 2 other sectors
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--method", "consistency", "--scheduler", "local"], "--scheduler local: only --method ensemble runs as a study"),
+    (["--method", "ensemble", "--scheduler", "nowhere"], "--scheduler nowhere: 'nowhere' is not local, none or"),
+])
+def test_a_scheduler_is_refused_for_a_single_method_or_when_it_is_not_one(cli, tmp_path, arguments, message):
+    status, out, err = cli(["fingerprint-ssl", _dataset(tmp_path / "tiny.npz"), *arguments])
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("twinloc: error: " + message)
+
+
+def test_the_ensemble_runs_in_process_by_default_and_with_scheduler_none(cli, tmp_path):
+    dataset = _dataset(tmp_path / "tiny.npz")
+    reports = []
+    for extra in ([], ["--scheduler", "none"]):
+        status, out, err = cli(["fingerprint-ssl", dataset, "--input", "multipath", "--method", "ensemble",
+                                "--labelled-fraction", "0.5", "--epochs", "3", "--json", *extra])
+        assert status == 0, err
+        reports.append(json.loads(out))
+    assert list(reports[0]["members"]) == ["supervised", "mean-teacher", "consistency", "weighted-average", "consensus"]
+    for report in reports:
+        del report["train_seconds"]
+    assert reports[0] == reports[1]

@@ -416,11 +416,12 @@ def save_model(fitted, path: str) -> None:
 # ------------------------------------------------------------------ studies
 
 
-def add_scheduler_argument(parser: argparse.ArgumentParser) -> None:
-    """``--scheduler {local,none,ADDRESS}``: where a study's tasks run (see docs/studies.md)."""
-    parser.add_argument("--scheduler", default="local", metavar="{local,none,ADDRESS}",
-                        help="local: worker processes on this machine, one per core (default); none: in this "
-                             "process; or a Dask scheduler's address such as tcp://host:8786")
+def add_scheduler_argument(parser: argparse.ArgumentParser, default: str = "local", why: str = "") -> None:
+    """``--scheduler {local,none,ADDRESS}``: where a study's tasks run (see docs/studies.md);
+    ``why`` explains a ``default`` other than local."""
+    parser.add_argument("--scheduler", default=default, metavar="{local,none,ADDRESS}",
+                        help=f"local: worker processes on this machine, one per core; none: in this process; or a "
+                             f"Dask scheduler's address such as tcp://host:8786 (default: {default}{why})")
 
 
 @contextmanager

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 
-from twinloc.cli_verbs.common import CliError, add_seed_argument, count, number_in, print_json
+from twinloc.cli_verbs.common import (
+    CliError,
+    add_scheduler_argument,
+    add_seed_argument,
+    count,
+    number_in,
+    print_json,
+    study,
+)
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -28,6 +37,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--sector-rotation", action="store_true",
                         help="rotate the labels of each sector into the others (seed 003); needs a dataset made with "
                              "csi-dataset --sectors N in a twin symmetric about the base station")
+    add_scheduler_argument(parser, default="none",
+                           why="; only --method ensemble uses it, running its three members side by side with the "
+                               "same results: one member trains in seconds, about what starting a LocalCluster costs")
     add_seed_argument(parser, "seeds the split, the initial weights and the batch order")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_fingerprint_ssl)
@@ -41,10 +53,15 @@ def run_fingerprint_ssl(args: argparse.Namespace) -> int:
 
     settings = SslSettings(pretrain_epochs=args.epochs, finetune_epochs=max(1, round(args.epochs / 2.5)),
                            agreement_m=args.agreement_m)
+    if args.scheduler != "none" and args.method != "ensemble":
+        raise CliError(f"--scheduler {args.scheduler}: only --method ensemble runs as a study (its three members); "
+                       f"drop --scheduler or use --method ensemble")
     request = SslRequest(args.dataset, args.input, args.labelled_fraction, args.method, args.rounds, args.seed, settings,
                          sector_rotation=args.sector_rotation)
+    members = study(args, "Training the ensemble") if args.method == "ensemble" else nullcontext((None, report_nothing))
     try:
-        result = ssl_job(request).function(report_nothing, CancelToken())
+        with members as (runner, progress):
+            result = ssl_job(request, runner=runner).function(progress, CancelToken())
     except FileNotFoundError:
         raise CliError(f"{args.dataset}: no such file") from None
     except OSError as error:

@@ -33,12 +33,14 @@ def ssl_job(
     request: SslRequest,
     on_epoch: Callable | None = None,
     on_round: Callable[[int, PseudoLabelRound], None] | None = None,
+    runner=None,
 ) -> Job:
     """A job returning the :class:`~twinloc.fingerprint.ssl.SslResult` of ``request``.
 
     ``on_epoch`` and ``on_round`` are called on the worker thread (live losses, pseudo-label
     counts per round); a GUI hands them on to its own thread. Training is not cached: its
-    result depends on the dataset file, which may change under the same name.
+    result depends on the dataset file, which may change under the same name. ``runner`` (a
+    :class:`twinloc.studies.Runner`) runs an ensemble's members as its tasks (``run_ssl``'s argument).
     """
 
     def run(progress: ProgressFn, cancel: CancelToken) -> SslResult:
@@ -53,6 +55,6 @@ def ssl_job(
         return run_ssl(inputs, positions, request.labelled_fraction, request.method, rounds=request.rounds,
                        seed=request.seed, settings=request.settings, cancel=cancel, progress=progress,
                        on_epoch=on_epoch, on_round=on_round, sectors=dataset_sectors(dataset),
-                       sector_rotation=request.sector_rotation)
+                       sector_rotation=request.sector_rotation, runner=runner)
 
     return Job(name=f"Semi-supervised positioning ({request.method})", function=run, key=None)

@@ -58,6 +58,8 @@ __all__ = [
 ]
 
 METHODS = ("supervised", "consistency", "mean-teacher", "ensemble")
+#: The ensemble's members, in the order they train, with each one's share of its progress.
+ENSEMBLE_MEMBERS = {"supervised": (0.0, 0.2), "mean-teacher": (0.2, 0.4), "consistency": (0.4, 1.0)}
 #: Most pseudo-label rounds of the consistency framework.
 MAX_ROUNDS = 20
 #: Most samples a run learns from, test split included: 100,000 angle-delay images of 32 x 64
@@ -282,6 +284,7 @@ def run_ssl(
     on_round: Callable[[int, PseudoLabelRound], None] | None = None,
     sectors=None,
     sector_rotation: bool = False,
+    runner=None,
 ) -> SslResult:
     """Train by ``method`` (one of :data:`METHODS`) from a fraction of labels and test it.
 
@@ -302,6 +305,12 @@ def run_ssl(
     sector_rotation : also label every other sector with each labelled sample turned by whole
         sectors (:func:`~twinloc.fingerprint.sectors.rotated_copies`); needs ``sectors`` whose
         twin allows it (ValueError with the reason otherwise).
+    runner : :class:`twinloc.studies.Runner` or None
+        For "ensemble" only: its three members run as the runner's tasks (on a cluster, side by
+        side), with the same results as without one. Progress then comes once per finished
+        member, ``on_epoch`` is not called, ``on_round`` is called when the members are back,
+        and ``cancel`` is checked between members (in-process) or as the runner polls it
+        (cluster). None: the members train one after the other in this thread.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
@@ -332,14 +341,22 @@ def run_ssl(
     elif method == "mean-teacher":
         predicted = trainer.predict(trainer.mean_teacher(progress), x_test)
     else:
-        named = {
-            "supervised": trainer.supervised(scaled_progress(progress, 0.0, 0.2)),
-            "mean-teacher": trainer.mean_teacher(scaled_progress(progress, 0.2, 0.4)),
-            "consistency": trainer.consistency(rounds, found_rounds, scaled_progress(progress, 0.4, 1.0)),
-        }
-        stacked = np.stack([trainer.predict(model, x_test) for model in named.values()])
-        unlabelled_votes = np.stack([trainer.predict(model, trainer.x[unlabelled]) for model in named.values()])
-        members = {name: evaluate(y_test, guess) for name, guess in zip(named, stacked)}
+        if runner is None:
+            outputs = [_member(trainer, name, rounds, found_rounds, scaled_progress(progress, *share), test)
+                       for name, share in ENSEMBLE_MEMBERS.items()]
+        else:
+            shared = {"inputs": inputs, "positions": positions[:, :2], "labelled": labelled, "unlabelled": unlabelled,
+                      "test": test, "seed": seed, "settings": settings, "rounds": rounds, "sectors": sectors,
+                      "sector_rotation": sector_rotation}
+            outputs = runner.map(_ensemble_member, list(ENSEMBLE_MEMBERS), shared=shared, seed=seed,
+                                 progress=progress, cancel=cancel)
+            for _, _, member_rounds, similarity in outputs:
+                for found in member_rounds:
+                    found_rounds.append(found)
+                trainer.similarity = similarity or trainer.similarity
+        stacked = np.stack([output[0] for output in outputs])
+        unlabelled_votes = np.stack([output[1] for output in outputs])
+        members = {name: evaluate(y_test, guess) for name, guess in zip(ENSEMBLE_MEMBERS, stacked)}
         predicted = weighted_average(stacked, agreement_weights(unlabelled_votes))
         members["weighted-average"] = evaluate(y_test, predicted)
         members["consensus"] = evaluate(y_test, consensus(stacked, settings.agreement_m))
@@ -357,6 +374,46 @@ def run_ssl(
         rotated_labels=len(trainer.labelled) - len(labelled),
         similarity=trainer.similarity,
     )
+
+
+def _member(trainer: _Trainer, name: str, rounds: int, found: list[PseudoLabelRound], progress: ProgressFn,
+            test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Train the ensemble member ``name`` (of :data:`ENSEMBLE_MEMBERS`) and return its positions
+    of the ``test`` rows (T, 2) and of the unlabelled rows (U, 2), metres; the consistency
+    member appends its rounds to ``found``.
+
+    Everything runs on ``settings.threads`` torch threads, the normalisation's statistics and
+    the predictions too: a sum split over another number of threads may differ in its last
+    bits, and the members must come out the same in this process and on a study's worker.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(trainer.settings.threads)
+    try:
+        if name == "supervised":
+            model = trainer.supervised(progress)
+        elif name == "mean-teacher":
+            model = trainer.mean_teacher(progress)
+        else:
+            model = trainer.consistency(rounds, found, progress)
+        return trainer.predict(model, trainer.x[test]), trainer.predict(model, trainer.x[trainer.unlabelled])
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _ensemble_member(name: str, shared: dict, rng_seed) -> tuple[np.ndarray, np.ndarray, tuple, str | None]:
+    """One ensemble member as a study's task: :func:`_member` on a trainer rebuilt from ``shared``
+    (:func:`run_ssl`'s arrays and settings), and the consistency member's rounds and similarity.
+
+    ``rng_seed`` is not used: every member keeps the run's own seed, so the study's does not
+    change the result.
+    """
+    trainer = _Trainer(shared["inputs"], shared["positions"], shared["labelled"], shared["unlabelled"], shared["seed"],
+                       shared["settings"], None, None, shared["sectors"], shared["sector_rotation"])
+    found: list[PseudoLabelRound] = []
+    test_guess, unlabelled_guess = _member(trainer, name, shared["rounds"], found, report_nothing, shared["test"])
+    return test_guess, unlabelled_guess, tuple(found), trainer.similarity
 
 
 def _check_sectors(sectors, sector_rotation: bool, count: int) -> None:
