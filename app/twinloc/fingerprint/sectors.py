@@ -192,7 +192,9 @@ def _differ(one, other) -> np.ndarray:
     inside_a, distance_a, material_a = one
     inside_b, distance_b, material_b = other
     both_miss = np.isinf(distance_a) & np.isinf(distance_b)
-    near = both_miss | (np.abs(np.nan_to_num(distance_a - distance_b, nan=np.inf)) <= DISTANCE_TOLERANCE_M)
+    with np.errstate(invalid="ignore"):  # inf - inf where both miss: both_miss decides those
+        gap = np.abs(distance_a - distance_b)
+    near = both_miss | (gap <= DISTANCE_TOLERANCE_M)
     return (inside_a != inside_b) | ~(near & (material_a == material_b)).all(axis=1)
 
 
