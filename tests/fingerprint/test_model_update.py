@@ -8,10 +8,12 @@ import zipfile
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from tests.fingerprint.conftest import write_floor_scene
 from twinloc.fingerprint.files import load_fingerprint_model, save_fingerprint_model
-from twinloc.fingerprint.model_update import floor_data, update_model
+from twinloc.cancellation import CancelToken, JobCancelled
+from twinloc.fingerprint.model_update import floor_data, update_model, update_model_for_scene
 from twinloc.fingerprint.models import default_settings, fit_fingerprint_model
 from twinloc.fingerprint.site_change import SceneEdit, apply_edits, stale
 from twinloc.geometry.loaders import load_scene
@@ -40,6 +42,22 @@ def test_the_update_regenerates_the_changed_cells_as_a_whole_new_twin_would(tmp_
     assert not update.changes.changed[floor.points[:, 0] < 2.8, 0].any()
     assert stale(fitted.scene_digest, changed) and not stale(update.model.scene_digest, changed)
     assert update.stale.mean_m > update.updated.mean_m
+
+
+def test_a_cancelled_update_stops_at_the_next_stage_and_returns_nothing(tmp_path):
+    scene = _room(tmp_path)
+    floor = floor_data(scene, ["a", "b"], max_depth=0)
+    fitted = replace(fit_fingerprint_model("knn", floor.survey(0), default_settings("knn")), scene_digest=scene.content_hash())
+    token, stages = CancelToken(), []
+
+    def progress(fraction, text):
+        stages.append(fraction)
+        if fraction >= 0.25:  # cancelled while the change map is being found
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        update_model_for_scene(fitted, scene, apply_edits(scene, (WALL,)), floor=floor, progress=progress, cancel=token)
+    assert stages == [0.0, 0.25]
 
 
 def test_model_files_keep_the_twins_digest_and_older_files_load_without_one(tmp_path):

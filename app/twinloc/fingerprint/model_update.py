@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from twinloc.cancellation import CancelToken, ProgressFn, report_nothing
 from twinloc.fingerprint.evaluation import Metrics, evaluate
 from twinloc.fingerprint.models import FittedFingerprintModel, fine_tune, fit_fingerprint_model, with_reference_data
 from twinloc.fingerprint.site_change import ChangeMap, apply_edits, change_map
@@ -116,30 +117,44 @@ def update_model(fitted: FittedFingerprintModel, scene, edits, *, seed: int = 0,
 
 
 def update_model_for_scene(fitted: FittedFingerprintModel, scene, changed_scene, *, seed: int = 0,
-                           floor: TwinFloorData | None = None) -> ModelUpdate:
+                           floor: TwinFloorData | None = None, progress: ProgressFn = report_nothing,
+                           cancel: CancelToken | None = None) -> ModelUpdate:
     """:func:`update_model` for ``scene`` changed into ``changed_scene`` (the same site with objects
     edited some other way than by a scene edit file, such as in the GUI).
 
+    progress, cancel : per stage (the floor, the change map, the update, the comparison
+        retraining); a cancelled update raises JobCancelled and returns nothing half-updated.
+
     Raises ValueError as :func:`floor_data`.
     """
+    cancel = cancel or CancelToken()
+    progress(0.0, "Radio map of the twin before the change")
     floor = floor or floor_data(scene, fitted.spec.transmitters)
     old_test = floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT)
+    cancel.raise_if_cancelled()
 
+    progress(0.25, "Change map: tracing the paths the edit can reach")
     start = time.perf_counter()
     changes = change_map(scene, changed_scene, floor.transmitters, floor.points, floor.settings, old_map=floor.radio,
                          traced=floor.traced)
+    cancel.raise_if_cancelled()
+    progress(0.4, "Updating the model on the regenerated cells")
     train = floor.survey(seed, radio=changes.new_map)
     if fitted.kind == "knn":
         model = with_reference_data(fitted, fitted.spec.features(train), train.positions[:, :2])
     else:
         training = fitted.settings.training
-        model = fine_tune(fitted, train, replace(training, epochs=max(1, math.ceil(training.epochs * FINE_TUNE_SHARE))))
+        model = fine_tune(fitted, train, replace(training, epochs=max(1, math.ceil(training.epochs * FINE_TUNE_SHARE))),
+                          cancel=cancel)
+    cancel.raise_if_cancelled()  # a cancelled fine-tuning stops early; the update is then abandoned
     model = replace(model, scene_digest=changed_scene.content_hash())
     update_seconds = time.perf_counter() - start
 
+    progress(0.6, "Training from scratch on the changed twin, to compare")
     start = time.perf_counter()
-    whole = compute_radio_map(changed_scene, floor.transmitters, floor.points, floor.settings)
-    scratch = fit_fingerprint_model(fitted.kind, floor.survey(seed, radio=whole), fitted.settings)
+    whole = compute_radio_map(changed_scene, floor.transmitters, floor.points, floor.settings, cancel=cancel)
+    scratch = fit_fingerprint_model(fitted.kind, floor.survey(seed, radio=whole), fitted.settings, cancel=cancel)
+    cancel.raise_if_cancelled()
     retrain_seconds = time.perf_counter() - start
 
     test = floor.survey(TEST_SEED, TEST_SAMPLES_PER_POINT, radio=whole)

@@ -179,7 +179,10 @@ def test_move_a_shelf_see_the_stale_banner_and_update(make_window, qtbot, tmp_pa
     assert site.banner.isVisible()
 
     site.update_button.click()
+    # While it runs only Cancel is offered (the task's signals reach the window only through its event loop).
+    assert not site.update_button.isEnabled() and site.cancel_update_button.isEnabled()
     wait(qtbot, window, lambda: controller.changes.update is not None)
+    assert not site.cancel_update_button.isEnabled()
     assert site.banner.isHidden()
     titles = [site.accuracy.item(row, 0).text() for row in range(site.accuracy.rowCount())]
     assert titles == ["Before the change", "After, not updated", "After the update", "Retrained from scratch"]

@@ -42,12 +42,15 @@ class SiteChangeController(QObject):
         stays after an update, to show where the twin changed.
     staleChanged()
         What :meth:`stale_results` names may have changed.
+    updateProgress(float, str)
+        The running update's progress: fraction done and its stage.
     updateEnded(str)
         "finished", "failed" or "cancelled".
     """
 
     changesChanged = Signal()
     staleChanged = Signal()
+    updateProgress = Signal(float, str)
     updateEnded = Signal(str)
 
     def __init__(self, document: ProjectDocument, runner: JobRunner, positioning: PositioningController,
@@ -125,13 +128,17 @@ class SiteChangeController(QObject):
         seed = self._positioning.request.seed
 
         def run_update(progress, cancel):
-            progress(0.0, "Change map, regenerating the changed cells, fine-tuning, training from scratch to compare")
-            return update_model_for_scene(model, old, new, seed=seed, floor=floor)
+            return update_model_for_scene(model, old, new, seed=seed, floor=floor, progress=progress, cancel=cancel)
 
         task = self._runner.submit(Job("Model update", run_update), lane=LONG, key=UPDATE_KEY)
+        task.progress.connect(self.updateProgress)
         task.finished.connect(lambda update: self._on_updated(update, run, new))
         task.failed.connect(lambda _message: self.updateEnded.emit("failed"))
         task.cancelled.connect(lambda: self.updateEnded.emit("cancelled"))
+
+    def cancel_update(self) -> None:
+        """Stop the running model update (it ends with updateEnded("cancelled"); the model stays stale)."""
+        self._runner.cancel(UPDATE_KEY)
 
     def stop(self) -> None:
         """Stop for good (the window is closing)."""

@@ -53,9 +53,12 @@ class SiteChangeSection(QGroupBox):
         self.banner_text.setWordWrap(True)
         self.update_button = push_button("Update", "Regenerate the twin's data where the radio map changed and "
                                          "fine-tune the model on it", self._update)
+        self.cancel_update_button = push_button("Cancel", "Stop the update (the model stays stale)",
+                                                changes.cancel_update)
+        self.cancel_update_button.setEnabled(False)
         banner = QVBoxLayout(self.banner)
         banner.addWidget(self.banner_text)
-        banner.addLayout(button_row(self.update_button))
+        banner.addLayout(button_row(self.update_button, self.cancel_update_button))
         self.banner.setVisible(False)
         self.accuracy = readonly_table(("Stage", *(header for _field, header in ERROR_COLUMNS)),
                                "The positioning model's test errors on the twin's floor samples", 4)
@@ -75,6 +78,7 @@ class SiteChangeSection(QGroupBox):
         changes.changesChanged.connect(self._show_changes)
         changes.staleChanged.connect(self._show_stale)
         changes.updateEnded.connect(self._on_updated)
+        changes.updateProgress.connect(lambda fraction, text: self.update_note.setText(f"Updating ({fraction:.0%}): {text}…"))
         self._show_objects()
         self._show_changes()
         self._show_stale()
@@ -124,6 +128,7 @@ class SiteChangeSection(QGroupBox):
         self.banner.setVisible(bool(stale))
         self.banner_text.setText("Made on the twin before the change: " + "; ".join(stale) + "." if stale else "")
         self.update_button.setEnabled(self._changes.model_is_stale() and not self._changes.updating)
+        self.cancel_update_button.setEnabled(self._changes.updating)
         self._show_update()
 
     def _update(self) -> None:
@@ -133,6 +138,7 @@ class SiteChangeSection(QGroupBox):
             show_error(self, "Cannot update the model", str(error))
             return
         self.update_button.setEnabled(False)
+        self.cancel_update_button.setEnabled(True)
         self.update_note.setText("Updating…")
 
     def _on_updated(self, outcome: str) -> None:
