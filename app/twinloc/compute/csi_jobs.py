@@ -11,7 +11,7 @@ from twinloc import __version__
 from twinloc.cancellation import CancelToken, ProgressFn, scaled_progress
 from twinloc.compute.jobs import Job
 from twinloc.fingerprint.csi_dataset import MULTIPATH_COLUMNS, CsiSettings, check_dataset_size, write_csi_dataset
-from twinloc.fingerprint.sectors import sector_of, sector_rotation_applicability
+from twinloc.fingerprint.sectors import serving_sectors
 from twinloc.geometry.cache import GeometryCache, cache_or_new, process_cache
 from twinloc.geometry.scene import Scene
 from twinloc.radio.radiomap import MultipathFeatures, RadioMap, RadioSettings, compute_radio_map
@@ -79,10 +79,8 @@ def csi_dataset_job(
         }
         sector = None
         if settings.sectors > 1:
-            sector = sector_of(samples, station.position, settings.sectors)
-            found = sector_rotation_applicability(scene, station.name, settings.sectors, engine=engine,
-                                                  position=station.position)
-            provenance["sector_rotation"] = {"applies": found.applies, "reason": found.reason}
+            sector, provenance["sector_rotation"] = serving_sectors(scene, station.name, station.position, samples,
+                                                                    settings.sectors, engine=engine)
         size = write_csi_dataset(out_path, samples, paths, settings, provenance, cancel,
                                  scaled_progress(progress, 0.5, 1.0), sector=sector)
         return CsiDatasetResult(path=str(out_path), samples=len(samples), reached=reached,

@@ -20,7 +20,7 @@ import numpy as np
 
 from twinloc.cancellation import CancelToken, ProgressFn, report_nothing, scaled_progress
 from twinloc.fingerprint.csi_dataset import MULTIPATH_COLUMNS, CsiSettings, open_csi_dataset, write_csi_dataset
-from twinloc.fingerprint.sectors import sector_of, sector_rotation_applicability
+from twinloc.fingerprint.sectors import serving_sectors
 from twinloc.fingerprint.site_change import apply_edits, change_map
 from twinloc.geometry.scene import Scene
 from twinloc.radio.channel import AntennaArray, OfdmBand
@@ -88,9 +88,8 @@ def regenerate_csi_dataset(dataset_path, scene: Scene, edits, out_path, *, cance
     sector = None
     if settings.sectors > 1:
         # The edit may break (or restore) the symmetry that sector rotation needs: ask the changed twin.
-        sector = sector_of(positions, station.position, settings.sectors)
-        found = sector_rotation_applicability(changed_scene, station.name, settings.sectors, position=station.position)
-        record["sector_rotation"] = {"applies": found.applies, "reason": found.reason}
+        sector, record["sector_rotation"] = serving_sectors(changed_scene, station.name, station.position, positions,
+                                                           settings.sectors)
     size = write_csi_dataset(out_path, positions, new_paths, settings, record, cancel,
                              scaled_progress(progress, 0.6, 1.0), sector=sector, copied=(dataset, ~changed))
     return CsiRegeneration(str(out_path), changed, size, time.perf_counter() - started)

@@ -162,6 +162,15 @@ def sector_rotation_applicability(scene: Scene, base_station_name: str, sectors:
               f"sample points differ after a {angle} turn", sectors)
 
 
+def serving_sectors(scene: Scene, station_name: str, position, samples, sectors: int, *,
+                    engine=None) -> tuple[np.ndarray, dict]:
+    """(N,) int8 sector of each of ``samples`` (N, 3) metres around the station at ``position``
+    (x, y, z) metres, and what a dataset's provenance records of rotation (``applies``,
+    ``reason``; :func:`sector_rotation_applicability` on ``scene``)."""
+    found = sector_rotation_applicability(scene, station_name, sectors, engine=engine, position=position)
+    return sector_of(samples, position, sectors), {"applies": found.applies, "reason": found.reason}
+
+
 def _sample_points(scene: Scene, station_height_m: float) -> np.ndarray:
     """(P, 3) metres: a grid over the evaluation regions at the tag height and the station's."""
     from twinloc.geometry.grid import FloorGrid, floor_footprint
