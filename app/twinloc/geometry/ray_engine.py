@@ -11,6 +11,7 @@ one setting for the process: :func:`set_default_threads`); the answers do not de
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from dataclasses import dataclass
 
@@ -178,6 +179,9 @@ class RayEngine:
         # Solids and surfaces get their own acceleration structures as well as a joint one:
         # a machine standing on the floor shares its bottom face's plane with the floor, and
         # one structure would report either face there, hiding the solid's exit.
+        # The compiled loops are loaded with the first engine, not at import: Numba loads SciPy,
+        # which the window's start-up does without.
+        self._kernels = importlib.import_module("twinloc.geometry.ray_kernels")
         make_backend = _backend_factory()
         self._everything = _TriangleSet(make_backend, vertices, faces, usable)
         self._solids = _TriangleSet(make_backend, vertices, faces, usable & self._solid_triangle)
@@ -219,14 +223,17 @@ class RayEngine:
                          object_index=np.empty(count, dtype=np.int64), normal=np.empty((count, 3)))
 
         def block(start: int, stop: int) -> None:
-            unit = _unit_directions(directions[start:stop])
-            triangle, distance = self._cast(
-                self._everything, origins[start:stop], unit, None if limit is None else limit[start:stop]
-            )
-            hits.triangle[start:stop] = triangle
-            np.maximum(distance, 0.0, out=hits.distance[start:stop])
-            np.take(self._object_or_none, triangle, out=hits.object_index[start:stop])
-            np.take(self._normal_or_none, triangle, axis=0, out=hits.normal[start:stop])
+            unit, zero = self._kernels.unit_rays(directions[start:stop])
+            if zero:
+                raise ValueError("directions must be non-zero")
+            block_origins = origins[start:stop]
+            if self._everything.empty:
+                hit = np.full(stop - start, -1, dtype=np.int32)  # as Embree answers
+            else:
+                hit = self._everything.backend.closest(block_origins, unit, None if limit is None else limit[start:stop])
+            self._kernels.record_first_hits(hit, self._everything.index_or_none, self._normal_or_none, self._plane_offset, self._centroids,
+                              self._object_or_none, block_origins, unit, hits.triangle[start:stop],
+                              hits.distance[start:stop], hits.object_index[start:stop], hits.normal[start:stop])
 
         run_blocks(count, block, self.threads, FIRST_HIT_BLOCK_RAYS)
         return hits
@@ -286,17 +293,9 @@ class RayEngine:
         def block(start: int, stop: int) -> None:
             # Summed per block, on the block's thread: the sums are the same, the merge is gone.
             events = self._block_events(starts[start:stop], ends[start:stop])
-            size = stop - start
-            per_crossing = events.secant if use_secant else 1.0
-            weighted = result.weighted[start:stop]  # zeros: bincount of an empty list is integer
-            weighted += np.bincount(events.solid_ray, events.chord * solid_weight[events.solid_owner], minlength=size)
-            weighted += np.bincount(events.surface_ray, per_crossing * surface_weight[events.surface_owner], minlength=size)
-            clear = result.clear[start:stop]
-            clear[events.surface_ray] = False
-            clear[events.solid_ray[events.chord > 0.0]] = False
-            blocked = result.blocked[start:stop]
-            blocked[events.surface_ray[opaque[events.surface_owner]]] = True
-            blocked[events.solid_ray[(events.chord > 0.0) & opaque[events.solid_owner]]] = True
+            self._kernels.add_weighted_crossings(events.surface_ray, events.surface_owner, events.secant, events.solid_ray, events.solid_owner,
+                                   events.chord, surface_weight, solid_weight, opaque, bool(use_secant), result.weighted[start:stop],
+                                   result.clear[start:stop], result.blocked[start:stop])
 
         run_blocks(count, block, self.threads)
         return result
@@ -341,24 +340,19 @@ class RayEngine:
 
     def _block_events(self, starts: np.ndarray, ends: np.ndarray) -> CrossingEvents:
         """:meth:`crossing_events` of one block of segments (rays numbered from 0 in the block)."""
-        vector = ends - starts
-        length = np.sqrt(np.einsum("ij,ij->i", vector, vector))
-        active = length > 2.0 * END_TOLERANCE_M
-        unit = np.zeros_like(vector)
-        unit[active] = vector[active] / length[active, None]
-        stop = length - END_TOLERANCE_M
+        unit, length, stop, active = self._kernels.segment_frames(starts, ends, END_TOLERANCE_M)
         # One cast against everything first: segments that meet nothing (most links in open
         # space) need no walk through the solids and surfaces separately.
-        first, _ = self._cast(self._everything, starts + END_TOLERANCE_M * unit, unit, np.maximum(stop - END_TOLERANCE_M, 0.0))
+        first = self._closest(self._everything, starts + END_TOLERANCE_M * unit, unit, np.maximum(stop - END_TOLERANCE_M, 0.0))
         walked = active & (first >= 0)
 
         surface_ray, _, triangle_crossed = self._walk_segments(self._surfaces, starts, unit, stop, walked)
-        cosine = np.abs(_row_dot(np.take(self.triangle_normals, triangle_crossed, axis=0), unit[surface_ray]))
+        cosine = np.abs(self._kernels.facing(triangle_crossed, surface_ray, self.triangle_normals, unit))
         surface_owner = self.triangle_object[triangle_crossed]
         secant = 1.0 / np.maximum(cosine, MIN_ABS_COS)
 
         ray, t, triangle = self._walk_segments(self._solids, starts, unit, stop, walked)
-        entering = _row_dot(np.take(self.triangle_normals, triangle, axis=0), unit[ray]) < 0.0
+        entering = self._kernels.facing(triangle, ray, self.triangle_normals, unit) < 0.0
         chords = self._chords(starts, unit, length, stop, ray, triangle, t, entering)
         inside = self._segments_wholly_inside(starts, ends, unit, length, stop, active, ray)
         solid_ray, solid_owner, chord, solid_triangle = (np.concatenate(parts) for parts in zip(chords, inside))
@@ -397,14 +391,12 @@ class RayEngine:
         exits = []
         for direction in (_INSIDE_DIRECTION, -_INSIDE_DIRECTION):
             unit = np.broadcast_to(direction, points.shape)
-            triangle, _ = self._cast(
-                self._solids, points + _INSIDE_OFFSET_M * direction, unit, np.full(len(points), np.inf)
-            )
+            triangle = self._closest(self._solids, points + _INSIDE_OFFSET_M * direction, unit, np.full(len(points), np.inf))
             exits.append(self._is_solid_exit(triangle, unit))
         inside = exits[0] & exits[1]
         undecided = np.flatnonzero(exits[0] ^ exits[1])
         outward = np.where(exits[0][undecided, None], -_INSIDE_DIRECTION, _INSIDE_DIRECTION)
-        face_behind, _ = self._cast(
+        face_behind = self._closest(
             self._solids,
             points[undecided] - _INSIDE_OFFSET_M * outward,
             outward,
@@ -420,30 +412,20 @@ class RayEngine:
 
         Returns triangle (N,) int64 or -1, and the float64 signed distance along ``unit`` to
         that triangle's plane (inf on a miss; slightly negative when float32 rounding let
-        the backend report the face just left).
+        the backend report the face just left; for a ray lying in the plane, the distance
+        to the triangle's centroid).
         """
         if len(origins) == 0 or triangles.empty:
             return np.full(len(origins), -1, dtype=np.int64), np.full(len(origins), np.inf)
-        triangle = triangles.index_or_none[triangles.backend.closest(origins, unit, limit)]
-        return triangle, self._plane_distance(triangle, origins, unit)
+        return self._kernels.hit_distances(triangles.backend.closest(origins, unit, limit), triangles.index_or_none,
+                             self._normal_or_none, self._plane_offset, self._centroids, origins, unit)
 
-    def _plane_distance(self, triangle, origins, unit) -> np.ndarray:
-        """Signed float64 distance along ``unit`` to each hit triangle's plane; inf for -1 (no hit).
-
-        A ray lying in the plane (grazing) has no plane distance; the distance to the
-        triangle's centroid along the ray stands in for it.
-        """
-        normal = np.take(self._normal_or_none, triangle, axis=0)
-        along = _row_dot(normal, unit)
-        toward = self._plane_offset[triangle] - _row_dot(normal, origins)
-        flat = np.abs(along) <= 1e-9  # grazing, or no triangle (a zero normal)
-        if not flat.any():
-            return np.divide(toward, along, out=toward)
-        distance = np.divide(toward, np.where(flat, 1.0, along), out=toward)
-        distance[flat] = np.inf
-        grazing = np.flatnonzero(flat & (triangle >= 0))
-        distance[grazing] = _row_dot(self._centroids[triangle[grazing]] - origins[grazing], unit[grazing])
-        return distance
+    @staticmethod
+    def _closest(triangles: _TriangleSet, origins, unit, limit) -> np.ndarray:
+        """(N,) int64: the closest of ``triangles`` each ray meets within ``limit``, or -1."""
+        if len(origins) == 0 or triangles.empty:
+            return np.full(len(origins), -1, dtype=np.int64)
+        return triangles.index_or_none[triangles.backend.closest(origins, unit, limit)]
 
     def _walk_segments(self, triangles: _TriangleSet, starts, unit, stop, active):
         """Cast along every active segment from hit to hit among ``triangles`` up to ``stop``.
@@ -451,36 +433,18 @@ class RayEngine:
         Returns the crossings as parallel arrays: ray (E,) int64, distance from the start
         (E,) float64 metres, triangle (E,) int64.
         """
-        rays = np.flatnonzero(active)
+        rays = np.flatnonzero(active) if not triangles.empty else np.zeros(0, dtype=np.int64)
         position = np.full(len(starts), END_TOLERANCE_M)
         step = np.full(len(starts), self._step_m)
         event_ray, event_t, event_triangle = [], [], []
-        if triangles.empty:
-            rays = rays[:0]
         for _ in range(_MAX_SEGMENT_CASTS):
             if rays.size == 0:
                 break
-            ray_unit = unit[rays]
-            origins = starts[rays] + position[rays, None] * ray_unit
-            triangle, distance = self._cast(triangles, origins, ray_unit, stop[rays] - position[rays])
-            hit = triangle >= 0
-            rays, triangle, distance = rays[hit], triangle[hit], distance[hit]
-            along = position[rays] + distance
-            # A face behind the cast origin is the one just left, reported again through
-            # float32 rounding: step further past it, farther each time.
-            fresh = (distance >= 0.0) & (along < stop[rays])
-            again = distance < 0.0
-            event_ray.append(rays[fresh])
-            event_t.append(along[fresh])
-            event_triangle.append(triangle[fresh])
-            moved = rays[fresh]
-            position[moved] = along[fresh] + self._step_m
-            step[moved] = self._step_m
-            repeat = rays[again]
-            position[repeat] += step[repeat]
-            step[repeat] *= 2.0
-            rays = rays[fresh | again]
-            rays = rays[position[rays] < stop[rays]]
+            origins, directions, limits = self._kernels.walk_casts(rays, starts, unit, position, stop)
+            triangle, distance = self._cast(triangles, origins, directions, limits)
+            rays, *events = self._kernels.walk_advance(rays, triangle, distance, position, step, stop, self._step_m)
+            for found, part in zip((event_ray, event_t, event_triangle), events):
+                found.append(part)
         if not event_ray:
             return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
         return np.concatenate(event_ray), np.concatenate(event_t), np.concatenate(event_triangle)
@@ -497,40 +461,18 @@ class RayEngine:
         Returns (ray (K,) int64, object (K,) int64, chord (K,) float64 metres, first face
         met (K,) int64), one per (segment, solid) pair met.
         """
-        n_objects = len(self.object_names)
-        owner = self.triangle_object[triangle]
-        key = ray * n_objects + owner
-        # The walk emits each ray's events in increasing distance, so a stable sort by
-        # (ray, object) keeps them in order along the ray.
-        order = np.argsort(key, kind="stable")
-        ray, owner, t, entering, key, triangle = ray[order], owner[order], t[order], entering[order], key[order], triangle[order]
-        same_as_next = key[1:] == key[:-1]
-        drop = np.zeros(ray.size, dtype=bool)
-        drop[:-1] |= same_as_next & entering[:-1] & entering[1:]
-        drop[1:] |= same_as_next & ~entering[1:] & ~entering[:-1]
-        keep = ~drop
-        ray, owner, t, entering, key, triangle = ray[keep], owner[keep], t[keep], entering[keep], key[keep], triangle[keep]
-
-        first = np.ones(ray.size, dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        last = np.ones(ray.size, dtype=bool)
-        last[:-1] = key[:-1] != key[1:]
-        contribution = np.where(entering, -t, t)
-
+        ray, owner, triangle, entering, first, last, signed = self._kernels.solid_passages(
+            ray, t, triangle, entering, self.triangle_object, len(self.object_names))
         trailing = np.flatnonzero(last & entering)
         if trailing.size:
-            contribution[trailing] += length[ray[trailing]]
+            signed[trailing] += length[ray[trailing]]
             ends_inside = self._ends_inside(starts, unit, stop, ray[trailing], owner[trailing], forward=True)
-            contribution[trailing[~ends_inside]] = 0.0
+            signed[trailing[~ends_inside]] = 0.0
         leading = np.flatnonzero(first & ~entering)
         if leading.size:
             starts_inside = self._ends_inside(starts, unit, stop, ray[leading], owner[leading], forward=False)
-            contribution[leading[~starts_inside]] = 0.0
-        group_start = np.flatnonzero(first)
-        chords = np.add.reduceat(contribution, group_start) if group_start.size else np.zeros(0)
-        rays = ray[group_start]
-        # Float rounding must not turn a tangent touch into a negative or over-long chord.
-        return rays, owner[group_start], np.clip(chords, 0.0, length[rays]), triangle[group_start]
+            signed[leading[~starts_inside]] = 0.0
+        return self._kernels.passage_chords(ray, owner, triangle, first, signed, length)
 
     def _segments_wholly_inside(self, starts, ends, unit, length, stop, active, event_rays):
         """Segments with no event of any solid that lie wholly inside one: both ends in the
@@ -545,10 +487,10 @@ class RayEngine:
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64))
         if candidates.size == 0 or self._solid_boxes.size == 0:
             return empty
-        rays, owner = self._both_in_solid_box(starts[candidates], ends[candidates])
+        rays, box = self._kernels.ends_in_boxes(starts, ends, candidates, self._solid_boxes, self._step_m)
         if rays.size == 0:
             return empty
-        rays = candidates[rays]
+        owner = self._solid_object[box]
         confirmed = self._ends_inside(starts, unit, stop, rays, owner, forward=True)
         rays, owner = rays[confirmed], owner[confirmed]
         return rays, owner, length[rays], np.full(rays.size, -1, dtype=np.int64)
@@ -559,44 +501,26 @@ class RayEngine:
         The point must lie in the solid's bounding box and the ray leaving it away from
         the segment must meet that solid's face from inside first.
         """
-        point = starts[rays] + (stop[rays, None] if forward else END_TOLERANCE_M) * unit[rays]
+        point = _rows(starts, rays) + (np.take(stop, rays)[:, None] if forward else END_TOLERANCE_M) * _rows(unit, rays)
         boxes = self._object_boxes[owner]
         in_box = np.all((point >= boxes[:, 0] - self._step_m) & (point <= boxes[:, 1] + self._step_m), axis=1)
         result = np.zeros(len(rays), dtype=bool)
         if not in_box.any():
             return result
         direction = unit[rays[in_box]] if forward else -unit[rays[in_box]]
-        triangle, _ = self._cast(self._solids, point[in_box], direction, np.full(int(in_box.sum()), np.inf))
+        triangle = self._closest(self._solids, point[in_box], direction, np.full(int(in_box.sum()), np.inf))
         result[in_box] = self._is_solid_exit(triangle, direction, owner[in_box])
         return result
 
-    def _both_in_solid_box(self, starts, ends) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (index into starts/ends, solid object) whose two points lie in that solid's
-        bounding box (with the step as margin). One solid at a time, narrowing axis by axis:
-        few points survive the first axis, so this stays cheap for many solids."""
-        found_points, found_solids = [], []
-        for solid, (low, high) in zip(self._solid_object, self._solid_boxes):
-            low, high = low - self._step_m, high + self._step_m
-            candidates = np.flatnonzero((ends[:, 0] >= low[0]) & (ends[:, 0] <= high[0]))
-            for points in (ends, starts):
-                for axis in range(3):
-                    values = points[candidates, axis]
-                    candidates = candidates[(values >= low[axis]) & (values <= high[axis])]
-            found_points.append(candidates)
-            found_solids.append(np.full(candidates.size, solid, dtype=np.int64))
-        if not found_points:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(found_points), np.concatenate(found_solids)
-
     def _is_solid_exit(self, triangle, unit, owner=None) -> np.ndarray:
         """(N,) bool: the ray with direction ``unit`` leaves a solid (of ``owner``) there."""
-        valid = triangle >= 0
+        valid = np.flatnonzero(triangle >= 0)
         result = np.zeros(len(triangle), dtype=bool)
-        tri = triangle[valid]
-        leaving = _row_dot(self.triangle_normals[tri], unit[valid]) > 0.0
+        tri = np.take(triangle, valid)
+        leaving = _row_dot(_rows(self.triangle_normals, tri), _rows(unit, valid)) > 0.0
         ok = self._solid_triangle[tri] & leaving
         if owner is not None:
-            ok &= self.triangle_object[tri] == np.asarray(owner)[valid]
+            ok &= self.triangle_object[tri] == np.take(owner, valid)
         result[valid] = ok
         return result
 
@@ -689,7 +613,7 @@ def _backend_factory():
 
 
 def _points(values, what: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
+    array = np.ascontiguousarray(values, dtype=np.float64)  # the compiled loops take C arrays
     if array.ndim != 2 or array.shape[1] != 3:
         raise ValueError(f"{what} must have shape (N, 3), got {array.shape}")
     if not np.all(np.isfinite(array)):
@@ -708,8 +632,10 @@ def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return total
 
 
-def _unit_directions(directions: np.ndarray) -> np.ndarray:
-    norms = np.sqrt(_row_dot(directions, directions))
-    if np.any(norms == 0.0):
-        raise ValueError("directions must be non-zero")
-    return directions / norms[:, None]
+def _rows(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``array[index]`` of an (N, 3) array and (K,) integer index, as (K, 3).
+
+    ``np.take`` along axis 0: four times faster than fancy indexing of rows, and it lets
+    other ray threads run meanwhile (the fancy index holds the GIL throughout).
+    """
+    return np.take(array, index, axis=0)
