@@ -139,6 +139,33 @@ def test_shutdown_cancels_running_jobs() -> None:
         handle.future.result(0)
 
 
+def test_a_held_pool_starts_nothing_until_released() -> None:
+    """What the window's start-up relies on: held jobs wait, in order, and a job cancelled
+    while held never runs (had it started, its call would be recorded)."""
+    calls = []
+    with ComputePool(max_workers=2) as pool:
+        pool.hold()
+        dropped = pool.submit(Job("dropped", lambda progress, cancel: calls.append("dropped")))
+        kept = pool.submit(Job("kept", lambda progress, cancel: calls.append("kept") or 7))
+        dropped.cancel()
+        pool.release()
+        assert kept.future.result(30) == 7
+        with pytest.raises(JobCancelled):
+            dropped.future.result(30)
+    assert calls == ["kept"]
+
+
+def test_shutting_down_a_held_pool_cancels_its_jobs() -> None:
+    calls = []
+    pool = ComputePool(max_workers=1)
+    pool.hold()
+    handle = pool.submit(Job("held", lambda progress, cancel: calls.append(1)))
+    pool.shutdown()  # waits for the workers: a held worker must wake up
+    with pytest.raises(JobCancelled):
+        handle.future.result(0)
+    assert calls == []
+
+
 def test_default_worker_count_is_small() -> None:
     with ComputePool() as pool:
         assert 1 <= pool._executor._max_workers <= 4

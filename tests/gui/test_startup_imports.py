@@ -2,7 +2,9 @@
 imports neither torch, scikit-learn, SciPy, trimesh nor matplotlib's Qt canvas.
 
 pyvista imports matplotlib's core (and its Agg backend) itself, so a bare pyvistaqt window pays
-for those too; what TwinLoc adds on top is checked here. Run in a fresh process, since the test
+for those too; what TwinLoc adds on top is checked here. The window is built as ``run_gui``
+builds it, its compute lanes held until it has been shown: the first maps' jobs then load
+the ray engine's compiled loops (Numba, which imports SciPy). Run in a fresh process, since the test
 session has imported everything already.
 """
 
@@ -24,12 +26,16 @@ from PySide6.QtWidgets import QApplication
 
 app = QApplication(sys.argv[:1])
 from twinloc.gui.main_window import MainWindow
+from twinloc.gui.tasks import default_lanes
 from twinloc.model.autosave import AutosaveStore
 from twinloc.workspace import open_source
 
 folder = sys.argv[1]
+lanes = default_lanes()
+for pool in lanes.values():
+    pool.hold()
 window = MainWindow(open_source("uwb_hall"), settings=QSettings(folder + "/settings.ini", QSettings.Format.IniFormat),
-                    autosave=AutosaveStore(folder + "/autosave"))
+                    autosave=AutosaveStore(folder + "/autosave"), lanes=lanes)
 window.show()
 app.processEvents()
 print(" ".join(name for name in sys.argv[2:] if name in sys.modules) or "none")

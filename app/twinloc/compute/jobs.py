@@ -159,6 +159,16 @@ class ComputePool:
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twinloc-compute")
         self._live: set[JobHandle] = set()
         self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Queue the jobs submitted from now on without starting them, until :meth:`release`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Start the jobs held since :meth:`hold`, in the order they came."""
+        self._open.set()
 
     def submit(self, job: Job) -> JobHandle:
         """Start ``job`` (or complete it at once from the cache) and return its handle."""
@@ -180,6 +190,7 @@ class ComputePool:
             live = tuple(self._live)
         for handle in live:
             handle.cancel()
+        self._open.set()  # held workers wake, see their jobs cancelled and leave
         self._executor.shutdown(wait=wait)
 
     def __enter__(self) -> ComputePool:
@@ -190,6 +201,7 @@ class ComputePool:
 
     def _run(self, handle: JobHandle) -> None:
         future = handle.future
+        self._open.wait()
         try:
             if not future.set_running_or_notify_cancel():  # future.cancel() was called directly
                 return

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Mapping
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 import twinloc
 from twinloc._paths import resources_dir
+from twinloc.compute.jobs import ComputePool
 from twinloc.gui.main_window import MainWindow
+from twinloc.gui.tasks import default_lanes
 from twinloc.gui.widgets.dialogs import show_error
 from twinloc.workspace import SceneFileMissing, open_source
 
@@ -30,8 +33,14 @@ def run_gui(source: str | None = None) -> int:
         The exit status of the Qt event loop.
     """
     app = _application()
-    window = create_main_window(source)
+    lanes = default_lanes()
+    # The window first: the first maps' jobs (and the ray engine's compiled loops they load)
+    # would otherwise share the GIL with its construction and show it later.
+    for pool in lanes.values():
+        pool.hold()
+    window = create_main_window(source, lanes)
     window.show()
+    QTimer.singleShot(0, lambda: [pool.release() for pool in lanes.values()])
     if os.environ.get(QUIT_WHEN_SHOWN):
         QTimer.singleShot(0, lambda: _render_and_quit(window))
     else:
@@ -46,8 +55,10 @@ def _render_and_quit(window: MainWindow) -> None:
     QApplication.quit()
 
 
-def create_main_window(source: str | None = None) -> MainWindow:
+def create_main_window(source: str | None = None, lanes: Mapping[str, ComputePool] | None = None) -> MainWindow:
     """A main window showing ``source``, a shipped scene's name or a file (not shown yet).
+
+    ``lanes``: the compute pools of its jobs (default: new ones, see :class:`MainWindow`).
 
     When ``source`` cannot be opened, an error dialog says why and the default scene opens;
     for a project whose scene file is missing, the window asks where the scene is (see
@@ -57,7 +68,7 @@ def create_main_window(source: str | None = None) -> MainWindow:
     try:
         workspace = open_source(source or DEFAULT_SCENE)
     except SceneFileMissing:
-        window = MainWindow(open_source(DEFAULT_SCENE))
+        window = MainWindow(open_source(DEFAULT_SCENE), lanes=lanes)
         window.open_source(source)
         return window
     except Exception as error:  # the default scene is shipped; anything else may be broken
@@ -65,7 +76,7 @@ def create_main_window(source: str | None = None) -> MainWindow:
             raise
         show_error(None, "Could not open", str(error))
         workspace = open_source(DEFAULT_SCENE)
-    return MainWindow(workspace)
+    return MainWindow(workspace, lanes=lanes)
 
 
 def _application() -> QApplication:

@@ -31,6 +31,7 @@ from twinloc.geometry.loaders import SHIPPED_SCENES
 from twinloc.gui.document import ProjectDocument
 from twinloc.gui.feature import Feature, FeatureContext, FeatureParts
 from twinloc.gui.features import FEATURES
+from twinloc.gui.garbage import GuiThreadCollector
 from twinloc.gui.tasks import JobRunner, Task, default_lanes
 from twinloc.gui.viewport.floor_stack import FloorStack
 from twinloc.gui.viewport.widget import SceneViewport
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         except OSError as error:  # an unwritable data folder must not keep TwinLoc from starting
             self.statusBar().showMessage(f"Autosave is off: {self.autosave_store.directory}: {error.strerror or error}")
 
+        self.garbage = GuiThreadCollector(self)  # before any job runs: see twinloc.gui.garbage
+        self.garbage.open()
         self.document = ProjectDocument(workspace.project, workspace.base_scene, self)
         self.document.set_path(workspace.project_path)
         self.runner = JobRunner(lanes if lanes is not None else default_lanes(), self)
@@ -485,6 +488,7 @@ class MainWindow(QMainWindow):
         self.runner.shutdown()
         self.autosave_store.end_session()
         self.viewport.close()
+        self.garbage.close()
         event.accept()
 
     def _maybe_save(self) -> bool:
