@@ -71,6 +71,21 @@ def test_a_superseded_task_says_nothing_more(runner, qtbot):
     assert first.handle.cancelled and first.outcome == "superseded"
 
 
+def test_a_discarded_task_that_had_finished_says_nothing(runner, qtbot):
+    """The race a cancel cannot close: the job finished on its thread, its result still queued
+    for the GUI thread. Cancelling then still delivers it; discarding drops it."""
+    outcomes = {}
+    for how in ("cancel", "discard"):
+        task = runner.submit(Job("map", lambda progress, cancel: "stale"), key=how)
+        heard = outcomes[how] = []
+        for signal in (task.finished, task.cancelled, task.failed):
+            signal.connect(lambda *args, heard=heard: heard.append(args))
+        assert task.handle.future.result(WAIT_S) == "stale"  # done; no Qt event processed yet
+        getattr(runner, how)(how)
+        qtbot.waitUntil(lambda: runner.is_idle, timeout=5000)  # a cancelled task is idle once it delivered
+    assert outcomes == {"cancel": [("stale",)], "discard": []}
+
+
 def test_superseding_must_be_asked_for(runner, qtbot):
     release = threading.Event()
     running = runner.submit(Job("Model training", lambda progress, cancel: release.wait(WAIT_S)), lane=LONG, key="training")

@@ -231,6 +231,17 @@ class JobRunner(QObject):
         if task is not None:
             task.cancel()
 
+    def discard(self, key: str) -> None:
+        """Cancel the running task of ``key``, if any, and drop its outcome unheard.
+
+        For a result that would be stale: a job that had already finished computing when it
+        was cancelled still delivers ``finished`` after :meth:`cancel`, never after this.
+        """
+        task = self.task(key)
+        if task is not None:
+            task._supersede()
+            self._on_done(task)
+
     @property
     def is_idle(self) -> bool:
         return not self._running

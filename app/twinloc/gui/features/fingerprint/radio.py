@@ -171,7 +171,7 @@ class RadioMapController(QObject):
 
     def _forget(self) -> None:
         """The map no longer belongs to the document (another scene, no transmitter left)."""
-        self._runner.cancel(KEY)
+        self._runner.discard(KEY)  # a map computed just before this must not come back
         if self.radio_map is not None:
             self.radio_map, self.grid = None, None
             self.mapChanged.emit()
