@@ -162,13 +162,13 @@ class SiteChangeController(QObject):
         self.staleChanged.emit()
         old, new = self.baseline, twin_scene(self._document)
         if old.content_hash() == new.content_hash():
-            self._runner.cancel(MAP_KEY)
+            self._runner.discard(MAP_KEY)
             self._set_changes(None)
             return
         names = [t.name for t in transmitters_of(old)]
         if not names or not self.stale_results():
             # Nothing made on the old twin can go stale, so the (whole-floor) map would be work for nobody.
-            self._runner.cancel(MAP_KEY)
+            self._runner.discard(MAP_KEY)
             self._set_changes(None)
             return
         floor = self._floor if self._floor is not None and [t.name for t in self._floor.transmitters] == names else None

@@ -131,7 +131,7 @@ class PlanController(QObject):
 
     def _replan(self, report: bool) -> None:
         if len(self.markers) < LEAST_MARKERS:
-            self._runner.cancel(KEY)
+            self._runner.discard(KEY)  # a plan of the markers before must not come back
             self.plan = None
             self.note = f"Click at least {LEAST_MARKERS} outer markers on the floor ({len(self.markers)} so far)."
             self.planChanged.emit()
