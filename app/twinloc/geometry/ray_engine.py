@@ -436,18 +436,19 @@ class RayEngine:
         rays = np.flatnonzero(active) if not triangles.empty else np.zeros(0, dtype=np.int64)
         position = np.full(len(starts), END_TOLERANCE_M)
         step = np.full(len(starts), self._step_m)
-        event_ray, event_t, event_triangle = [], [], []
+        origins, directions, limits = self._kernels.walk_casts(rays, starts, unit, position, stop)
+        events = []
         for _ in range(_MAX_SEGMENT_CASTS):
             if rays.size == 0:
                 break
-            origins, directions, limits = self._kernels.walk_casts(rays, starts, unit, position, stop)
-            triangle, distance = self._cast(triangles, origins, directions, limits)
-            rays, *events = self._kernels.walk_advance(rays, triangle, distance, position, step, stop, self._step_m)
-            for found, part in zip((event_ray, event_t, event_triangle), events):
-                found.append(part)
-        if not event_ray:
+            hit = triangles.backend.closest(origins, directions, limits)
+            rays, origins, directions, limits, *found = self._kernels.walk_step(
+                rays, hit, origins, directions, triangles.index_or_none, self._normal_or_none, self._plane_offset,
+                self._centroids, starts, unit, position, step, stop, self._step_m)
+            events.append(found)
+        if not events:
             return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
-        return np.concatenate(event_ray), np.concatenate(event_t), np.concatenate(event_triangle)
+        return tuple(np.concatenate(part) for part in zip(*events))
 
     def _chords(self, starts, unit, length, stop, ray, triangle, t, entering):
         """Chord lengths from each segment's enter/exit events per solid object.

@@ -26,6 +26,18 @@ GRAZING_COSINE = 1e-9
 
 
 @_compiled
+def _plane_distance(k, normal_or_none, plane_offset, centroids, origins, unit, i):  # pragma: no cover - compiled
+    """Distance along ray i to triangle k's plane (its centroid's, for a ray lying in the plane)."""
+    along = normal_or_none[k, 0] * unit[i, 0] + normal_or_none[k, 1] * unit[i, 1] + normal_or_none[k, 2] * unit[i, 2]
+    if abs(along) <= GRAZING_COSINE:
+        return ((centroids[k, 0] - origins[i, 0]) * unit[i, 0] + (centroids[k, 1] - origins[i, 1]) * unit[i, 1]
+                + (centroids[k, 2] - origins[i, 2]) * unit[i, 2])
+    toward = plane_offset[k] - (normal_or_none[k, 0] * origins[i, 0] + normal_or_none[k, 1] * origins[i, 1]
+                                + normal_or_none[k, 2] * origins[i, 2])
+    return toward / along
+
+
+@_compiled
 def hit_distances(hit, index_or_none, normal_or_none, plane_offset, centroids, origins, unit):  # pragma: no cover - compiled
     """The engine's triangle and the float64 distance to its plane of each backend hit.
 
@@ -49,17 +61,7 @@ def hit_distances(hit, index_or_none, normal_or_none, plane_offset, centroids, o
     for i in range(count):
         k = index_or_none[hit[i]] if hit[i] >= 0 else -1
         triangle[i] = k
-        if k < 0:
-            distance[i] = np.inf
-            continue
-        along = normal_or_none[k, 0] * unit[i, 0] + normal_or_none[k, 1] * unit[i, 1] + normal_or_none[k, 2] * unit[i, 2]
-        if abs(along) <= GRAZING_COSINE:
-            distance[i] = ((centroids[k, 0] - origins[i, 0]) * unit[i, 0] + (centroids[k, 1] - origins[i, 1]) * unit[i, 1]
-                           + (centroids[k, 2] - origins[i, 2]) * unit[i, 2])
-        else:
-            toward = plane_offset[k] - (normal_or_none[k, 0] * origins[i, 0] + normal_or_none[k, 1] * origins[i, 1]
-                                        + normal_or_none[k, 2] * origins[i, 2])
-            distance[i] = toward / along
+        distance[i] = np.inf if k < 0 else _plane_distance(k, normal_or_none, plane_offset, centroids, origins, unit, i)
     return triangle, distance
 
 
@@ -76,17 +78,22 @@ def walk_casts(rays, starts, unit, position, stop):  # pragma: no cover - compil
     directions = np.empty((count, 3))
     limits = np.empty(count)
     for i in range(count):
-        ray = rays[i]
-        for axis in range(3):
-            directions[i, axis] = unit[ray, axis]
-            origins[i, axis] = starts[ray, axis] + position[ray] * unit[ray, axis]
-        limits[i] = stop[ray] - position[ray]
+        _aim(rays[i], starts, unit, position, stop, origins, directions, limits, i)
     return origins, directions, limits
 
 
 @_compiled
-def walk_advance(rays, triangle, distance, position, step, stop, step_m):  # pragma: no cover - compiled
-    """Record the crossings of one cast and move each ray past its hit.
+def _aim(ray, starts, unit, position, stop, origins, directions, limits, row):  # pragma: no cover - compiled
+    for axis in range(3):
+        directions[row, axis] = unit[ray, axis]
+        origins[row, axis] = starts[ray, axis] + position[ray] * unit[ray, axis]
+    limits[row] = stop[ray] - position[ray]
+
+
+@_compiled
+def walk_step(rays, hit, origins, directions, index_or_none, normal_or_none, plane_offset, centroids,
+              starts, unit, position, step, stop, step_m):  # pragma: no cover - compiled
+    """Record the crossings of one cast, move each ray past its hit and aim its next cast.
 
     A hit behind the cast's origin (distance < 0) is the face just left, reported again
     through float32 rounding: the ray steps further past it, twice as far each time. A hit
@@ -95,13 +102,15 @@ def walk_advance(rays, triangle, distance, position, step, stop, step_m):  # pra
     Parameters
     ----------
     rays : (R,) int64; the rays cast, as indices into the block.
-    triangle : (R,) int64, distance : (R,) float64; :func:`hit_distances` of the cast.
-    position, step : (N,) float64 metres; updated in place.
+    hit : (R,) integer; the backend's answer to the cast (origins, directions (R, 3) float64).
+    index_or_none, normal_or_none, plane_offset, centroids : as for :func:`hit_distances`.
+    starts, unit : (N, 3) float64; position, step : (N,) float64 metres, updated in place;
     stop : (N,) float64 metres; step_m : float, metres.
 
     Returns
     -------
-    walking : (R',) int64; the rays to cast again.
+    walking : (R',) int64; the rays to cast again, with their origins (R', 3), directions
+        (R', 3) float64 and limits (R',) float64 metres (see :func:`walk_casts`).
     event_ray : (E,) int64, event_t : (E,) float64 metres from the segment's start,
     event_triangle : (E,) int64; the crossings found, in ray order.
     """
@@ -112,16 +121,18 @@ def walk_advance(rays, triangle, distance, position, step, stop, step_m):  # pra
     event_triangle = np.empty(count, dtype=np.int64)
     kept = events = 0
     for i in range(count):
-        if triangle[i] < 0:
+        k = index_or_none[hit[i]] if hit[i] >= 0 else -1
+        if k < 0:
             continue
+        distance = _plane_distance(k, normal_or_none, plane_offset, centroids, origins, directions, i)
         ray = rays[i]
-        along = position[ray] + distance[i]
-        if distance[i] >= 0.0:
+        along = position[ray] + distance
+        if distance >= 0.0:
             if along >= stop[ray]:
                 continue
             event_ray[events] = ray
             event_t[events] = along
-            event_triangle[events] = triangle[i]
+            event_triangle[events] = k
             events += 1
             position[ray] = along + step_m
             step[ray] = step_m
@@ -131,7 +142,9 @@ def walk_advance(rays, triangle, distance, position, step, stop, step_m):  # pra
         if position[ray] < stop[ray]:
             walking[kept] = ray
             kept += 1
-    return walking[:kept], event_ray[:events], event_t[:events], event_triangle[:events]
+    walking = walking[:kept]
+    next_origins, next_directions, limits = walk_casts(walking, starts, unit, position, stop)
+    return walking, next_origins, next_directions, limits, event_ray[:events], event_t[:events], event_triangle[:events]
 
 
 @_compiled
