@@ -22,6 +22,8 @@ DEFAULT_SCENE = "uwb_hall"
 STYLESHEET = "twinloc.qss"
 QUIT_WHEN_SHOWN = "TWINLOC_QUIT_WHEN_SHOWN"
 """Environment variable: quit as soon as the window has been shown and rendered (start-up benchmark)."""
+FIRST_FRAME_WAIT_MS = 2000
+"""The longest the first maps' jobs wait for the window's first frame."""
 
 
 def run_gui(source: str | None = None) -> int:
@@ -35,17 +37,35 @@ def run_gui(source: str | None = None) -> int:
     app = _application()
     lanes = default_lanes()
     # The window first: the first maps' jobs (and the ray engine's compiled loops they load)
-    # would otherwise share the GIL with its construction and show it later.
+    # would otherwise share the GIL with its construction and its first frame.
     for pool in lanes.values():
         pool.hold()
     window = create_main_window(source, lanes)
     window.show()
-    QTimer.singleShot(0, lambda: [pool.release() for pool in lanes.values()])
+    _release_after_first_frame(window, lanes)
     if os.environ.get(QUIT_WHEN_SHOWN):
         QTimer.singleShot(0, lambda: _render_and_quit(window))
     else:
         QTimer.singleShot(0, window.offer_recovery)
     return app.exec()
+
+
+def _release_after_first_frame(window: MainWindow, lanes: Mapping[str, ComputePool]) -> None:
+    """Start the held ``lanes`` once the viewport has drawn its first frame, or after
+    FIRST_FRAME_WAIT_MS whatever happens (a window opened minimized draws nothing)."""
+    render_window = window.viewport.plotter.render_window
+    observer = None
+
+    def release(*_args) -> None:
+        nonlocal observer
+        if observer is not None:
+            render_window.RemoveObserver(observer)
+            observer = None
+        for pool in lanes.values():
+            pool.release()
+
+    observer = render_window.AddObserver("EndEvent", release)
+    QTimer.singleShot(FIRST_FRAME_WAIT_MS, release)
 
 
 def _render_and_quit(window: MainWindow) -> None:
