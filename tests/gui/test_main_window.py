@@ -12,8 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
+from twinloc.compute.jobs import Job
 from twinloc.geometry.loaders import load_scene, shipped_scene_path
 from twinloc.gui import app as gui_app
+from twinloc.gui.tasks import LIVE, default_lanes
 from twinloc.model.autosave import AutosaveStore
 from twinloc.model.devices import Anchor
 from twinloc.model.project import Project, SceneRef
@@ -37,6 +39,23 @@ def test_window_opens_uwb_hall_with_three_anchors(qtbot, isolated_user_folders):
     assert not window.isWindowModified()
     assert window.progress_area.isHidden()
     assert window.autosave_store.directory == isolated_user_folders["data"] / "autosave"
+    window.close()
+
+
+def test_the_held_lanes_start_with_the_first_frame(qtbot, isolated_user_folders):
+    """run_gui's start-up: the first maps' jobs wait for the window's first frame. The probe's
+    result is awaited without processing Qt events, so the 2 s fallback timer cannot be what
+    released it: the render's end did."""
+    lanes = default_lanes()
+    for pool in lanes.values():
+        pool.hold()
+    window = gui_app.create_main_window(None, lanes)
+    qtbot.addWidget(window)
+    probe = lanes[LIVE].submit(Job("probe", lambda progress, cancel: "ran"))
+    gui_app._release_after_first_frame(window, lanes)
+    window.show()
+    window.viewport.plotter.render()
+    assert probe.future.result(30) == "ran"
     window.close()
 
 
