@@ -37,6 +37,7 @@ import numpy as np
 from twinloc.geometry.loaders import load_scene
 from twinloc.layout.problem import LayoutRequest, prepare_problem
 from twinloc.optim.baselines import differential_evolution_search, exhaustive_search
+from twinloc.layout.search import SEARCH_RESTARTS
 from twinloc.optim.sma import slime_mould_minimize
 
 SCENES = ("uwb_hall", "industrial_hall", "office_floor")
@@ -53,7 +54,7 @@ def twinloc_sma(problem, population: int, iterations: int, seed: int):
     space = problem.space
     rng = np.random.default_rng([seed, 1])
     result = slime_mould_minimize(problem.fitness, space.lower, space.upper, population=population, iterations=iterations,
-                                  seed=seed, repair=lambda X: space.repair(X, rng))
+                                  seed=seed, repair=lambda X: space.repair(X, rng), restarts=SEARCH_RESTARTS)
     return result.best_fitness, result.evaluations
 
 

@@ -49,6 +49,20 @@ def test_budget_convergence_and_history():
     assert not result.cancelled
 
 
+def test_restarts_split_the_budget_into_fresh_runs_and_keep_the_best():
+    result = slime_mould_minimize(sphere, -np.ones(3), np.ones(3), population=20, iterations=10, seed=1, restarts=3)
+    assert result.evaluations == 200 and result.convergence.shape == (10,)
+    # The best of all runs so far after every iteration: the running minimum of what was scored.
+    per_iteration = result.evaluated_fitness.reshape(10, 20)
+    np.testing.assert_array_equal(result.convergence, np.minimum.accumulate(per_iteration.min(axis=1)))
+    # Runs of 4, 3 and 3 iterations: each starts from a population spread over the box
+    # (uniform on [-1, 1]: a spread of 0.58 per coordinate) however far the run before had
+    # contracted toward its best.
+    spread = result.evaluated_x.reshape(10, 20, 3).std(axis=1).min(axis=1)
+    assert spread[0] > 0.3 and spread[4] > 0.3 and spread[7] > 0.3
+    assert spread[3] < 0.05 and spread[6] < 0.1 and spread[9] < 0.1
+
+
 def test_same_seed_same_result_other_seed_other_result():
     run = lambda seed: slime_mould_minimize(rastrigin, -5.12 * np.ones(4), 5.12 * np.ones(4), population=10, iterations=10, seed=seed)
     first, again, other = run(7), run(7), run(8)
@@ -94,7 +108,8 @@ def test_progress_reports_every_iteration():
     assert reports[0][1].startswith("iteration 1 of 6, best ")
 
 
-@pytest.mark.parametrize("kwargs", [{"population": 3}, {"iterations": 0}, {"lower": [1.0], "upper": [0.0]}])
+@pytest.mark.parametrize("kwargs", [{"population": 3}, {"iterations": 0}, {"lower": [1.0], "upper": [0.0]},
+                                    {"restarts": 0}, {"iterations": 2, "restarts": 3}, {"restarts": 1.5}])
 def test_bad_arguments_are_refused(kwargs):
     arguments = {"lower": [-1.0], "upper": [1.0], **kwargs}
     with pytest.raises(ValueError):

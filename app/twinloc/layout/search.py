@@ -14,6 +14,14 @@ from twinloc.optim.ranking import best_distinct
 from twinloc.optim.sma import SmaResult, slime_mould_minimize
 from twinloc.uwb.error_map import ErrorMap
 
+SEARCH_RESTARTS = 2
+"""Independent slime mould runs a layout search splits its iterations over (see
+``slime_mould_minimize``'s ``restarts``). A layout objective has a few distinct optima and one
+run settles in one of them: on the uwb hall with 4 anchors, 24 of 65 full runs ended within 6 m
+of the best summed error, most others 40-110 m above. Two runs of half the iterations found it
+more often: in `benchmarks/run.py optimize_peers`, at least as good as both peers in 7 of 9
+settings on seeds 0-4 and 6 of 9 on seeds 5-9, against 5 and 5 for one run (docs/benchmarks.md)."""
+
 IterationListener = Callable[[int, np.ndarray, float, np.ndarray], None]
 """``listener(t, best_layout (N, 3) metres, best_fitness, convergence (t,))`` after iteration t."""
 
@@ -84,6 +92,7 @@ def optimize_layout(
         repair=lambda X: space.repair(X, rng),
         cancel=cancel,
         callback=on_iteration,
+        restarts=min(SEARCH_RESTARTS, request.iterations),
     )
     layouts = space.positions(result.evaluated_x)
     chosen = best_distinct(layouts, result.evaluated_fitness, request.top_k, request.distinct_m)

@@ -89,6 +89,7 @@ def slime_mould_minimize(
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
     callback: IterationCallback | None = None,
+    restarts: int = 1,
 ) -> SmaResult:
     """Minimise ``objective`` over the box [lower, upper] with the slime mould algorithm.
 
@@ -118,6 +119,11 @@ def slime_mould_minimize(
         the best so far with ``cancelled`` set.
     callback : callable or None
         ``callback(t, best_x, best_fitness, convergence)`` after every iteration.
+    restarts : int, default: 1
+        Independent runs the iterations are split over, as evenly as possible: each is a whole
+        SMA (its own random start, schedule and best) and the best of all is returned. The
+        budget stays population x iterations; t, the progress and the convergence count the
+        iterations of all runs in turn, the convergence being the best of all runs so far.
 
     Returns
     -------
@@ -138,6 +144,8 @@ def slime_mould_minimize(
         raise ValueError(f"the population must have at least 4 agents, got {population}")
     if iterations < 1:
         raise ValueError(f"at least one iteration is needed, got {iterations}")
+    if isinstance(restarts, bool) or not isinstance(restarts, int) or not 1 <= restarts <= iterations:
+        raise ValueError(f"restarts must be an integer from 1 to the {iterations} iterations, got {restarts!r}")
     rng = np.random.default_rng(seed)
     dimensions = lower.size
     centre = 0.5 * (lower + upper)
@@ -145,41 +153,50 @@ def slime_mould_minimize(
     fix = repair if repair is not None else (lambda X: X)
     report = progress or (lambda fraction, text: None)
 
-    X = low + rng.random((population, dimensions)) * (high - low)
     best_x = np.zeros(dimensions)
     best_fitness = np.inf
     convergence, history, evaluated_x, evaluated_fitness = [], [], [], []
     final_x = final_fitness = None
     half = population // 2
-    for t in range(1, iterations + 1):
-        if cancel is not None and cancel.cancelled:
-            if t == 1:
-                raise JobCancelled("cancelled")
-            break
-        positions = fix(np.clip(X, low, high) + centre)
-        # The agents keep their own positions and are scored at the repaired ones (the repair
-        # only says what a position stands for): moving them onto the repaired layouts pulls
-        # crowded agents together and cost 1-7 % in the 8-anchor benchmarks.
-        X = np.clip(X, low, high)
-        fitness = np.asarray(objective(positions), dtype=np.float64).reshape(-1)
-        if fitness.shape != (population,):
-            raise ValueError(f"the objective returned shape {fitness.shape}, expected ({population},)")
-        fitness = np.where(np.isnan(fitness), np.inf, fitness)
-        evaluated_x.append(positions)
-        evaluated_fitness.append(fitness)
-        final_x, final_fitness = positions, fitness
+    run_lengths = [iterations // restarts + (run < iterations % restarts) for run in range(restarts)]
+    t = 0  # iterations done, over all runs
+    for length in run_lengths:
+        X = low + rng.random((population, dimensions)) * (high - low)
+        run_best_x, run_best_fitness = np.zeros(dimensions), np.inf  # each run follows its own best
+        for step in range(1, length + 1):
+            if cancel is not None and cancel.cancelled:
+                if t == 0:
+                    raise JobCancelled("cancelled")
+                break
+            t += 1
+            positions = fix(np.clip(X, low, high) + centre)
+            # The agents keep their own positions and are scored at the repaired ones (the repair
+            # only says what a position stands for): moving them onto the repaired layouts pulls
+            # crowded agents together and cost 1-7 % in the 8-anchor benchmarks.
+            X = np.clip(X, low, high)
+            fitness = np.asarray(objective(positions), dtype=np.float64).reshape(-1)
+            if fitness.shape != (population,):
+                raise ValueError(f"the objective returned shape {fitness.shape}, expected ({population},)")
+            fitness = np.where(np.isnan(fitness), np.inf, fitness)
+            evaluated_x.append(positions)
+            evaluated_fitness.append(fitness)
+            final_x, final_fitness = positions, fitness
 
-        order = np.argsort(fitness, kind="stable")
-        if fitness[order[0]] < best_fitness:
-            best_fitness = float(fitness[order[0]])
-            best_x = positions[order[0]].copy()
-        convergence.append(best_fitness)
-        history.append(best_x.copy())
-        report(t / iterations, f"iteration {t} of {iterations}, best {best_fitness:.6g}")
-        if callback is not None:
-            callback(t, best_x.copy(), best_fitness, np.array(convergence))
-        if t < iterations:
-            X = _move(X, fitness, order, half, best_x - centre, best_fitness, t, iterations, low, high, rng)
+            order = np.argsort(fitness, kind="stable")
+            if fitness[order[0]] < run_best_fitness:
+                run_best_fitness = float(fitness[order[0]])
+                run_best_x = positions[order[0]].copy()
+            if run_best_fitness < best_fitness:
+                best_fitness, best_x = run_best_fitness, run_best_x.copy()
+            convergence.append(best_fitness)
+            history.append(best_x.copy())
+            report(t / iterations, f"iteration {t} of {iterations}, best {best_fitness:.6g}")
+            if callback is not None:
+                callback(t, best_x.copy(), best_fitness, np.array(convergence))
+            if step < length:
+                X = _move(X, fitness, order, half, run_best_x - centre, run_best_fitness, step, length, low, high, rng)
+        if cancel is not None and cancel.cancelled:
+            break
 
     return SmaResult(
         best_x=best_x,
