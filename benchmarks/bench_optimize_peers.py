@@ -5,7 +5,8 @@ For 4, 6 and 8 anchors on the three shipped UWB scenes, each on all of its mount
 its wall bands), minimum distance 1 m, the 0.2 m objective grid of ``twinloc optimize``:
 
 - twinloc_sma : :func:`twinloc.optim.sma.slime_mould_minimize`, the population scored in one
-  batched call per iteration, repaired as ``optimize_layout`` repairs it;
+  batched call per iteration, repaired and split over ``SEARCH_RESTARTS`` independent runs as
+  ``optimize_layout`` does;
 - mealpy_sma : mealpy 3.0.2's ``SMA.OriginalSMA`` (same population, epochs so that its
   initial population plus the epochs make the same budget), calling the same objective one
   layout at a time, each layout repaired before it is scored;
