@@ -82,6 +82,8 @@ def test_a_discarded_task_that_had_finished_says_nothing(runner, qtbot):
             signal.connect(lambda *args, heard=heard: heard.append(args))
         assert task.handle.future.result(WAIT_S) == "stale"  # done; no Qt event processed yet
         getattr(runner, how)(how)
+        if how == "discard":
+            assert runner.task(how) is None and runner.discard(how) is False  # nothing left to discard
         qtbot.waitUntil(lambda: runner.is_idle, timeout=5000)  # a cancelled task is idle once it delivered
     assert outcomes == {"cancel": [("stale",)], "discard": []}
 

@@ -231,16 +231,19 @@ class JobRunner(QObject):
         if task is not None:
             task.cancel()
 
-    def discard(self, key: str) -> None:
+    def discard(self, key: str) -> bool:
         """Cancel the running task of ``key``, if any, and drop its outcome unheard.
 
         For a result that would be stale: a job that had already finished computing when it
         was cancelled still delivers ``finished`` after :meth:`cancel`, never after this.
+        Returns whether a task was running (its holder then says how it ended itself).
         """
         task = self.task(key)
-        if task is not None:
-            task._supersede()
-            self._on_done(task)
+        if task is None:
+            return False
+        task._supersede()
+        self._on_done(task)
+        return True
 
     @property
     def is_idle(self) -> bool:

@@ -175,7 +175,8 @@ class ChannelController(QObject):
 
     def _forget(self) -> None:
         """A dataset belongs to its site: another scene drops it."""
-        self._runner.cancel(KEY)
+        if self._runner.discard(KEY):  # a result finished just before must not come back
+            self.generationEnded.emit("cancelled")
         if self.dataset is not None:
             self.dataset = None
             self.datasetChanged.emit()

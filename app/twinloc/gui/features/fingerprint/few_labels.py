@@ -177,7 +177,8 @@ class FewLabelsController(QObject):
 
     def _forget(self) -> None:
         """A result belongs to its dataset: another one (or none) drops it."""
-        self._runner.cancel(KEY)
+        if self._runner.discard(KEY):  # a result finished just before must not come back
+            self.runEnded.emit("cancelled")
         if self.result is not None:
             self.result, self.test_positions = None, None
             self.resultChanged.emit()
