@@ -407,19 +407,6 @@ class RayEngine:
 
     # ------------------------------------------------------------------ helpers
 
-    def _cast(self, triangles: _TriangleSet, origins, unit, limit) -> tuple[np.ndarray, np.ndarray]:
-        """Closest hits among ``triangles``.
-
-        Returns triangle (N,) int64 or -1, and the float64 signed distance along ``unit`` to
-        that triangle's plane (inf on a miss; slightly negative when float32 rounding let
-        the backend report the face just left; for a ray lying in the plane, the distance
-        to the triangle's centroid).
-        """
-        if len(origins) == 0 or triangles.empty:
-            return np.full(len(origins), -1, dtype=np.int64), np.full(len(origins), np.inf)
-        return self._kernels.hit_distances(triangles.backend.closest(origins, unit, limit), triangles.index_or_none,
-                             self._normal_or_none, self._plane_offset, self._centroids, origins, unit)
-
     @staticmethod
     def _closest(triangles: _TriangleSet, origins, unit, limit) -> np.ndarray:
         """(N,) int64: the closest of ``triangles`` each ray meets within ``limit``, or -1."""
