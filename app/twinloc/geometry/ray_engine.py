@@ -231,9 +231,10 @@ class RayEngine:
                 hit = np.full(stop - start, -1, dtype=np.int32)  # as Embree answers
             else:
                 hit = self._everything.backend.closest(block_origins, unit, None if limit is None else limit[start:stop])
-            self._kernels.record_first_hits(hit, self._everything.index_or_none, self._normal_or_none, self._plane_offset, self._centroids,
-                              self._object_or_none, block_origins, unit, hits.triangle[start:stop],
-                              hits.distance[start:stop], hits.object_index[start:stop], hits.normal[start:stop])
+            self._kernels.record_first_hits(
+                hit, self._everything.index_or_none, self._normal_or_none, self._plane_offset, self._centroids,
+                self._object_or_none, block_origins, unit, hits.triangle[start:stop], hits.distance[start:stop],
+                hits.object_index[start:stop], hits.normal[start:stop])
 
         run_blocks(count, block, self.threads, FIRST_HIT_BLOCK_RAYS)
         return hits
@@ -293,9 +294,10 @@ class RayEngine:
         def block(start: int, stop: int) -> None:
             # Summed per block, on the block's thread: the sums are the same, the merge is gone.
             events = self._block_events(starts[start:stop], ends[start:stop])
-            self._kernels.add_weighted_crossings(events.surface_ray, events.surface_owner, events.secant, events.solid_ray, events.solid_owner,
-                                   events.chord, surface_weight, solid_weight, opaque, bool(use_secant), result.weighted[start:stop],
-                                   result.clear[start:stop], result.blocked[start:stop])
+            self._kernels.add_weighted_crossings(
+                events.surface_ray, events.surface_owner, events.secant, events.solid_ray, events.solid_owner, events.chord,
+                surface_weight, solid_weight, opaque, bool(use_secant), result.weighted[start:stop],
+                result.clear[start:stop], result.blocked[start:stop])
 
         run_blocks(count, block, self.threads)
         return result
